@@ -1,0 +1,53 @@
+"""Settings from the environment; one place that decides which Redis the core talks to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+POOL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+class Settings(BaseSettings):
+    """lcn's configuration. Every field can be set by the environment variable in its alias."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LCN_REDIS_URL", "REDIS_URL", "KV_URL"),
+        description="Redis to use; with none set, lcn starts its own embedded redis-server.",
+    )
+    pool: str = Field(default="default", validation_alias="LCN_POOL", pattern=POOL_PATTERN)
+    data_dir: Path = Field(
+        default_factory=lambda: Path(user_data_dir("lcn")),
+        validation_alias="LCN_DATA_DIR",
+        description="Where the embedded Redis keeps its socket and AOF files.",
+    )
+    redis_cluster: bool = Field(
+        default=False,
+        validation_alias="LCN_REDIS_CLUSTER",
+        description="Treat LCN_REDIS_URL as a Redis Cluster seed node.",
+    )
+    nonce_ttl_s: int = Field(default=120, validation_alias="LCN_NONCE_TTL", ge=5, le=3600)
+    node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
+    lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)
+    max_attempts: int = Field(default=3, validation_alias="LCN_MAX_ATTEMPTS", ge=1, le=20)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_scheme(cls, url: str | None) -> str | None:
+        if url is None or url == "":
+            return None
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("the Redis URL must start with redis://, rediss:// or unix://")
+        return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit values (CLI flags) taking precedence."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]

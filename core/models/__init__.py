@@ -1,0 +1,1 @@
+"""Pydantic models at the core's boundaries (CLI, HTTP, console)."""

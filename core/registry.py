@@ -1,0 +1,214 @@
+"""The node registry: challenge–response registration, heartbeats, status, listing."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+
+from pydantic import Field
+
+from core.errors import InvalidInput, NotFound
+from core.identity import challenge_message, verify_proof
+from core.ids import check_cid, record_cid
+from core.models.base import WireModel, ms_to_datetime
+from core.models.node import (
+    NODE_STATUSES,
+    Capabilities,
+    Location,
+    Node,
+    NodeLoad,
+    Pricing,
+    RegisterNode,
+)
+from core.money import micro_to_json, micro_to_usd, usd_to_micro
+from core.store import Store
+
+NONCE_BYTES = 16
+
+
+class Challenge(WireModel):
+    pkp_address: str
+    nonce: str
+    message: str
+    expires_at: int = Field(description="Unix time, ms.")
+
+
+async def issue_challenge(store: Store, address: str, ttl_s: int) -> Challenge:
+    """A single-use nonce and the exact text the node must sign to register."""
+    from core.models.node import ADDRESS_RE
+
+    if not ADDRESS_RE.match(address):
+        raise InvalidInput("pkpAddress must be 0x followed by 40 hex digits.")
+    nonce = secrets.token_hex(NONCE_BYTES)
+    await store.redis.set(store.keys.nonce(nonce), f"open:{address.lower()}", ex=ttl_s)
+    return Challenge(
+        pkp_address=address,
+        nonce=nonce,
+        message=challenge_message(address=address, nonce=nonce, pool=store.pool),
+        expires_at=int(time.time() * 1000) + ttl_s * 1000,
+    )
+
+
+def node_id_for(address: str, public_key: str) -> str:
+    """A node's id is the CID of its identity, so re-registering the same key re-attaches."""
+    return record_cid({"pkpAddress": address.lower(), "publicKey": public_key.lower()})
+
+
+def sched_tags(capabilities: Capabilities) -> list[str]:
+    """The scheduling indexes a node joins: one per kind of job it can run, and the same with
+    `+gpu` when it has a GPU, so a GPU job reads an index of GPU nodes only."""
+    tags = ["data"] + [f"rt:{r}" for r in capabilities.runtimes]
+    tags += [f"model:{m}" for m in capabilities.models]
+    if capabilities.gpu:
+        tags += [f"{t}+gpu" for t in tags]
+    return tags
+
+
+def _static_fields(body: RegisterNode, address: str) -> dict[str, Any]:
+    caps, loc, price = body.capabilities, body.location, body.pricing
+    price_cpu = usd_to_micro(price.cpu_per_second)
+    price_mem = usd_to_micro(price.memory_per_gb)
+    return {
+        "address": address,
+        "public_key": body.public_key.lower(),
+        "cpu": caps.cpu,
+        "memory_mb": caps.memory_mb,
+        "memory_gb": str(caps.memory),
+        "gpu": int(caps.gpu),
+        "storage_gb": str(caps.storage),
+        "runtimes": json.dumps(caps.runtimes),
+        "models": json.dumps(caps.models),
+        "region": loc.region,
+        "lat": repr(loc.lat),
+        "lon": repr(loc.lon),
+        "price_cpu": price_cpu,
+        "price_mem": price_mem,
+        "price_storage": usd_to_micro(price.storage_per_gb),
+        "price_gpu": usd_to_micro(price.gpu_per_second),
+        # The rate of a 1-cpu, 1-GB job: what placement compares between nodes.
+        "rate": price_cpu + price_mem,
+        "tags": json.dumps(sched_tags(caps)),
+    }
+
+
+async def register(store: Store, body: RegisterNode) -> Node:
+    """Verify the challenge signature, then create or re-attach the node in one script."""
+    message = challenge_message(address=body.pkp_address, nonce=body.nonce, pool=store.pool)
+    address = verify_proof(
+        address=body.pkp_address,
+        public_key=body.public_key,
+        message=message,
+        signature=body.signature,
+    )
+    node_id = node_id_for(address, body.public_key)
+    await store.script(
+        "register_node",
+        [store.keys.node(node_id), store.keys.nonce(body.nonce), store.keys.node_by_address(address)],
+        node_id,
+        address.lower(),
+        json.dumps(_static_fields(body, address)),
+    )
+    return await get_node(store, node_id)
+
+
+def node_from_hash(raw: dict[bytes, bytes] | dict[str, str]) -> Node:
+    h = {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }
+    return Node(
+        node_id=h["id"],
+        pkp_address=h["address"],
+        public_key=h["public_key"],
+        capabilities=Capabilities(
+            cpu=int(h["cpu"]),
+            memory=h["memory_gb"],  # type: ignore[arg-type]
+            gpu=h["gpu"] == "1",
+            storage=h["storage_gb"],  # type: ignore[arg-type]
+            runtimes=json.loads(h["runtimes"]),
+            models=json.loads(h["models"]),
+        ),
+        location=Location(region=h["region"], lat=float(h["lat"]), lon=float(h["lon"])),
+        pricing=Pricing(
+            cpu_per_second=micro_to_usd(int(h["price_cpu"])),
+            memory_per_gb=micro_to_usd(int(h["price_mem"])),
+            storage_per_gb=micro_to_usd(int(h["price_storage"])),
+            gpu_per_second=micro_to_usd(int(h["price_gpu"])),
+        ),
+        status=h["status"],  # type: ignore[arg-type]
+        reputation=int(float(h["reputation"])),
+        total_jobs_completed=int(h["jobs_completed"]),
+        total_jobs_failed=int(h["jobs_failed"]),
+        total_earnings=micro_to_json(int(h["earnings"])),
+        total_earnings_micro_usd=int(h["earnings"]),
+        load=NodeLoad(
+            cpu_used=int(h["cpu_used"]),
+            memory_used_mb=int(h["mem_used"]),
+            running_jobs=int(h["running"]),
+        ),
+        registered_at=ms_to_datetime(int(h["registered_at"])),
+        last_seen=ms_to_datetime(int(h["last_seen"])),
+        stripe_account=h.get("stripe_account") or None,
+    )
+
+
+async def get_node(store: Store, node_id: str) -> Node:
+    check_cid(node_id, what="node id")
+    raw = await store.redis.hgetall(store.keys.node(node_id))
+    if not raw:
+        raise NotFound(f"No node {node_id} in pool {store.pool}.")
+    return node_from_hash(raw)
+
+
+def check_status(status: str | None) -> None:
+    if status is not None and status not in NODE_STATUSES:
+        raise InvalidInput(f"Unknown node status {status!r}; use one of {', '.join(NODE_STATUSES)}.")
+
+
+async def list_node_ids(
+    store: Store, *, status: str | None = None, offset: int = 0, limit: int = 100
+) -> tuple[list[str], int]:
+    """One page of node ids (oldest first) and the total; a status filter reads its own set."""
+    check_status(status)
+    if offset < 0 or not 1 <= limit <= 1000:
+        raise InvalidInput("offset must be ≥ 0 and limit between 1 and 1000.")
+    key = store.keys.nodes_all if status is None else store.keys.nodes_with_status(status)
+    async with store.redis.pipeline(transaction=False) as pipe:
+        pipe.zcard(key)
+        pipe.zrange(key, offset, offset + limit - 1)
+        total, ids = await pipe.execute()
+    return [i.decode() for i in ids], int(total)
+
+
+async def get_nodes(store: Store, node_ids: list[str]) -> list[Node]:
+    async with store.redis.pipeline(transaction=False) as pipe:
+        for node_id in node_ids:
+            pipe.hgetall(store.keys.node(node_id))
+        rows = await pipe.execute()
+    return [node_from_hash(raw) for raw in rows if raw]
+
+
+async def list_nodes(
+    store: Store, *, status: str | None = None, offset: int = 0, limit: int = 100
+) -> tuple[list[Node], int]:
+    ids, total = await list_node_ids(store, status=status, offset=offset, limit=limit)
+    return await get_nodes(store, ids), total
+
+
+async def heartbeat(store: Store, node_id: str) -> str:
+    check_cid(node_id, what="node id")
+    return str(await store.script("node_heartbeat", [store.keys.node(node_id)]))
+
+
+async def change_status(store: Store, node_id: str, action: str) -> str:
+    """drain | undrain | offline; refusals (already draining, unknown node) are one sentence."""
+    check_cid(node_id, what="node id")
+    return str(await store.script("change_node_status", [store.keys.node(node_id)], action))
+
+
+async def sweep_silent(store: Store, grace_s: int, limit: int = 1000) -> int:
+    """Mark nodes silent for longer than `grace_s` offline; returns how many were marked."""
+    reply = await store.script("sweep_nodes", [store.keys.nodes_seen], grace_s * 1000, limit)
+    return int(reply)

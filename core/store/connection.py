@@ -1,0 +1,66 @@
+"""One connection to the pool's Redis, embedded or configured."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+
+from core.config import Settings
+from core.embedded import ensure_embedded
+from core.errors import SetupError
+from core.store import scripts
+from core.store.keys import Keys
+
+
+@dataclass
+class Store:
+    """The Redis client, the pool's key names, and script calls bound to both."""
+
+    redis: Any  # redis.asyncio.Redis or RedisCluster: they share the command API we use
+    keys: Keys
+    url: str
+    embedded: bool
+    cluster: bool = False
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def pool(self) -> str:
+        return self.keys.pool
+
+    async def script(self, name: str, keys: list[str], *args: Any) -> Any:
+        return await scripts.call(self.redis, name, keys, [self.keys.prefix, *args])
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self.redis.aclose()
+
+
+def redis_url(settings: Settings) -> tuple[str, bool]:
+    """The URL to use and whether it is the embedded server."""
+    if settings.redis_url:
+        return settings.redis_url, False
+    return ensure_embedded(settings.data_dir), True
+
+
+async def connect(settings: Settings, *, load_scripts: bool = True) -> Store:
+    url, embedded = await asyncio.to_thread(redis_url, settings)
+    options: dict[str, Any] = {"health_check_interval": 15, "socket_connect_timeout": 3}
+    if settings.redis_cluster:
+        if not url.startswith(("redis://", "rediss://")):
+            raise SetupError("A Redis Cluster needs a redis:// or rediss:// seed URL.")
+        client: Any = RedisCluster.from_url(url, socket_connect_timeout=3)
+    else:
+        client = aioredis.from_url(url, **options)
+    store = Store(client, Keys(settings.pool), url, embedded, settings.redis_cluster)
+    if load_scripts:
+        try:
+            await scripts.load_all(client)
+        except Exception:
+            await store.close()
+            raise
+    return store

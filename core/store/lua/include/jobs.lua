@@ -1,0 +1,185 @@
+-- Job helpers shared by the lifecycle scripts. Requires lib.lua before it.
+local SCAN_LIMIT = 32          -- candidates read per placement: cost never grows with the fleet
+local MIN_BILLABLE_MS = 1000   -- like most clouds, a started job bills at least one second
+
+local function job_key(id) return P .. 'job:' .. id end
+
+local function move_job(job_key_, job, status, now)
+  local id = job['id']
+  if job['status'] then redis.call('ZREM', P .. 'jobs:status:' .. job['status'], id) end
+  redis.call('ZADD', P .. 'jobs:status:' .. status, now, id)
+  redis.call('HSET', job_key_, 'status', status, 'updated_at', now)
+  job['status'] = status
+end
+
+local function history(job_key_, text, now)
+  -- A short per-job history for the console's detail view; bounded like everything else.
+  local hkey = job_key_ .. ':history'
+  redis.call('RPUSH', hkey, now .. ' ' .. text)
+  redis.call('LTRIM', hkey, -50, -1)
+end
+
+-- Give the job's reserved cpu and memory back to its node.
+local function release_node(job)
+  local node_id = job['node']
+  if not node_id or node_id == '' then return end
+  local node_key = P .. 'node:' .. node_id
+  local node = hgetall_map(node_key)
+  redis.call('SREM', node_key .. ':jobs', job['id'])
+  redis.call('LREM', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], 0, job['id'])
+  if node['id'] == nil then return end
+  node['cpu_used'] = tostring(math.max(0, tonumber(node['cpu_used']) - tonumber(job['cpu'])))
+  node['mem_used'] = tostring(math.max(0, tonumber(node['mem_used']) - tonumber(job['mem_mb'])))
+  node['running'] = tostring(math.max(0, tonumber(node['running']) - 1))
+  redis.call('HSET', node_key, 'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
+    'running', node['running'])
+  refresh_capacity_status(node_key, node)
+  return node_key, node
+end
+
+local function adjust_reputation(node_key, node, delta)
+  if node == nil or node['id'] == nil or delta == 0 then return end
+  local rep = math.max(0, math.min(100, tonumber(node['reputation']) + delta))
+  node['reputation'] = tostring(rep)
+  redis.call('HSET', node_key, 'reputation', rep)
+  if node['status'] == 'active' then set_node_status(node_key, node, 'active') end
+end
+
+local function node_rate(node, job)
+  local rate = tonumber(job['cpu']) * tonumber(node['price_cpu'])
+    + math.floor(tonumber(job['mem_mb']) * tonumber(node['price_mem']) / 1024)
+  if job['gpu'] == '1' then rate = rate + tonumber(node['price_gpu']) end
+  return rate
+end
+
+-- Does the node have room for the job right now?
+local function fits(node_id, job)
+  local v = redis.call('HMGET', P .. 'node:' .. node_id, 'cpu', 'cpu_used', 'memory_mb',
+    'mem_used', 'status')
+  return v[5] == 'active'
+    and tonumber(v[1]) - tonumber(v[2]) >= tonumber(job['cpu'])
+    and tonumber(v[3]) - tonumber(v[4]) >= tonumber(job['mem_mb'])
+end
+
+local function why_unplaceable(job, saw_candidates)
+  local tag = job['tag']
+  local capable = redis.call('SCARD', P .. 'cap:' .. tag)
+  if capable == 0 then
+    return 'No registered node can run it (needs ' .. tag .. ').'
+  end
+  if not saw_candidates then
+    return 'All ' .. capable .. ' nodes that can run it are busy, draining or offline.'
+  end
+  return 'No capable node has ' .. job['cpu'] .. ' CPU and ' .. job['mem_mb']
+    .. ' MB of memory free right now.'
+end
+
+-- Put the job on `node_id` (already known to fit): reserve capacity, hold the estimate, queue it.
+local function assign(jkey, job, node_id, now)
+  local node_key = P .. 'node:' .. node_id
+  local node = hgetall_map(node_key)
+  local rate = node_rate(node, job)
+  local estimate = rate * tonumber(job['timeout_s'])
+  node['cpu_used'] = tostring(tonumber(node['cpu_used']) + tonumber(job['cpu']))
+  node['mem_used'] = tostring(tonumber(node['mem_used']) + tonumber(job['mem_mb']))
+  node['running'] = tostring(tonumber(node['running']) + 1)
+  redis.call('HSET', node_key, 'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
+    'running', node['running'])
+  refresh_capacity_status(node_key, node)
+  redis.call('SADD', node_key .. ':jobs', job['id'])
+  redis.call('RPUSH', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], job['id'])
+  redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id'])
+  -- The first placement holds the estimate in escrow; later placements keep that hold.
+  if job['held'] == nil or job['held'] == '' or job['held'] == '0' then
+    post('creator:' .. job['creator'], 'escrow', estimate, 'hold:' .. job['id'], 'hold', job['id'])
+    job['held'] = tostring(estimate)
+    redis.call('HSET', jkey, 'held', estimate, 'estimated_cost', estimate)
+  end
+  job['node'] = node_id
+  job['rate'] = tostring(rate)
+  redis.call('HSET', jkey, 'node', node_id, 'rate', rate, 'assigned_at', now,
+    'pending_reason', '', 'agent', '')
+  move_job(jkey, job, 'assigned', now)
+  history(jkey, 'assigned to ' .. node_id, now)
+  event('job.assigned', 'job', job['id'], 'node', node_id)
+end
+
+-- Try to place the job on the best node that has room (other than `exclude`).
+-- Returns the node id, or nil and the reason it stays pending.
+local function place(jkey, job, exclude, now)
+  local candidates = redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], 0, SCAN_LIMIT - 1)
+  for _, node_id in ipairs(candidates) do
+    if node_id ~= exclude and fits(node_id, job) then
+      assign(jkey, job, node_id, now)
+      return node_id
+    end
+  end
+  return nil, why_unplaceable(job, #candidates > 0)
+end
+
+-- Put the job back in its tag's pending queue (FIFO by first submission).
+local function make_pending(jkey, job, reason, now)
+  redis.call('ZADD', P .. 'pending:' .. job['tag'], tonumber(job['created_at']), job['id'])
+  redis.call('SADD', P .. 'pending:tags', job['tag'])
+  redis.call('HSET', jkey, 'node', '', 'agent', '', 'lease_token', '', 'lease_expires_at', '',
+    'pending_reason', reason or '')
+  job['node'] = ''
+  move_job(jkey, job, 'pending', now)
+end
+
+-- Release the rest of a job's hold to its creator: a job that ends without running is free.
+local function release_hold(job, suffix)
+  local held = tonumber(job['held'] or '0') or 0
+  if held > 0 then
+    post('escrow', 'creator:' .. job['creator'], held, 'release:' .. job['id'] .. suffix,
+      'release', job['id'])
+  end
+end
+
+-- End a job that will not run again (failed or cancelled): capacity back, hold released, fenced.
+local function finish_unpaid(jkey, job, status, err, now)
+  release_node(job)
+  release_hold(job, '')
+  redis.call('ZREM', P .. 'leases', job['id'])
+  redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id'])
+  redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '', 'error', err or '',
+    'finished_at', now, 'held', 0)
+  move_job(jkey, job, status, now)
+  history(jkey, status .. (err and err ~= '' and (': ' .. err) or ''), now)
+  event('job.' .. status, 'job', job['id'], 'error', err or '')
+end
+
+-- Take the job off its node (lease fenced) and place it again, or leave it pending; after the
+-- retry limit it fails instead.
+local function requeue(jkey, job, reason, now, exclude)
+  release_node(job)
+  redis.call('ZREM', P .. 'leases', job['id'])
+  redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '')
+  if tonumber(job['attempts']) >= tonumber(job['max_attempts']) then
+    finish_unpaid(jkey, job, 'failed', reason .. ' Gave up after ' .. job['attempts']
+      .. ' attempts.', now)
+    return 'failed'
+  end
+  history(jkey, 'requeued: ' .. reason, now)
+  event('job.requeued', 'job', job['id'], 'reason', reason)
+  job['node'] = ''
+  local node_id, why = place(jkey, job, exclude, now)
+  if node_id then return 'assigned' end
+  make_pending(jkey, job, why, now)
+  return 'pending'
+end
+
+-- Everything a node holds goes back to the queue (node offline).
+local function requeue_node_jobs(node_id, reason, now)
+  local ids = redis.call('SMEMBERS', P .. 'node:' .. node_id .. ':jobs')
+  for _, id in ipairs(ids) do
+    local jkey = job_key(id)
+    local job = hgetall_map(jkey)
+    if job['id'] and (job['status'] == 'assigned' or job['status'] == 'running') then
+      requeue(jkey, job, reason, now, node_id)
+    else
+      redis.call('SREM', P .. 'node:' .. node_id .. ':jobs', id)
+    end
+  end
+  return #ids
+end

@@ -1,0 +1,88 @@
+"""Lua scripts: one `.lua` file per state change, loaded once, called by EVALSHA.
+
+A script may start with `--!include name` lines; the loader inlines `lua/include/name.lua` there
+so shared helpers (ledger posting, node indexing) are written once. Every script receives the
+pool's key prefix as ARGV[1] and its main key as KEYS[1]: in a Redis Cluster KEYS[1] routes the
+call to the pool's slot, and all other keys it touches carry the same `{pool}` hash tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from redis.exceptions import NoScriptError, ResponseError
+
+from core.errors import Conflict, InvalidInput, LcnError, NotFound
+
+LUA_PACKAGE = "core.store.lua"
+
+
+@cache
+def script_source(name: str) -> str:
+    root = resources.files(LUA_PACKAGE)
+    lines = []
+    for line in (root / f"{name}.lua").read_text().splitlines():
+        if line.startswith("--!include "):
+            include = line.split(maxsplit=1)[1].strip()
+            lines.append((root / "include" / f"{include}.lua").read_text())
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def script_names() -> list[str]:
+    root = resources.files(LUA_PACKAGE)
+    return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".lua"))
+
+
+def sha_of(name: str) -> str:
+    return hashlib.sha1(script_source(name).encode()).hexdigest()
+
+
+# Scripts refuse by returning {err = "kind|one sentence"}; the kind picks the exception.
+_ERROR_KINDS: dict[str, type[LcnError]] = {
+    "not_found": NotFound,
+    "conflict": Conflict,
+    "invalid": InvalidInput,
+}
+
+
+def raise_script_error(exc: ResponseError) -> None:
+    text = str(exc)
+    kind, sep, message = text.partition("|")
+    if sep and kind in _ERROR_KINDS:
+        raise _ERROR_KINDS[kind](message) from None
+    raise exc
+
+
+def decode_reply(reply: Any) -> Any:
+    """Scripts that return structured data return one JSON string."""
+    if isinstance(reply, bytes):
+        reply = reply.decode()
+    if isinstance(reply, str) and reply[:1] in "{[":
+        return json.loads(reply)
+    return reply
+
+
+async def load_all(redis: Any) -> None:
+    """SCRIPT LOAD every script (on a cluster, on every primary)."""
+    for name in script_names():
+        await redis.script_load(script_source(name))
+
+
+async def call(redis: Any, name: str, keys: list[str], args: list[Any]) -> Any:
+    """EVALSHA `name`; after a Redis restart (NOSCRIPT) load it again and retry once."""
+    sha = sha_of(name)
+    try:
+        try:
+            reply = await redis.evalsha(sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await redis.script_load(script_source(name))
+            reply = await redis.evalsha(sha, len(keys), *keys, *args)
+    except ResponseError as exc:
+        raise_script_error(exc)
+    return decode_reply(reply)

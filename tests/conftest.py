@@ -1,0 +1,50 @@
+"""Fixtures: a real redis-server for the whole suite, a fresh pool for each test."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from core.store import Store, connect
+from tests import redis_servers
+
+_pool_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with redis_servers.standalone(tmp_path_factory.mktemp("redis")) as port:
+        yield port
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_port: int) -> str:
+    return f"redis://127.0.0.1:{redis_port}/0"
+
+
+@pytest.fixture(scope="session")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_servers.cluster(tmp_path_factory.mktemp("cluster")) as port:
+        yield f"redis://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def pool() -> str:
+    """Every test gets its own pool, so tests share one server without seeing each other."""
+    return f"t{next(_pool_numbers)}"
+
+
+@pytest.fixture
+def settings(redis_url: str, pool: str, tmp_path: Path) -> Settings:
+    return Settings(redis_url=redis_url, pool=pool, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def store(settings: Settings) -> AsyncIterator[Store]:
+    s = await connect(settings)
+    yield s
+    await s.close()

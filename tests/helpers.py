@@ -1,0 +1,34 @@
+"""Builders for test data: real keys, real signatures, real registrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import registry
+from core.identity import NodeKey, new_key
+from core.models.node import Node, RegisterNode
+from core.store import Store
+
+
+def register_body(key: NodeKey, challenge: registry.Challenge, **overrides: Any) -> RegisterNode:
+    body: dict[str, Any] = {
+        "pkpAddress": key.address,
+        "publicKey": key.public_key,
+        "capabilities": {"cpu": 8, "memory": 32, "gpu": False, "storage": 500,
+                         "runtimes": ["python", "javascript"]},
+        "location": {"region": "us-east-1", "lat": 40.7128, "lon": -74.006},
+        "nonce": challenge.nonce,
+        "signature": key.sign(challenge.message),
+    }  # fmt: skip
+    for name, value in overrides.items():
+        if isinstance(value, dict) and isinstance(body.get(name), dict):
+            body[name] = {**body[name], **value}
+        else:
+            body[name] = value
+    return RegisterNode.model_validate(body)
+
+
+async def register_node(store: Store, key: NodeKey | None = None, **overrides: Any) -> Node:
+    key = key or new_key()
+    challenge = await registry.issue_challenge(store, key.address, ttl_s=60)
+    return await registry.register(store, register_body(key, challenge, **overrides))
