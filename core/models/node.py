@@ -59,8 +59,8 @@ class Pricing(WireModel):
     """Prices in USD, as the network publishes them; stored as integer micro-USD."""
 
     cpu_per_second: JsonDecimal = Field(default=Decimal("0.001"), ge=0, le=100)
-    memory_per_gb: JsonDecimal = Field(default=Decimal("0.05"), ge=0, le=100)
-    storage_per_gb: JsonDecimal = Field(default=Decimal("0.01"), ge=0, le=100)
+    memory_per_gb: JsonDecimal = Field(default=Decimal("0.05"), ge=0, le=100, alias="memoryPerGB")
+    storage_per_gb: JsonDecimal = Field(default=Decimal("0.01"), ge=0, le=100, alias="storagePerGB")
     gpu_per_second: JsonDecimal = Field(default=Decimal("0.5"), ge=0, le=1000)
 
 

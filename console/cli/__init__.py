@@ -1,0 +1,104 @@
+"""`lcn`: the command line of the Lit Compute Network."""
+
+from __future__ import annotations
+
+import re
+
+import typer
+
+from console.cli import nodes
+from console.cli.common import EXIT_UNAVAILABLE, Context, emit_json, fail, run
+from core import ledger, status
+from core.money import format_usd
+from core.store import Store
+
+app = typer.Typer(
+    help="lcn — the Lit Compute Network's core and operator console.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(nodes.app, name="node")
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@app.callback()
+def root(
+    redis_url: str | None = typer.Option(
+        None, "--redis", help="Redis URL (default: LCN_REDIS_URL, REDIS_URL, KV_URL, embedded)."
+    ),
+    pool: str | None = typer.Option(None, "--pool", help="Pool name (default: LCN_POOL)."),
+) -> None:
+    Context.redis_url = redis_url
+    Context.pool = pool
+
+
+def _masked(url: str) -> str:
+    return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
+
+
+@app.command("redis")
+def redis_cmd(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Print the Redis in use and whether it is lcn's embedded server."""
+
+    async def work(store: Store) -> dict[str, object]:
+        info = await store.redis.info("server")
+        return {
+            "url": _masked(store.url),
+            "embedded": store.embedded,
+            "pool": store.pool,
+            "version": info.get("redis_version"),
+        }
+
+    info = run(work)
+    if json_out:
+        emit_json(info)
+    else:
+        kind = "embedded" if info["embedded"] else "external"
+        typer.echo(f"{info['url']} ({kind}, redis {info['version']}, pool {info['pool']})")
+
+
+@app.command("status")
+def status_cmd(json_out: bool = typer.Option(False, "--json")) -> None:
+    """The network's health and counts by state; exit 3 when degraded."""
+    health = run(status.health)
+    if json_out:
+        emit_json(health)
+    else:
+        typer.echo(f"status {health.status}  pool {health.pool}  nodes {health.nodes}  "
+                   f"jobs {health.jobs}")  # fmt: skip
+        for title, counts in (("nodes", health.nodes_by_status), ("jobs", health.jobs_by_status)):
+            typer.echo(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if health.reason:
+            typer.echo(f"  {health.reason}")
+    if health.status != "ok":
+        raise typer.Exit(EXIT_UNAVAILABLE)
+
+
+@ledger_app.command("check")
+def ledger_check(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Verify that balances sum to zero, match the journal, and match node earnings."""
+    result = run(ledger.check)
+    if json_out:
+        emit_json(result)
+    elif result.ok:
+        typer.echo(f"ledger balanced: {result.postings} postings over {result.accounts} accounts")
+    else:
+        typer.echo(f"total {format_usd(result.total)}")
+    if not result.ok:
+        fail(" ".join(result.problems))
+
+
+@ledger_app.command("balances")
+def ledger_balances(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Every account's balance."""
+    balances = run(ledger.balances)
+    if json_out:
+        emit_json(balances)
+        return
+    for account, micro in sorted(balances.items()):
+        typer.echo(f"{account:<70} {format_usd(micro):>16}")
+
+
+def main() -> None:
+    app()

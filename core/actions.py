@@ -1,0 +1,54 @@
+"""What operators do. Every action goes through here so that it is validated, carried out by
+one script, and audited with the operator's name and the outcome (refusals included)."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from core import events, registry
+from core.errors import InvalidInput, LcnError
+from core.store import Store
+
+T = TypeVar("T")
+NODE_ACTIONS = ("drain", "undrain", "offline")
+
+
+def who(operator: str | None = None) -> str:
+    """The operator's name for the audit log: given, else user@host."""
+    if operator:
+        return operator
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+async def audited(
+    store: Store, operator: str, action: str, target: str, work: Callable[[], Awaitable[T]]
+) -> T:
+    """Run `work` and record the outcome; a refusal is recorded and raised again."""
+    try:
+        result = await work()
+    except LcnError as exc:
+        await events.audit(
+            store, operator=operator, action=action, target=target, outcome="refused",
+            detail=str(exc),
+        )  # fmt: skip
+        raise
+    await events.audit(
+        store, operator=operator, action=action, target=target, outcome="ok", detail=str(result)
+    )
+    return result
+
+
+async def node_action(store: Store, operator: str, action: str, node_id: str) -> str:
+    if action not in NODE_ACTIONS:
+        raise InvalidInput(f"Unknown node action {action!r}; use one of {', '.join(NODE_ACTIONS)}.")
+    return await audited(
+        store, operator, f"node.{action}", node_id,
+        lambda: registry.change_status(store, node_id, action),
+    )  # fmt: skip

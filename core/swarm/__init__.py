@@ -1,0 +1,1 @@
+"""The swarm: nodes that take jobs from the network and run them."""

@@ -1,0 +1,44 @@
+"""The same core against a 3-master Redis Cluster: every pool's keys share one slot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core import ledger, registry, status
+from core.config import Settings
+from core.store import Store, connect
+from tests.helpers import register_node
+
+
+@pytest.fixture
+async def cluster_store(cluster_url: str, pool: str, tmp_path: Path) -> AsyncIterator[Store]:
+    s = await connect(Settings(redis_url=cluster_url, pool=pool, redis_cluster=True,
+                               data_dir=tmp_path))  # fmt: skip
+    yield s
+    await s.close()
+
+
+async def test_registration_ledger_and_status_on_a_cluster(cluster_store: Store) -> None:
+    node = await register_node(cluster_store)
+    assert (await registry.get_node(cluster_store, node.node_id)).status == "active"
+    assert await ledger.post(cluster_store, "world", "platform", 7, "c1", "credit")
+    assert (await ledger.check(cluster_store)).ok
+    health = await status.health(cluster_store)
+    assert health.status == "ok" and health.nodes == 1
+
+
+async def test_pools_land_on_different_shards(cluster_url: str, tmp_path: Path) -> None:
+    slots = set()
+    for pool in ("alpha", "bravo", "charlie", "delta"):
+        s = await connect(Settings(redis_url=cluster_url, pool=pool, redis_cluster=True,
+                                   data_dir=tmp_path))  # fmt: skip
+        await register_node(s)
+        slot = s.redis.keyslot(s.keys.nodes_all)
+        owner = s.redis.get_node_from_key(s.keys.nodes_all)
+        slots.add((slot, owner.port))
+        assert (await status.health(s)).nodes == 1
+        await s.close()
+    assert len({port for _, port in slots}) >= 2
