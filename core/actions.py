@@ -35,9 +35,13 @@ async def audited(
         result = await work()
     except LcnError as exc:
         await events.audit(
-            store, operator=operator, action=action, target=target, outcome="refused",
+            store,
+            operator=operator,
+            action=action,
+            target=target,
+            outcome="refused",
             detail=str(exc),
-        )  # fmt: skip
+        )
         raise
     await events.audit(
         store, operator=operator, action=action, target=target, outcome="ok", detail=str(result)
@@ -49,6 +53,9 @@ async def node_action(store: Store, operator: str, action: str, node_id: str) ->
     if action not in NODE_ACTIONS:
         raise InvalidInput(f"Unknown node action {action!r}; use one of {', '.join(NODE_ACTIONS)}.")
     return await audited(
-        store, operator, f"node.{action}", node_id,
+        store,
+        operator,
+        f"node.{action}",
+        node_id,
         lambda: registry.change_status(store, node_id, action),
-    )  # fmt: skip
+    )

@@ -73,17 +73,27 @@ def ensure_embedded(data_dir: Path, *, timeout_s: float = 10.0) -> str:
         sock_path.unlink(missing_ok=True)
         args = [
             redis_server_binary(),
-            "--port", "0",
-            "--unixsocket", str(sock_path),
-            "--unixsocketperm", "700",
-            "--dir", str(data_dir),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--daemonize", "yes",
-            "--pidfile", str(data_dir / "redis.pid"),
-            "--logfile", str(data_dir / "redis.log"),
-            "--save", "",
-        ]  # fmt: skip
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(data_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(data_dir / "redis.pid"),
+            "--logfile",
+            str(data_dir / "redis.log"),
+            "--save",
+            "",
+        ]
         result = subprocess.run(args, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise SetupError(
@@ -95,8 +105,10 @@ def ensure_embedded(data_dir: Path, *, timeout_s: float = 10.0) -> str:
             if _answers_ping(sock_path):
                 return url
             time.sleep(0.02)
-    raise SetupError(f"The embedded redis-server did not answer within {timeout_s:.0f} s; "
-                     f"see {data_dir / 'redis.log'}.")
+    raise SetupError(
+        f"The embedded redis-server did not answer within {timeout_s:.0f} s; "
+        f"see {data_dir / 'redis.log'}."
+    )
 
 
 def stop_embedded(data_dir: Path) -> bool:

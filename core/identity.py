@@ -15,8 +15,8 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_keys import keys as eth_keys
-from eth_utils import to_checksum_address
+from eth_keys import keys as eth_keys  # type: ignore[attr-defined]
+from eth_utils.address import to_checksum_address
 
 from core.errors import AuthError, InvalidInput
 
@@ -29,7 +29,7 @@ class NodeKey:
 
     def sign(self, message: str) -> str:
         signed = Account.sign_message(encode_defunct(text=message), private_key=self.private_key)
-        return "0x" + signed.signature.hex().removeprefix("0x")
+        return "0x" + bytes(signed.signature).hex()
 
 
 def new_key() -> NodeKey:
@@ -65,7 +65,9 @@ def read_key(path: Path) -> NodeKey:
         data = json.loads(path.read_text())
         return key_from_private(str(data["privateKey"]))
     except FileNotFoundError as exc:
-        raise InvalidInput(f"Key file {path} does not exist; make one with `lcn node keygen`.") from exc
+        raise InvalidInput(
+            f"Key file {path} does not exist; make one with `lcn node keygen`."
+        ) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(f"{path} is not an lcn key file.") from exc
 

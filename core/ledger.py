@@ -22,7 +22,9 @@ WORLD = "world"
 PLATFORM = "platform"
 ESCROW = "escrow"
 MAX_POSTING = 10**13
-ACCOUNT_RE = re.compile(r"^(world|platform|escrow|creator:0x[0-9a-fA-F]{40}|node:[a-z0-9]{10,100})$")
+ACCOUNT_RE = re.compile(
+    r"^(world|platform|escrow|creator:0x[0-9a-fA-F]{40}|node:[a-z0-9]{10,100})$"
+)
 
 
 def node_account(node_id: str) -> str:
@@ -34,7 +36,12 @@ def creator_account(address: str) -> str:
 
 
 async def post(
-    store: Store, from_account: str, to_account: str, amount: int, idem: str, kind: str,
+    store: Store,
+    from_account: str,
+    to_account: str,
+    amount: int,
+    idem: str,
+    kind: str,
     ref: str = "",
 ) -> bool:
     """Move `amount` micro-USD; False when this idempotency key was already posted."""
@@ -98,12 +105,11 @@ async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
     total = sum(current.values())
     if total != 0:
         problems.append(f"The balances sum to {total} micro-USD instead of 0.")
-    differing = {
-        a for a in set(current) | set(replayed) if current.get(a, 0) != replayed.get(a, 0)
-    }
+    differing = {a for a in set(current) | set(replayed) if current.get(a, 0) != replayed.get(a, 0)}
     if differing:
         problems.append(
-            f"{len(differing)} account balances differ from the journal, e.g. {sorted(differing)[0]}."
+            f"{len(differing)} account balances differ from the journal, "
+            f"e.g. {sorted(differing)[0]}."
         )
     mismatches = await _earnings_mismatches(store, earned)
     if mismatches:

@@ -105,7 +105,11 @@ async def register(store: Store, body: RegisterNode) -> Node:
     node_id = node_id_for(address, body.public_key)
     await store.script(
         "register_node",
-        [store.keys.node(node_id), store.keys.nonce(body.nonce), store.keys.node_by_address(address)],
+        [
+            store.keys.node(node_id),
+            store.keys.nonce(body.nonce),
+            store.keys.node_by_address(address),
+        ],
         node_id,
         address.lower(),
         json.dumps(_static_fields(body, address)),
@@ -124,9 +128,9 @@ def node_from_hash(raw: dict[bytes, bytes] | dict[str, str]) -> Node:
         public_key=h["public_key"],
         capabilities=Capabilities(
             cpu=int(h["cpu"]),
-            memory=h["memory_gb"],  # type: ignore[arg-type]
+            memory=h["memory_gb"],
             gpu=h["gpu"] == "1",
-            storage=h["storage_gb"],  # type: ignore[arg-type]
+            storage=h["storage_gb"],
             runtimes=json.loads(h["runtimes"]),
             models=json.loads(h["models"]),
         ),
@@ -137,7 +141,7 @@ def node_from_hash(raw: dict[bytes, bytes] | dict[str, str]) -> Node:
             storage_per_gb=micro_to_usd(int(h["price_storage"])),
             gpu_per_second=micro_to_usd(int(h["price_gpu"])),
         ),
-        status=h["status"],  # type: ignore[arg-type]
+        status=h["status"],
         reputation=int(float(h["reputation"])),
         total_jobs_completed=int(h["jobs_completed"]),
         total_jobs_failed=int(h["jobs_failed"]),
@@ -164,7 +168,9 @@ async def get_node(store: Store, node_id: str) -> Node:
 
 def check_status(status: str | None) -> None:
     if status is not None and status not in NODE_STATUSES:
-        raise InvalidInput(f"Unknown node status {status!r}; use one of {', '.join(NODE_STATUSES)}.")
+        raise InvalidInput(
+            f"Unknown node status {status!r}; use one of {', '.join(NODE_STATUSES)}."
+        )
 
 
 async def list_node_ids(

@@ -30,16 +30,21 @@ async def health(store: Store) -> Health:
         async with store.redis.pipeline(transaction=False) as pipe:
             pipe.zcard(keys.nodes_all)
             pipe.zcard(keys.jobs_all)
-            for status in NODE_STATUSES:
-                pipe.zcard(keys.nodes_with_status(status))
-            for status in JOB_STATUSES:
-                pipe.zcard(keys.jobs_with_status(status))
+            for node_status in NODE_STATUSES:
+                pipe.zcard(keys.nodes_with_status(node_status))
+            for job_status in JOB_STATUSES:
+                pipe.zcard(keys.jobs_with_status(job_status))
             counts: list[Any] = await pipe.execute()
     except (RedisError, OSError) as exc:
         return Health(
-            status="degraded", nodes=0, jobs=0, pool=store.pool, nodes_by_status={},
-            jobs_by_status={}, reason=f"Redis is unreachable: {exc}",
-        )  # fmt: skip
+            status="degraded",
+            nodes=0,
+            jobs=0,
+            pool=store.pool,
+            nodes_by_status={},
+            jobs_by_status={},
+            reason=f"Redis is unreachable: {exc}",
+        )
     n = len(NODE_STATUSES)
     return Health(
         status="ok",

@@ -14,12 +14,17 @@ def register_body(key: NodeKey, challenge: registry.Challenge, **overrides: Any)
     body: dict[str, Any] = {
         "pkpAddress": key.address,
         "publicKey": key.public_key,
-        "capabilities": {"cpu": 8, "memory": 32, "gpu": False, "storage": 500,
-                         "runtimes": ["python", "javascript"]},
+        "capabilities": {
+            "cpu": 8,
+            "memory": 32,
+            "gpu": False,
+            "storage": 500,
+            "runtimes": ["python", "javascript"],
+        },
         "location": {"region": "us-east-1", "lat": 40.7128, "lon": -74.006},
         "nonce": challenge.nonce,
         "signature": key.sign(challenge.message),
-    }  # fmt: skip
+    }
     for name, value in overrides.items():
         if isinstance(value, dict) and isinstance(body.get(name), dict):
             body[name] = {**body[name], **value}

@@ -43,11 +43,23 @@ def _wait_ping(port: int, timeout_s: float = 10) -> None:
 def start_server(workdir: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-         "--save", "", "--appendonly", "no", *extra],
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     _wait_ping(port)
     return proc
 
@@ -75,10 +87,18 @@ def cluster(workdir: Path, masters: int = 3) -> Iterator[int]:
     """A Redis Cluster of `masters` primaries with the 16384 slots split between them."""
     ports = [free_port() for _ in range(masters)]
     procs = [
-        start_server(workdir / str(p), p, "--cluster-enabled", "yes",
-                     "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+        start_server(
+            workdir / str(p),
+            p,
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+        )
         for p in ports
-    ]  # fmt: skip
+    ]
     try:
         clients = [redis.Redis(port=p) for p in ports]
         per = 16384 // masters
@@ -90,8 +110,10 @@ def cluster(workdir: Path, masters: int = 3) -> Iterator[int]:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             infos = [c.execute_command("CLUSTER INFO") for c in clients]  # parsed to a dict
-            if all(i["cluster_state"] == "ok" and int(i["cluster_known_nodes"]) == masters
-                   for i in infos):  # fmt: skip
+            if all(
+                i["cluster_state"] == "ok" and int(i["cluster_known_nodes"]) == masters
+                for i in infos
+            ):
                 break
             time.sleep(0.1)
         else:

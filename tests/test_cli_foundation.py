@@ -30,8 +30,23 @@ def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ig
 
 
 def register_args(key: Path, *extra: str) -> list[str]:
-    return ["node", "register", "--key", str(key), "--cpu", "4", "--memory", "16",
-            "--region", "eu-west-1", "--lat", "53.3", "--lon", "-6.2", *extra]  # fmt: skip
+    return [
+        "node",
+        "register",
+        "--key",
+        str(key),
+        "--cpu",
+        "4",
+        "--memory",
+        "16",
+        "--region",
+        "eu-west-1",
+        "--lat",
+        "53.3",
+        "--lon",
+        "-6.2",
+        *extra,
+    ]
 
 
 def test_keygen_writes_a_private_key_file(lcn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -72,8 +87,9 @@ def test_register_list_get_status_and_ledger(lcn, tmp_path: Path) -> None:  # ty
         (["--cpu", "0"], "capabilities.cpu"),
     ],
 )
-def test_register_refuses_bad_input_in_one_sentence(lcn, tmp_path: Path, args: list[str],
-                                                    error: str) -> None:  # type: ignore[no-untyped-def]
+def test_register_refuses_bad_input_in_one_sentence(
+    lcn, tmp_path: Path, args: list[str], error: str
+) -> None:  # type: ignore[no-untyped-def]
     key = tmp_path / "node.key"
     lcn("node", "keygen", "--out", str(key))
     result = lcn(*register_args(key), *args, ok=False)
@@ -107,8 +123,9 @@ def test_status_is_degraded_when_redis_is_unreachable(monkeypatch: pytest.Monkey
     assert "unreachable" in result.stderr
 
 
-def test_embedded_redis_starts_once_and_is_reused(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_embedded_redis_starts_once_and_is_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("LCN_REDIS_URL", "REDIS_URL", "KV_URL"):
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "lcn"
@@ -125,8 +142,9 @@ def test_embedded_redis_starts_once_and_is_reused(tmp_path: Path,
         assert stop_embedded(data)
 
 
-def test_unwritable_data_dir_is_one_sentence(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_data_dir_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("LCN_REDIS_URL", "REDIS_URL", "KV_URL"):
         monkeypatch.delenv(name, raising=False)
     blocker = tmp_path / "file"

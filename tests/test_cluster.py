@@ -15,8 +15,9 @@ from tests.helpers import register_node
 
 @pytest.fixture
 async def cluster_store(cluster_url: str, pool: str, tmp_path: Path) -> AsyncIterator[Store]:
-    s = await connect(Settings(redis_url=cluster_url, pool=pool, redis_cluster=True,
-                               data_dir=tmp_path))  # fmt: skip
+    s = await connect(
+        Settings(redis_url=cluster_url, pool=pool, redis_cluster=True, data_dir=tmp_path)
+    )
     yield s
     await s.close()
 
@@ -33,8 +34,9 @@ async def test_registration_ledger_and_status_on_a_cluster(cluster_store: Store)
 async def test_pools_land_on_different_shards(cluster_url: str, tmp_path: Path) -> None:
     slots = set()
     for pool in ("alpha", "bravo", "charlie", "delta"):
-        s = await connect(Settings(redis_url=cluster_url, pool=pool, redis_cluster=True,
-                                   data_dir=tmp_path))  # fmt: skip
+        s = await connect(
+            Settings(redis_url=cluster_url, pool=pool, redis_cluster=True, data_dir=tmp_path)
+        )
         await register_node(s)
         slot = s.redis.keyslot(s.keys.nodes_all)
         owner = s.redis.get_node_from_key(s.keys.nodes_all)

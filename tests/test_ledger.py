@@ -79,12 +79,16 @@ postings = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(postings)
 async def test_random_postings_keep_the_ledger_balanced(
     store: Store, ops: list[tuple[str, str, int, int]]
 ) -> None:
-    await store.redis.delete(store.keys.balances, store.keys.journal, store.keys.prefix + "ledger:idem")
+    await store.redis.delete(
+        store.keys.balances, store.keys.journal, store.keys.prefix + "ledger:idem"
+    )
     expected: dict[str, int] = {}
     seen: set[int] = set()
     for source, target, amount, key in ops:

@@ -65,8 +65,9 @@ def status_cmd(json_out: bool = typer.Option(False, "--json")) -> None:
     if json_out:
         emit_json(health)
     else:
-        typer.echo(f"status {health.status}  pool {health.pool}  nodes {health.nodes}  "
-                   f"jobs {health.jobs}")  # fmt: skip
+        typer.echo(
+            f"status {health.status}  pool {health.pool}  nodes {health.nodes}  jobs {health.jobs}"
+        )
         for title, counts in (("nodes", health.nodes_by_status), ("jobs", health.jobs_by_status)):
             typer.echo(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         if health.reason:

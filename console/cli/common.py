@@ -77,15 +77,18 @@ def emit_json(value: Any) -> None:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json", by_alias=True)
     elif isinstance(value, list):
-        value = [v.model_dump(mode="json", by_alias=True) if isinstance(v, BaseModel) else v
-                 for v in value]  # fmt: skip
+        value = [
+            v.model_dump(mode="json", by_alias=True) if isinstance(v, BaseModel) else v
+            for v in value
+        ]
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
 def table(rows: list[list[str]], headers: list[str]) -> None:
     """A plain aligned table: readable over SSH, greppable, no colour codes in pipes."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]  # fmt: skip
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     typer.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)))
     for row in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

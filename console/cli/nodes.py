@@ -10,7 +10,7 @@ import typer
 from console.cli.common import Context, emit_json, fail, run, table
 from core import registry
 from core.errors import InvalidInput
-from core.identity import read_key, new_key, write_key
+from core.identity import new_key, read_key, write_key
 from core.models.node import Node, RegisterNode
 from core.money import format_usd
 from core.store import Store
@@ -38,8 +38,16 @@ def keygen(
 def node_line(node: Node) -> list[str]:
     load = f"{node.load.cpu_used}/{node.capabilities.cpu}"
     seen = node.last_seen.strftime("%Y-%m-%d %H:%M:%S") if node.last_seen else "-"
-    return [node.node_id, node.location.region, node.status, load, str(node.reputation),
-            str(node.total_jobs_completed), format_usd(node.total_earnings_micro_usd), seen]  # fmt: skip
+    return [
+        node.node_id,
+        node.location.region,
+        node.status,
+        load,
+        str(node.reputation),
+        str(node.total_jobs_completed),
+        format_usd(node.total_earnings_micro_usd),
+        seen,
+    ]
 
 
 NODE_HEADERS = ["id", "region", "status", "cpu", "rep", "jobs", "earned", "last seen"]
@@ -74,13 +82,19 @@ def register(
             {
                 "pkpAddress": key.address,
                 "publicKey": key.public_key,
-                "capabilities": {"cpu": cpu, "memory": memory, "gpu": gpu, "storage": storage,
-                                 "runtimes": runtime, "models": model},
+                "capabilities": {
+                    "cpu": cpu,
+                    "memory": memory,
+                    "gpu": gpu,
+                    "storage": storage,
+                    "runtimes": runtime,
+                    "models": model,
+                },
                 "location": {"region": region, "lat": lat, "lon": lon},
                 "pricing": {"cpuPerSecond": cpu_price, "memoryPerGB": memory_price},
                 "nonce": challenge.nonce,
                 "signature": key.sign(challenge.message),
-            }  # fmt: skip
+            }
         )
         return await registry.register(store, body)
 

@@ -55,7 +55,7 @@ async def connect(settings: Settings, *, load_scripts: bool = True) -> Store:
             raise SetupError("A Redis Cluster needs a redis:// or rediss:// seed URL.")
         client: Any = RedisCluster.from_url(url, socket_connect_timeout=3)
     else:
-        client = aioredis.from_url(url, **options)
+        client = aioredis.from_url(url, **options)  # type: ignore[no-untyped-call]
     store = Store(client, Keys(settings.pool), url, embedded, settings.redis_cluster)
     if load_scripts:
         try:

@@ -87,11 +87,13 @@ local function assign(jkey, job, node_id, now)
     'running', node['running'])
   refresh_capacity_status(node_key, node)
   redis.call('SADD', node_key .. ':jobs', job['id'])
+  redis.call('ZADD', node_key .. ':history', now, job['id'])
   redis.call('RPUSH', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], job['id'])
   redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id'])
   -- The first placement holds the estimate in escrow; later placements keep that hold.
   if job['held'] == nil or job['held'] == '' or job['held'] == '0' then
-    post('creator:' .. job['creator'], 'escrow', estimate, 'hold:' .. job['id'], 'hold', job['id'])
+    post('creator:' .. job['creator'], 'escrow', estimate,
+      'hold:' .. job['id'] .. ':' .. job['gen'], 'hold', job['id'])
     job['held'] = tostring(estimate)
     redis.call('HSET', jkey, 'held', estimate, 'estimated_cost', estimate)
   end
@@ -128,18 +130,19 @@ local function make_pending(jkey, job, reason, now)
 end
 
 -- Release the rest of a job's hold to its creator: a job that ends without running is free.
-local function release_hold(job, suffix)
+local function release_hold(job)
   local held = tonumber(job['held'] or '0') or 0
   if held > 0 then
-    post('escrow', 'creator:' .. job['creator'], held, 'release:' .. job['id'] .. suffix,
+    post('escrow', 'creator:' .. job['creator'], held, 'release:' .. job['id'] .. ':' .. job['gen'],
       'release', job['id'])
   end
+  job['held'] = '0'
 end
 
 -- End a job that will not run again (failed or cancelled): capacity back, hold released, fenced.
 local function finish_unpaid(jkey, job, status, err, now)
   release_node(job)
-  release_hold(job, '')
+  release_hold(job)
   redis.call('ZREM', P .. 'leases', job['id'])
   redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id'])
   redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '', 'error', err or '',

@@ -1,0 +1,294 @@
+"""The job lifecycle: submit (and place), claim with a lease, extend, complete, fail, and the
+sweeps. Each state change is one Lua script, so one round trip and atomic."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import InvalidInput, NotFound
+from core.ids import bytes_cid, check_cid, record_cid
+from core.models.base import ms_to_datetime
+from core.models.job import JOB_STATUSES, JOB_TYPES, Job, Lease, SubmitJob, SubmitResult, Task
+from core.money import micro_to_json
+from core.store import Store
+
+LIST_RATE = {"cpu": 1000, "mem_per_gb": 50_000, "gpu": 500_000}  # the network's list prices
+INLINE_RESULT_BYTES = 64 * 1024
+MAX_LOG_LINES = 200
+MAX_LOG_LINE = 500
+BLOB_TTL_S = 7 * 86400
+
+
+def list_price_estimate(task: Task) -> int:
+    """What a job would cost at list prices, shown while it waits for a node."""
+    req = task.requirements
+    rate = req.cpu * LIST_RATE["cpu"] + req.memory_mb * LIST_RATE["mem_per_gb"] // 1024
+    rate += LIST_RATE["gpu"] if req.gpu else 0
+    return rate * req.timeout
+
+
+async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
+    task = body.task
+    job_id = record_cid(
+        {"creatorPKP": body.creator_pkp, "task": task.wire(), "salt": secrets.token_hex(8)}
+    )
+    req = task.requirements
+    fields: dict[str, Any] = {
+        "id": job_id,
+        "creator": body.creator_pkp,
+        "type": task.type,
+        "tag": task.tag,
+        "task": json.dumps(task.wire(), separators=(",", ":")),
+        "cpu": req.cpu,
+        "mem_mb": req.memory_mb,
+        "gpu": int(req.gpu),
+        "timeout_s": req.timeout,
+        "max_attempts": max_attempts,
+        "estimated_cost": list_price_estimate(task),
+        "parent": body.parent or "",
+    }
+    reply = await store.script(
+        "submit_job", [store.keys.job(job_id)], json.dumps(fields, separators=(",", ":"))
+    )
+    return SubmitResult(
+        job_id=job_id,
+        status=reply["status"],
+        assigned_node_id=reply["node"] or None,
+        estimated_cost=micro_to_json(int(reply["estimated_cost"])),
+        estimated_cost_micro_usd=int(reply["estimated_cost"]),
+        pending_reason=reply["reason"] or None,
+    )
+
+
+def _s(raw: dict[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+def _int(h: dict[str, str], name: str) -> int | None:
+    value = h.get(name, "")
+    return int(float(value)) if value not in ("", None) else None
+
+
+def job_from_hash(raw: dict[bytes, bytes]) -> Job:
+    h = _s(raw)
+    result: Any = None
+    if h.get("result"):
+        result = json.loads(h["result"])
+    estimated = int(float(h.get("estimated_cost") or 0))
+    actual = _int(h, "actual_cost")
+    return Job(
+        job_id=h["id"],
+        creator_pkp=h["creator"],
+        assigned_node_id=h.get("node") or None,
+        task=Task.model_validate_json(h["task"]),
+        status=h["status"],  # type: ignore[arg-type]
+        created_at=ms_to_datetime(_int(h, "created_at")),
+        assigned_at=ms_to_datetime(_int(h, "assigned_at")),
+        started_at=ms_to_datetime(_int(h, "started_at")),
+        completed_at=ms_to_datetime(_int(h, "finished_at")),
+        result=result,
+        result_cid=h.get("result_cid") or None,
+        logs=json.loads(h["logs"]) if h.get("logs") else [],
+        error=h.get("error") or None,
+        pending_reason=h.get("pending_reason") or None,
+        estimated_cost=micro_to_json(estimated),
+        estimated_cost_micro_usd=estimated,
+        actual_cost=micro_to_json(actual) if actual is not None else None,
+        actual_cost_micro_usd=actual,
+        paid=h["status"] == "completed",
+        lease=Lease(
+            agent_id=h.get("agent") or None,
+            expires_at=ms_to_datetime(_int(h, "lease_expires_at")),
+            attempts=_int(h, "attempts") or 0,
+            max_attempts=_int(h, "max_attempts") or 0,
+        ),
+        parent_job_id=h.get("parent") or None,
+    )
+
+
+async def get_job(store: Store, job_id: str) -> Job:
+    check_cid(job_id, what="job id")
+    raw = await store.redis.hgetall(store.keys.job(job_id))
+    if not raw:
+        raise NotFound(f"No job {job_id} in pool {store.pool}.")
+    return job_from_hash(raw)
+
+
+async def get_jobs(store: Store, job_ids: list[str]) -> list[Job]:
+    async with store.redis.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.hgetall(store.keys.job(job_id))
+        rows = await pipe.execute()
+    return [job_from_hash(raw) for raw in rows if raw]
+
+
+async def job_history(store: Store, job_id: str) -> list[str]:
+    return [
+        e.decode() for e in await store.redis.lrange(store.keys.job(job_id) + ":history", 0, -1)
+    ]
+
+
+def check_status(status: str | None) -> None:
+    if status is not None and status not in JOB_STATUSES:
+        raise InvalidInput(f"Unknown job status {status!r}; use one of {', '.join(JOB_STATUSES)}.")
+
+
+async def list_job_ids(
+    store: Store,
+    *,
+    status: str | None = None,
+    node_id: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[str], int]:
+    """A page of job ids, newest first: all jobs, one state's, or one node's."""  # fmt: skip
+    check_status(status)
+    if offset < 0 or not 1 <= limit <= 1000:
+        raise InvalidInput("offset must be ≥ 0 and limit between 1 and 1000.")
+    if node_id is not None:
+        check_cid(node_id, what="node id")
+        key = store.keys.node(node_id) + ":history"
+    elif status is not None:
+        key = store.keys.jobs_with_status(status)
+    else:
+        key = store.keys.jobs_all
+    async with store.redis.pipeline(transaction=False) as pipe:
+        pipe.zcard(key)
+        pipe.zrevrange(key, offset, offset + limit - 1)
+        total, ids = await pipe.execute()
+    return [i.decode() for i in ids], int(total)
+
+
+async def list_jobs(
+    store: Store, *, status: str | None = None, node_id: str | None = None,
+    offset: int = 0, limit: int = 100,
+) -> tuple[list[Job], int]:  # fmt: skip
+    ids, total = await list_job_ids(
+        store, status=status, node_id=node_id, offset=offset, limit=limit
+    )
+    found = await get_jobs(store, ids)
+    if node_id is not None and status is not None:
+        found = [j for j in found if j.status == status]
+    return found, total
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What an agent gets with a claim: the task and the lease that fences its reports."""
+
+    job_id: str
+    type: str
+    task: Task
+    token: str
+    lease_expires_at: int
+    timeout_s: int
+    cpu: int
+    mem_mb: int
+    attempts: int
+    parent: str
+
+
+async def claim(
+    store: Store, node_id: str, agent_id: str, job_types: list[str], lease_s: float
+) -> Claim | None:
+    unknown = set(job_types) - set(JOB_TYPES)
+    if unknown or not job_types:
+        raise InvalidInput(f"Job types must be among {', '.join(JOB_TYPES)}.")
+    reply = await store.script(
+        "claim_job", [store.keys.node(node_id)], agent_id, int(lease_s * 1000),
+        secrets.token_hex(8), json.dumps(job_types),
+    )  # fmt: skip
+    if not reply:
+        return None
+    return Claim(
+        job_id=reply["id"],
+        type=reply["type"],
+        task=Task.model_validate_json(reply["task"]),
+        token=reply["token"],
+        lease_expires_at=int(reply["lease_expires_at"]),
+        timeout_s=int(reply["timeout_s"]),
+        cpu=int(reply["cpu"]),
+        mem_mb=int(reply["mem_mb"]),
+        attempts=int(reply["attempts"]),
+        parent=reply["parent"],
+    )
+
+
+async def extend_lease(store: Store, job_id: str, token: str, lease_s: float) -> int:
+    return int(
+        await store.script("extend_lease", [store.keys.job(job_id)], token, int(lease_s * 1000))
+    )
+
+
+def cap_logs(logs: list[str]) -> list[str]:
+    kept = [line[:MAX_LOG_LINE] for line in logs[:MAX_LOG_LINES]]
+    if len(logs) > MAX_LOG_LINES:
+        kept.append(f"… {len(logs) - MAX_LOG_LINES} more lines not kept")
+    return kept
+
+
+async def complete(
+    store: Store,
+    job_id: str,
+    token: str,
+    *,
+    duration_ms: int,
+    output: Any,
+    logs: list[str] | None = None,
+) -> dict[str, Any]:
+    """Report success. The result is content-addressed; a large one is kept beside the job."""  # fmt: skip
+    encoded = json.dumps(output, separators=(",", ":"), sort_keys=True).encode()
+    cid = bytes_cid(encoded)
+    inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
+    if not inline:
+        await store.redis.set(store.keys.prefix + "blob:" + cid, encoded, ex=BLOB_TTL_S)
+    reply: dict[str, Any] = await store.script(
+        "complete_job", [store.keys.job(job_id)], token, max(0, int(duration_ms)), inline, cid,
+        json.dumps(cap_logs(logs or [])),
+    )  # fmt: skip
+    return reply
+
+
+async def fail(
+    store: Store, job_id: str, token: str, *, error: str, logs: list[str] | None = None,
+    retryable: bool = False,
+) -> str:  # fmt: skip
+    return str(
+        await store.script(
+            "fail_job",
+            [store.keys.job(job_id)],
+            token,
+            error[:1000],
+            json.dumps(cap_logs(logs or [])),
+            "1" if retryable else "0",
+        )  # fmt: skip
+    )
+
+
+async def expire_leases(store: Store, limit: int = 500) -> dict[str, int]:
+    reply: dict[str, int] = await store.script("expire_leases", [store.keys.leases], limit)
+    return reply
+
+
+async def place_pending(store: Store, limit: int = 500) -> int:
+    return int(await store.script("place_pending", [store.keys.prefix + "pending:tags"], limit))
+
+
+async def reassign(store: Store, job_id: str, to_node: str | None = None) -> str:
+    check_cid(job_id, what="job id")
+    if to_node:
+        check_cid(to_node, what="node id")
+    return str(await store.script("reassign_job", [store.keys.job(job_id)], to_node or ""))
+
+
+async def cancel(store: Store, job_id: str, reason: str = "Cancelled by an operator.") -> str:
+    check_cid(job_id, what="job id")
+    return str(await store.script("cancel_job", [store.keys.job(job_id)], reason))
+
+
+async def retry(store: Store, job_id: str) -> str:
+    check_cid(job_id, what="job id")
+    return str(await store.script("retry_job", [store.keys.job(job_id)]))

@@ -1,0 +1,22 @@
+-- Leases past their expiry: the agent is presumed dead. Its node loses reputation and the job
+-- goes back to the queue (or fails after its last attempt); the old token is fenced.
+-- KEYS: leases   ARGV: P, limit
+--!include lib
+--!include jobs
+local now = now_ms()
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local outcome = {requeued = 0, failed = 0}
+for _, id in ipairs(expired) do
+  local jkey = job_key(id)
+  local job = hgetall_map(jkey)
+  redis.call('ZREM', KEYS[1], id)
+  if job['status'] == 'running' then
+    local node_key = P .. 'node:' .. job['node']
+    adjust_reputation(node_key, hgetall_map(node_key), -5)
+    event('job.lease_expired', 'job', id, 'node', job['node'])
+    local result = requeue(jkey, job, 'Its lease expired.', now, job['node'])
+    if result == 'failed' then outcome.failed = outcome.failed + 1
+    else outcome.requeued = outcome.requeued + 1 end
+  end
+end
+return cjson.encode(outcome)

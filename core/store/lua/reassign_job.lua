@@ -1,0 +1,40 @@
+-- An operator moves a job to a named node, or to the best node other than its current one.
+-- The old lease is fenced: the old agent's late heartbeat or result is refused.
+-- KEYS: job   ARGV: P, target node id ('' for the best other)
+--!include lib
+--!include jobs
+local jkey, target = KEYS[1], ARGV[2]
+local job = hgetall_map(jkey)
+if job['id'] == nil then return refuse('not_found', 'No such job.') end
+local st = job['status']
+if st ~= 'pending' and st ~= 'assigned' and st ~= 'running' then
+  return refuse('conflict', 'The job is ' .. st .. '; only pending, assigned or running jobs move.')
+end
+local current = job['node'] or ''
+local chosen = nil
+if target ~= '' then
+  if target == current then return refuse('conflict', 'The job is already on that node.') end
+  local status = redis.call('HGET', P .. 'node:' .. target, 'status')
+  if not status then return refuse('not_found', 'No such node ' .. target .. '.') end
+  if redis.call('SISMEMBER', P .. 'cap:' .. job['tag'], target) == 0 then
+    return refuse('conflict', 'That node cannot run this job (needs ' .. job['tag'] .. ').')
+  end
+  if not fits(target, job) then
+    return refuse('conflict', 'That node is ' .. status .. ' and has no room for the job now.')
+  end
+  chosen = target
+else
+  for _, id in ipairs(redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], 0, SCAN_LIMIT - 1)) do
+    if id ~= current and fits(id, job) then chosen = id break end
+  end
+  if not chosen then return refuse('conflict', 'No other node can run this job right now.') end
+end
+local now = now_ms()
+release_node(job)
+redis.call('ZREM', P .. 'leases', job['id'])
+redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '')
+if current ~= '' then
+  event('job.reassigned', 'job', job['id'], 'from', current, 'to', chosen)
+end
+assign(jkey, job, chosen, now)
+return chosen

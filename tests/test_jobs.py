@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core import jobs, ledger, registry
+from core.errors import Conflict, InvalidInput, NotFound
+from core.money import split
+from core.store import Store
+from tests.helpers import register_node
+from tests.jobfactory import CREATOR, job_body
+
+CREATOR_ACCOUNT = f"creator:{CREATOR}"
+
+
+async def submit(store: Store, **task: object) -> jobs.SubmitResult:  # type: ignore[name-defined]
+    return await jobs.submit(store, job_body(**task), max_attempts=3)
+
+
+async def test_submit_places_on_a_capable_node_and_holds_the_estimate(store: Store) -> None:
+    node = await register_node(store)
+    result = await submit(store)
+    assert result.job_id.startswith("bafyrei")
+    assert result.status == "assigned" and result.assigned_node_id == node.node_id
+    # 1 cpu at 0.001 $/s + 2 GB at 0.05 $/GB·s, for the 30 s timeout.
+    assert result.estimated_cost_micro_usd == (1000 + 2 * 50_000) * 30
+    assert result.estimated_cost == 3.03
+    assert await ledger.balance(store, "escrow") == result.estimated_cost_micro_usd
+    assert (await registry.get_node(store, node.node_id)).load.cpu_used == 1
+
+
+async def test_full_lifecycle_settles_once_with_the_70_30_split(store: Store) -> None:
+    node = await register_node(store)
+    job_id = (await submit(store)).job_id
+    claim = await jobs.claim(store, node.node_id, "agent-1", ["code-execution"], lease_s=30)
+    assert claim is not None and claim.job_id == job_id and claim.task.language == "javascript"
+    assert (await jobs.get_job(store, job_id)).status == "running"
+    await asyncio.sleep(0.01)
+    reply = await jobs.complete(store, job_id, claim.token, duration_ms=2, output={"ok": 1},
+                                logs=["Hello from Lit Compute!"])  # fmt: skip
+    cost = (1000 + 2 * 50_000) * 1  # the one-second minimum at the node's rate
+    node_part, platform_part = split(cost)
+    assert reply["actual_cost"] == cost
+    again = await jobs.complete(store, job_id, claim.token, duration_ms=2, output={"ok": 1})
+    assert again["duplicate"] is True
+    balances = await ledger.balances(store)
+    assert balances[f"node:{node.node_id}"] == node_part
+    assert balances["platform"] == platform_part
+    assert balances[CREATOR_ACCOUNT] == -cost
+    assert balances["escrow"] == 0
+    job = await jobs.get_job(store, job_id)
+    assert job.status == "completed" and job.result == {"ok": 1}
+    assert job.result_cid and job.result_cid.startswith("bafkrei")
+    assert job.logs == ["Hello from Lit Compute!"]
+    after = await registry.get_node(store, node.node_id)
+    assert after.total_jobs_completed == 1 and after.total_earnings_micro_usd == node_part
+    assert after.load.cpu_used == 0
+    assert (await ledger.check(store)).ok
+
+
+async def test_job_no_node_can_run_waits_with_a_reason_then_is_placed(store: Store) -> None:
+    await register_node(store)  # no GPU, no models
+    result = await submit(store, type="model-inference", modelId="iris-classifier", code=None)
+    assert result.status == "pending"
+    assert "model:iris-classifier" in (result.pending_reason or "")
+    assert await jobs.place_pending(store) == 0
+    node = await register_node(store, capabilities={"models": ["iris-classifier"]})
+    assert await jobs.place_pending(store) == 1
+    job = await jobs.get_job(store, result.job_id)
+    assert job.status == "assigned" and job.assigned_node_id == node.node_id
+    assert job.pending_reason is None
+
+
+async def test_gpu_jobs_only_go_to_gpu_nodes(store: Store) -> None:
+    await register_node(store)
+    gpu_node = await register_node(store, capabilities={"gpu": True})
+    result = await submit(store, requirements={"gpu": True, "cpu": 1, "memory": 1, "timeout": 5})
+    assert result.assigned_node_id == gpu_node.node_id
+
+
+async def test_full_nodes_turn_busy_and_jobs_wait(store: Store) -> None:
+    node = await register_node(store, capabilities={"cpu": 2})
+    await submit(store)
+    await submit(store)
+    assert (await registry.get_node(store, node.node_id)).status == "busy"
+    third = await submit(store)
+    assert third.status == "pending" and "busy" in (third.pending_reason or "")
+
+
+async def test_completion_after_reassignment_is_refused_and_pays_nothing(store: Store) -> None:
+    first = await register_node(store)
+    job_id = (await submit(store)).job_id
+    claim = await jobs.claim(store, first.node_id, "a1", ["code-execution"], lease_s=30)
+    assert claim
+    second = await register_node(store)
+    assert await jobs.reassign(store, job_id) == second.node_id
+    with pytest.raises(Conflict, match="no longer yours"):
+        await jobs.complete(store, job_id, claim.token, duration_ms=5, output=1)
+    with pytest.raises(Conflict):
+        await jobs.extend_lease(store, job_id, claim.token, 30)
+    assert await ledger.balance(store, f"node:{first.node_id}") == 0
+    new_claim = await jobs.claim(store, second.node_id, "a2", ["code-execution"], lease_s=30)
+    assert new_claim and new_claim.token != claim.token and new_claim.attempts == 2
+
+
+async def test_reassign_to_a_named_node_checks_capability_and_room(store: Store) -> None:
+    a = await register_node(store)
+    small = await register_node(store, capabilities={"cpu": 1, "runtimes": ["python"]})
+    job_id = (await submit(store)).job_id  # javascript
+    with pytest.raises(Conflict, match="cannot run this job"):
+        await jobs.reassign(store, job_id, small.node_id)
+    with pytest.raises(Conflict, match="already on that node"):
+        await jobs.reassign(store, job_id, a.node_id)
+    with pytest.raises(Conflict, match="No other node"):
+        await jobs.reassign(store, job_id)
+    assert (await jobs.get_job(store, job_id)).assigned_node_id == a.node_id
+
+
+async def test_expired_lease_requeues_then_fails_after_the_limit(store: Store) -> None:
+    node = await register_node(store)
+    job_id = (await jobs.submit(store, job_body(), max_attempts=2)).job_id
+    for attempt in (1, 2):
+        await jobs.place_pending(store)  # the only node is back in play after a requeue
+        claim = await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=0.01)
+        assert claim and claim.attempts == attempt
+        await asyncio.sleep(0.03)
+        outcome = await jobs.expire_leases(store)
+        with pytest.raises(Conflict):
+            await jobs.complete(store, job_id, claim.token, duration_ms=1, output=None)
+    assert outcome == {"requeued": 0, "failed": 1}
+    job = await jobs.get_job(store, job_id)
+    assert job.status == "failed" and "lease expired" in (job.error or "")
+    assert (await registry.get_node(store, node.node_id)).reputation == 90
+    assert await ledger.balance(store, "escrow") == 0
+    assert await ledger.balance(store, CREATOR_ACCOUNT) == 0
+
+
+async def test_fail_code_error_ends_job_and_retry_runs_it_again(store: Store) -> None:
+    node = await register_node(store)
+    job_id = (await submit(store)).job_id
+    claim = await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=30)
+    assert claim
+    assert await jobs.fail(store, job_id, claim.token, error="SyntaxError.") == "failed"
+    assert await ledger.balance(store, "escrow") == 0
+    other = (await submit(store)).job_id
+    with pytest.raises(Conflict, match="Only failed or cancelled"):
+        await jobs.retry(store, other)
+    await jobs.cancel(store, other)
+    assert await jobs.retry(store, job_id) == "assigned"
+    claim = await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=30)
+    assert claim and claim.job_id == job_id and claim.attempts == 1
+    await jobs.complete(store, job_id, claim.token, duration_ms=1, output=None)
+    assert (await ledger.check(store)).ok
+
+
+async def test_retryable_failure_moves_the_job_and_costs_reputation(store: Store) -> None:
+    a = await register_node(store)
+    b = await register_node(store)
+    job_id = (await submit(store)).job_id
+    first = (await jobs.get_job(store, job_id)).assigned_node_id
+    claim = await jobs.claim(store, first or "", "x", ["code-execution"], lease_s=30)
+    assert claim
+    status = await jobs.fail(store, job_id, claim.token, error="Disk full.", retryable=True)
+    assert status == "assigned"
+    job = await jobs.get_job(store, job_id)
+    assert job.assigned_node_id in {a.node_id, b.node_id} - {first}
+    assert (await registry.get_node(store, first or "")).reputation == 98
+
+
+async def test_cancel_releases_capacity_and_hold(store: Store) -> None:
+    node = await register_node(store)
+    job_id = (await submit(store)).job_id
+    assert await jobs.cancel(store, job_id) == "cancelled"
+    with pytest.raises(Conflict, match="already cancelled"):
+        await jobs.cancel(store, job_id)
+    assert (await registry.get_node(store, node.node_id)).load.cpu_used == 0
+    assert await ledger.balance(store, "escrow") == 0
+    assert await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=5) is None
+
+
+async def test_offline_node_jobs_are_requeued_and_drain_keeps_running_ones(store: Store) -> None:
+    a = await register_node(store)
+    job_id = (await submit(store)).job_id
+    await registry.change_status(store, a.node_id, "drain")
+    assert (await jobs.get_job(store, job_id)).status == "assigned"
+    assert (await submit(store)).status == "pending"
+    b = await register_node(store)
+    await registry.change_status(store, a.node_id, "offline")
+    job = await jobs.get_job(store, job_id)
+    assert job.status == "assigned" and job.assigned_node_id == b.node_id
+
+
+async def test_two_agents_racing_for_one_job_exactly_one_wins(store: Store) -> None:
+    node = await register_node(store, capabilities={"cpu": 64, "memory": 256})
+    for _ in range(30):
+        await submit(store)
+    claims = await asyncio.gather(*[
+        jobs.claim(store, node.node_id, f"agent-{i}", ["code-execution"], lease_s=30)
+        for i in range(60)
+    ])  # fmt: skip
+    won = [c.job_id for c in claims if c]
+    assert len(won) == 30 and len(set(won)) == 30
+
+
+@pytest.mark.parametrize(
+    ("task", "error"),
+    [
+        ({"type": "render"}, "type"),
+        ({"code": ""}, "needs code"),
+        ({"code": "x" * 70_000}, "larger than 64 KiB"),
+        ({"requirements": {"cpu": 0}}, "cpu"),
+        ({"requirements": {"timeout": 99999}}, "timeout"),
+        ({"type": "data-processing", "operation": "explode"}, "operation"),
+        ({"type": "model-inference", "code": None}, "modelId"),
+        ({"language": "cobol"}, "language"),
+    ],
+)
+def test_bad_submissions_are_refused(task: dict[str, object], error: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=error):
+        job_body(**task)
+
+
+async def test_unknown_ids_and_bad_filters(store: Store) -> None:
+    with pytest.raises(InvalidInput):
+        await jobs.get_job(store, "xyz")
+    missing = "bafyreihltcnuuyqp2jm24aqydpnlj7b6w3ogwrplomrjtg5rifv44mmjey"
+    with pytest.raises(NotFound):
+        await jobs.get_job(store, missing)
+    with pytest.raises(NotFound):
+        await jobs.cancel(store, missing)
+    with pytest.raises(InvalidInput, match="Unknown job status"):
+        await jobs.list_jobs(store, status="done")
+    with pytest.raises(InvalidInput, match="Job types"):
+        await jobs.claim(store, missing, "a", ["mining"], lease_s=1)
