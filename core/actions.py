@@ -8,7 +8,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from core import events, registry
+from core import events, jobs, registry
 from core.errors import InvalidInput, LcnError
 from core.store import Store
 
@@ -59,3 +59,24 @@ async def node_action(store: Store, operator: str, action: str, node_id: str) ->
         node_id,
         lambda: registry.change_status(store, node_id, action),
     )
+
+
+async def reassign_job(store: Store, operator: str, job_id: str, to_node: str | None) -> str:
+    """Move a job to `to_node`, or to the best node other than its current one."""
+    return await audited(
+        store, operator, "job.reassign", job_id, lambda: jobs.reassign(store, job_id, to_node)
+    )
+
+
+async def cancel_job(store: Store, operator: str, job_id: str) -> str:
+    return await audited(
+        store,
+        operator,
+        "job.cancel",
+        job_id,
+        lambda: jobs.cancel(store, job_id, f"Cancelled by {operator}."),
+    )
+
+
+async def retry_job(store: Store, operator: str, job_id: str) -> str:
+    return await audited(store, operator, "job.retry", job_id, lambda: jobs.retry(store, job_id))

@@ -84,7 +84,7 @@ def job_from_hash(raw: dict[bytes, bytes]) -> Job:
         creator_pkp=h["creator"],
         assigned_node_id=h.get("node") or None,
         task=Task.model_validate_json(h["task"]),
-        status=h["status"],  # type: ignore[arg-type]
+        status=h["status"],
         created_at=ms_to_datetime(_int(h, "created_at")),
         assigned_at=ms_to_datetime(_int(h, "assigned_at")),
         started_at=ms_to_datetime(_int(h, "started_at")),
@@ -144,7 +144,7 @@ async def list_job_ids(
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[list[str], int]:
-    """A page of job ids, newest first: all jobs, one state's, or one node's."""  # fmt: skip
+    """A page of job ids, newest first: all jobs, one state's, or one node's."""
     check_status(status)
     if offset < 0 or not 1 <= limit <= 1000:
         raise InvalidInput("offset must be ≥ 0 and limit between 1 and 1000.")
@@ -163,9 +163,13 @@ async def list_job_ids(
 
 
 async def list_jobs(
-    store: Store, *, status: str | None = None, node_id: str | None = None,
-    offset: int = 0, limit: int = 100,
-) -> tuple[list[Job], int]:  # fmt: skip
+    store: Store,
+    *,
+    status: str | None = None,
+    node_id: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[Job], int]:
     ids, total = await list_job_ids(
         store, status=status, node_id=node_id, offset=offset, limit=limit
     )
@@ -198,9 +202,13 @@ async def claim(
     if unknown or not job_types:
         raise InvalidInput(f"Job types must be among {', '.join(JOB_TYPES)}.")
     reply = await store.script(
-        "claim_job", [store.keys.node(node_id)], agent_id, int(lease_s * 1000),
-        secrets.token_hex(8), json.dumps(job_types),
-    )  # fmt: skip
+        "claim_job",
+        [store.keys.node(node_id)],
+        agent_id,
+        int(lease_s * 1000),
+        secrets.token_hex(8),
+        json.dumps(job_types),
+    )
     if not reply:
         return None
     return Claim(
@@ -239,23 +247,33 @@ async def complete(
     output: Any,
     logs: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Report success. The result is content-addressed; a large one is kept beside the job."""  # fmt: skip
+    """Report success. The result is content-addressed; a large one is kept beside the job."""
     encoded = json.dumps(output, separators=(",", ":"), sort_keys=True).encode()
     cid = bytes_cid(encoded)
     inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
     if not inline:
         await store.redis.set(store.keys.prefix + "blob:" + cid, encoded, ex=BLOB_TTL_S)
     reply: dict[str, Any] = await store.script(
-        "complete_job", [store.keys.job(job_id)], token, max(0, int(duration_ms)), inline, cid,
+        "complete_job",
+        [store.keys.job(job_id)],
+        token,
+        max(0, int(duration_ms)),
+        inline,
+        cid,
         json.dumps(cap_logs(logs or [])),
-    )  # fmt: skip
+    )
     return reply
 
 
 async def fail(
-    store: Store, job_id: str, token: str, *, error: str, logs: list[str] | None = None,
+    store: Store,
+    job_id: str,
+    token: str,
+    *,
+    error: str,
+    logs: list[str] | None = None,
     retryable: bool = False,
-) -> str:  # fmt: skip
+) -> str:
     return str(
         await store.script(
             "fail_job",
@@ -264,7 +282,7 @@ async def fail(
             error[:1000],
             json.dumps(cap_logs(logs or [])),
             "1" if retryable else "0",
-        )  # fmt: skip
+        )
     )
 
 

@@ -114,6 +114,8 @@ async def register(store: Store, body: RegisterNode) -> Node:
         address.lower(),
         json.dumps(_static_fields(body, address)),
     )
+    # Jobs that were waiting for a node like this one are placed now, not at the next tick.
+    await store.script("place_pending", [store.keys.prefix + "pending:tags"], 100)
     return await get_node(store, node_id)
 
 

@@ -6,7 +6,7 @@ import re
 
 import typer
 
-from console.cli import nodes
+from console.cli import jobs, nodes
 from console.cli.common import EXIT_UNAVAILABLE, Context, emit_json, fail, run
 from core import ledger, status
 from core.money import format_usd
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(nodes.app, name="node")
+app.add_typer(jobs.app, name="job")
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 

@@ -16,8 +16,13 @@ JobType = Literal["code-execution", "model-inference", "data-processing"]
 JOB_TYPES: tuple[JobType, ...] = ("code-execution", "model-inference", "data-processing")
 JobStatus = Literal["pending", "assigned", "running", "completed", "failed", "cancelled"]
 JOB_STATUSES: tuple[JobStatus, ...] = (
-    "pending", "assigned", "running", "completed", "failed", "cancelled",
-)  # fmt: skip
+    "pending",
+    "assigned",
+    "running",
+    "completed",
+    "failed",
+    "cancelled",
+)
 DATA_OPERATIONS = ("word-count", "sort", "sum", "mean", "group-by", "sha256")
 MAX_CODE_BYTES = 64 * 1024
 MAX_INPUT_BYTES = 1024 * 1024

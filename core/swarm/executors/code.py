@@ -7,7 +7,11 @@ How a program talks to the network:
 * Output: if the last non-empty line the program prints to stdout is JSON, that value is the
   job's `output`; otherwise `output` is the whole stdout text. When stdout was cut off at the
   output limit it is never parsed, since a cut line could be valid JSON by accident.
-* Logs: every stdout line, then every stderr line prefixed "stderr: ".
+* Logs: every stdout line, then every stderr line prefixed "stderr: ", each stream cut off
+  after `max_output_bytes` (the rest is read and dropped, with a line saying so).
+* Failure: a non-zero exit, a fatal signal, a timeout or a cancel gives ok=False, and `error`
+  names what happened plus the stderr line that says why (for Node.js, the error line rather
+  than the stack trace and version banner that follow it).
 
 Python runs with `-I -S -B -u`: isolated from the environment and the user site (-I), without
 site-packages, so the node's own installed libraries are not importable (-S), without writing
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import shutil
 import signal
 import sys
@@ -159,9 +164,7 @@ def _outcome(run: SandboxRun, limits: Limits, started: float, now: float) -> Exe
         logs.append(f"[output truncated: stdout exceeded {limits.max_output_bytes} bytes]")
     logs += [f"stderr: {line}" for line in stderr.splitlines()]
     if run.stderr_truncated:
-        logs.append(
-            f"stderr: [output truncated: stderr exceeded {limits.max_output_bytes} bytes]"
-        )
+        logs.append(f"stderr: [output truncated: stderr exceeded {limits.max_output_bytes} bytes]")
     if run.stopped == "timeout":
         return failed(f"Timed out after {limits.timeout_s:g} s.", started, now, logs)
     if run.stopped == "cancelled":
@@ -193,8 +196,24 @@ def _exit_error(returncode: int, stderr: str, limits: Limits) -> str:
             message += f", {hint}"
     else:
         message = f"Exited with code {returncode}"
-    last = next((line for line in reversed(stderr.splitlines()) if line.strip()), None)
-    return f"{message}: {last.strip()}" if last else f"{message}."
+    last = _error_line(stderr)
+    return f"{message}: {last}" if last else f"{message}."
+
+
+_NODE_BANNER = re.compile(r"Node\.js v[\d.]+")
+_STACK_FRAME = re.compile(r"\s+at\s")
+
+
+def _error_line(stderr: str) -> str | None:
+    """The stderr line that says what went wrong: usually the last, but Node.js follows its
+    error with a stack trace and its version, and its fatal errors with a native stack."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith("FATAL ERROR:")]
+    if fatal:
+        return fatal[-1].strip()
+    while lines and (_NODE_BANNER.fullmatch(lines[-1].strip()) or _STACK_FRAME.match(lines[-1])):
+        lines.pop()
+    return lines[-1].strip() if lines else None
 
 
 def _signal_hint(sig: int, limits: Limits) -> str | None:

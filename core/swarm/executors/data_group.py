@@ -22,7 +22,7 @@ from core.swarm.executors.data_common import (
     text_field,
 )
 from core.swarm.executors.errors import ExecutionError
-from core.swarm.executors.exact import ExactSum, TooLarge
+from core.swarm.executors.exact import ExactSum
 
 AGGREGATES = ("count", "mean", "sum")
 _OP = "group-by"
@@ -82,10 +82,9 @@ def _groups(data: dict[str, Any], agg: str) -> dict[str, ExactSum]:
         if value is None:
             numbers.append(0)
             continue
-        number = row.get(value)
-        if not is_number(number):
+        if not is_number(row.get(value)):
             raise ExecutionError(f"Row {index} for group-by has no number in {value!r}.")
-        numbers.append(number)
+        numbers.append(row[value])
     return {name: ExactSum.of(numbers) for name, numbers in collected.items()}
 
 
@@ -100,9 +99,6 @@ def _group_name(key: Any, index: int) -> str:
 def _finish(groups: dict[str, ExactSum], agg: str) -> dict[str, Any]:
     if agg == "count":
         return {name: exact.count for name, exact in groups.items()}
-    try:
-        if agg == "sum":
-            return {name: exact.sum() for name, exact in groups.items()}
-        return {name: exact.mean() for name, exact in groups.items()}
-    except TooLarge:
-        raise
+    if agg == "sum":
+        return {name: exact.sum() for name, exact in groups.items()}
+    return {name: exact.mean() for name, exact in groups.items()}

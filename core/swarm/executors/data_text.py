@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import re
 from collections import Counter
 from typing import Any
@@ -52,7 +53,7 @@ def split_word_count(input: Any, shards: int) -> list[Any]:
         if cuts[-1] < boundary.end() < len(text):
             cuts.append(boundary.end())
     cuts.append(len(text))
-    return [{"text": text[start:end]} for start, end in zip(cuts, cuts[1:], strict=False)]
+    return [{"text": text[start:end]} for start, end in itertools.pairwise(cuts)]
 
 
 def reduce_word_count(partial_outputs: list[Any]) -> dict[str, Any]:

@@ -39,6 +39,10 @@ class Limits:
         """Reject limits that could not be enforced, rather than silently running unbounded."""
         if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
             raise ExecutionError("The timeout must be a positive number of seconds.")
+        for name in ("cpu_seconds", "memory_mb", "max_output_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ExecutionError(f"The {name} limit must be a whole number.")
         if self.cpu_seconds < 1:
             raise ExecutionError("The CPU limit must be at least 1 second.")
         if self.memory_mb < MIN_MEMORY_MB:
@@ -47,14 +51,18 @@ class Limits:
             raise ExecutionError("The output limit must be at least 1 byte.")
 
 
-def finished(output: Any, started: float, now: float, logs: list[str] | None = None) -> ExecutionOutcome:
+def finished(
+    output: Any, started: float, now: float, logs: list[str] | None = None
+) -> ExecutionOutcome:
     """A successful outcome, timed from `started` (time.monotonic) to `now`."""
     return ExecutionOutcome(
         ok=True, output=output, logs=logs or [], error=None, duration_ms=elapsed_ms(started, now)
     )
 
 
-def failed(error: str, started: float, now: float, logs: list[str] | None = None) -> ExecutionOutcome:
+def failed(
+    error: str, started: float, now: float, logs: list[str] | None = None
+) -> ExecutionOutcome:
     """A failed outcome: the task was valid but did not produce a result."""
     return ExecutionOutcome(
         ok=False, output=None, logs=logs or [], error=error, duration_ms=elapsed_ms(started, now)

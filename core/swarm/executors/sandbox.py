@@ -168,6 +168,8 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         if proc.returncode is None:
             os.kill(proc.pid, signal.SIGTERM)
+            # In case the job stopped its supervisor: a stopped process handles no signal.
+            os.kill(proc.pid, signal.SIGCONT)
     try:
         await asyncio.wait_for(asyncio.shield(proc.wait()), GRACE_S)
     except TimeoutError:
