@@ -22,6 +22,7 @@ for _, jtype in ipairs(cjson.decode(ARGV[5])) do
       redis.call('HSET', jkey, 'agent', agent_id, 'lease_token', token, 'lease_expires_at',
         expires, 'started_at', now, 'attempts', job['attempts'])
       redis.call('ZADD', P .. 'leases', expires, id)
+      redis.call('ZADD', P .. 'deadlines', now + 1000 * tonumber(job['timeout_s']), id)
       move_job(jkey, job, 'running', now)
       history(jkey, 'claimed by ' .. agent_id .. ' (attempt ' .. job['attempts'] .. ')', now)
       event('job.running', 'job', id, 'node', node_id, 'agent', agent_id)

@@ -39,12 +39,19 @@ if node then
   redis.call('HINCRBY', node_key, 'earnings', node_part)
   adjust_reputation(node_key, node, 1)
 end
-redis.call('ZREM', P .. 'leases', job['id'])
+drop_lease(job['id'])
 redis.call('HSET', jkey, 'result', ARGV[4], 'result_cid', ARGV[5], 'logs', ARGV[6],
   'finished_at', now, 'duration_ms', duration, 'actual_cost', cost, 'node_share', node_part,
   'platform_share', platform_part, 'held', 0, 'lease_token', '', 'completed_token', token,
   'error', '')
 move_job(jkey, job, 'completed', now)
+-- Running totals and time series, so the console never sums over nodes or jobs.
+redis.call('HINCRBY', P .. 'totals', 'gross', cost)
+redis.call('HINCRBY', P .. 'totals', 'node_earnings', node_part)
+redis.call('HINCRBY', P .. 'totals', 'platform_revenue', platform_part)
+count_stat('completed', 1, now)
+count_stat('revenue', cost, now)
+if job['agent'] and job['agent'] ~= '' then count_stat('agent:' .. job['agent'], 1, now) end
 history(jkey, 'completed in ' .. duration .. ' ms, cost ' .. cost .. ' µUSD', now)
 event('job.completed', 'job', job['id'], 'node', job['node'], 'cost', cost)
 return cjson.encode({status = 'completed', duplicate = false, actual_cost = cost,

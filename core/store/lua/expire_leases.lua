@@ -9,7 +9,7 @@ local outcome = {requeued = 0, failed = 0}
 for _, id in ipairs(expired) do
   local jkey = job_key(id)
   local job = hgetall_map(jkey)
-  redis.call('ZREM', KEYS[1], id)
+  drop_lease(id)
   if job['status'] == 'running' then
     local node_key = P .. 'node:' .. job['node']
     adjust_reputation(node_key, hgetall_map(node_key), -5)

@@ -31,7 +31,7 @@ else
 end
 local now = now_ms()
 release_node(job)
-redis.call('ZREM', P .. 'leases', job['id'])
+drop_lease(job['id'])
 redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '')
 if current ~= '' then
   event('job.reassigned', 'job', job['id'], 'from', current, 'to', chosen)

@@ -2,7 +2,19 @@
 local SCAN_LIMIT = 32          -- candidates read per placement: cost never grows with the fleet
 local MIN_BILLABLE_MS = 1000   -- like most clouds, a started job bills at least one second
 
+local STATS_BUCKET_MS = 10000  -- time series for the console: 10-second buckets
+
 local function job_key(id) return P .. 'job:' .. id end
+
+-- A lease ends (completion, failure, expiry, move): forget its expiry and its deadline.
+local function drop_lease(id)
+  redis.call('ZREM', P .. 'leases', id)
+  redis.call('ZREM', P .. 'deadlines', id)
+end
+
+local function count_stat(name, amount, now)
+  redis.call('HINCRBY', P .. 'ts:' .. name, math.floor(now / STATS_BUCKET_MS), amount)
+end
 
 local function move_job(job_key_, job, status, now)
   local id = job['id']
@@ -22,7 +34,9 @@ end
 -- Give the job's reserved cpu and memory back to its node.
 local function release_node(job)
   local node_id = job['node']
-  if not node_id or node_id == '' then return end
+  -- Once per state change: a requeue that ends in failure must not give the room back twice.
+  if not node_id or node_id == '' or job['released'] then return end
+  job['released'] = true
   local node_key = P .. 'node:' .. node_id
   local node = hgetall_map(node_key)
   redis.call('SREM', node_key .. ':jobs', job['id'])
@@ -143,11 +157,12 @@ end
 local function finish_unpaid(jkey, job, status, err, now)
   release_node(job)
   release_hold(job)
-  redis.call('ZREM', P .. 'leases', job['id'])
+  drop_lease(job['id'])
   redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id'])
   redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '', 'error', err or '',
     'finished_at', now, 'held', 0)
   move_job(jkey, job, status, now)
+  if status == 'failed' then count_stat('failed', 1, now) end
   history(jkey, status .. (err and err ~= '' and (': ' .. err) or ''), now)
   event('job.' .. status, 'job', job['id'], 'error', err or '')
 end
@@ -156,7 +171,7 @@ end
 -- retry limit it fails instead.
 local function requeue(jkey, job, reason, now, exclude)
   release_node(job)
-  redis.call('ZREM', P .. 'leases', job['id'])
+  drop_lease(job['id'])
   redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '')
   if tonumber(job['attempts']) >= tonumber(job['max_attempts']) then
     finish_unpaid(jkey, job, 'failed', reason .. ' Gave up after ' .. job['attempts']
