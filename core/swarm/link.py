@@ -1,0 +1,84 @@
+"""How a node's agents reach the network: directly through Redis (`RedisLink`, for nodes
+inside the operator's network and the demo) or over HTTP through the gateway (`HttpLink`, in
+core/swarm/http_link.py). Agents are written against `NodeLink` only."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from core import jobs, registry
+from core.jobs import Claim
+from core.store import Store
+from core.swarm import roster
+
+
+class NodeLink(Protocol):
+    node_id: str
+
+    async def node_heartbeat(self) -> str: ...
+
+    async def register_agent(
+        self, agent_id: str, specialisations: list[str], models: list[str]
+    ) -> None: ...
+
+    async def agent_report(
+        self, agent_id: str, state: str, current_job: str = "", outcome: str = ""
+    ) -> None: ...
+
+    async def claim(self, agent_id: str, job_types: list[str], lease_s: float) -> Claim | None: ...
+
+    async def extend(self, job_id: str, token: str, lease_s: float) -> int: ...
+
+    async def complete(
+        self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]
+    ) -> dict[str, Any]: ...
+
+    async def fail(
+        self, job_id: str, token: str, *, error: str, logs: list[str], retryable: bool
+    ) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+class RedisLink:
+    """A node that talks to the pool's Redis itself."""
+
+    def __init__(self, store: Store, node_id: str) -> None:
+        self.store = store
+        self.node_id = node_id
+
+    async def node_heartbeat(self) -> str:
+        return await registry.heartbeat(self.store, self.node_id)
+
+    async def register_agent(
+        self, agent_id: str, specialisations: list[str], models: list[str]
+    ) -> None:
+        await roster.register(self.store, agent_id, self.node_id, specialisations, models)
+
+    async def agent_report(
+        self, agent_id: str, state: str, current_job: str = "", outcome: str = ""
+    ) -> None:
+        await roster.report(self.store, agent_id, state, current_job, outcome)
+
+    async def claim(self, agent_id: str, job_types: list[str], lease_s: float) -> Claim | None:
+        return await jobs.claim(self.store, self.node_id, agent_id, job_types, lease_s)
+
+    async def extend(self, job_id: str, token: str, lease_s: float) -> int:
+        return await jobs.extend_lease(self.store, job_id, token, lease_s)
+
+    async def complete(
+        self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]
+    ) -> dict[str, Any]:
+        return await jobs.complete(
+            self.store, job_id, token, duration_ms=duration_ms, output=output, logs=logs
+        )
+
+    async def fail(
+        self, job_id: str, token: str, *, error: str, logs: list[str], retryable: bool
+    ) -> str:
+        return await jobs.fail(
+            self.store, job_id, token, error=error, logs=logs, retryable=retryable
+        )
+
+    async def close(self) -> None:
+        """The store belongs to whoever made the link."""
