@@ -3,6 +3,7 @@ sweeps. Each state change is one Lua script, so one round trip and atomic."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -32,8 +33,15 @@ def list_price_estimate(task: Task) -> int:
 
 async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
     task = body.task
+    task_json = json.dumps(task.wire(), separators=(",", ":"))
+    # The id names the creator, a digest of the task and a salt (two identical submissions are
+    # two jobs); a small record keeps the id cheap to compute on the submission path.
     job_id = record_cid(
-        {"creatorPKP": body.creator_pkp, "task": task.wire(), "salt": secrets.token_hex(8)}
+        {
+            "creatorPKP": body.creator_pkp,
+            "task": hashlib.sha256(task_json.encode()).hexdigest(),
+            "salt": secrets.token_hex(8),
+        }
     )
     req = task.requirements
     fields: dict[str, Any] = {
@@ -41,7 +49,7 @@ async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitR
         "creator": body.creator_pkp,
         "type": task.type,
         "tag": task.tag,
-        "task": json.dumps(task.wire(), separators=(",", ":")),
+        "task": task_json,
         "cpu": req.cpu,
         "mem_mb": req.memory_mb,
         "gpu": int(req.gpu),

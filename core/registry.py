@@ -66,30 +66,36 @@ def sched_tags(capabilities: Capabilities) -> list[str]:
     return tags
 
 
-def _static_fields(body: RegisterNode, address: str) -> dict[str, Any]:
-    caps, loc, price = body.capabilities, body.location, body.pricing
-    price_cpu = usd_to_micro(price.cpu_per_second)
-    price_mem = usd_to_micro(price.memory_per_gb)
+def node_fields(
+    capabilities: Capabilities,
+    location: Location,
+    pricing: Pricing,
+    address: str,
+    public_key: str,
+) -> dict[str, Any]:
+    """A node's static fields as its hash stores them (money in micro-USD)."""
+    price_cpu = usd_to_micro(pricing.cpu_per_second)
+    price_mem = usd_to_micro(pricing.memory_per_gb)
     return {
         "address": address,
-        "public_key": body.public_key.lower(),
-        "cpu": caps.cpu,
-        "memory_mb": caps.memory_mb,
-        "memory_gb": str(caps.memory),
-        "gpu": int(caps.gpu),
-        "storage_gb": str(caps.storage),
-        "runtimes": json.dumps(caps.runtimes),
-        "models": json.dumps(caps.models),
-        "region": loc.region,
-        "lat": repr(loc.lat),
-        "lon": repr(loc.lon),
+        "public_key": public_key.lower(),
+        "cpu": capabilities.cpu,
+        "memory_mb": capabilities.memory_mb,
+        "memory_gb": str(capabilities.memory),
+        "gpu": int(capabilities.gpu),
+        "storage_gb": str(capabilities.storage),
+        "runtimes": json.dumps(capabilities.runtimes),
+        "models": json.dumps(capabilities.models),
+        "region": location.region,
+        "lat": repr(location.lat),
+        "lon": repr(location.lon),
         "price_cpu": price_cpu,
         "price_mem": price_mem,
-        "price_storage": usd_to_micro(price.storage_per_gb),
-        "price_gpu": usd_to_micro(price.gpu_per_second),
+        "price_storage": usd_to_micro(pricing.storage_per_gb),
+        "price_gpu": usd_to_micro(pricing.gpu_per_second),
         # The rate of a 1-cpu, 1-GB job: what placement compares between nodes.
         "rate": price_cpu + price_mem,
-        "tags": json.dumps(sched_tags(caps)),
+        "tags": json.dumps(sched_tags(capabilities)),
     }
 
 
@@ -112,7 +118,9 @@ async def register(store: Store, body: RegisterNode) -> Node:
         ],
         node_id,
         address.lower(),
-        json.dumps(_static_fields(body, address)),
+        json.dumps(
+            node_fields(body.capabilities, body.location, body.pricing, address, body.public_key)
+        ),
     )
     # Jobs that were waiting for a node like this one are placed now, not at the next tick.
     await store.script("place_pending", [store.keys.prefix + "pending:tags"], 100)

@@ -44,3 +44,46 @@ async def test_pools_land_on_different_shards(cluster_url: str, tmp_path: Path) 
         assert (await status.health(s)).nodes == 1
         await s.close()
     assert len({port for _, port in slots}) >= 2
+
+
+async def _lifecycle(store: Store) -> None:
+    from core import jobs
+    from tests.jobfactory import job_body
+
+    node = await register_node(store)
+    job_id = (await jobs.submit(store, job_body(), max_attempts=3)).job_id
+    claim = await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=30)
+    assert claim and claim.job_id == job_id
+    await jobs.complete(store, job_id, claim.token, duration_ms=3, output="ok")
+    other = (await jobs.submit(store, job_body(), max_attempts=3)).job_id
+    second = await register_node(store)
+    assert await jobs.reassign(store, other) == second.node_id
+    assert await jobs.cancel(store, other) == "cancelled"
+    assert (await jobs.get_job(store, job_id)).status == "completed"
+    assert (await ledger.check(store)).ok
+
+
+async def test_whole_lifecycle_in_two_pools_on_different_shards(
+    cluster_url: str, tmp_path: Path
+) -> None:
+    stores: list[Store] = []
+    owners: dict[int, str] = {}
+    # Pick two pools whose slots belong to different masters.
+    for pool in ("p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"):
+        s = await connect(Settings(redis_url=cluster_url, pool=pool, redis_cluster=True,
+                                   data_dir=tmp_path))  # fmt: skip
+        port = s.redis.get_node_from_key(s.keys.nodes_all).port
+        if port in owners:
+            await s.close()
+            continue
+        owners[port] = pool
+        stores.append(s)
+        if len(stores) == 2:
+            break
+    assert len(stores) == 2
+    try:
+        for s in stores:
+            await _lifecycle(s)
+    finally:
+        for s in stores:
+            await s.close()

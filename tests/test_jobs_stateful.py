@@ -96,7 +96,9 @@ class JobLifecycle(RuleBasedStateMachine):
         if claim is None:
             return
         try:
-            self.run(jobs.fail(self.store, claim.job_id, claim.token, error="x", retryable=retryable))
+            self.run(
+                jobs.fail(self.store, claim.job_id, claim.token, error="x", retryable=retryable)
+            )
         except Conflict:
             pass
         self.stale.append(claim)

@@ -7,6 +7,7 @@ import re
 import typer
 
 from console.cli import jobs, nodes
+from console.cli.bench import bench_app
 from console.cli.common import EXIT_UNAVAILABLE, Context, emit_json, fail, run
 from core import ledger, status
 from core.money import format_usd
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(nodes.app, name="node")
 app.add_typer(jobs.app, name="job")
+app.add_typer(bench_app, name="bench")
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 

@@ -39,6 +39,7 @@ def script_names() -> list[str]:
     return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".lua"))
 
 
+@cache
 def sha_of(name: str) -> str:
     return hashlib.sha1(script_source(name).encode()).hexdigest()
 

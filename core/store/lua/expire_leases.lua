@@ -12,7 +12,7 @@ for _, id in ipairs(expired) do
   drop_lease(id)
   if job['status'] == 'running' then
     local node_key = P .. 'node:' .. job['node']
-    adjust_reputation(node_key, hgetall_map(node_key), -5)
+    adjust_reputation(node_key, node_core(node_key), -5)
     event('job.lease_expired', 'job', id, 'node', job['node'])
     local result = requeue(jkey, job, 'Its lease expired.', now, job['node'])
     if result == 'failed' then outcome.failed = outcome.failed + 1

@@ -14,7 +14,7 @@ local node_key = P .. 'node:' .. job['node']
 redis.call('HINCRBY', node_key, 'jobs_failed', 1)
 redis.call('HSET', jkey, 'logs', ARGV[4], 'error', ARGV[3])
 if ARGV[5] == '1' then
-  adjust_reputation(node_key, hgetall_map(node_key), -2)
+  adjust_reputation(node_key, node_core(node_key), -2)
   return requeue(jkey, job, ARGV[3], now, job['node'])
 end
 finish_unpaid(jkey, job, 'failed', ARGV[3], now)

@@ -48,9 +48,6 @@ redis.call('ZADD', P .. 'nodes:seen', now, node_id)
 event(is_new and 'node.registered' or 'node.reattached', 'node', node_id, 'address', address)
 
 if node['status'] == 'offline' then set_node_status(node_key, node, 'active') end
-if node['status'] == 'draining' then
-  set_node_status(node_key, node, 'draining')
-else
-  refresh_capacity_status(node_key, node)
-end
+refresh_capacity_status(node_key, node)
+index_node(node) -- its tags or price may have changed even if its status did not
 return cjson.encode({node_id = node_id, created = is_new})

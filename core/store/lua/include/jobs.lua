@@ -38,7 +38,7 @@ local function release_node(job)
   if not node_id or node_id == '' or job['released'] then return end
   job['released'] = true
   local node_key = P .. 'node:' .. node_id
-  local node = hgetall_map(node_key)
+  local node = node_core(node_key)
   redis.call('SREM', node_key .. ':jobs', job['id'])
   redis.call('LREM', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], 0, job['id'])
   if node['id'] == nil then return end
@@ -56,7 +56,7 @@ local function adjust_reputation(node_key, node, delta)
   local rep = math.max(0, math.min(100, tonumber(node['reputation']) + delta))
   node['reputation'] = tostring(rep)
   redis.call('HSET', node_key, 'reputation', rep)
-  if node['status'] == 'active' then set_node_status(node_key, node, 'active') end
+  if node['status'] == 'active' then index_node(node) end
 end
 
 local function node_rate(node, job)
@@ -91,7 +91,7 @@ end
 -- Put the job on `node_id` (already known to fit): reserve capacity, hold the estimate, queue it.
 local function assign(jkey, job, node_id, now)
   local node_key = P .. 'node:' .. node_id
-  local node = hgetall_map(node_key)
+  local node = node_core(node_key)
   local rate = node_rate(node, job)
   local estimate = rate * tonumber(job['timeout_s'])
   node['cpu_used'] = tostring(tonumber(node['cpu_used']) + tonumber(job['cpu']))

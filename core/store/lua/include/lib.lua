@@ -34,22 +34,36 @@ local function sched_tags(node)
   return cjson.decode(node['tags'] or '[]')
 end
 
-local function set_node_status(node_key, node, status)
+-- Keep the node's index entries in step with its status, tags and score.
+local function index_node(node)
   local id = node['id']
-  if node['status'] ~= status then
-    redis.call('ZREM', P .. 'nodes:status:' .. node['status'], id)
-    redis.call('ZADD', P .. 'nodes:status:' .. status, tonumber(node['registered_at']), id)
-    redis.call('HSET', node_key, 'status', status)
-    node['status'] = status
-    event('node.status', 'node', id, 'status', status)
-  end
-  local tags = sched_tags(node)
-  if status == 'active' then
+  if node['status'] == 'active' then
     local score = node_score(tonumber(node['reputation']), tonumber(node['rate']))
-    for _, tag in ipairs(tags) do redis.call('ZADD', P .. 'sched:' .. tag, score, id) end
+    for _, tag in ipairs(sched_tags(node)) do redis.call('ZADD', P .. 'sched:' .. tag, score, id) end
   else
-    for _, tag in ipairs(tags) do redis.call('ZREM', P .. 'sched:' .. tag, id) end
+    for _, tag in ipairs(sched_tags(node)) do redis.call('ZREM', P .. 'sched:' .. tag, id) end
   end
+end
+
+local function set_node_status(node_key, node, status)
+  if node['status'] == status then return end
+  local id = node['id']
+  redis.call('ZREM', P .. 'nodes:status:' .. node['status'], id)
+  redis.call('ZADD', P .. 'nodes:status:' .. status, tonumber(node['registered_at']), id)
+  redis.call('HSET', node_key, 'status', status)
+  node['status'] = status
+  event('node.status', 'node', id, 'status', status)
+  index_node(node)
+end
+
+-- The fields placement and capacity accounting need, without reading the whole hash.
+local NODE_CORE = {'id', 'status', 'cpu', 'cpu_used', 'memory_mb', 'mem_used', 'running',
+  'price_cpu', 'price_mem', 'price_gpu', 'tags', 'reputation', 'rate', 'registered_at'}
+local function node_core(node_key)
+  local values = redis.call('HMGET', node_key, unpack(NODE_CORE))
+  local node = {}
+  for i, name in ipairs(NODE_CORE) do node[name] = values[i] or nil end
+  return node
 end
 
 -- active <-> busy follows free capacity; draining and offline are set only by operators/sweeps.
