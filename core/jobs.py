@@ -31,7 +31,8 @@ def list_price_estimate(task: Task) -> int:
     return rate * req.timeout
 
 
-async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
+def submit_fields(body: SubmitJob, *, max_attempts: int) -> dict[str, Any]:
+    """The job hash's fields for a submission (the scripts add times, state and counters)."""
     task = body.task
     task_json = json.dumps(task.wire(), separators=(",", ":"))
     # The id names the creator, a digest of the task and a salt (two identical submissions are
@@ -44,7 +45,7 @@ async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitR
         }
     )
     req = task.requirements
-    fields: dict[str, Any] = {
+    return {
         "id": job_id,
         "creator": body.creator_pkp,
         "type": task.type,
@@ -58,11 +59,16 @@ async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitR
         "estimated_cost": list_price_estimate(task),
         "parent": body.parent or "",
     }
+
+
+async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
+    """Create the job and place it, in one round trip."""
+    fields = submit_fields(body, max_attempts=max_attempts)
     reply = await store.script(
-        "submit_job", [store.keys.job(job_id)], json.dumps(fields, separators=(",", ":"))
+        "submit_job", [store.keys.job(fields["id"])], json.dumps(fields, separators=(",", ":"))
     )
     return SubmitResult(
-        job_id=job_id,
+        job_id=fields["id"],
         status=reply["status"],
         assigned_node_id=reply["node"] or None,
         estimated_cost=micro_to_json(int(reply["estimated_cost"])),
@@ -282,6 +288,19 @@ async def fail(
     logs: list[str] | None = None,
     retryable: bool = False,
 ) -> str:
+    """Report failure: the job's own fault ends it; a node's fault (`retryable`) requeues it."""
+    mode = "1" if retryable else "0"
+    return await _fail(store, job_id, token, error, logs, mode)
+
+
+async def hand_back(store: Store, job_id: str, token: str, reason: str) -> str:
+    """A node shutting down returns a claimed job: requeued, no fault, attempt not counted."""
+    return await _fail(store, job_id, token, reason, [], "handback")
+
+
+async def _fail(
+    store: Store, job_id: str, token: str, error: str, logs: list[str] | None, mode: str
+) -> str:
     return str(
         await store.script(
             "fail_job",
@@ -289,7 +308,7 @@ async def fail(
             token,
             error[:1000],
             json.dumps(cap_logs(logs or [])),
-            "1" if retryable else "0",
+            mode,
         )
     )
 

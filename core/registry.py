@@ -59,8 +59,12 @@ def node_id_for(address: str, public_key: str) -> str:
 def sched_tags(capabilities: Capabilities) -> list[str]:
     """The scheduling indexes a node joins: one per kind of job it can run, and the same with
     `+gpu` when it has a GPU, so a GPU job reads an index of GPU nodes only."""
-    tags = ["data"] + [f"rt:{r}" for r in capabilities.runtimes]
-    tags += [f"model:{m}" for m in capabilities.models]
+    kinds = capabilities.job_types
+    tags = ["data"] if "data-processing" in kinds else []
+    if "code-execution" in kinds:
+        tags += [f"rt:{r}" for r in capabilities.runtimes]
+    if "model-inference" in kinds:
+        tags += [f"model:{m}" for m in capabilities.models]
     if capabilities.gpu:
         tags += [f"{t}+gpu" for t in tags]
     return tags
@@ -86,6 +90,7 @@ def node_fields(
         "storage_gb": str(capabilities.storage),
         "runtimes": json.dumps(capabilities.runtimes),
         "models": json.dumps(capabilities.models),
+        "job_types": json.dumps(capabilities.job_types),
         "region": location.region,
         "lat": repr(location.lat),
         "lon": repr(location.lon),
@@ -143,6 +148,9 @@ def node_from_hash(raw: dict[bytes, bytes] | dict[str, str]) -> Node:
             storage=h["storage_gb"],
             runtimes=json.loads(h["runtimes"]),
             models=json.loads(h["models"]),
+            job_types=json.loads(
+                h.get("job_types") or '["code-execution","data-processing","model-inference"]'
+            ),
         ),
         location=Location(region=h["region"], lat=float(h["lat"]), lon=float(h["lon"])),
         pricing=Pricing(

@@ -29,16 +29,37 @@ def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ig
 
 SUBMIT = {
     "creatorPKP": CREATOR,
-    "task": {"type": "code-execution", "code": HELLO, "input": {},
-             "requirements": {"cpu": 1, "memory": 2, "gpu": False, "timeout": 30}},
-}  # fmt: skip
+    "task": {
+        "type": "code-execution",
+        "code": HELLO,
+        "input": {},
+        "requirements": {"cpu": 1, "memory": 2, "gpu": False, "timeout": 30},
+    },
+}
 
 
 def node(lcn, tmp_path: Path, name: str) -> str:  # type: ignore[no-untyped-def]
     key = tmp_path / name
     lcn("node", "keygen", "--out", str(key))
-    out = lcn("node", "register", "--key", str(key), "--cpu", "4", "--memory", "8", "--region",
-              "us-east-1", "--lat", "1", "--lon", "2", "--runtime", "javascript", "--json")  # fmt: skip
+    out = lcn(
+        "node",
+        "register",
+        "--key",
+        str(key),
+        "--cpu",
+        "4",
+        "--memory",
+        "8",
+        "--region",
+        "us-east-1",
+        "--lat",
+        "1",
+        "--lon",
+        "2",
+        "--runtime",
+        "javascript",
+        "--json",
+    )
     return str(json.loads(out.stdout)["nodeId"])
 
 
@@ -113,8 +134,9 @@ def test_unknown_job_and_bad_filter(lcn) -> None:  # type: ignore[no-untyped-def
 def test_bench_scheduler_prints_figures_and_cleans_up(lcn, redis_url: str) -> None:  # type: ignore[no-untyped-def]
     import redis
 
-    out = json.loads(lcn("bench", "scheduler", "--nodes", "20,40", "--placements", "100",
-                         "--json").stdout)  # fmt: skip
+    out = json.loads(
+        lcn("bench", "scheduler", "--nodes", "20,40", "--placements", "100", "--json").stdout
+    )
     assert [s["nodes"] for s in out["sizes"]] == [20, 40]
     for size in out["sizes"]:
         assert size["ours"]["placementsPerSecond"] > 0 and size["naive"]["placementsPerSecond"] > 0

@@ -70,8 +70,9 @@ async def test_whole_lifecycle_in_two_pools_on_different_shards(
     owners: dict[int, str] = {}
     # Pick two pools whose slots belong to different masters.
     for pool in ("p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"):
-        s = await connect(Settings(redis_url=cluster_url, pool=pool, redis_cluster=True,
-                                   data_dir=tmp_path))  # fmt: skip
+        s = await connect(
+            Settings(redis_url=cluster_url, pool=pool, redis_cluster=True, data_dir=tmp_path)
+        )
         port = s.redis.get_node_from_key(s.keys.nodes_all).port
         if port in owners:
             await s.close()

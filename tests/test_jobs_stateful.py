@@ -4,6 +4,7 @@ and node outages; after every step the books balance and no job is lost or in tw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from pathlib import Path
 
@@ -95,12 +96,10 @@ class JobLifecycle(RuleBasedStateMachine):
         claim = self._take(data, stale=False)
         if claim is None:
             return
-        try:
+        with contextlib.suppress(Conflict):
             self.run(
                 jobs.fail(self.store, claim.job_id, claim.token, error="x", retryable=retryable)
             )
-        except Conflict:
-            pass
         self.stale.append(claim)
 
     @rule(data=st.data())
@@ -118,33 +117,25 @@ class JobLifecycle(RuleBasedStateMachine):
         if not self.job_ids:
             return
         job_id = data.draw(st.sampled_from(self.job_ids))
-        try:
+        with contextlib.suppress(Conflict):
             self.run(jobs.reassign(self.store, job_id, to))
-        except Conflict:
-            pass
 
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
         if self.job_ids:
-            try:
+            with contextlib.suppress(Conflict):
                 self.run(jobs.cancel(self.store, data.draw(st.sampled_from(self.job_ids))))
-            except Conflict:
-                pass
 
     @rule(data=st.data())
     def retry(self, data: st.DataObject) -> None:
         if self.job_ids:
-            try:
+            with contextlib.suppress(Conflict):
                 self.run(jobs.retry(self.store, data.draw(st.sampled_from(self.job_ids))))
-            except Conflict:
-                pass
 
     @rule(node=nodes, action=st.sampled_from(["offline", "drain", "undrain"]))
     def node_action(self, node: str, action: str) -> None:
-        try:
+        with contextlib.suppress(Conflict):
             self.run(registry.change_status(self.store, node, action))
-        except Conflict:
-            pass
 
     @rule(node=nodes)
     def heartbeat(self, node: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from console.cli.common import Context, emit_json, fail, run, table
-from core import actions, jobs
+from core import actions, jobs, submission
 from core.models.job import Job, SubmitJob
 from core.money import format_usd
 from core.store import Store
@@ -44,7 +44,7 @@ def submit(
     except ValidationError as exc:
         fail(describe_validation_error(exc))
     settings = Context.settings()
-    result = run(lambda s: jobs.submit(s, body, max_attempts=settings.max_attempts), settings)
+    result = run(lambda s: submission.submit(s, body, max_attempts=settings.max_attempts), settings)
     if json_out:
         emit_json(result)
         return

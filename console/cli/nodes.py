@@ -154,3 +154,85 @@ def _status_command(action: str, doc: str) -> None:
 _status_command("drain", "Stop placing new jobs on a node; its running jobs finish.")
 _status_command("undrain", "Let a draining node take new jobs again.")
 _status_command("offline", "Take a node offline now; its jobs go back to the queue.")
+
+
+@app.command("run")
+def run_node(
+    key_file: Path = typer.Option(..., "--key", help="Key file from `lcn node keygen`."),
+    agents: int = typer.Option(2, "--agents", min=1, max=64, help="Agents on this node."),
+    specialize: str = typer.Option(
+        "code-execution,model-inference,data-processing",
+        "--specialize",
+        help="Job types the agents take, comma-separated.",
+    ),
+    cpu: int | None = typer.Option(None, help="CPU cores offered (default: this machine's)."),
+    memory: Decimal | None = typer.Option(
+        None, help="Memory offered, GB (default: this machine's)."
+    ),
+    gpu: bool = typer.Option(False, "--gpu"),
+    region: str = typer.Option("local", help="Region name."),
+    lat: float = typer.Option(0.0, help="Latitude."),
+    lon: float = typer.Option(0.0, help="Longitude."),
+    gateway: str | None = typer.Option(None, "--gateway", help="Work through this HTTP gateway."),
+    grace: float = typer.Option(10.0, help="Seconds running jobs get to finish on shutdown."),
+) -> None:
+    """Register (or re-attach) this node, run its agents, stop cleanly on SIGINT/SIGTERM."""
+    import asyncio
+    import signal
+
+    from core.models.node import JOB_TYPE_NAMES
+    from core.swarm.link import NodeLink, RedisLink
+    from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
+    from core.swarm.provider import capabilities_for, register_key
+
+    kinds = [k.strip() for k in specialize.split(",") if k.strip()]
+    if not kinds or set(kinds) - set(JOB_TYPE_NAMES):
+        fail(f"--specialize takes job types among {', '.join(JOB_TYPE_NAMES)}.")
+    try:
+        key = read_key(key_file)
+    except InvalidInput as exc:
+        fail(str(exc))
+    settings = Context.settings()
+    caps = capabilities_for(kinds, cpu=cpu, memory_gb=memory, gpu=gpu)
+    location = {"region": region, "lat": lat, "lon": lon}
+
+    async def main(store: Store | None) -> None:
+        link: NodeLink
+        if gateway:
+            from core.swarm.http_link import HttpLink
+
+            http = HttpLink(gateway, key)
+            node = await http.register(capabilities=caps, location=location)
+            await http.sign_in()
+            link = http
+        else:
+            assert store is not None
+            node = await register_key(
+                store, key, capabilities=caps, location=location, nonce_ttl_s=settings.nonce_ttl_s
+            )
+            link = RedisLink(store, node.node_id)
+        typer.echo(f"node {node.node_id} {node.status}: {agents} agents for {', '.join(kinds)}")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        models = list(node.capabilities.models)
+        runner = NodeRunner(
+            link,
+            agent_configs(node.node_id, agents, kinds, models, float(settings.lease_s)),
+            NodeRunnerConfig(grace_s=grace),
+        )
+        try:
+            await runner.run(stop)
+        finally:
+            await link.close()
+        done = sum(a.stats.done for a in runner.agents)
+        typer.echo(f"node {node.node_id} stopped after {done} jobs")
+
+    if gateway:
+        try:
+            asyncio.run(main(None))
+        except Exception as exc:  # one sentence, never a traceback
+            fail(str(exc))
+    else:
+        run(main, settings)

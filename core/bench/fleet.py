@@ -14,11 +14,19 @@ from core.registry import node_fields
 from core.store import Store
 
 REGIONS = [
-    ("us-east-1", 39.0, -77.5), ("us-west-2", 45.6, -121.2), ("eu-west-1", 53.3, -6.3),
-    ("eu-central-1", 50.1, 8.7), ("ap-northeast-1", 35.7, 139.7), ("ap-southeast-1", 1.35, 103.8),
-    ("ap-south-1", 19.1, 72.9), ("sa-east-1", -23.5, -46.6), ("af-south-1", -33.9, 18.4),
-    ("me-central-1", 25.2, 55.3), ("ap-southeast-2", -33.9, 151.2), ("ca-central-1", 45.5, -73.6),
-]  # fmt: skip
+    ("us-east-1", 39.0, -77.5),
+    ("us-west-2", 45.6, -121.2),
+    ("eu-west-1", 53.3, -6.3),
+    ("eu-central-1", 50.1, 8.7),
+    ("ap-northeast-1", 35.7, 139.7),
+    ("ap-southeast-1", 1.35, 103.8),
+    ("ap-south-1", 19.1, 72.9),
+    ("sa-east-1", -23.5, -46.6),
+    ("af-south-1", -33.9, 18.4),
+    ("me-central-1", 25.2, 55.3),
+    ("ap-southeast-2", -33.9, 151.2),
+    ("ca-central-1", 45.5, -73.6),
+]
 
 
 def synthetic_node(i: int, rng: random.Random, *, cpu: int, memory_gb: int) -> dict[str, object]:
@@ -26,13 +34,14 @@ def synthetic_node(i: int, rng: random.Random, *, cpu: int, memory_gb: int) -> d
     address = "0x" + hashlib.sha256(f"bench-node-{i}".encode()).hexdigest()[:40]
     public_key = "0x04" + hashlib.sha512(f"bench-key-{i}".encode()).hexdigest()
     fields = node_fields(
-        Capabilities(cpu=cpu, memory=Decimal(memory_gb), gpu=i % 5 == 0,
-                     runtimes=["javascript", "python"]),
+        Capabilities(
+            cpu=cpu, memory=Decimal(memory_gb), gpu=i % 5 == 0, runtimes=["javascript", "python"]
+        ),
         Location(region=region, lat=lat + rng.uniform(-3, 3), lon=lon + rng.uniform(-3, 3)),
         Pricing(cpu_per_second=Decimal(rng.randint(500, 2000)) / 1_000_000),
         address,
         public_key,
-    )  # fmt: skip
+    )
     fields["id"] = record_cid({"benchNode": i})
     fields["reputation"] = rng.randint(60, 100)
     return fields
@@ -48,12 +57,14 @@ async def import_fleet(
     batch: int = 500,
 ) -> list[str]:
     """Create `count` nodes; returns their ids. Large capacity by default so a benchmark
-    measures placement, not a fleet running out of room."""  # fmt: skip
+    measures placement, not a fleet running out of room."""
     rng = random.Random(seed)
     ids: list[str] = []
     for start in range(0, count, batch):
-        nodes = [synthetic_node(i, rng, cpu=cpu, memory_gb=memory_gb)
-                 for i in range(start, min(count, start + batch))]  # fmt: skip
+        nodes = [
+            synthetic_node(i, rng, cpu=cpu, memory_gb=memory_gb)
+            for i in range(start, min(count, start + batch))
+        ]
         await store.script("import_nodes", [store.keys.nodes_all], json.dumps(nodes))
         ids.extend(str(n["id"]) for n in nodes)
     return ids

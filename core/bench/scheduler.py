@@ -26,10 +26,16 @@ CONCURRENCY = 16
 
 def _job() -> SubmitJob:
     return SubmitJob.model_validate(
-        {"creatorPKP": CREATOR,
-         "task": {"type": "code-execution", "code": "1", "language": "python",
-                  "requirements": {"cpu": 1, "memory": 1, "timeout": 10}}}
-    )  # fmt: skip
+        {
+            "creatorPKP": CREATOR,
+            "task": {
+                "type": "code-execution",
+                "code": "1",
+                "language": "python",
+                "requirements": {"cpu": 1, "memory": 1, "timeout": 10},
+            },
+        }
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -88,16 +94,23 @@ async def seed_naive(store: Store, node_ids: list[str]) -> None:
         chunk = node_ids[start : start + 1000]
         async with store.redis.pipeline(transaction=False) as pipe:
             for node_id in chunk:
-                pipe.hmget(store.keys.node(node_id), "cpu", "memory_mb", "gpu", "reputation",
-                           "price_cpu")  # fmt: skip
+                pipe.hmget(
+                    store.keys.node(node_id), "cpu", "memory_mb", "gpu", "reputation", "price_cpu"
+                )
             rows = await pipe.execute()
         async with store.redis.pipeline(transaction=False) as pipe:
             for node_id, (cpu, mem, gpu, rep, price) in zip(chunk, rows, strict=True):
-                doc = {"nodeId": node_id, "status": "active",
-                       "capabilities": {"cpu": int(cpu), "memory": int(mem) // 1024,
-                                        "gpu": gpu == b"1"},
-                       "reputation": int(float(rep)),
-                       "pricing": {"cpuPerSecond": int(price) / 1e6}}  # fmt: skip
+                doc = {
+                    "nodeId": node_id,
+                    "status": "active",
+                    "capabilities": {
+                        "cpu": int(cpu),
+                        "memory": int(mem) // 1024,
+                        "gpu": gpu == b"1",
+                    },
+                    "reputation": int(float(rep)),
+                    "pricing": {"cpuPerSecond": int(price) / 1e6},
+                }
                 pipe.set(prefix + "node:" + node_id, json.dumps(doc))
                 pipe.sadd(prefix + "nodes:active", node_id)
             await pipe.execute()
@@ -112,14 +125,17 @@ async def naive_place(store: Store, requirements: dict[str, Any]) -> str:
         docs = await pipe.execute()
     nodes = [json.loads(d) for d in docs if d]
     capable = [
-        n for n in nodes
+        n
+        for n in nodes
         if n["capabilities"]["cpu"] >= requirements["cpu"]
         and n["capabilities"]["memory"] >= requirements["memory"]
         and (not requirements["gpu"] or n["capabilities"]["gpu"])
         and n["status"] == "active"
-    ]  # fmt: skip
-    best = max(capable, key=lambda n: n["reputation"] / 100 * 0.7
-               + (1 / n["pricing"]["cpuPerSecond"]) * 0.3)  # fmt: skip
+    ]
+    best = max(
+        capable,
+        key=lambda n: n["reputation"] / 100 * 0.7 + (1 / n["pricing"]["cpuPerSecond"]) * 0.3,
+    )
     job_id = secrets.token_hex(8)
     await store.redis.set(prefix + "job:" + job_id, json.dumps({"assignedNodeId": best["nodeId"]}))
     best["lastSeen"] = time.time()
@@ -176,8 +192,11 @@ async def run_scheduler_bench(
     settings: Settings, sizes: list[int], placements: int
 ) -> dict[str, Any]:
     results = [await bench_size(settings, n, placements) for n in sizes]
-    report: dict[str, Any] = {"placements": placements, "concurrency": CONCURRENCY,
-                              "sizes": results}  # fmt: skip
+    report: dict[str, Any] = {
+        "placements": placements,
+        "concurrency": CONCURRENCY,
+        "sizes": results,
+    }
     if len(results) > 1:
         first, last = results[0], results[-1]
         report["costGrowth"] = {

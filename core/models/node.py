@@ -14,6 +14,7 @@ from core.models.base import JsonDecimal, WireModel
 NodeStatus = Literal["active", "busy", "draining", "offline"]
 NODE_STATUSES: tuple[NodeStatus, ...] = ("active", "busy", "draining", "offline")
 KNOWN_RUNTIMES = ("python", "javascript")
+JOB_TYPE_NAMES = ("code-execution", "model-inference", "data-processing")
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME_RE = r"^[a-z0-9][a-z0-9._-]{0,47}$"
 
@@ -25,6 +26,18 @@ class Capabilities(WireModel):
     storage: JsonDecimal = Field(default=Decimal(0), ge=0, le=1_000_000, description="Disk, GB.")
     runtimes: list[str] = Field(default_factory=lambda: ["python"], max_length=8)
     models: list[str] = Field(default_factory=list, max_length=64)
+    job_types: list[str] = Field(
+        default_factory=lambda: list(JOB_TYPE_NAMES),
+        description="Kinds of job the node's agents take; the default is all of them.",
+    )
+
+    @field_validator("job_types")
+    @classmethod
+    def _known_job_types(cls, job_types: list[str]) -> list[str]:
+        unknown = sorted(set(job_types) - set(JOB_TYPE_NAMES))
+        if unknown or not job_types:
+            raise ValueError(f"jobTypes must be among {', '.join(JOB_TYPE_NAMES)}")
+        return sorted(set(job_types))
 
     @field_validator("runtimes")
     @classmethod

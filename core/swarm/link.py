@@ -37,6 +37,8 @@ class NodeLink(Protocol):
         self, job_id: str, token: str, *, error: str, logs: list[str], retryable: bool
     ) -> str: ...
 
+    async def hand_back(self, job_id: str, token: str, reason: str) -> str: ...
+
     async def close(self) -> None: ...
 
 
@@ -79,6 +81,9 @@ class RedisLink:
         return await jobs.fail(
             self.store, job_id, token, error=error, logs=logs, retryable=retryable
         )
+
+    async def hand_back(self, job_id: str, token: str, reason: str) -> str:
+        return await jobs.hand_back(self.store, job_id, token, reason)
 
     async def close(self) -> None:
         """The store belongs to whoever made the link."""

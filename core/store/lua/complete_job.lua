@@ -50,9 +50,22 @@ redis.call('HINCRBY', P .. 'totals', 'gross', cost)
 redis.call('HINCRBY', P .. 'totals', 'node_earnings', node_part)
 redis.call('HINCRBY', P .. 'totals', 'platform_revenue', platform_part)
 count_stat('completed', 1, now)
+count_stat('type:' .. job['type'], 1, now)
 count_stat('revenue', cost, now)
 if job['agent'] and job['agent'] ~= '' then count_stat('agent:' .. job['agent'], 1, now) end
 history(jkey, 'completed in ' .. duration .. ' ms, cost ' .. cost .. ' µUSD', now)
 event('job.completed', 'job', job['id'], 'node', job['node'], 'cost', cost)
+-- A shard hands its output to its parent; the last one makes the parent ready to reduce.
+if job['parent'] and job['parent'] ~= '' then
+  local pkey = job_key(job['parent'])
+  if redis.call('HGET', pkey, 'status') == 'running' then
+    redis.call('HSET', pkey .. ':partials', job['shard'], ARGV[4] ~= '' and ARGV[4] or 'null')
+    redis.call('HINCRBY', pkey, 'actual_cost', cost)
+    local done = redis.call('HINCRBY', pkey, 'shards_done', 1)
+    if done == tonumber(redis.call('HGET', pkey, 'shards')) then
+      redis.call('ZADD', P .. 'reduce:ready', now, job['parent'])
+    end
+  end
+end
 return cjson.encode({status = 'completed', duplicate = false, actual_cost = cost,
   node_share = node_part, platform_share = platform_part, parent = job['parent'] or ''})

@@ -10,6 +10,9 @@ local st = job['status']
 if st ~= 'pending' and st ~= 'assigned' and st ~= 'running' then
   return refuse('conflict', 'The job is ' .. st .. '; only pending, assigned or running jobs move.')
 end
+if job['shards'] then
+  return refuse('conflict', 'A sharded job moves shard by shard; reassign one of its shards.')
+end
 local current = job['node'] or ''
 local chosen = nil
 if target ~= '' then

@@ -1,0 +1,69 @@
+-- Read-only, for the console's triage view: what needs a human, each kind read by a bounded
+-- query (at most `limit` items each, at most `budget` offline nodes or agents examined).
+-- KEYS: deadlines   ARGV: P, now_ms, limit, budget
+local P = ARGV[1]
+local now, limit, budget = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local out = {}
+
+-- Running jobs past their timeout (the deadlines index: started_at + timeout).
+local overdue = {}
+local flat = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+for i = 1, #flat, 2 do
+  local v = redis.call('HMGET', P .. 'job:' .. flat[i], 'type', 'node', 'agent', 'status')
+  overdue[#overdue + 1] = {flat[i], tonumber(flat[i + 1]), v[1], v[2], v[3], v[4]}
+end
+out.overdue = overdue
+out.overdue_count = redis.call('ZCOUNT', KEYS[1], '-inf', now)
+
+-- The most recent failures.
+local failed = {}
+flat = redis.call('ZREVRANGE', P .. 'jobs:status:failed', 0, limit - 1, 'WITHSCORES')
+for i = 1, #flat, 2 do
+  local v = redis.call('HMGET', P .. 'job:' .. flat[i], 'type', 'node', 'error', 'attempts')
+  failed[#failed + 1] = {flat[i], tonumber(flat[i + 1]), v[1], v[2], v[3], v[4]}
+end
+out.failed = failed
+out.failed_count = redis.call('ZCARD', P .. 'jobs:status:failed')
+
+-- Offline nodes that still hold jobs (the most recently registered `budget` offline nodes).
+local holding = {}
+for _, id in ipairs(redis.call('ZREVRANGE', P .. 'nodes:status:offline', 0, budget - 1)) do
+  local held = redis.call('SCARD', P .. 'node:' .. id .. ':jobs')
+  if held > 0 and #holding < limit then
+    local v = redis.call('HMGET', P .. 'node:' .. id, 'region', 'last_seen')
+    holding[#holding + 1] = {id, held, v[1], tonumber(v[2])}
+  end
+end
+out.offline_holding = holding
+
+-- Stalled agents among the first `budget` of the roster.
+local stalled = {}
+for _, id in ipairs(redis.call('ZRANGE', P .. 'agents:all', 0, budget - 1)) do
+  local v = redis.call('HMGET', P .. 'agent:' .. id, 'state', 'node', 'last_heartbeat')
+  if v[1] == 'stalled' and #stalled < limit then
+    stalled[#stalled + 1] = {id, v[2], tonumber(v[3])}
+  end
+end
+out.stalled = stalled
+
+-- Pending jobs that no registered node can run: a tag whose capability set is empty.
+local unrunnable = {}
+local tags = redis.call('SRANDMEMBER', P .. 'pending:tags', budget)
+table.sort(tags)
+for _, tag in ipairs(tags) do
+  if redis.call('SCARD', P .. 'cap:' .. tag) == 0 then
+    local waiting = redis.call('ZCARD', P .. 'pending:' .. tag)
+    if waiting > 0 and #unrunnable < limit then
+      local oldest = redis.call('ZRANGE', P .. 'pending:' .. tag, 0, 0, 'WITHSCORES')
+      unrunnable[#unrunnable + 1] = {tag, waiting, oldest[1], tonumber(oldest[2])}
+    end
+  end
+end
+out.unrunnable = unrunnable
+
+-- The last ledger check, if something records one.
+local check = redis.call('HGETALL', P .. 'ledger:lastcheck')
+local ledger = {}
+for i = 1, #check, 2 do ledger[check[i]] = check[i + 1] end
+out.ledger = ledger
+return cjson.encode(out)

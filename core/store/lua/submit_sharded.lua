@@ -1,0 +1,51 @@
+-- A large data-processing job becomes a parent and its shards: each shard is an ordinary job,
+-- placed at once where it fits, and the parent waits (running, on no node) until the last
+-- shard completes and an orchestrator reduces the partial results.
+-- KEYS: parent job   ARGV: P, parent fields (JSON), shard fields (JSON list)
+--!include lib
+--!include jobs
+local pkey = KEYS[1]
+local parent_fields = cjson.decode(ARGV[2])
+local shards = cjson.decode(ARGV[3])
+if redis.call('EXISTS', pkey) == 1 then
+  return refuse('conflict', 'A job with this id already exists.')
+end
+local now = now_ms()
+local parent = {}
+local flat = {}
+for name, value in pairs(parent_fields) do
+  parent[name] = tostring(value)
+  flat[#flat + 1] = name
+  flat[#flat + 1] = parent[name]
+end
+redis.call('HSET', pkey, 'created_at', now, 'started_at', now, 'attempts', 0, 'gen', 0,
+  'held', 0, 'shards', #shards, 'shards_done', 0, 'actual_cost', 0, 'agent', 'swarm',
+  'node', '', unpack(flat))
+redis.call('ZADD', P .. 'jobs:all', now, parent['id'])
+move_job(pkey, parent, 'running', now)
+history(pkey, 'split into ' .. #shards .. ' shards', now)
+event('job.submitted', 'job', parent['id'], 'type', parent['type'], 'shards', #shards)
+local estimate = 0
+for index, fields in ipairs(shards) do
+  local ckey = job_key(fields['id'])
+  local child = {}
+  local cflat = {}
+  for name, value in pairs(fields) do
+    child[name] = tostring(value)
+    cflat[#cflat + 1] = name
+    cflat[#cflat + 1] = child[name]
+  end
+  child['created_at'] = tostring(now)
+  child['attempts'] = '0'
+  child['gen'] = '0'
+  redis.call('HSET', ckey, 'created_at', now, 'attempts', 0, 'gen', 0, 'held', 0,
+    'shard', index - 1, unpack(cflat))
+  redis.call('ZADD', P .. 'jobs:all', now, child['id'])
+  redis.call('RPUSH', pkey .. ':shards', child['id'])
+  history(ckey, 'shard ' .. (index - 1) .. ' of ' .. parent['id'], now)
+  local node_id, why = place(ckey, child, nil, now)
+  if not node_id then make_pending(ckey, child, why, now) end
+  estimate = estimate + tonumber(redis.call('HGET', ckey, 'estimated_cost'))
+end
+redis.call('HSET', pkey, 'estimated_cost', estimate)
+return cjson.encode({status = 'running', node = '', reason = '', estimated_cost = estimate})

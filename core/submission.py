@@ -1,0 +1,16 @@
+"""The one way in for a new job, used by the CLI, the gateway and the demo: a large
+splittable data job is sharded across agents, anything else is submitted and placed whole."""
+
+from __future__ import annotations
+
+from core import jobs
+from core.models.job import SubmitJob, SubmitResult
+from core.store import Store
+from core.swarm.fanout import shard_count, submit_sharded
+
+
+async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
+    shards = shard_count(body.task)
+    if shards > 1:
+        return await submit_sharded(store, body, shards, max_attempts=max_attempts)
+    return await jobs.submit(store, body, max_attempts=max_attempts)

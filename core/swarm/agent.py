@@ -1,0 +1,158 @@
+"""An agent: a worker on a node that claims jobs of its specialisations, keeps their leases
+alive while it works, and reports the outcome.
+
+The lease is the agent's right to report. A heartbeat refused (the job was reassigned,
+cancelled or its lease expired) stops the work at once and drops the result: the fenced
+report would be refused anyway, and the job is someone else's now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from core.errors import Conflict, LcnError
+from core.jobs import Claim
+from core.swarm.executors import ExecutionError, ExecutionOutcome
+from core.swarm.link import NodeLink
+from core.swarm.work import execute
+
+log = logging.getLogger("lcn.agent")
+
+IDLE_WAIT_MIN_S = 0.02
+IDLE_WAIT_MAX_S = 0.5
+
+
+@dataclass
+class AgentConfig:
+    agent_id: str
+    specialisations: list[str]
+    models: list[str] = field(default_factory=list)
+    lease_s: float = 30.0
+
+
+@dataclass
+class AgentStats:
+    done: int = 0
+    failed: int = 0
+    lost: int = 0  # leases lost to reassignment, cancel or expiry
+
+
+class Agent:
+    def __init__(self, link: NodeLink, config: AgentConfig) -> None:
+        self.link = link
+        self.config = config
+        self.stats = AgentStats()
+        self._stopping = asyncio.Event()
+        self.current: Claim | None = None
+
+    def stop(self) -> None:
+        """Finish the current job, then stop claiming."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        cfg = self.config
+        await self.link.register_agent(cfg.agent_id, cfg.specialisations, cfg.models)
+        wait = IDLE_WAIT_MIN_S
+        last_report = 0.0
+        try:
+            while not self._stopping.is_set():
+                claim = await self.link.claim(cfg.agent_id, cfg.specialisations, cfg.lease_s)
+                if claim is None:
+                    if time.monotonic() - last_report > cfg.lease_s / 3:
+                        await self.link.agent_report(cfg.agent_id, "idle")
+                        last_report = time.monotonic()
+                    await self._idle(wait)
+                    wait = min(IDLE_WAIT_MAX_S, wait * 2)
+                    continue
+                wait = IDLE_WAIT_MIN_S
+                await self.work_on(claim)
+                last_report = time.monotonic()
+        finally:
+            try:
+                await self.link.agent_report(cfg.agent_id, "stopped")
+            except (LcnError, OSError) as exc:  # the network may be the reason we stop
+                log.warning("agent %s could not report stopping: %s", cfg.agent_id, exc)
+
+    async def _idle(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def work_on(self, claim: Claim) -> None:
+        cfg = self.config
+        self.current = claim
+        await self.link.agent_report(cfg.agent_id, "working", claim.job_id)
+        lost = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_lease(claim, lost))
+        started = time.monotonic()
+        try:
+            outcome = await execute(claim, lost)
+        except ExecutionError as exc:
+            outcome = ExecutionOutcome(
+                ok=False, output=None, logs=[], error=str(exc), duration_ms=0
+            )
+        except Exception as exc:  # a bug or a broken node: the job is not at fault
+            log.exception("agent %s crashed on %s", cfg.agent_id, claim.job_id)
+            keeper.cancel()
+            await self._report_fail(claim, f"The agent failed: {exc}.", [], retryable=True)
+            return
+        finally:
+            keeper.cancel()
+            self.current = None
+        if lost.is_set():
+            self.stats.lost += 1
+            await self.link.agent_report(cfg.agent_id, "idle")
+            return
+        duration_ms = outcome.duration_ms or int((time.monotonic() - started) * 1000)
+        if outcome.ok:
+            try:
+                await self.link.complete(
+                    claim.job_id,
+                    claim.token,
+                    duration_ms=duration_ms,
+                    output=outcome.output,
+                    logs=outcome.logs,
+                )
+                self.stats.done += 1
+                await self.link.agent_report(cfg.agent_id, "idle", "", "done")
+            except Conflict:
+                self.stats.lost += 1
+        else:
+            await self._report_fail(
+                claim, outcome.error or "The job failed.", outcome.logs, retryable=False
+            )
+
+    async def _report_fail(
+        self, claim: Claim, error: str, logs: list[str], *, retryable: bool
+    ) -> None:
+        try:
+            await self.link.fail(
+                claim.job_id, claim.token, error=error, logs=logs, retryable=retryable
+            )
+            self.stats.failed += 1
+            await self.link.agent_report(self.config.agent_id, "idle", "", "failed")
+        except Conflict:
+            self.stats.lost += 1
+
+    async def _keep_lease(self, claim: Claim, lost: asyncio.Event) -> None:
+        """Extend the lease at a third of its length; a refusal means the job is gone."""
+        interval = max(0.05, self.config.lease_s / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.link.extend(claim.job_id, claim.token, self.config.lease_s)
+            except Conflict:
+                lost.set()
+                return
+            except (LcnError, OSError) as exc:
+                # A passing network fault: keep trying until the lease really runs out.
+                log.warning("lease extension for %s failed: %s", claim.job_id, exc)
+
+    async def hand_back_current(self, reason: str) -> None:
+        claim = self.current
+        if claim is not None:
+            with contextlib.suppress(Conflict):
+                await self.link.hand_back(claim.job_id, claim.token, reason)

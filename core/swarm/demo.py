@@ -1,0 +1,213 @@
+"""`lcn demo`: the whole network in one process on the embedded Redis.
+
+An orchestrator, a world-wide fleet of nodes with real keys registered by challenge–response,
+agents with different specialisations really executing jobs, and a generator that keeps them
+busy. With a console it opens the console over the running network; headless it runs for a
+fixed time and returns a summary measured from Redis (not from the generator's own counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core import ledger, status
+from core.bench.fleet import drop_pool
+from core.config import Settings
+from core.identity import new_key
+from core.money import micro_to_json
+from core.store import Store
+from core.submission import submit
+from core.swarm.demo_jobs import next_job
+from core.swarm.link import NodeLink, RedisLink
+from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
+from core.swarm.orchestrator import Orchestrator, OrchestratorConfig
+from core.swarm.provider import capabilities_for, register_key
+
+CITIES = [
+    ("us-east-1", 40.71, -74.01),
+    ("sa-east-1", -23.55, -46.63),
+    ("eu-west-2", 51.51, -0.13),
+    ("eu-central-1", 50.11, 8.68),
+    ("af-west-1", 6.52, 3.38),
+    ("af-east-1", -1.29, 36.82),
+    ("ap-south-1", 19.08, 72.88),
+    ("ap-southeast-1", 1.35, 103.82),
+    ("ap-northeast-1", 35.68, 139.69),
+    ("ap-southeast-2", -33.87, 151.21),
+    ("ap-northeast-2", 37.57, 126.98),
+    ("ca-central-1", 43.65, -79.38),
+    ("us-west-1", 37.77, -122.42),
+    ("eu-north-1", 59.33, 18.07),
+    ("me-central-1", 25.2, 55.27),
+    ("af-south-1", -26.2, 28.05),
+]
+SPECIALISATIONS = [
+    ["code-execution", "model-inference", "data-processing"],
+    ["code-execution"],
+    ["model-inference"],
+    ["data-processing"],
+    ["code-execution", "data-processing"],
+]
+CREATORS = ["0x" + f"{i:02x}" * 20 for i in (0xA1, 0xB2, 0xC3, 0xD4)]
+
+
+@dataclass
+class DemoConfig:
+    duration_s: float = 120.0
+    nodes: int = 14
+    agents_per_node: int = 2
+    fleet: str = "redis"
+    headless: bool = True
+    seed: int = 42
+    reset: bool = True
+
+
+async def start_fleet(
+    store: Store, settings: Settings, config: DemoConfig, rng: random.Random
+) -> list[tuple[NodeRunner, NodeLink]]:
+    runners: list[tuple[NodeRunner, NodeLink]] = []
+    for i in range(config.nodes):
+        region, lat, lon = CITIES[i % len(CITIES)]
+        kinds = SPECIALISATIONS[i % len(SPECIALISATIONS)]
+        caps = capabilities_for(
+            kinds,
+            cpu=rng.choice([8, 16, 32, 64]),
+            memory_gb=Decimal(rng.choice([32, 64, 128, 256])),
+            gpu=i % 3 != 1,
+        )
+        pricing: dict[str, object] = {
+            "cpuPerSecond": str(Decimal(rng.randint(800, 1500)) / 1_000_000),
+            "memoryPerGB": str(Decimal(rng.randint(40, 60)) / 1000),
+        }
+        key = new_key()
+        location = {"region": region, "lat": lat, "lon": lon}
+        link: NodeLink
+        if config.fleet == "http":
+            from core.swarm.http_link import HttpLink
+
+            http = HttpLink(settings_gateway_url(settings), key)
+            node = await http.register(capabilities=caps, location=location, pricing=pricing)
+            await http.sign_in()
+            link = http
+        else:
+            node = await register_key(
+                store, key, capabilities=caps, location=location, pricing=pricing
+            )
+            link = RedisLink(store, node.node_id)
+        agents = agent_configs(
+            node.node_id,
+            config.agents_per_node,
+            kinds,
+            list(node.capabilities.models),
+            float(settings.lease_s),
+        )
+        runners.append((NodeRunner(link, agents, NodeRunnerConfig(grace_s=5.0)), link))
+    return runners
+
+
+def settings_gateway_url(settings: Settings) -> str:
+    url = getattr(settings, "demo_gateway_url", None)
+    if not url:
+        raise RuntimeError("the http fleet needs a gateway URL")
+    return str(url)
+
+
+async def generate(
+    store: Store, settings: Settings, stop: asyncio.Event, rng: random.Random, max_in_flight: int
+) -> int:
+    """Keep the swarm busy without flooding it: top the queue up to `max_in_flight`."""
+    submitted = 0
+    while not stop.is_set():
+        health = await status.health(store)
+        waiting = sum(health.jobs_by_status.get(s, 0) for s in ("pending", "assigned", "running"))
+        for _ in range(max(0, max_in_flight - waiting)):
+            await submit(store, next_job(rng, CREATORS), max_attempts=settings.max_attempts)
+            submitted += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.1)
+    return submitted
+
+
+async def summarise(store: Store, started: float, submitted: int, agents: int) -> dict[str, Any]:
+    health = await status.health(store)
+    totals = await store.redis.hgetall(store.keys.prefix + "totals")
+    node_earnings = int(totals.get(b"node_earnings", 0))
+    platform = int(totals.get(b"platform_revenue", 0))
+    check = await ledger.check(store)
+    completed = health.jobs_by_status["completed"]
+    return {
+        "pool": store.pool,
+        "durationSeconds": round(time.monotonic() - started, 1),
+        "nodesRegistered": health.nodes,
+        "agents": agents,
+        "jobsSubmitted": submitted,
+        "jobsCompleted": completed,
+        "jobsFailed": health.jobs_by_status["failed"],
+        "jobsStillOpen": sum(health.jobs_by_status[s] for s in ("pending", "assigned", "running")),
+        "nodeOperatorsEarnedUsd": micro_to_json(node_earnings),
+        "platformRevenueUsd": micro_to_json(platform),
+        "ledgerBalanced": check.ok,
+        "targetsMet": {
+            "nodes10": health.nodes >= 10,
+            "jobs100": completed >= 100,
+            "earned100Usd": node_earnings >= 100_000_000,
+        },
+    }
+
+
+async def run_demo(store: Store, settings: Settings, config: DemoConfig) -> dict[str, Any]:
+    rng = random.Random(config.seed)
+    if config.reset:
+        await drop_pool(store)
+    started = time.monotonic()
+    orchestrator = Orchestrator(store, OrchestratorConfig(node_grace_s=settings.node_grace_s))
+    orch_task = asyncio.create_task(orchestrator.run())
+    fleet = await start_fleet(store, settings, config, rng)
+    stop = asyncio.Event()
+    fleet_tasks = [asyncio.create_task(runner.run(stop)) for runner, _ in fleet]
+    agents = sum(len(runner.agents) for runner, _ in fleet)
+    generator = asyncio.create_task(generate(store, settings, stop, rng, 2 * agents))
+    try:
+        if config.headless:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=config.duration_s)
+        else:
+            from console.app import run_console  # the console sits above core: late import
+
+            await run_console(store, settings)
+    finally:
+        stop.set()
+        submitted = await generator
+        await asyncio.gather(*fleet_tasks, return_exceptions=True)
+        for _, link in fleet:
+            await link.close()
+        # Let the orchestrator place and reduce what the last completions released.
+        await orchestrator.tick()
+        orchestrator.stop()
+        await orch_task
+    return await summarise(store, started, submitted, agents)
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    met = summary["targetsMet"]
+    tick = {True: "✓", False: "✗"}
+    return "\n".join(
+        [
+            f"lcn demo — pool {summary['pool']}, {summary['durationSeconds']} s",
+            f"  nodes registered     {summary['nodesRegistered']:>10}  {tick[met['nodes10']]} 10+",
+            f"  agents               {summary['agents']:>10}",
+            f"  jobs completed       {summary['jobsCompleted']:>10}  {tick[met['jobs100']]} 100+",
+            f"  jobs failed          {summary['jobsFailed']:>10}",
+            f"  jobs still open      {summary['jobsStillOpen']:>10}",
+            f"  node operators earned ${summary['nodeOperatorsEarnedUsd']:>9,.2f}  "
+            f"{tick[met['earned100Usd']]} $100+",
+            f"  platform revenue     ${summary['platformRevenueUsd']:>9,.2f}",
+            f"  ledger balanced      {'yes' if summary['ledgerBalanced'] else 'NO':>10}",
+        ]
+    )

@@ -1,0 +1,149 @@
+"""The orchestrator: places waiting jobs, sweeps expired leases, silent nodes and stalled
+agents, reduces sharded jobs, and checks the books.
+
+It keeps no state of its own: every tick reads and changes Redis through scripts. Several
+orchestrators may run at once. Placement and reduction are atomic scripts, so running them
+twice does no harm; the sweeps take a short `SET NX PX` lock so only one orchestrator does
+each at a time and the others skip it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from redis.exceptions import RedisError
+
+from core import jobs, ledger, registry
+from core.config import Settings
+from core.store import Store
+from core.swarm import fanout, roster
+
+log = logging.getLogger("lcn.orchestrator")
+
+STATS_WINDOW_BUCKETS = 360  # one hour of 10-second buckets
+
+
+@dataclass
+class OrchestratorConfig:
+    tick_s: float = 0.1
+    sweep_every_s: float = 1.0
+    ledger_check_every_s: float = 30.0
+    node_grace_s: float = 60.0
+    agent_grace_s: float = 30.0
+
+
+@dataclass
+class TickReport:
+    placed: int = 0
+    requeued: int = 0
+    failed: int = 0
+    nodes_offline: int = 0
+    agents_stalled: int = 0
+    reduced: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class Orchestrator:
+    def __init__(self, store: Store, config: OrchestratorConfig | None = None) -> None:
+        self.store = store
+        self.config = config or OrchestratorConfig()
+        self.identity = f"orchestrator-{secrets.token_hex(4)}"
+        self._stop = asyncio.Event()
+        self._last_sweep = 0.0
+        self._last_check = 0.0
+        self.ticks = 0
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings) -> Orchestrator:
+        return cls(
+            store,
+            OrchestratorConfig(
+                node_grace_s=settings.node_grace_s, agent_grace_s=max(5.0, settings.lease_s)
+            ),
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _lock(self, name: str, ttl_s: float) -> bool:
+        """One orchestrator at a time does a sweep: the lock expires on its own if we die."""
+        key = self.store.keys.prefix + "lock:" + name
+        got = await self.store.redis.set(key, self.identity, nx=True, px=int(ttl_s * 1000))
+        return bool(got)
+
+    async def tick(self) -> TickReport:
+        report = TickReport()
+        report.placed = await jobs.place_pending(self.store)
+        report.reduced = await fanout.reduce_ready(self.store)
+        now = time.monotonic()
+        if now - self._last_sweep >= self.config.sweep_every_s:
+            self._last_sweep = now
+            if await self._lock("sweep", self.config.sweep_every_s):
+                await self._sweep(report)
+        if now - self._last_check >= self.config.ledger_check_every_s:
+            self._last_check = now
+            if await self._lock("ledger-check", self.config.ledger_check_every_s):
+                await self._check_books()
+        self.ticks += 1
+        return report
+
+    async def _sweep(self, report: TickReport) -> None:
+        expired = await jobs.expire_leases(self.store)
+        report.requeued, report.failed = expired["requeued"], expired["failed"]
+        report.nodes_offline = await registry.sweep_silent(
+            self.store, int(self.config.node_grace_s)
+        )
+        report.agents_stalled = await roster.sweep_stalled(self.store, self.config.agent_grace_s)
+        oldest = int(time.time() * 1000) // 10_000 - STATS_WINDOW_BUCKETS
+        await self.store.script(
+            "trim_stats",
+            [self.store.keys.prefix + "ts:completed"],
+            oldest,
+            json.dumps(
+                [
+                    "completed",
+                    "failed",
+                    "revenue",
+                    "type:code-execution",
+                    "type:model-inference",
+                    "type:data-processing",
+                ]
+            ),
+        )
+
+    async def _check_books(self) -> None:
+        """The console's triage shows the last result; a discrepancy is loud in the log."""
+        result = await ledger.check(self.store)
+        await self.store.redis.hset(
+            self.store.keys.prefix + "ledger:lastcheck",
+            mapping={
+                "ok": int(result.ok),
+                "at": int(time.time() * 1000),
+                "problems": json.dumps(result.problems),
+                "postings": result.postings,
+            },
+        )
+        if not result.ok:
+            log.error("ledger check failed: %s", " ".join(result.problems))
+
+    async def run(self) -> None:
+        """Tick until stopped; a Redis outage is waited out, never fatal."""
+        backoff = self.config.tick_s
+        while not self._stop.is_set():
+            try:
+                report = await self.tick()
+                backoff = self.config.tick_s
+                busy = report.placed or report.reduced
+            except (RedisError, OSError) as exc:
+                log.warning("orchestrator tick failed (%s); retrying in %.1f s", exc, backoff)
+                busy = False
+                backoff = min(5.0, backoff * 2)
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
