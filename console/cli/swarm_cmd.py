@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 
 import typer
@@ -47,7 +48,8 @@ def demo(
 
         fail("--fleet is redis or http.")
     settings = Context.settings()
-    if Context.pool is None:
+    if Context.pool is None and "LCN_POOL" not in os.environ:
+        # The demo resets its pool: never the default one, unless asked for by name.
         settings = settings.model_copy(update={"pool": "demo"})
     config = DemoConfig(duration_s=duration, nodes=nodes, fleet=fleet, headless=headless)
     summary = run(lambda store: run_demo(store, settings, config), settings)

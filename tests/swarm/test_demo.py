@@ -1,0 +1,38 @@
+"""`lcn demo --headless`: the whole network for a few seconds, summarised from Redis."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from console.cli import app
+from core.config import Settings
+from core.store import Store
+from core.swarm import roster
+from core.swarm.demo import DemoConfig, run_demo
+
+
+def test_headless_demo_runs_real_jobs_and_balances(
+    redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
+    monkeypatch.setenv("LCN_POOL", pool)
+    result = CliRunner().invoke(
+        app, ["demo", "--headless", "--duration", "6", "--nodes", "12", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["pool"] == pool
+    assert summary["nodesRegistered"] == 12 and summary["targetsMet"]["nodes10"]
+    assert summary["agents"] >= 5
+    assert summary["jobsCompleted"] > 0 and summary["nodeOperatorsEarnedUsd"] > 0
+    assert summary["ledgerBalanced"] is True
+
+
+async def test_demo_agents_have_different_specialisations(store: Store) -> None:
+    settings = Settings(redis_url=store.url, pool=store.pool)
+    summary = await run_demo(store, settings, DemoConfig(duration_s=2, nodes=10))
+    kinds = {tuple(a.specialisations) for a in await roster.list_agents(store)}
+    assert len(kinds) >= 4 and summary["agents"] == 20
