@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, record_cid
 from core.models.base import ms_to_datetime
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, Lease, SubmitJob, SubmitResult, Task
@@ -63,18 +63,46 @@ def submit_fields(body: SubmitJob, *, max_attempts: int) -> dict[str, Any]:
 
 async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
     """Create the job and place it, in one round trip."""
-    fields = submit_fields(body, max_attempts=max_attempts)
-    reply = await store.script(
-        "submit_job", [store.keys.job(fields["id"])], json.dumps(fields, separators=(",", ":"))
+    result = (await submit_many(store, [body], max_attempts=max_attempts))[0]
+    if isinstance(result, LcnError):
+        raise result
+    return result
+
+
+async def submit_many(
+    store: Store, bodies: list[SubmitJob], *, max_attempts: int
+) -> list[SubmitResult | LcnError]:
+    """Create and place a batch of jobs in one round trip (a producer's bulk submission)."""
+    if not bodies:
+        return []
+    batch = [submit_fields(body, max_attempts=max_attempts) for body in bodies]
+    replies = await store.script(
+        "submit_job", [store.keys.job(batch[0]["id"])], json.dumps(batch, separators=(",", ":"))
     )
-    return SubmitResult(
-        job_id=fields["id"],
-        status=reply["status"],
-        assigned_node_id=reply["node"] or None,
-        estimated_cost=micro_to_json(int(reply["estimated_cost"])),
-        estimated_cost_micro_usd=int(reply["estimated_cost"]),
-        pending_reason=reply["reason"] or None,
-    )
+    results: list[SubmitResult | LcnError] = []
+    for fields, reply in zip(batch, replies, strict=True):
+        if "error" in reply:
+            results.append(item_error(reply["error"]))
+            continue
+        results.append(
+            SubmitResult(
+                job_id=fields["id"],
+                status=reply["status"],
+                assigned_node_id=reply["node"] or None,
+                estimated_cost=micro_to_json(int(reply["estimated_cost"])),
+                estimated_cost_micro_usd=int(reply["estimated_cost"]),
+                pending_reason=reply["reason"] or None,
+            )
+        )
+    return results
+
+
+def item_error(text: str) -> LcnError:
+    """A batch script's per-item refusal ("kind|sentence") as the matching exception."""
+    kind, _, message = text.partition("|")
+    return {"not_found": NotFound, "conflict": Conflict, "invalid": InvalidInput}.get(
+        kind, LcnError
+    )(message)
 
 
 def _s(raw: dict[bytes, bytes]) -> dict[str, str]:
@@ -212,19 +240,38 @@ class Claim:
 async def claim(
     store: Store, node_id: str, agent_id: str, job_types: list[str], lease_s: float
 ) -> Claim | None:
+    claims = await claim_many(store, node_id, agent_id, job_types, lease_s, max_jobs=1)
+    return claims[0] if claims else None
+
+
+async def claim_many(
+    store: Store,
+    node_id: str,
+    agent_id: str,
+    job_types: list[str],
+    lease_s: float,
+    *,
+    max_jobs: int,
+) -> list[Claim]:
+    """Claim up to `max_jobs` jobs queued on the node, each with its own lease."""
     unknown = set(job_types) - set(JOB_TYPES)
     if unknown or not job_types:
         raise InvalidInput(f"Job types must be among {', '.join(JOB_TYPES)}.")
-    reply = await store.script(
+    if not 1 <= max_jobs <= 1000:
+        raise InvalidInput("A claim takes between 1 and 1000 jobs.")
+    replies = await store.script(
         "claim_job",
         [store.keys.node(node_id)],
         agent_id,
         int(lease_s * 1000),
         secrets.token_hex(8),
         json.dumps(job_types),
+        max_jobs,
     )
-    if not reply:
-        return None
+    return [_claim(reply) for reply in replies or []]
+
+
+def _claim(reply: dict[str, Any]) -> Claim:
     return Claim(
         job_id=reply["id"],
         type=reply["type"],
@@ -252,6 +299,15 @@ def cap_logs(logs: list[str]) -> list[str]:
     return kept
 
 
+@dataclass(frozen=True)
+class Completion:
+    job_id: str
+    token: str
+    duration_ms: int
+    output: Any
+    logs: list[str]
+
+
 async def complete(
     store: Store,
     job_id: str,
@@ -262,21 +318,41 @@ async def complete(
     logs: list[str] | None = None,
 ) -> dict[str, Any]:
     """Report success. The result is content-addressed; a large one is kept beside the job."""
-    encoded = json.dumps(output, separators=(",", ":"), sort_keys=True).encode()
-    cid = bytes_cid(encoded)
-    inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
-    if not inline:
-        await store.redis.set(store.keys.prefix + "blob:" + cid, encoded, ex=BLOB_TTL_S)
-    reply: dict[str, Any] = await store.script(
-        "complete_job",
-        [store.keys.job(job_id)],
-        token,
-        max(0, int(duration_ms)),
-        inline,
-        cid,
-        json.dumps(cap_logs(logs or [])),
-    )
+    reply = (
+        await complete_many(store, [Completion(job_id, token, duration_ms, output, logs or [])])
+    )[0]
+    if isinstance(reply, LcnError):
+        raise reply
     return reply
+
+
+async def complete_many(
+    store: Store, completions: list[Completion]
+) -> list[dict[str, Any] | LcnError]:
+    """Report a batch of successes in one round trip; each is fenced by its own lease."""
+    if not completions:
+        return []
+    items = []
+    for done in completions:
+        encoded = json.dumps(done.output, separators=(",", ":"), sort_keys=True).encode()
+        cid = bytes_cid(encoded)
+        inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
+        if not inline:
+            await store.redis.set(store.keys.prefix + "blob:" + cid, encoded, ex=BLOB_TTL_S)
+        items.append(
+            {
+                "id": done.job_id,
+                "token": done.token,
+                "duration_ms": max(0, int(done.duration_ms)),
+                "result": inline,
+                "result_cid": cid,
+                "logs": json.dumps(cap_logs(done.logs)),
+            }
+        )
+    replies = await store.script(
+        "complete_job", [store.keys.job(completions[0].job_id)], json.dumps(items)
+    )
+    return [item_error(r["error"]) if "error" in r else r for r in replies]
 
 
 async def fail(

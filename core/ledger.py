@@ -8,6 +8,7 @@ the same Lua helper (`post` in lua/include/lib.lua).
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from typing import Any
@@ -66,6 +67,12 @@ async def balance(store: Store, account: str) -> int:
     return int(value or 0)
 
 
+def journal_legs(fields: dict[bytes, bytes]) -> list[tuple[str, str, int, str]]:
+    """The legs of one journal entry: (from, to, micro-USD, kind)."""
+    legs = json.loads(fields[b"legs"])
+    return [(str(a), str(b), int(amount), str(kind)) for a, b, amount, kind in legs]
+
+
 class LedgerCheck(WireModel):
     balanced: bool
     total: int = Field(description="Sum of all balances, micro-USD; 0 when balanced.")
@@ -91,12 +98,11 @@ async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
     while True:
         batch = await store.redis.xrange(store.keys.journal, min=start, count=chunk)
         for entry_id, fields in batch:
-            f = {k.decode(): v.decode() for k, v in fields.items()}
-            amount = int(f["amount"])
-            replayed[f["from"]] -= amount
-            replayed[f["to"]] += amount
-            if f["kind"] == "earn" and f["to"].startswith("node:"):
-                earned[f["to"][5:]] += amount
+            for source, target, amount, kind in journal_legs(fields):
+                replayed[source] -= amount
+                replayed[target] += amount
+                if kind == "earn" and target.startswith("node:"):
+                    earned[target[5:]] += amount
             postings += 1
             start = "(" + entry_id.decode()
         if len(batch) < chunk:

@@ -34,3 +34,30 @@ def scheduler(
 
     report = asyncio.run(run_scheduler_bench(Context.settings(), _sizes(nodes), placements))
     typer.echo(json.dumps(report, indent=2) if json_out else render(report))
+
+
+@bench_app.command("pipeline")
+def pipeline(
+    jobs: int = typer.Option(5000, "--jobs", min=100, max=1_000_000),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """No-op jobs through the core end to end, against RQ and arq on the same Redis."""
+    from core.bench.pipeline import add_rq, render, run_pipeline_bench
+
+    report = add_rq(asyncio.run(run_pipeline_bench(Context.settings(), jobs)))
+    typer.echo(json.dumps(report, indent=2) if json_out else render(report))
+
+
+@bench_app.command("swarm")
+def swarm(
+    agents: str = typer.Option("1,5,10", help="Agent counts to compare."),
+    jobs: int = typer.Option(30, "--jobs", min=1, max=10_000),
+    wait: float = typer.Option(0.5, "--wait", min=0.0, max=10.0, help="Seconds each job waits."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Throughput of 1, 5 and 10 agents on jobs that wait on I/O."""
+    from core.bench.swarm import render, run_swarm_bench
+
+    counts = _sizes(agents)
+    report = asyncio.run(run_swarm_bench(Context.settings(), counts, jobs, wait))
+    typer.echo(json.dumps(report, indent=2) if json_out else render(report))

@@ -161,6 +161,15 @@ async def summarise(store: Store, started: float, submitted: int, agents: int) -
     }
 
 
+async def open_console(settings: Settings) -> None:
+    """The console over the running network, in this event loop so the fleet keeps working.
+    Imported late and by name: core never depends on the console package."""
+    import importlib
+
+    console_app = importlib.import_module("console.app")
+    await console_app.LcnConsole(settings).run_async()
+
+
 async def run_demo(store: Store, settings: Settings, config: DemoConfig) -> dict[str, Any]:
     rng = random.Random(config.seed)
     if config.reset:
@@ -178,9 +187,7 @@ async def run_demo(store: Store, settings: Settings, config: DemoConfig) -> dict
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=config.duration_s)
         else:
-            from console.app import run_console  # the console sits above core: late import
-
-            await run_console(store, settings)
+            await open_console(settings)
     finally:
         stop.set()
         submitted = await generator

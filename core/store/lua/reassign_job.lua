@@ -22,22 +22,22 @@ if target ~= '' then
   if redis.call('SISMEMBER', P .. 'cap:' .. job['tag'], target) == 0 then
     return refuse('conflict', 'That node cannot run this job (needs ' .. job['tag'] .. ').')
   end
-  if not fits(target, job) then
+  chosen = fits(target, job)
+  if not chosen then
     return refuse('conflict', 'That node is ' .. status .. ' and has no room for the job now.')
   end
-  chosen = target
 else
   for _, id in ipairs(redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], 0, SCAN_LIMIT - 1)) do
-    if id ~= current and fits(id, job) then chosen = id break end
+    chosen = id ~= current and fits(id, job)
+    if chosen then break end
   end
   if not chosen then return refuse('conflict', 'No other node can run this job right now.') end
 end
 local now = now_ms()
 release_node(job)
 drop_lease(job['id'])
-redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '')
 if current ~= '' then
-  event('job.reassigned', 'job', job['id'], 'from', current, 'to', chosen)
+  event('job.reassigned', 'job', job['id'], 'from', current, 'to', chosen['id'])
 end
-assign(jkey, job, chosen, now)
-return chosen
+assign(jkey, job, chosen, now, {'lease_token', '', 'lease_expires_at', ''})
+return chosen['id']

@@ -1,29 +1,32 @@
--- Create a job and place it at once on the best capable node, or leave it pending with the
--- reason. One round trip for the whole submission.
--- KEYS: job   ARGV: P, job fields (JSON)
+-- Create jobs and place each at once on the best capable node, or leave it pending with the
+-- reason. One round trip for a submission, or for a whole batch of them.
+-- KEYS: first job   ARGV: P, list of job fields (JSON)
 --!include lib
 --!include jobs
-local jkey = KEYS[1]
-local fields = cjson.decode(ARGV[2])
-if redis.call('EXISTS', jkey) == 1 then
-  return refuse('conflict', 'A job with this id already exists.')
-end
 local now = now_ms()
-local job = {}
-local flat = {}
-for name, value in pairs(fields) do
-  job[name] = tostring(value)
-  flat[#flat + 1] = name
-  flat[#flat + 1] = job[name]
+local results = {}
+for _, fields in ipairs(cjson.decode(ARGV[2])) do
+  local jkey = job_key(fields['id'])
+  if redis.call('EXISTS', jkey) == 1 then
+    results[#results + 1] = {error = 'conflict|A job with this id already exists.'}
+  else
+    local job = {}
+    -- The whole record is written by the placement's single HSET (or the pending one).
+    local flat = {'created_at', now, 'attempts', 0, 'gen', 0, 'held', 0}
+    for name, value in pairs(fields) do
+      job[name] = tostring(value)
+      flat[#flat + 1] = name
+      flat[#flat + 1] = job[name]
+    end
+    job['created_at'] = tostring(now)
+    job['attempts'] = '0'
+    job['gen'] = '0'
+    redis.call('ZADD', P .. 'jobs:all', now, job['id'])
+    event('job.submitted', 'job', job['id'], 'type', job['type'])
+    local node_id, why = place(jkey, job, nil, now, flat)
+    if not node_id then make_pending(jkey, job, why, now, flat) end
+    results[#results + 1] = {status = job['status'], node = node_id or '', reason = why or '',
+      estimated_cost = tonumber(node_id and job['held'] or job['estimated_cost'])}
+  end
 end
-job['created_at'] = tostring(now)
-job['attempts'] = '0'
-job['gen'] = '0'
-redis.call('HSET', jkey, 'created_at', now, 'attempts', 0, 'gen', 0, 'held', 0, unpack(flat))
-redis.call('ZADD', P .. 'jobs:all', now, job['id'])
-event('job.submitted', 'job', job['id'], 'type', job['type'])
-history(jkey, 'submitted', now)
-local node_id, why = place(jkey, job, nil, now)
-if not node_id then make_pending(jkey, job, why, now) end
-return cjson.encode({status = job['status'], node = node_id or '', reason = why or '',
-  estimated_cost = tonumber(redis.call('HGET', jkey, 'estimated_cost'))})
+return cjson.encode(results)

@@ -8,31 +8,38 @@ local function job_key(id) return P .. 'job:' .. id end
 
 -- A lease ends (completion, failure, expiry, move): forget its expiry and its deadline.
 local function drop_lease(id)
-  redis.call('ZREM', P .. 'leases', id)
-  redis.call('ZREM', P .. 'deadlines', id)
+  if redis.call('ZREM', P .. 'leases', id) == 1 then redis.call('ZREM', P .. 'deadlines', id) end
 end
 
 local function count_stat(name, amount, now)
   redis.call('HINCRBY', P .. 'ts:' .. name, math.floor(now / STATS_BUCKET_MS), amount)
 end
 
-local function move_job(job_key_, job, status, now)
+-- Move the job to `status`; `extra` (a flat field/value list) joins the same HSET, so one
+-- state change writes the job hash once.
+local function move_job(job_key_, job, status, now, extra)
   local id = job['id']
   if job['status'] then redis.call('ZREM', P .. 'jobs:status:' .. job['status'], id) end
   redis.call('ZADD', P .. 'jobs:status:' .. status, now, id)
-  redis.call('HSET', job_key_, 'status', status, 'updated_at', now)
+  redis.call('HSET', job_key_, 'status', status, 'updated_at', now, unpack(extra or {}))
   job['status'] = status
+end
+
+local function append(list, ...)
+  for _, value in ipairs({...}) do list[#list + 1] = value end
+  return list
 end
 
 local function history(job_key_, text, now)
   -- A short per-job history for the console's detail view; bounded like everything else.
   local hkey = job_key_ .. ':history'
-  redis.call('RPUSH', hkey, now .. ' ' .. text)
-  redis.call('LTRIM', hkey, -50, -1)
+  if redis.call('RPUSH', hkey, now .. ' ' .. text) > 60 then redis.call('LTRIM', hkey, -50, -1) end
 end
 
 -- Give the job's reserved cpu and memory back to its node.
-local function release_node(job)
+-- Give the job's reserved cpu and memory back to its node; `extra` (field/value list, may
+-- use the node table passed to it) joins the node's HSET.
+local function release_node(job, extra)
   local node_id = job['node']
   -- Once per state change: a requeue that ends in failure must not give the room back twice.
   if not node_id or node_id == '' or job['released'] then return end
@@ -40,13 +47,17 @@ local function release_node(job)
   local node_key = P .. 'node:' .. node_id
   local node = node_core(node_key)
   redis.call('SREM', node_key .. ':jobs', job['id'])
-  redis.call('LREM', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], 0, job['id'])
+  if job['status'] == 'assigned' then -- a claimed job already left the node's queue
+    redis.call('LREM', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], 0, job['id'])
+  end
   if node['id'] == nil then return end
   node['cpu_used'] = tostring(math.max(0, tonumber(node['cpu_used']) - tonumber(job['cpu'])))
   node['mem_used'] = tostring(math.max(0, tonumber(node['mem_used']) - tonumber(job['mem_mb'])))
   node['running'] = tostring(math.max(0, tonumber(node['running']) - 1))
-  redis.call('HSET', node_key, 'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
-    'running', node['running'])
+  local fields = {'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
+    'running', node['running']}
+  if extra then append(fields, unpack(extra(node))) end
+  redis.call('HSET', node_key, unpack(fields))
   refresh_capacity_status(node_key, node)
   return node_key, node
 end
@@ -66,13 +77,15 @@ local function node_rate(node, job)
   return rate
 end
 
--- Does the node have room for the job right now?
+-- Does the node have room for the job right now? Returns the node's core fields if so.
 local function fits(node_id, job)
-  local v = redis.call('HMGET', P .. 'node:' .. node_id, 'cpu', 'cpu_used', 'memory_mb',
-    'mem_used', 'status')
-  return v[5] == 'active'
-    and tonumber(v[1]) - tonumber(v[2]) >= tonumber(job['cpu'])
-    and tonumber(v[3]) - tonumber(v[4]) >= tonumber(job['mem_mb'])
+  local node = node_core(P .. 'node:' .. node_id)
+  if node['status'] == 'active'
+    and tonumber(node['cpu']) - tonumber(node['cpu_used']) >= tonumber(job['cpu'])
+    and tonumber(node['memory_mb']) - tonumber(node['mem_used']) >= tonumber(job['mem_mb']) then
+    return node
+  end
+  return nil
 end
 
 local function why_unplaceable(job, saw_candidates)
@@ -88,10 +101,11 @@ local function why_unplaceable(job, saw_candidates)
     .. ' MB of memory free right now.'
 end
 
--- Put the job on `node_id` (already known to fit): reserve capacity, hold the estimate, queue it.
-local function assign(jkey, job, node_id, now)
+-- Put the job on the node (already known to fit): reserve capacity, hold the estimate, queue
+-- it. `fields` are more job fields to write in the same HSET (a new job's whole record).
+local function assign(jkey, job, node, now, fields)
+  local node_id = node['id']
   local node_key = P .. 'node:' .. node_id
-  local node = node_core(node_key)
   local rate = node_rate(node, job)
   local estimate = rate * tonumber(job['timeout_s'])
   node['cpu_used'] = tostring(tonumber(node['cpu_used']) + tonumber(job['cpu']))
@@ -103,44 +117,51 @@ local function assign(jkey, job, node_id, now)
   redis.call('SADD', node_key .. ':jobs', job['id'])
   redis.call('ZADD', node_key .. ':history', now, job['id'])
   redis.call('RPUSH', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], job['id'])
-  redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id'])
+  if job['status'] == 'pending' then redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id']) end
+  fields = fields or {}
   -- The first placement holds the estimate in escrow; later placements keep that hold.
   if job['held'] == nil or job['held'] == '' or job['held'] == '0' then
     post('creator:' .. job['creator'], 'escrow', estimate,
       'hold:' .. job['id'] .. ':' .. job['gen'], 'hold', job['id'])
     job['held'] = tostring(estimate)
-    redis.call('HSET', jkey, 'held', estimate, 'estimated_cost', estimate)
+    append(fields, 'held', estimate, 'estimated_cost', estimate)
   end
   job['node'] = node_id
   job['rate'] = tostring(rate)
-  redis.call('HSET', jkey, 'node', node_id, 'rate', rate, 'assigned_at', now,
-    'pending_reason', '', 'agent', '')
-  move_job(jkey, job, 'assigned', now)
+  append(fields, 'node', node_id, 'rate', rate, 'assigned_at', now, 'pending_reason', '',
+    'agent', '')
+  move_job(jkey, job, 'assigned', now, fields)
   history(jkey, 'assigned to ' .. node_id, now)
   event('job.assigned', 'job', job['id'], 'node', node_id)
 end
 
 -- Try to place the job on the best node that has room (other than `exclude`).
 -- Returns the node id, or nil and the reason it stays pending.
-local function place(jkey, job, exclude, now)
-  local candidates = redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], 0, SCAN_LIMIT - 1)
-  for _, node_id in ipairs(candidates) do
-    if node_id ~= exclude and fits(node_id, job) then
-      assign(jkey, job, node_id, now)
-      return node_id
+local function place(jkey, job, exclude, now, fields)
+  -- The best few first: usually the top node has room, and reading 32 costs more than 4.
+  local seen = 0
+  for _, window in ipairs({{0, 3}, {4, SCAN_LIMIT - 1}}) do
+    local candidates = redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], window[1], window[2])
+    seen = seen + #candidates
+    for _, node_id in ipairs(candidates) do
+      local node = node_id ~= exclude and fits(node_id, job)
+      if node then
+        assign(jkey, job, node, now, fields)
+        return node_id
+      end
     end
+    if #candidates < window[2] - window[1] + 1 then break end
   end
-  return nil, why_unplaceable(job, #candidates > 0)
+  return nil, why_unplaceable(job, seen > 0)
 end
 
 -- Put the job back in its tag's pending queue (FIFO by first submission).
-local function make_pending(jkey, job, reason, now)
+local function make_pending(jkey, job, reason, now, fields)
   redis.call('ZADD', P .. 'pending:' .. job['tag'], tonumber(job['created_at']), job['id'])
   redis.call('SADD', P .. 'pending:tags', job['tag'])
-  redis.call('HSET', jkey, 'node', '', 'agent', '', 'lease_token', '', 'lease_expires_at', '',
-    'pending_reason', reason or '')
   job['node'] = ''
-  move_job(jkey, job, 'pending', now)
+  move_job(jkey, job, 'pending', now, append(fields or {}, 'node', '', 'agent', '',
+    'lease_token', '', 'lease_expires_at', '', 'pending_reason', reason or ''))
 end
 
 -- Release the rest of a job's hold to its creator: a job that ends without running is free.
@@ -154,15 +175,36 @@ local function release_hold(job)
 end
 
 -- End a job that will not run again (failed or cancelled): capacity back, hold released, fenced.
-local function finish_unpaid(jkey, job, status, err, now)
+local finish_unpaid
+function finish_unpaid(jkey, job, status, err, now)
   release_node(job)
   release_hold(job)
   drop_lease(job['id'])
-  redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id'])
-  redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '', 'error', err or '',
-    'finished_at', now, 'held', 0)
-  move_job(jkey, job, status, now)
+  if job['status'] == 'pending' then redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id']) end
+  move_job(jkey, job, status, now, {'lease_token', '', 'lease_expires_at', '', 'error', err or '',
+    'finished_at', now, 'held', 0})
   if status == 'failed' then count_stat('failed', 1, now) end
+  -- A shard that fails for good fails its parent; a cancelled parent cancels its shards.
+  if status == 'failed' and job['parent'] and job['parent'] ~= '' then
+    local pkey = job_key(job['parent'])
+    local parent = hgetall_map(pkey)
+    if parent['status'] == 'running' then
+      move_job(pkey, parent, 'failed', now, {'error', 'Shard ' .. (job['shard'] or '?')
+        .. ' failed: ' .. (err or ''), 'finished_at', now})
+      event('job.failed', 'job', parent['id'], 'error', 'a shard failed')
+    end
+  end
+  if job['shards'] then
+    for _, id in ipairs(redis.call('LRANGE', jkey .. ':shards', 0, -1)) do
+      local ckey = job_key(id)
+      local child = hgetall_map(ckey)
+      local cst = child['status']
+      if cst == 'pending' or cst == 'assigned' or cst == 'running' then
+        child['parent'] = '' -- already settled here: do not fail the parent back
+        finish_unpaid(ckey, child, 'cancelled', 'Its parent job ended.', now)
+      end
+    end
+  end
   history(jkey, status .. (err and err ~= '' and (': ' .. err) or ''), now)
   event('job.' .. status, 'job', job['id'], 'error', err or '')
 end
@@ -172,7 +214,6 @@ end
 local function requeue(jkey, job, reason, now, exclude)
   release_node(job)
   drop_lease(job['id'])
-  redis.call('HSET', jkey, 'lease_token', '', 'lease_expires_at', '')
   if tonumber(job['attempts']) >= tonumber(job['max_attempts']) then
     finish_unpaid(jkey, job, 'failed', reason .. ' Gave up after ' .. job['attempts']
       .. ' attempts.', now)
@@ -181,9 +222,10 @@ local function requeue(jkey, job, reason, now, exclude)
   history(jkey, 'requeued: ' .. reason, now)
   event('job.requeued', 'job', job['id'], 'reason', reason)
   job['node'] = ''
-  local node_id, why = place(jkey, job, exclude, now)
+  local fenced = {'lease_token', '', 'lease_expires_at', ''}
+  local node_id, why = place(jkey, job, exclude, now, fenced)
   if node_id then return 'assigned' end
-  make_pending(jkey, job, why, now)
+  make_pending(jkey, job, why, now, fenced)
   return 'pending'
 end
 

@@ -58,7 +58,8 @@ end
 
 -- The fields placement and capacity accounting need, without reading the whole hash.
 local NODE_CORE = {'id', 'status', 'cpu', 'cpu_used', 'memory_mb', 'mem_used', 'running',
-  'price_cpu', 'price_mem', 'price_gpu', 'tags', 'reputation', 'rate', 'registered_at'}
+  'price_cpu', 'price_mem', 'price_gpu', 'tags', 'reputation', 'rate', 'registered_at',
+  'jobs_completed', 'earnings'}
 local function node_core(node_key)
   local values = redis.call('HMGET', node_key, unpack(NODE_CORE))
   local node = {}
@@ -74,15 +75,25 @@ local function refresh_capacity_status(node_key, node)
   set_node_status(node_key, node, full and 'busy' or 'active')
 end
 
--- Double-entry posting: `amount` micro-USD leaves `from` and reaches `to`, once per idem key.
--- Returns false when the key was already posted (the retry changes nothing).
-local function post(from, to, amount, idem, kind, ref)
+-- Double-entry postings. One journal entry carries one or more legs, each moving `amount`
+-- micro-USD from one account to another, so every entry balances on its own. Posted once per
+-- idempotency key; returns false when the key was already posted (the retry changes nothing).
+local function post_legs(idem, kind, ref, legs)
   if redis.call('HSETNX', P .. 'ledger:idem', idem, '1') == 0 then return false end
-  if amount ~= 0 then
-    redis.call('HINCRBY', P .. 'ledger:balances', from, -amount)
-    redis.call('HINCRBY', P .. 'ledger:balances', to, amount)
+  local encoded = {}
+  for _, leg in ipairs(legs) do
+    local from, to, amount = leg[1], leg[2], leg[3]
+    if amount ~= 0 then
+      redis.call('HINCRBY', P .. 'ledger:balances', from, -amount)
+      redis.call('HINCRBY', P .. 'ledger:balances', to, amount)
+    end
+    encoded[#encoded + 1] = {from, to, amount, leg[4] or kind}
   end
-  redis.call('XADD', P .. 'ledger:journal', '*', 'from', from, 'to', to, 'amount', amount,
-    'idem', idem, 'kind', kind, 'ref', ref or '')
+  redis.call('XADD', P .. 'ledger:journal', '*', 'idem', idem, 'kind', kind, 'ref', ref or '',
+    'legs', cjson.encode(encoded))
   return true
+end
+
+local function post(from, to, amount, idem, kind, ref)
+  return post_legs(idem, kind, ref, {{from, to, amount}})
 end

@@ -1,0 +1,58 @@
+-- Payments helpers shared by the payout, purchase and refund scripts. Requires lib.lua before it.
+-- Records are hashes (P .. 'payout:' .. id, 'purchase:' .. id, 'refund:' .. id), each indexed by
+-- creation time (P .. 'payouts') and by status (P .. 'payouts:status:' .. status). The outbox
+-- (P .. 'outbox:due', members 'payout:<id>' / 'refund:<id>') says when each record that still
+-- has to reach Stripe should next be looked at. Times come from the caller (ARGV), in ms.
+local CENT = 10000                  -- micro-USD in one cent: Stripe moves whole cents
+local MONEY_BUCKET_MS = 3600000     -- the console's money time series: hourly buckets
+local MONEY_KEEP_BUCKETS = 24 * 14  -- two weeks of them
+
+-- Running totals (P .. 'money') and the hourly series (P .. 'ts:money:' .. name), so the
+-- console never sums over records.
+local function money_stat(name, amount, now)
+  local key = P .. 'ts:money:' .. name
+  local bucket = math.floor(now / MONEY_BUCKET_MS)
+  redis.call('HINCRBY', key, bucket, amount)
+  redis.call('HDEL', key, bucket - MONEY_KEEP_BUCKETS)
+  redis.call('HINCRBY', P .. 'money', name, amount)
+end
+
+-- Move a record to `status`, keeping its status index in step. `kind` is the plural index
+-- name: 'payouts', 'purchases' or 'refunds'.
+local function move_record(kind, rkey, rec, status, now)
+  if rec['status'] and rec['status'] ~= '' then
+    redis.call('ZREM', P .. kind .. ':status:' .. rec['status'], rec['id'])
+  end
+  redis.call('ZADD', P .. kind .. ':status:' .. status, now, rec['id'])
+  redis.call('HSET', rkey, 'status', status, 'updated_at', now)
+  rec['status'] = status
+end
+
+local function new_record(kind, rkey, fields, status, now)
+  local flat = {}
+  for name, value in pairs(fields) do
+    flat[#flat + 1] = name
+    flat[#flat + 1] = tostring(value)
+  end
+  redis.call('HSET', rkey, 'created_at', now, unpack(flat))
+  redis.call('ZADD', P .. kind, now, fields['id'])
+  local rec = {id = fields['id']}
+  move_record(kind, rkey, rec, status, now)
+  return rec
+end
+
+local function outbox_due(member, at)
+  redis.call('ZADD', P .. 'outbox:due', at, member)
+end
+
+local function outbox_done(member)
+  redis.call('ZREM', P .. 'outbox:due', member)
+end
+
+local function balance_of(account)
+  return tonumber(redis.call('HGET', P .. 'ledger:balances', account) or '0')
+end
+
+local function usd(micro)
+  return string.format('$%.2f', micro / 1000000)
+end

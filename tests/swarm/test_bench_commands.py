@@ -1,0 +1,40 @@
+"""The pipeline and swarm benchmarks run end to end at tiny sizes and clean up after
+themselves (their figures are printed, never asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+from typer.testing import CliRunner
+
+from console.cli import app
+
+
+@pytest.fixture
+def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
+    monkeypatch.setenv("LCN_POOL", pool)
+    return lambda *args: CliRunner().invoke(app, list(args))
+
+
+def test_bench_pipeline_counts_round_trips_and_compares(lcn, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = lcn("bench", "pipeline", "--jobs", "400", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    ours = report["lcn"]
+    assert ours["completed"] == ours["jobs"] == 400
+    # Submit, claim, complete: three round trips a job, or a fiftieth of that in batches.
+    assert ours["unbatched"]["roundTripsPerJob"] <= 4
+    assert ours["roundTripsPerJob"] <= 4 / ours["batch"] * 2
+    assert report["rq"]["jobsPerSecond"] > 0 and report["arq"]["jobsPerSecond"] > 0
+    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="lcn:{bench-*"))
+
+
+def test_bench_swarm_compares_agent_counts(lcn) -> None:  # type: ignore[no-untyped-def]
+    result = lcn("bench", "swarm", "--agents", "1,3", "--jobs", "3", "--wait", "0.05", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [r["agents"] for r in report["results"]] == [1, 3]
+    assert report["results"][0]["speedup"] == 1.0
