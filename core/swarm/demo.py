@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -69,7 +70,11 @@ class DemoConfig:
 
 
 async def start_fleet(
-    store: Store, settings: Settings, config: DemoConfig, rng: random.Random
+    store: Store,
+    settings: Settings,
+    config: DemoConfig,
+    rng: random.Random,
+    gateway_url: str | None = None,
 ) -> list[tuple[NodeRunner, NodeLink]]:
     runners: list[tuple[NodeRunner, NodeLink]] = []
     for i in range(config.nodes):
@@ -91,7 +96,7 @@ async def start_fleet(
         if config.fleet == "http":
             from core.swarm.http_link import HttpLink
 
-            http = HttpLink(settings_gateway_url(settings), key)
+            http = HttpLink(str(gateway_url), key)
             node = await http.register(capabilities=caps, location=location, pricing=pricing)
             await http.sign_in()
             link = http
@@ -111,11 +116,33 @@ async def start_fleet(
     return runners
 
 
-def settings_gateway_url(settings: Settings) -> str:
-    url = getattr(settings, "demo_gateway_url", None)
-    if not url:
-        raise RuntimeError("the http fleet needs a gateway URL")
-    return str(url)
+@contextlib.asynccontextmanager
+async def http_gateway(store: Store, settings: Settings) -> AsyncIterator[str]:
+    """A gateway on a free loopback port for the `--fleet http` demo: nodes join, claim and
+    report through the published HTTP API instead of Redis."""
+    import socket
+
+    import uvicorn
+
+    from core.gateway.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task  # raises what stopped it
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def generate(
@@ -174,10 +201,24 @@ async def run_demo(store: Store, settings: Settings, config: DemoConfig) -> dict
     rng = random.Random(config.seed)
     if config.reset:
         await drop_pool(store)
+    async with contextlib.AsyncExitStack() as stack:
+        gateway_url = None
+        if config.fleet == "http":
+            gateway_url = await stack.enter_async_context(http_gateway(store, settings))
+        return await _run(store, settings, config, rng, gateway_url)
+
+
+async def _run(
+    store: Store,
+    settings: Settings,
+    config: DemoConfig,
+    rng: random.Random,
+    gateway_url: str | None,
+) -> dict[str, Any]:
     started = time.monotonic()
     orchestrator = Orchestrator(store, OrchestratorConfig(node_grace_s=settings.node_grace_s))
     orch_task = asyncio.create_task(orchestrator.run())
-    fleet = await start_fleet(store, settings, config, rng)
+    fleet = await start_fleet(store, settings, config, rng, gateway_url)
     stop = asyncio.Event()
     fleet_tasks = [asyncio.create_task(runner.run(stop)) for runner, _ in fleet]
     agents = sum(len(runner.agents) for runner, _ in fleet)

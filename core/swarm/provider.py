@@ -30,7 +30,7 @@ def capabilities_for(
     """Advertise only what the agents can do here: no Node.js, no `javascript` runtime."""
     return {
         "cpu": cpu or os.cpu_count() or 1,
-        "memory": memory_gb or machine_memory_gb(),
+        "memory": str(memory_gb or machine_memory_gb()),  # JSON-safe, exact
         "gpu": gpu,
         "runtimes": sorted(available_runtimes()),
         "models": sorted(available_models()) if "model-inference" in specialisations else [],
