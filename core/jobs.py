@@ -15,6 +15,7 @@ from core.models.base import ms_to_datetime
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, Lease, SubmitJob, SubmitResult, Task
 from core.money import micro_to_json
 from core.store import Store
+from core.store.reads import hashes, zpage
 
 LIST_RATE = {"cpu": 1000, "mem_per_gb": 50_000, "gpu": 500_000}  # the network's list prices
 INLINE_RESULT_BYTES = 64 * 1024
@@ -160,10 +161,7 @@ async def get_job(store: Store, job_id: str) -> Job:
 
 
 async def get_jobs(store: Store, job_ids: list[str]) -> list[Job]:
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for job_id in job_ids:
-            pipe.hgetall(store.keys.job(job_id))
-        rows = await pipe.execute()
+    rows = await hashes(store, [store.keys.job(j) for j in job_ids])
     return [job_from_hash(raw) for raw in rows if raw]
 
 
@@ -188,8 +186,6 @@ async def list_job_ids(
 ) -> tuple[list[str], int]:
     """A page of job ids, newest first: all jobs, one state's, or one node's."""
     check_status(status)
-    if offset < 0 or not 1 <= limit <= 1000:
-        raise InvalidInput("offset must be ≥ 0 and limit between 1 and 1000.")
     if node_id is not None:
         check_cid(node_id, what="node id")
         key = store.keys.node(node_id) + ":history"
@@ -197,11 +193,7 @@ async def list_job_ids(
         key = store.keys.jobs_with_status(status)
     else:
         key = store.keys.jobs_all
-    async with store.redis.pipeline(transaction=False) as pipe:
-        pipe.zcard(key)
-        pipe.zrevrange(key, offset, offset + limit - 1)
-        total, ids = await pipe.execute()
-    return [i.decode() for i in ids], int(total)
+    return await zpage(store, key, offset, limit, newest_first=True)
 
 
 async def list_jobs(

@@ -24,6 +24,7 @@ from core.models.node import (
 )
 from core.money import micro_to_json, micro_to_usd, usd_to_micro
 from core.store import Store
+from core.store.reads import hashes, zpage
 
 NONCE_BYTES = 16
 
@@ -196,21 +197,12 @@ async def list_node_ids(
 ) -> tuple[list[str], int]:
     """One page of node ids (oldest first) and the total; a status filter reads its own set."""
     check_status(status)
-    if offset < 0 or not 1 <= limit <= 1000:
-        raise InvalidInput("offset must be ≥ 0 and limit between 1 and 1000.")
     key = store.keys.nodes_all if status is None else store.keys.nodes_with_status(status)
-    async with store.redis.pipeline(transaction=False) as pipe:
-        pipe.zcard(key)
-        pipe.zrange(key, offset, offset + limit - 1)
-        total, ids = await pipe.execute()
-    return [i.decode() for i in ids], int(total)
+    return await zpage(store, key, offset, limit, newest_first=False)
 
 
 async def get_nodes(store: Store, node_ids: list[str]) -> list[Node]:
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for node_id in node_ids:
-            pipe.hgetall(store.keys.node(node_id))
-        rows = await pipe.execute()
+    rows = await hashes(store, [store.keys.node(n) for n in node_ids])
     return [node_from_hash(raw) for raw in rows if raw]
 
 

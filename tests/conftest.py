@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from console.cli import app
 from core.config import Settings
 from core.store import Store, connect
 from tests import redis_servers
@@ -48,3 +51,20 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
     s = await connect(settings)
     yield s
     await s.close()
+
+
+@pytest.fixture
+def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run `lcn …` in-process against the test Redis and this test's pool; by default the
+    command must succeed (pass ok=False to look at a refusal)."""
+    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
+    monkeypatch.setenv("LCN_POOL", pool)
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True, stdin: str | None = None) -> Result:
+        result = runner.invoke(app, list(args), input=stdin)
+        if ok:
+            assert result.exit_code == 0, result.output + str(result.exception)
+        return result
+
+    return invoke

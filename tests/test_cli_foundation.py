@@ -14,21 +14,6 @@ from console.cli import app
 from core.embedded import stop_embedded
 
 
-@pytest.fixture
-def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
-    monkeypatch.setenv("LCN_POOL", pool)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output + str(result.exception)
-        return result
-
-    return invoke
-
-
 def register_args(key: Path, *extra: str) -> list[str]:
     return [
         "node",

@@ -6,26 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from console.cli import app
 from tests.jobfactory import CREATOR, HELLO
-
-
-@pytest.fixture
-def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
-    monkeypatch.setenv("LCN_POOL", pool)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True, stdin: str | None = None):  # type: ignore[no-untyped-def]
-        result = runner.invoke(app, list(args), input=stdin)
-        if ok:
-            assert result.exit_code == 0, result.output + str(result.exception)
-        return result
-
-    return invoke
-
 
 SUBMIT = {
     "creatorPKP": CREATOR,

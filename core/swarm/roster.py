@@ -9,6 +9,7 @@ from typing import Literal
 
 from core.models.base import WireModel, ms_to_datetime
 from core.store import Store
+from core.store.reads import hashes, zpage
 
 AgentState = Literal["idle", "working", "stalled", "stopped"]
 
@@ -34,9 +35,13 @@ async def register(
     store: Store, agent_id: str, node_id: str, specialisations: list[str], models: list[str]
 ) -> None:
     await store.script(
-        "agent_register", [agent_key(store, agent_id)], agent_id, node_id,
-        json.dumps(specialisations), json.dumps(models),
-    )  # fmt: skip
+        "agent_register",
+        [agent_key(store, agent_id)],
+        agent_id,
+        node_id,
+        json.dumps(specialisations),
+        json.dumps(models),
+    )
 
 
 async def report(
@@ -70,9 +75,6 @@ def agent_from_hash(raw: dict[bytes, bytes]) -> AgentInfo:
 
 
 async def list_agents(store: Store, offset: int = 0, limit: int = 200) -> list[AgentInfo]:
-    ids = await store.redis.zrange(store.keys.prefix + "agents:all", offset, offset + limit - 1)
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for agent_id in ids:
-            pipe.hgetall(agent_key(store, agent_id.decode()))
-        rows = await pipe.execute()
+    ids, _ = await zpage(store, store.keys.prefix + "agents:all", offset, limit, newest_first=False)
+    rows = await hashes(store, [agent_key(store, agent_id) for agent_id in ids])
     return [agent_from_hash(r) for r in rows if r]

@@ -5,18 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import redis
-from typer.testing import CliRunner
-
-from console.cli import app
-
-
-@pytest.fixture
-def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
-    monkeypatch.setenv("LCN_POOL", pool)
-    return lambda *args: CliRunner().invoke(app, list(args))
 
 
 def test_bench_pipeline_counts_round_trips_and_compares(lcn, redis_url: str) -> None:  # type: ignore[no-untyped-def]

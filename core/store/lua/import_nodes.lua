@@ -12,12 +12,7 @@ for _, fields in ipairs(cjson.decode(ARGV[2])) do
       jobs_failed = '0', earnings = '0', cpu_used = '0', mem_used = '0', running = '0',
       registered_at = tostring(now), last_seen = tostring(now)}
     for name, value in pairs(fields) do node[name] = tostring(value) end
-    local flat = {}
-    for name, value in pairs(node) do
-      flat[#flat + 1] = name
-      flat[#flat + 1] = value
-    end
-    redis.call('HSET', node_key, unpack(flat))
+    redis.call('HSET', node_key, unpack(flatten(node)))
     redis.call('ZADD', P .. 'nodes:status:offline', now, id)
     redis.call('ZADD', KEYS[1], now, id)
     redis.call('ZADD', P .. 'nodes:seen', now, id)

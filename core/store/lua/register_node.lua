@@ -36,12 +36,7 @@ for name, value in pairs(fields) do node[name] = tostring(value) end
 for _, tag in ipairs(sched_tags(node)) do redis.call('SADD', P .. 'cap:' .. tag, node_id) end
 node['last_seen'] = tostring(now)
 
-local flat = {}
-for name, value in pairs(node) do
-  flat[#flat + 1] = name
-  flat[#flat + 1] = value
-end
-redis.call('HSET', node_key, unpack(flat))
+redis.call('HSET', node_key, unpack(flatten(node)))
 redis.call('SET', nonce_key, 'used', 'EX', 86400)
 redis.call('SET', addr_key, node_id)
 redis.call('ZADD', P .. 'nodes:seen', now, node_id)

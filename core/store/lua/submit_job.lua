@@ -10,17 +10,8 @@ for _, fields in ipairs(cjson.decode(ARGV[2])) do
   if redis.call('EXISTS', jkey) == 1 then
     results[#results + 1] = {error = 'conflict|A job with this id already exists.'}
   else
-    local job = {}
     -- The whole record is written by the placement's single HSET (or the pending one).
-    local flat = {'created_at', now, 'attempts', 0, 'gen', 0, 'held', 0}
-    for name, value in pairs(fields) do
-      job[name] = tostring(value)
-      flat[#flat + 1] = name
-      flat[#flat + 1] = job[name]
-    end
-    job['created_at'] = tostring(now)
-    job['attempts'] = '0'
-    job['gen'] = '0'
+    local job, flat = new_job(fields, now)
     redis.call('ZADD', P .. 'jobs:all', now, job['id'])
     event('job.submitted', 'job', job['id'], 'type', job['type'])
     local node_id, why = place(jkey, job, nil, now, flat)

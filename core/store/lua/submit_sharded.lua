@@ -11,16 +11,9 @@ if redis.call('EXISTS', pkey) == 1 then
   return refuse('conflict', 'A job with this id already exists.')
 end
 local now = now_ms()
-local parent = {}
-local flat = {}
-for name, value in pairs(parent_fields) do
-  parent[name] = tostring(value)
-  flat[#flat + 1] = name
-  flat[#flat + 1] = parent[name]
-end
-redis.call('HSET', pkey, 'created_at', now, 'started_at', now, 'attempts', 0, 'gen', 0,
-  'held', 0, 'shards', #shards, 'shards_done', 0, 'actual_cost', 0, 'agent', 'swarm',
-  'node', '', unpack(flat))
+local parent, flat = new_job(parent_fields, now)
+redis.call('HSET', pkey, 'started_at', now, 'shards', #shards, 'shards_done', 0,
+  'actual_cost', 0, 'agent', 'swarm', 'node', '', unpack(flat))
 redis.call('ZADD', P .. 'jobs:all', now, parent['id'])
 move_job(pkey, parent, 'running', now)
 history(pkey, 'split into ' .. #shards .. ' shards', now)
@@ -28,18 +21,8 @@ event('job.submitted', 'job', parent['id'], 'type', parent['type'], 'shards', #s
 local estimate = 0
 for index, fields in ipairs(shards) do
   local ckey = job_key(fields['id'])
-  local child = {}
-  local cflat = {}
-  for name, value in pairs(fields) do
-    child[name] = tostring(value)
-    cflat[#cflat + 1] = name
-    cflat[#cflat + 1] = child[name]
-  end
-  child['created_at'] = tostring(now)
-  child['attempts'] = '0'
-  child['gen'] = '0'
-  redis.call('HSET', ckey, 'created_at', now, 'attempts', 0, 'gen', 0, 'held', 0,
-    'shard', index - 1, unpack(cflat))
+  local child, cflat = new_job(fields, now) -- fields carry the shard's index
+  redis.call('HSET', ckey, unpack(cflat))
   redis.call('ZADD', P .. 'jobs:all', now, child['id'])
   redis.call('RPUSH', pkey .. ':shards', child['id'])
   history(ckey, 'shard ' .. (index - 1) .. ' of ' .. parent['id'], now)

@@ -6,6 +6,13 @@ local STATS_BUCKET_MS = 10000  -- time series for the console: 10-second buckets
 
 local function job_key(id) return P .. 'job:' .. id end
 
+-- A new job from its submitted fields: the in-memory record and its HSET arguments.
+local function new_job(fields, now)
+  local job = {created_at = tostring(now), attempts = '0', gen = '0', held = '0'}
+  for name, value in pairs(fields) do job[name] = tostring(value) end
+  return job, flatten(job)
+end
+
 -- A lease ends (completion, failure, expiry, move): forget its expiry and its deadline.
 local function drop_lease(id)
   if redis.call('ZREM', P .. 'leases', id) == 1 then redis.call('ZREM', P .. 'deadlines', id) end

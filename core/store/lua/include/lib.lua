@@ -17,6 +17,16 @@ local function event(kind, ...)
   redis.call('XADD', P .. 'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', kind, ...)
 end
 
+-- A table of fields as HSET's flat argument list (appended to `flat` when given).
+local function flatten(map, flat)
+  flat = flat or {}
+  for name, value in pairs(map) do
+    flat[#flat + 1] = name
+    flat[#flat + 1] = tostring(value)
+  end
+  return flat
+end
+
 local function hgetall_map(key)
   local flat = redis.call('HGETALL', key)
   local map = {}
