@@ -24,6 +24,9 @@ for _, jtype in ipairs(cjson.decode(ARGV[5])) do
       local token = fence .. '-' .. salt
       local expires = now + lease_ms
       job['attempts'] = tostring(tonumber(job['attempts']) + 1)
+      if job['attempts'] == '1' then
+        observe_ms('queue_wait_ms', now - tonumber(job['created_at']))
+      end
       redis.call('ZADD', P .. 'leases', expires, id)
       redis.call('ZADD', P .. 'deadlines', now + 1000 * tonumber(job['timeout_s']), id)
       move_job(jkey, job, 'running', now, {'fence', fence, 'agent', agent_id, 'lease_token',

@@ -55,6 +55,8 @@ local function complete_one(item, now)
   redis.call('HINCRBY', P .. 'totals', 'node_earnings', node_part)
   redis.call('HINCRBY', P .. 'totals', 'platform_revenue', platform_part)
   count_stat('completed', 1, now)
+  count_total('completions', 1)
+  observe_ms('run_ms', duration)
   count_stat('type:' .. job['type'], 1, now)
   count_stat('revenue', cost, now)
   if job['agent'] and job['agent'] ~= '' then count_stat('agent:' .. job['agent'], 1, now) end

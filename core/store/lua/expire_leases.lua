@@ -14,6 +14,7 @@ for _, id in ipairs(expired) do
     local node_key = P .. 'node:' .. job['node']
     adjust_reputation(node_key, node_core(node_key), -5)
     event('job.lease_expired', 'job', id, 'node', job['node'])
+    count_total('lease_expiries', 1)
     local result = requeue(jkey, job, 'Its lease expired.', now, job['node'])
     if result == 'failed' then outcome.failed = outcome.failed + 1
     else outcome.requeued = outcome.requeued + 1 end

@@ -18,6 +18,7 @@ if ARGV[5] == 'handback' then
   return requeue(jkey, job, ARGV[3], now, job['node'])
 end
 redis.call('HINCRBY', node_key, 'jobs_failed', 1)
+count_total('failures', 1)
 redis.call('HSET', jkey, 'logs', ARGV[4], 'error', ARGV[3])
 if ARGV[5] == '1' then
   adjust_reputation(node_key, node_core(node_key), -2)

@@ -18,6 +18,21 @@ local function drop_lease(id)
   if redis.call('ZREM', P .. 'leases', id) == 1 then redis.call('ZREM', P .. 'deadlines', id) end
 end
 
+-- Counters and histograms behind the gateway's /metrics (read at scrape time).
+local HIST_BOUNDS_MS = {10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
+local function count_total(name, amount) redis.call('HINCRBY', P .. 'totals', name, amount) end
+local function observe_ms(name, ms)
+  ms = math.max(0, math.floor(ms))
+  local field = 'inf'
+  for _, bound in ipairs(HIST_BOUNDS_MS) do
+    if ms <= bound then field = tostring(bound) break end
+  end
+  local key = P .. 'hist:' .. name
+  redis.call('HINCRBY', key, field, 1)
+  redis.call('HINCRBY', key, 'count', 1)
+  redis.call('HINCRBY', key, 'sum', ms)
+end
+
 local function count_stat(name, amount, now)
   redis.call('HINCRBY', P .. 'ts:' .. name, math.floor(now / STATS_BUCKET_MS), amount)
 end
@@ -138,6 +153,7 @@ local function assign(jkey, job, node, now, fields)
   append(fields, 'node', node_id, 'rate', rate, 'assigned_at', now, 'pending_reason', '',
     'agent', '')
   move_job(jkey, job, 'assigned', now, fields)
+  count_total('placements', 1)
   history(jkey, 'assigned to ' .. node_id, now)
   event('job.assigned', 'job', job['id'], 'node', node_id)
 end
