@@ -36,6 +36,34 @@ class Settings(BaseSettings):
     node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
     lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)
     max_attempts: int = Field(default=3, validation_alias="LCN_MAX_ATTEMPTS", ge=1, le=20)
+    # Payments (core/payments): without a secret key payments are off and nothing else breaks.
+    stripe_secret_key: str | None = Field(
+        default=None,
+        validation_alias="STRIPE_SECRET_KEY",
+        description="Stripe secret key (sk_test_… or sk_live_…); unset means payments are off.",
+    )
+    stripe_public_key: str | None = Field(
+        default=None,
+        validation_alias="STRIPE_PUBLIC_KEY",
+        description="Stripe publishable key (pk_…), handed to browsers for Checkout.",
+    )
+    stripe_webhook_secret: str | None = Field(
+        default=None,
+        validation_alias="STRIPE_WEBHOOK_SECRET",
+        description="The signing secret (whsec_…) of the webhook endpoint /stripe/webhook.",
+    )
+    stripe_api_base: str | None = Field(
+        default=None,
+        validation_alias="STRIPE_API_BASE",
+        description="Stripe's API base URL; point it at a local stand-in (default: Stripe's).",
+    )
+
+    @field_validator(
+        "stripe_secret_key", "stripe_public_key", "stripe_webhook_secret", "stripe_api_base"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("redis_url")
     @classmethod

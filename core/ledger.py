@@ -24,7 +24,7 @@ PLATFORM = "platform"
 ESCROW = "escrow"
 MAX_POSTING = 10**13
 ACCOUNT_RE = re.compile(
-    r"^(world|platform|escrow|creator:0x[0-9a-fA-F]{40}|node:[a-z0-9]{10,100})$"
+    r"^(world|platform|escrow|payouts|refunds|creator:0x[0-9a-fA-F]{40}|node:[a-z0-9]{10,100})$"
 )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from core import jobs
 from core.models.job import SubmitJob, SubmitResult
+from core.payments.credit import require_credit
 from core.store import Store
 from core.swarm.fanout import shard_count, submit_sharded
 
 
 async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
+    await require_credit(store, body)  # with payments on, refuse a creator short of credit
     shards = shard_count(body.task)
     if shards > 1:
         return await submit_sharded(store, body, shards, max_attempts=max_attempts)

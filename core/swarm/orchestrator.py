@@ -16,6 +16,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
@@ -23,6 +24,9 @@ from core import jobs, ledger, registry
 from core.config import Settings
 from core.store import Store
 from core.swarm import fanout, roster
+
+if TYPE_CHECKING:
+    from core.payments.client import Payments
 
 log = logging.getLogger("lcn.orchestrator")
 
@@ -36,6 +40,8 @@ class OrchestratorConfig:
     ledger_check_every_s: float = 30.0
     node_grace_s: float = 60.0
     agent_grace_s: float = 30.0
+    payout_every_s: float = 1.0  # how often the payments outbox is looked at (payments on)
+    payout_budget_s: float = 5.0  # at most this long per tick talking to Stripe
 
 
 @dataclass
@@ -50,9 +56,16 @@ class TickReport:
 
 
 class Orchestrator:
-    def __init__(self, store: Store, config: OrchestratorConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: OrchestratorConfig | None = None,
+        payments: Payments | None = None,
+    ) -> None:
         self.store = store
         self.config = config or OrchestratorConfig()
+        self.payments = payments  # None: payments are off, payouts just accrue
+        self._last_payouts = 0.0
         self.identity = f"orchestrator-{secrets.token_hex(4)}"
         self._stop = asyncio.Event()
         self._last_sweep = 0.0
@@ -61,11 +74,14 @@ class Orchestrator:
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Orchestrator:
+        from core.payments.client import Payments
+
         return cls(
             store,
             OrchestratorConfig(
                 node_grace_s=settings.node_grace_s, agent_grace_s=max(5.0, settings.lease_s)
             ),
+            Payments.from_settings(settings),
         )
 
     def stop(self) -> None:
@@ -90,6 +106,9 @@ class Orchestrator:
             self._last_check = now
             if await self._lock("ledger-check", self.config.ledger_check_every_s):
                 await self._check_books()
+        if self.payments is not None and now - self._last_payouts >= self.config.payout_every_s:
+            self._last_payouts = now
+            report.extra["payouts"] = await self._dispatch_payouts()
         self.ticks += 1
         return report
 
@@ -116,6 +135,12 @@ class Orchestrator:
                 ]
             ),
         )
+
+    async def _dispatch_payouts(self) -> int:
+        """Send due payouts and refunds to Stripe (core/payments/dispatch.py)."""
+        from core.payments.dispatch import dispatch_due
+
+        return await dispatch_due(self.store, self.payments, budget_s=self.config.payout_budget_s)
 
     async def _check_books(self) -> None:
         """The console's triage shows the last result; a discrepancy is loud in the log."""

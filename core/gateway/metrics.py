@@ -1,0 +1,206 @@
+"""GET /metrics: the pool's figures in the Prometheus text format, derived from Redis at scrape
+time by a custom Collector, so any number of gateways report the same numbers and a restarted
+gateway loses nothing.
+
+What is read (one pipelined round trip):
+* gauges from the state indexes: nodes and jobs by state, agents registered and live, leases
+  held, escrow balance;
+* counters from the pool's `totals` hash, which the job scripts increment: `gross`,
+  `node_earnings`, `platform_revenue` (micro-USD), and — when the scripts record them —
+  `placements`, `completions`, `failures`, `lease_expiries`, `payouts_paid` (micro-USD);
+  completions and failures fall back to the size of the completed/failed sets;
+* histograms from `hist:queue_wait_ms` and `hist:run_ms` hashes: one field per bucket upper
+  bound in ms (`"1000"`, …, `"inf"`) holding that bucket's own count, plus `sum` and `count`;
+* payments: payouts by state (the payout status indexes) and the `money` running totals
+  (`credits`, `sales`, `refunds`, micro-USD) kept by the payments scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from core.models.job import JOB_STATUSES
+from core.models.node import NODE_STATUSES
+from core.money import MICRO_PER_USD
+from core.payments import keys as payment_keys
+from core.payments.keys import PAYOUT_STATUSES
+from core.store import Store
+
+HISTOGRAMS = {
+    "queue_wait_ms": ("lcn_job_queue_wait_seconds", "Time from submission to first start."),
+    "run_ms": ("lcn_job_run_seconds", "Measured run time of completed jobs."),
+}
+DEFAULT_BOUNDS_MS = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000)
+COUNTERS = {
+    # totals field: (metric name; prometheus-client adds _total, help)
+    "placements": ("lcn_placements", "Jobs placed on a node (first placements and re-placements)."),
+    "completions": ("lcn_job_completions", "Jobs completed."),
+    "failures": ("lcn_job_failures", "Failure reports and jobs that failed for good."),
+    "lease_expiries": ("lcn_lease_expiries", "Leases that expired with the job still running."),
+}
+PAYMENTS_COUNTERS = {
+    "credits": ("lcn_credits_sold_usd", "Prepaid compute credit bought by creators, USD."),
+    "sales": ("lcn_sales_usd", "Catalog sales (PKPs, digital items), USD."),
+    "refunds": ("lcn_refunds_usd", "Refunded to buyers, USD."),
+}
+MONEY_COUNTERS = {
+    "gross": ("lcn_gross_usd", "Billed to job creators for completed jobs, USD."),
+    "node_earnings": ("lcn_node_earnings_usd", "Earned by node operators (70%), USD."),
+    "platform_revenue": ("lcn_platform_revenue_usd", "Kept by the platform (30%), USD."),
+    "payouts_paid": ("lcn_payouts_paid_usd", "Paid out to node operators through Stripe, USD."),
+}
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class PoolSnapshot:
+    pool: str
+    nodes: dict[str, int]
+    jobs: dict[str, int]
+    agents_registered: int
+    agents_live: int
+    leases: int
+    escrow_micro: int
+    totals: dict[str, int]
+    histograms: dict[str, dict[str, int]] = field(default_factory=dict)
+    payouts: dict[str, int] = field(default_factory=dict)
+    money: dict[str, int] = field(default_factory=dict)
+
+
+def _ints(raw: dict[bytes, bytes]) -> dict[str, int]:
+    found = {}
+    for k, v in raw.items():
+        try:
+            found[k.decode()] = int(float(v))
+        except ValueError:
+            continue
+    return found
+
+
+async def read_snapshot(store: Store) -> PoolSnapshot:
+    keys, prefix = store.keys, store.keys.prefix
+    async with store.redis.pipeline(transaction=False) as pipe:
+        for node_status in NODE_STATUSES:
+            pipe.zcard(keys.nodes_with_status(node_status))
+        for job_status in JOB_STATUSES:
+            pipe.zcard(keys.jobs_with_status(job_status))
+        pipe.zcard(prefix + "agents:all")
+        pipe.zcard(prefix + "agents:seen")
+        pipe.zcard(keys.leases)
+        pipe.hget(keys.balances, "escrow")
+        pipe.hgetall(prefix + "totals")
+        for name in HISTOGRAMS:
+            pipe.hgetall(prefix + "hist:" + name)
+        for payout_status in PAYOUT_STATUSES:
+            pipe.zcard(payment_keys.by_status(store, "payouts", payout_status))
+        pipe.hgetall(prefix + "money")
+        replies = await pipe.execute()
+    n, j = len(NODE_STATUSES), len(JOB_STATUSES)
+    nodes: dict[str, int] = dict(zip(NODE_STATUSES, map(int, replies[:n]), strict=True))
+    job_counts: dict[str, int] = dict(zip(JOB_STATUSES, map(int, replies[n : n + j]), strict=True))
+    rest = replies[n + j :]
+    totals = _ints(rest[4])
+    totals.setdefault("completions", job_counts["completed"])
+    totals.setdefault("failures", job_counts["failed"])
+    h, p = len(HISTOGRAMS), len(PAYOUT_STATUSES)
+    histograms = rest[5 : 5 + h]
+    payouts = dict(zip(PAYOUT_STATUSES, map(int, rest[5 + h : 5 + h + p]), strict=True))
+    money = _ints(rest[5 + h + p])
+    totals.setdefault("payouts_paid", money.get("payouts_paid", 0))
+    return PoolSnapshot(
+        pool=store.pool,
+        nodes=nodes,
+        jobs=job_counts,
+        agents_registered=int(rest[0]),
+        agents_live=int(rest[1]),
+        leases=int(rest[2]),
+        escrow_micro=int(rest[3] or 0),
+        totals=totals,
+        histograms={name: _ints(raw) for name, raw in zip(HISTOGRAMS, histograms, strict=True)},
+        payouts=payouts,
+        money=money,
+    )
+
+
+def histogram_buckets(raw: dict[str, int]) -> tuple[list[tuple[str, float]], float]:
+    """Cumulative (le in seconds, count) buckets ending with +Inf, and the sum in seconds."""
+    bounds = set(DEFAULT_BOUNDS_MS)
+    for name in raw:
+        if name.isdigit():
+            bounds.add(int(name))
+    buckets: list[tuple[str, float]] = []
+    running = 0
+    for bound in sorted(bounds):
+        running += raw.get(str(bound), 0)
+        buckets.append((_seconds(bound), float(running)))
+    total = max(running + raw.get("inf", 0), raw.get("count", 0))
+    buckets.append(("+Inf", float(total)))
+    return buckets, raw.get("sum", 0) / 1000
+
+
+def _seconds(ms: int) -> str:
+    return repr(ms / 1000)
+
+
+class PoolCollector(Collector):
+    """Turns one snapshot into metric families; built per scrape, so it never goes stale."""
+
+    def __init__(self, snapshot: PoolSnapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        s = self.snapshot
+        nodes = GaugeMetricFamily("lcn_nodes", "Nodes by state.", labels=["pool", "status"])
+        for state, count in s.nodes.items():
+            nodes.add_metric([s.pool, state], count)
+        yield nodes
+        jobs = GaugeMetricFamily("lcn_jobs", "Jobs by state.", labels=["pool", "status"])
+        for state, count in s.jobs.items():
+            jobs.add_metric([s.pool, state], count)
+        yield jobs
+        for name, doc, value in (
+            ("lcn_agents_registered", "Agents that ever joined the swarm.", s.agents_registered),
+            ("lcn_agents_live", "Agents heard from and not stopped.", s.agents_live),
+            ("lcn_leases_held", "Jobs running under a lease.", s.leases),
+            ("lcn_escrow_usd", "Held for placed jobs not yet settled, USD.", s.escrow_micro / 1e6),
+        ):
+            gauge = GaugeMetricFamily(name, doc, labels=["pool"])
+            gauge.add_metric([s.pool], value)
+            yield gauge
+        for field_name, (metric, doc) in COUNTERS.items():
+            counter = CounterMetricFamily(metric, doc, labels=["pool"])
+            counter.add_metric([s.pool], s.totals.get(field_name, 0))
+            yield counter
+        for field_name, (metric, doc) in MONEY_COUNTERS.items():
+            counter = CounterMetricFamily(metric, doc, labels=["pool"])
+            counter.add_metric([s.pool], s.totals.get(field_name, 0) / MICRO_PER_USD)
+            yield counter
+        for field_name, (metric, doc) in PAYMENTS_COUNTERS.items():
+            counter = CounterMetricFamily(metric, doc, labels=["pool"])
+            counter.add_metric([s.pool], s.money.get(field_name, 0) / MICRO_PER_USD)
+            yield counter
+        payouts = GaugeMetricFamily("lcn_payouts", "Payouts by state.", labels=["pool", "status"])
+        for state, count in s.payouts.items():
+            payouts.add_metric([s.pool, state], count)
+        yield payouts
+        for key, (metric, doc) in HISTOGRAMS.items():
+            histogram = HistogramMetricFamily(metric, doc, labels=["pool"])
+            buckets, total = histogram_buckets(s.histograms.get(key, {}))
+            histogram.add_metric([s.pool], buckets, total)
+            yield histogram
+
+
+async def render(store: Store) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PoolCollector(await read_snapshot(store)))
+    return generate_latest(registry)

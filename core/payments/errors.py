@@ -1,0 +1,66 @@
+"""Stripe's errors as our refusals: one sentence each, and whether trying again may help.
+
+Retrying is safe only because every write carries an idempotency key of ours. Worth retrying:
+rate limiting (429), Stripe's own failures (5xx), conflicts while another request with the same
+key is in flight (409), network errors, and authentication or permission errors (a key being
+rotated: we wait rather than fail money back). Everything else is Stripe's final word.
+"""
+
+from __future__ import annotations
+
+import stripe
+
+from core.errors import LcnError
+
+
+class StripeRefused(LcnError):
+    """Stripe turned the request down for good (a 4xx other than 401/403/409/429)."""
+
+    code = "stripe_refused"
+
+
+class PaymentDeclined(StripeRefused):
+    """The buyer's card or bank declined the payment."""
+
+    code = "declined"
+
+
+class StripeUnavailable(LcnError):
+    """Stripe could not be reached or asked us to slow down; the same call may be retried."""
+
+    code = "stripe_unavailable"
+
+
+RETRYABLE_STATUSES = frozenset({401, 403, 409, 429})
+
+
+def retryable(exc: stripe.StripeError) -> bool:
+    if isinstance(exc, stripe.APIConnectionError):
+        return True
+    status = exc.http_status
+    return status is None or status >= 500 or status in RETRYABLE_STATUSES
+
+
+def describe(exc: stripe.StripeError) -> str:
+    """One sentence naming what went wrong, without Stripe's request id noise."""
+    status = exc.http_status
+    detail = " ".join(str(exc.user_message or "").split()).rstrip(".")
+    if isinstance(exc, stripe.APIConnectionError):
+        return "Stripe could not be reached (network error)."
+    if status == 429:
+        return "Stripe is rate limiting our requests (429)."
+    if status is not None and status >= 500:
+        return f"Stripe failed on its side ({status})."
+    if isinstance(exc, stripe.CardError):
+        return f"The payment was declined: {detail or 'card declined'}."
+    where = f" ({status})" if status else ""
+    return f"Stripe refused the request{where}: {detail or 'no reason given'}."
+
+
+def as_refusal(exc: stripe.StripeError) -> LcnError:
+    message = describe(exc)
+    if retryable(exc):
+        return StripeUnavailable(message + " Nothing was done twice; try again shortly.")
+    if isinstance(exc, stripe.CardError):
+        return PaymentDeclined(message)
+    return StripeRefused(message)

@@ -1,0 +1,103 @@
+"""Stripe Connect onboarding of node operators: an Express account per node (its id stored on
+the node) and a single-use account link to Stripe's hosted onboarding form."""
+
+from __future__ import annotations
+
+import time
+
+from core import registry
+from core.models.base import WireModel
+from core.payments import keys
+from core.payments.client import Payments, call, idempotency_key, require
+from core.store import Store
+
+DEFAULT_RETURN_URL = "http://127.0.0.1:8080/stripe/onboarding/return"
+DEFAULT_REFRESH_URL = "http://127.0.0.1:8080/stripe/onboarding/refresh"
+
+
+class Onboarding(WireModel):
+    node_id: str
+    account_id: str
+    created_account: bool
+    url: str
+    expires_at: int | None
+
+    def __str__(self) -> str:
+        made = "created" if self.created_account else "existing"
+        return f"{made} account {self.account_id}; onboarding link issued"
+
+
+async def onboard(
+    store: Store,
+    payments: Payments | None,
+    node_id: str,
+    *,
+    country: str = "US",
+    email: str | None = None,
+    return_url: str = DEFAULT_RETURN_URL,
+    refresh_url: str = DEFAULT_REFRESH_URL,
+) -> Onboarding:
+    """Create the node's Express account (once) and a fresh onboarding link for it."""
+    client = require(payments)
+    node = await registry.get_node(store, node_id)
+    account_id = node.stripe_account
+    created = account_id is None
+    if account_id is None:
+        params: dict[str, object] = {
+            "type": "express",
+            "country": country,
+            "capabilities": {"transfers": {"requested": True}},
+            "business_profile": {"product_description": "Compute node on the Lit Compute Network"},
+            "metadata": {"lcn_pool": store.pool, "lcn_node": node_id},
+        }
+        if email:
+            params["email"] = email
+        account = await call(
+            client.stripe.v1.accounts.create_async(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key(store.pool, "account", node_id)},
+            )
+        )
+        account_id = str(account["id"])
+        await store.script("attach_payee", [store.keys.node(node_id)], account_id, _now())
+    link = await call(
+        client.stripe.v1.account_links.create_async(
+            {
+                "account": account_id,
+                "type": "account_onboarding",
+                "return_url": return_url,
+                "refresh_url": refresh_url,
+            }
+        )
+    )
+    return Onboarding(
+        node_id=node_id,
+        account_id=account_id,
+        created_account=created,
+        url=str(link["url"]),
+        expires_at=link.get("expires_at"),
+    )
+
+
+async def account_updated(store: Store, account: dict[str, object]) -> str | None:
+    """Remember what Stripe says about a connected account (from account.updated); the node."""
+    account_id = str(account.get("id", ""))
+    raw = await store.redis.hget(keys.payee_by_account(store), account_id)
+    if raw is None:
+        return None
+    node_id: str = raw.decode()
+    await store.redis.hset(
+        keys.payee(store, node_id),
+        mapping={
+            "account": account_id,
+            "details_submitted": int(bool(account.get("details_submitted"))),
+            "charges_enabled": int(bool(account.get("charges_enabled"))),
+            "payouts_enabled": int(bool(account.get("payouts_enabled"))),
+            "updated_at": _now(),
+        },
+    )
+    return node_id
+
+
+def _now() -> int:
+    return int(time.time() * 1000)

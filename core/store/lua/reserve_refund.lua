@@ -1,0 +1,38 @@
+-- An operator refunds (part of) a paid purchase. The amount is checked against what is left to
+-- refund and, for credit, against the creator's unspent balance, then held (creator or platform
+-- → 'refunds') until Stripe confirms. Creates the outbox record.
+-- KEYS: purchase   ARGV: P, refund_id, amount (micro; 0 = all that is left), reason, operator, now
+--!include lib
+--!include money
+local pkey, rid, now = KEYS[1], ARGV[2], tonumber(ARGV[6])
+local rec = hgetall_map(pkey)
+if rec['id'] == nil then return refuse('not_found', 'No such purchase.') end
+local pid = rec['id']
+if rec['status'] ~= 'paid' then
+  return refuse('conflict', 'Purchase ' .. pid .. ' is ' .. rec['status'] .. ', not paid.')
+end
+if (rec['payment_intent'] or '') == '' then
+  return refuse('conflict', 'Purchase ' .. pid .. ' has no Stripe payment to refund.')
+end
+local left = tonumber(rec['amount']) - tonumber(rec['refunded']) - tonumber(rec['refunding'])
+local amount = tonumber(ARGV[3])
+if amount == 0 then amount = left end
+if amount <= 0 or amount > left then
+  return refuse('invalid', 'Purchase ' .. pid .. ' has ' .. usd(left) .. ' left to refund.')
+end
+if amount % CENT ~= 0 then return refuse('invalid', 'A refund is a whole number of cents.') end
+local origin = rec['kind'] == 'credit' and ('creator:' .. rec['buyer']) or 'platform'
+if rec['kind'] == 'credit' and balance_of(origin) < amount then
+  return refuse('conflict', 'The creator has only ' .. usd(math.max(0, balance_of(origin)))
+    .. ' of unspent credit; refund at most that.')
+end
+local rkey = P .. 'refund:' .. rid
+if redis.call('EXISTS', rkey) == 1 then return refuse('conflict', 'Refund ' .. rid .. ' exists.') end
+post(origin, 'refunds', amount, 'refund:reserve:' .. rid, 'refund', pid)
+redis.call('HINCRBY', pkey, 'refunding', amount)
+new_record('refunds', rkey, {id = rid, purchase = pid, amount = amount, origin = origin,
+  payment_intent = rec['payment_intent'], gen = 1, attempts = 0, next_attempt_at = now,
+  reason = ARGV[4], operator = ARGV[5], stripe_refund = '', error = ''}, 'pending', now)
+outbox_due('refund:' .. rid, now)
+event('refund.pending', 'refund', rid, 'purchase', pid, 'amount', amount)
+return cjson.encode({id = rid, amount = amount, purchase = pid})

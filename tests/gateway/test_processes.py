@@ -1,0 +1,119 @@
+"""The gateway as processes: `lcn gateway` and `python -m core.gateway` serving one pool side by
+side, and a gateway whose Redis dies under it answering 503 (then recovering)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from core.config import Settings
+from core.gateway import GatewaySettings, create_app
+from core.identity import new_key
+from core.store import connect
+from tests import redis_servers
+from tests.gateway.test_api import REGISTER_BODY, error_of
+from tests.redis_servers import free_port
+
+
+@contextmanager
+def gateway_process(command: list[str], settings: Settings, port: int) -> Iterator[str]:
+    env = {**os.environ, "LCN_REDIS_URL": str(settings.redis_url), "LCN_POOL": settings.pool}
+    proc = subprocess.Popen(
+        [*command, "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            try:
+                if httpx.get(f"{url}/lit-compute/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the gateway process did not start"
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def test_two_gateway_processes_serve_one_pool(settings: Settings) -> None:
+    lcn = [str(Path(sys.executable).parent / "lcn"), "gateway"]
+    module = [sys.executable, "-m", "core.gateway"]
+    with (
+        gateway_process(lcn, settings, free_port()) as first,
+        gateway_process(module, settings, free_port()) as second,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=first) as a,
+            httpx.AsyncClient(base_url=second) as b,
+        ):
+            # A challenge issued by one gateway is answered through the other.
+            key = new_key()
+            challenge = (
+                await a.post("/lit-compute/nodes/challenge", json={"pkpAddress": key.address})
+            ).json()
+            registered = await b.post(
+                "/lit-compute/nodes/register",
+                json={
+                    "pkpAddress": key.address,
+                    "publicKey": key.public_key,
+                    **REGISTER_BODY,
+                    "nonce": challenge["nonce"],
+                    "signature": key.sign(challenge["message"]),
+                },
+            )
+            assert registered.status_code == 201, registered.text
+            node = registered.json()
+            listed = (await a.get("/lit-compute/nodes")).json()
+            assert [n["nodeId"] for n in listed] == [node["nodeId"]]
+            assert (await a.get("/metrics")).text == (await b.get("/metrics")).text
+
+
+async def test_redis_dying_under_a_gateway_gives_503_then_recovers(tmp_path: Path) -> None:
+    port = free_port()
+    proc = redis_servers.start_server(tmp_path / "redis", port)
+    settings = Settings(redis_url=f"redis://127.0.0.1:{port}/0", pool="dies", data_dir=tmp_path)
+    store = await connect(settings)
+    app = create_app(settings, GatewaySettings(), store=store)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            assert (await client.get("/lit-compute/nodes")).status_code == 200
+            redis_servers.stop(proc)
+            for reply in (
+                await client.get("/lit-compute/nodes"),
+                await client.post(
+                    "/lit-compute/nodes/challenge", json={"pkpAddress": "0x" + "12" * 20}
+                ),
+            ):
+                assert reply.status_code == 503, reply.text
+                assert error_of(reply)["code"] == "unavailable"
+                assert reply.headers["Retry-After"] == "1"
+            health = await client.get("/lit-compute/health")
+            assert health.status_code == 503 and health.json()["status"] == "degraded"
+
+            proc = redis_servers.start_server(tmp_path / "redis", port)
+            deadline = time.monotonic() + 10
+            while (await client.get("/lit-compute/nodes")).status_code != 200:
+                assert time.monotonic() < deadline, "the gateway did not recover"
+                time.sleep(0.05)
+    finally:
+        redis_servers.stop(proc)
+        await store.close()

@@ -1,0 +1,116 @@
+"""`lcn payouts …` and `lcn payments …` through the real CLI, against a Stripe stand-in served
+on loopback from its own thread (the CLI runs its own event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from console.cli import app
+from core.config import Settings
+from core.payments.standin import StandIn, start_standin
+from core.store import connect
+from tests.helpers import register_node
+from tests.payments.conftest import earn
+
+
+class StandInThread:
+    """A stand-in with its own event loop in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.stand_in: StandIn = self.call(start_standin("127.0.0.1", 0, None))
+
+    def call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(20)
+
+    def close(self) -> None:
+        self.call(self.stand_in.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def stand_in_thread() -> Iterator[StandInThread]:
+    running = StandInThread()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
+    monkeypatch.setenv("LCN_POOL", pool)
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0):  # type: ignore[no-untyped-def]
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, result.output + str(result.exception)
+        return result
+
+    return invoke
+
+
+def earning_node(settings: Settings) -> str:
+    async def work() -> str:
+        store = await connect(settings)
+        try:
+            node = await register_node(store)
+            await earn(store, node, times=2)
+            return node.node_id
+        finally:
+            await store.close()
+
+    return asyncio.run(work())
+
+
+def test_with_payments_off_the_cli_says_so(lcn, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    node_id = earning_node(settings)
+    off = lcn("payouts", "run", node_id, code=1)
+    assert "Payments are off" in off.output
+    assert "payments off" in lcn("payments", "status").output
+    listed = lcn("payouts", "list", "--json")
+    assert json.loads(listed.stdout) == [] and "Payments are off" in listed.stderr
+    status = json.loads(lcn("payments", "status", "--json").stdout)
+    assert status["paymentsEnabled"] is False
+    assert status["summary"]["unpaidEarningsMicroUsd"] == 2 * 70_700
+
+
+def test_onboard_run_list_status_and_reconcile(  # type: ignore[no-untyped-def]
+    lcn, settings: Settings, stand_in_thread: StandInThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stand_in = stand_in_thread.stand_in
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_cli")
+    monkeypatch.setenv("STRIPE_API_BASE", stand_in.url)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_cli")
+    node_id = earning_node(settings)
+    onboarded = json.loads(lcn("payouts", "onboard", node_id, "--json").stdout)
+    assert onboarded["createdAccount"] and onboarded["url"].startswith(stand_in.url)
+    stand_in_thread.call(stand_in.complete_onboarding(onboarded["accountId"]))
+    ran = lcn("payouts", "run", node_id)
+    assert "paid" in ran.output and "$0.14" in ran.output
+    [payout] = json.loads(lcn("payouts", "list", "--json").stdout)
+    assert payout["status"] == "paid" and payout["amountMicroUsd"] == 140_000
+    again = lcn("payouts", "retry", payout["payoutId"], code=1)
+    assert "only a pending or failed payout can be retried" in again.output
+    status = lcn("payments", "status")
+    assert "payments on (test mode)" in status.output and "reachable" in status.output
+    clean = json.loads(lcn("payments", "reconcile", "--json").stdout)
+    assert clean["mismatches"] == []
+    # Stripe loses the transfer: reconcile lists it and fails.
+    stand_in.api.objects["transfer"].clear()
+    broken = lcn("payments", "reconcile", code=1)
+    assert "MISMATCH transfer_missing" in broken.output
+    bought = lcn("payments", "buy", "0x" + "ab" * 20, "25")
+    assert "pay at: " + stand_in.url in bought.output
+    assert "pkp" in lcn("payments", "catalog").output
