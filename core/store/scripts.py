@@ -64,7 +64,7 @@ def decode_reply(reply: Any) -> Any:
     """Scripts that return structured data return one JSON string."""
     if isinstance(reply, bytes):
         reply = reply.decode()
-    if isinstance(reply, str) and reply[:1] in "{[":
+    if isinstance(reply, str) and reply[:1] in ("{", "["):
         return json.loads(reply)
     return reply
 

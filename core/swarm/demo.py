@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -20,8 +21,11 @@ from typing import Any
 from core import ledger, status
 from core.bench.fleet import drop_pool
 from core.config import Settings
+from core.errors import LcnError
 from core.identity import new_key
 from core.money import micro_to_json
+from core.payments.demo_flow import DemoMoney, start_demo_money
+from core.payments.summary import earnings_summary
 from core.store import Store
 from core.submission import submit
 from core.swarm.demo_jobs import next_job
@@ -55,6 +59,9 @@ SPECIALISATIONS = [
     ["data-processing"],
     ["code-execution", "data-processing"],
 ]
+CREDIT_PER_CREATOR = 1_000_000_000  # $1,000 of prepaid compute each
+PAYOUT_EVERY_S = 20.0
+log = logging.getLogger("lcn.demo")
 CREATORS = ["0x" + f"{i:02x}" * 20 for i in (0xA1, 0xB2, 0xC3, 0xD4)]
 
 
@@ -168,6 +175,7 @@ async def summarise(store: Store, started: float, submitted: int, agents: int) -
     platform = int(totals.get(b"platform_revenue", 0))
     check = await ledger.check(store)
     completed = health.jobs_by_status["completed"]
+    money = await earnings_summary(store, payments_enabled=True)
     return {
         "pool": store.pool,
         "durationSeconds": round(time.monotonic() - started, 1),
@@ -179,6 +187,9 @@ async def summarise(store: Store, started: float, submitted: int, agents: int) -
         "jobsStillOpen": sum(health.jobs_by_status[s] for s in ("pending", "assigned", "running")),
         "nodeOperatorsEarnedUsd": micro_to_json(node_earnings),
         "platformRevenueUsd": micro_to_json(platform),
+        "creditsBoughtUsd": micro_to_json(money.credits_sold_micro_usd),
+        "paidOutUsd": micro_to_json(money.payouts.paid_micro_usd),
+        "payoutsPaid": money.payouts.paid,
         "ledgerBalanced": check.ok,
         "targetsMet": {
             "nodes10": health.nodes >= 10,
@@ -216,30 +227,54 @@ async def _run(
     gateway_url: str | None,
 ) -> dict[str, Any]:
     started = time.monotonic()
-    orchestrator = Orchestrator(store, OrchestratorConfig(node_grace_s=settings.node_grace_s))
-    orch_task = asyncio.create_task(orchestrator.run())
-    fleet = await start_fleet(store, settings, config, rng, gateway_url)
-    stop = asyncio.Event()
-    fleet_tasks = [asyncio.create_task(runner.run(stop)) for runner, _ in fleet]
-    agents = sum(len(runner.agents) for runner, _ in fleet)
-    generator = asyncio.create_task(generate(store, settings, stop, rng, 2 * agents))
+    # The money flow is real too: a Stripe stand-in on loopback, creators buying credit through
+    # Checkout, nodes onboarded to Connect, payouts sent by the orchestrator.
+    money = await start_demo_money(store, settings)
     try:
-        if config.headless:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=config.duration_s)
-        else:
-            await open_console(settings)
+        for creator in CREATORS:
+            await money.buy_credit(creator, CREDIT_PER_CREATOR)
+        orchestrator = Orchestrator(
+            store, OrchestratorConfig(node_grace_s=settings.node_grace_s), payments=money.payments
+        )
+        orch_task = asyncio.create_task(orchestrator.run())
+        fleet = await start_fleet(store, settings, config, rng, gateway_url)
+        await money.onboard([link.node_id for _, link in fleet])
+        stop = asyncio.Event()
+        fleet_tasks = [asyncio.create_task(runner.run(stop)) for runner, _ in fleet]
+        agents = sum(len(runner.agents) for runner, _ in fleet)
+        generator = asyncio.create_task(generate(store, settings, stop, rng, 2 * agents))
+        payer = asyncio.create_task(pay_out_now_and_then(money, stop))
+        try:
+            if config.headless:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=config.duration_s)
+            else:
+                await open_console(money.settings)
+        finally:
+            stop.set()
+            submitted = await generator
+            await asyncio.gather(*fleet_tasks, return_exceptions=True)
+            for _, link in fleet:
+                await link.close()
+            await payer
+            # Let the orchestrator place, reduce and pay out what the last completions left.
+            await orchestrator.tick()
+            orchestrator.stop()
+            await orch_task
+        return await summarise(store, started, submitted, agents)
     finally:
-        stop.set()
-        submitted = await generator
-        await asyncio.gather(*fleet_tasks, return_exceptions=True)
-        for _, link in fleet:
-            await link.close()
-        # Let the orchestrator place and reduce what the last completions released.
-        await orchestrator.tick()
-        orchestrator.stop()
-        await orch_task
-    return await summarise(store, started, submitted, agents)
+        await money.close()
+
+
+async def pay_out_now_and_then(money: DemoMoney, stop: asyncio.Event) -> None:
+    """Node operators are paid what they have earned every PAYOUT_EVERY_S seconds."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=PAYOUT_EVERY_S)
+        try:
+            await money.pay_out()
+        except LcnError as exc:  # a refused payout is the demo's news, not its end
+            log.warning("demo payout refused: %s", exc)
 
 
 def render_summary(summary: dict[str, Any]) -> str:
@@ -256,6 +291,9 @@ def render_summary(summary: dict[str, Any]) -> str:
             f"  node operators earned ${summary['nodeOperatorsEarnedUsd']:>9,.2f}  "
             f"{tick[met['earned100Usd']]} $100+",
             f"  platform revenue     ${summary['platformRevenueUsd']:>9,.2f}",
+            f"  credit bought        ${summary['creditsBoughtUsd']:>9,.2f}  (Stripe stand-in)",
+            f"  paid out to nodes    ${summary['paidOutUsd']:>9,.2f}  "
+            f"({summary['payoutsPaid']} transfers)",
             f"  ledger balanced      {'yes' if summary['ledgerBalanced'] else 'NO':>10}",
         ]
     )

@@ -169,6 +169,12 @@ class Orchestrator:
                 log.warning("orchestrator tick failed (%s); retrying in %.1f s", exc, backoff)
                 busy = False
                 backoff = min(5.0, backoff * 2)
+            except Exception:
+                # A bug in one duty must not stop placement and sweeps for everyone: log it
+                # loudly and keep ticking (the state is in Redis; the next tick starts afresh).
+                log.exception("orchestrator tick crashed; retrying in %.1f s", backoff)
+                busy = False
+                backoff = min(5.0, backoff * 2)
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=backoff)
