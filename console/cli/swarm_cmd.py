@@ -39,8 +39,11 @@ def demo(
     fleet: str = typer.Option("redis", "--fleet", help="How nodes connect: redis or http."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Run the whole network on the embedded Redis: orchestrator, a world-wide fleet of
-    nodes and agents, a job generator, and the console (or a summary with --headless)."""
+    """Run the whole network on the embedded Redis and open the console on it.
+
+    An orchestrator, a world-wide fleet of nodes and agents, a job generator and a Stripe
+    stand-in; with --headless, a summary after --duration seconds instead of the console.
+    """
     from core.swarm.demo import DemoConfig, render_summary, run_demo
 
     if fleet not in ("redis", "http"):
