@@ -58,12 +58,15 @@ def start_node(key: Path, env: dict[str, str], index: int) -> subprocess.Popen[b
 async def test_killing_agents_loses_no_job_and_pays_each_once(
     store: Store, redis_url: str, tmp_path: Path
 ) -> None:
+    scratch = tmp_path / "scratch"  # where the nodes' jobs get their scratch directories
+    scratch.mkdir()
     env = {
         **os.environ,
         "LCN_REDIS_URL": redis_url,
         "LCN_POOL": store.pool,
         "LCN_LEASE": "1",
         "LCN_NODE_GRACE": "2",
+        "TMPDIR": str(scratch),
     }
     keys = []
     for i in range(3):
@@ -120,3 +123,9 @@ async def test_killing_agents_loses_no_job_and_pays_each_once(
     check = await ledger.check(store)
     assert check.ok, check.problems
     assert await ledger.balance(store, "escrow") == 0
+    # Jobs of killed agents were stopped and their scratch directories removed.
+    for _ in range(100):
+        if not any(scratch.iterdir()):
+            break
+        await asyncio.sleep(0.05)
+    assert not list(scratch.iterdir())

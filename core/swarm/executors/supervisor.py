@@ -25,12 +25,14 @@ import ctypes
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import time
 from types import FrameType
 
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_PDEATHSIG = 1
 _EXEC_FAILED = 127
 
 
@@ -64,6 +66,13 @@ def _become_subreaper() -> None:
     # Best effort: without it the job still dies, but its orphans may linger as zombies.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _die_with_parent() -> None:
+    # If the agent that started us is killed (SIGKILL, OOM), we get SIGTERM and stop the job
+    # instead of letting it run to its timeout for nobody: its lease is lost anyway.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def _apply_limits(limits: dict[str, list[int]]) -> None:
@@ -123,7 +132,9 @@ def main(args: list[str]) -> None:
     limits: dict[str, list[int]] = json.loads(args[0])
     argv = args[1:]
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    parent = os.getppid()
     _become_subreaper()
+    _die_with_parent()
 
     job: list[int] = []  # the job's pid, once forked; read by the signal handler
     stop_requested: list[bool] = []
@@ -150,6 +161,9 @@ def main(args: list[str]) -> None:
         if reaped == pid:
             break
     _reap_everything(pid)
+    if os.getppid() != parent:
+        # Our agent died, so nobody else will remove the scratch directory (our cwd).
+        shutil.rmtree(os.getcwd(), ignore_errors=True)
     _exit_like(status)
 
 
