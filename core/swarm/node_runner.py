@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.errors import LcnError
 from core.swarm.agent import Agent, AgentConfig
+from core.swarm.executors import sweep_stale_scratch
 from core.swarm.link import NodeLink
 
 log = logging.getLogger("lcn.node")
@@ -57,6 +58,8 @@ class NodeRunner:
             await asyncio.sleep(self.config.heartbeat_s)
 
     async def run(self, stop: asyncio.Event) -> None:
+        # Scratch left by a node process that was killed on this machine goes first.
+        await asyncio.to_thread(sweep_stale_scratch)
         beat = asyncio.create_task(self._heartbeat())
         tasks = [asyncio.create_task(agent.run()) for agent in self.agents]
         try:

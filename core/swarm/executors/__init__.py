@@ -10,6 +10,7 @@ from core.swarm.executors.data import is_splittable, reduce_data, run_data, spli
 from core.swarm.executors.errors import ExecutionError
 from core.swarm.executors.models import available_models, run_inference
 from core.swarm.executors.outcome import ExecutionOutcome, Limits
+from core.swarm.executors.sandbox import sweep_stale_scratch
 
 __all__ = [
     "ExecutionError",
@@ -23,4 +24,5 @@ __all__ = [
     "run_data",
     "run_inference",
     "split_data",
+    "sweep_stale_scratch",
 ]

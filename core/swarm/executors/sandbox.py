@@ -32,6 +32,32 @@ from core.swarm.executors.supervisor import child_pids
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 SCRATCH_PREFIX = "lcn-job-"
+SCRATCH_ROOT_PREFIX = "lcn-scratch-"
+
+
+def scratch_root() -> Path:
+    """This process's directory of job scratch directories. It is named by our pid so that a
+    process killed before it could clean up leaves something `sweep_stale_scratch` can find."""
+    root = Path(tempfile.gettempdir()) / f"{SCRATCH_ROOT_PREFIX}{os.getpid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
+
+
+def sweep_stale_scratch() -> int:
+    """Remove the scratch of lcn processes that no longer exist (run when a node starts)."""
+    removed = 0
+    for root in Path(tempfile.gettempdir()).glob(f"{SCRATCH_ROOT_PREFIX}*"):
+        try:
+            pid = int(root.name.removeprefix(SCRATCH_ROOT_PREFIX))
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            remove_tree(root)
+            removed += 1
+        except (ValueError, PermissionError):
+            continue  # not ours, or another user's live process
+    return removed
+
+
 # How long the supervisor gets to clean up after SIGTERM before we kill it ourselves.
 GRACE_S = 5.0
 _CHUNK = 64 * 1024
@@ -87,7 +113,7 @@ async def run_sandboxed(
     `path_env` maps environment variables to file names in the scratch directory, for telling
     the program where its files are. `rlimits` maps resource.RLIMIT_* names to (soft, hard).
     """
-    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_root()))
     try:
         for name, content in files.items():
             (scratch / name).write_bytes(content)
@@ -112,6 +138,7 @@ async def _supervise(
         "-S",
         "-B",
         str(SUPERVISOR),
+        str(os.getpid()),  # the agent: if it is gone by the time the supervisor runs, stop
         json.dumps({name: list(pair) for name, pair in rlimits.items()}),
         *argv,
         stdin=asyncio.subprocess.DEVNULL,

@@ -129,12 +129,16 @@ def _exit_like(status: int) -> None:
 
 
 def main(args: list[str]) -> None:
-    limits: dict[str, list[int]] = json.loads(args[0])
-    argv = args[1:]
+    parent = int(args[0])
+    limits: dict[str, list[int]] = json.loads(args[1])
+    argv = args[2:]
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    parent = os.getppid()
     _become_subreaper()
     _die_with_parent()
+    if os.getppid() != parent:
+        # The agent died before the death signal was armed: nobody wants this job any more.
+        shutil.rmtree(os.getcwd(), ignore_errors=True)
+        os._exit(_EXEC_FAILED)
 
     job: list[int] = []  # the job's pid, once forked; read by the signal handler
     stop_requested: list[bool] = []
