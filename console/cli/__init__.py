@@ -6,7 +6,7 @@ import re
 
 import typer
 
-from console.cli import gateway_cmd, jobs, nodes, payments_cmd
+from console.cli import bench_console, console_cmd, gateway_cmd, jobs, nodes, payments_cmd
 from console.cli.bench import bench_app
 from console.cli.common import EXIT_UNAVAILABLE, Context, emit_json, fail, run
 from console.cli.swarm_cmd import demo, orchestrator
@@ -25,6 +25,8 @@ app.add_typer(bench_app, name="bench")
 app.command("orchestrator")(orchestrator)
 app.command("demo")(demo)
 gateway_cmd.register(app)  # lcn gateway, lcn apikey, lcn bench gateway
+console_cmd.register(app)  # lcn console, lcn screenshots
+bench_console.register(bench_app)  # lcn bench console
 payments_cmd.register(app)  # lcn payouts, lcn payments
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")

@@ -43,8 +43,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def settle(store: Store) -> None:
+    """Wait out the server's background work (an AOF rewrite after a big seed, lazy freeing of
+    the previous size's pool), so each size measures placement and nothing else."""
+    for _ in range(600):
+        persistence = await store.redis.info("persistence")
+        memory = await store.redis.info("memory")
+        busy = (
+            int(persistence.get("aof_rewrite_in_progress", 0))
+            or int(persistence.get("rdb_bgsave_in_progress", 0))
+            or int(memory.get("lazyfree_pending_objects", 0))
+        )
+        if not busy:
+            return
+        await asyncio.sleep(0.1)
+
+
 async def measure_ours(store: Store, placements: int) -> dict[str, float]:
     body = _job()
+    await settle(store)
+    for _ in range(200):  # warm up: connection pool, script cache, CPU caches
+        await jobs.submit(store, body, max_attempts=3)
     latencies: list[float] = []
     # Sequential: the latency of one placement, end to end, from this client.
     for _ in range(placements):

@@ -90,7 +90,7 @@ class Orchestrator:
     async def _lock(self, name: str, ttl_s: float) -> bool:
         """One orchestrator at a time does a sweep: the lock expires on its own if we die."""
         key = self.store.keys.prefix + "lock:" + name
-        got = await self.store.redis.set(key, self.identity, nx=True, px=int(ttl_s * 1000))
+        got = await self.store.redis.set(key, self.identity, nx=True, px=max(50, int(ttl_s * 1000)))
         return bool(got)
 
     async def tick(self) -> TickReport:
@@ -148,9 +148,9 @@ class Orchestrator:
         await self.store.redis.hset(
             self.store.keys.prefix + "ledger:lastcheck",
             mapping={
-                "ok": int(result.ok),
-                "at": int(time.time() * 1000),
-                "problems": json.dumps(result.problems),
+                "balanced": int(result.ok),
+                "checked_at": int(time.time() * 1000),
+                "problems": " ".join(result.problems),
                 "postings": result.postings,
             },
         )

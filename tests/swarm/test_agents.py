@@ -215,3 +215,16 @@ async def test_shutdown_hands_back_a_job_that_does_not_finish_in_time(store: Sto
     assert await ledger.balance(store, f"node:{node.node_id}") == 0
     with pytest.raises(Conflict):
         await jobs.extend_lease(store, job_id, "1-x", 5)
+
+
+async def test_an_unbalanced_ledger_reaches_the_consoles_triage(store: Store) -> None:
+    from core.snapshot import ViewRequest, poll
+
+    await ledger.post(store, "world", "platform", 10, "k", "credit")
+    await store.redis.hincrby(store.keys.balances, "platform", 1)  # the books no longer balance
+    orchestrator = Orchestrator(store, OrchestratorConfig(ledger_check_every_s=0))
+    await orchestrator.tick()
+    snapshot = await poll(store, ViewRequest())
+    assert snapshot.triage is not None
+    items = [i for i in snapshot.triage.items if i.kind == "ledger"]
+    assert items and "sum to 1 micro-USD" in items[0].summary

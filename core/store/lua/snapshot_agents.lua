@@ -15,13 +15,19 @@ for i, id in ipairs(redis.call('ZRANGE', KEYS[1], offset, offset + limit - 1)) d
   rows[i] = row
 end
 local groups = {}
+local names = {} -- specialisation JSON -> group name: a swarm has few distinct ones
 local counted = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, budget - 1)) do
   local v = redis.call('HMGET', P .. 'agent:' .. id, 'specialisations', 'state')
-  local ok, specs = pcall(cjson.decode, v[1] or '[]')
-  if not ok or type(specs) ~= 'table' then specs = {} end
-  local name = table.concat(specs, '+')
-  if name == '' then name = 'general' end
+  local raw = v[1] or '[]'
+  local name = names[raw]
+  if not name then
+    local ok, specs = pcall(cjson.decode, raw)
+    if not ok or type(specs) ~= 'table' then specs = {} end
+    name = table.concat(specs, '+')
+    if name == '' then name = 'general' end
+    names[raw] = name
+  end
   local group = groups[name]
   if not group then
     group = {idle = 0, working = 0, stalled = 0, stopped = 0}

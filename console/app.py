@@ -1,0 +1,739 @@
+"""The operator console: live panes over one pool, actions from the keyboard.
+
+One worker polls: it reads a snapshot (one pipelined round trip, only what is on screen),
+applies it to the panes in place, then sleeps for the refresh interval, so two polls never
+overlap and a slow Redis slows the console down instead of piling requests up. Everything the
+console changes goes through core.actions, audited with the operator's name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import NoPermissionError, RedisError
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from console import commands
+from console.format import clock, compact, short_id
+from console.screens.confirm import ConfirmScreen
+from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
+from console.screens.help import HelpScreen
+from console.screens.prompt import PromptScreen
+from console.screens.reassign import ReassignScreen
+from console.state import DASHBOARD_PANES, PANES, ConsoleState, parse_filter, view_request
+from console.widgets.earnings_pane import EarningsPane
+from console.widgets.jobs_pane import JobsPane
+from console.widgets.nodes_pane import NodesPane
+from console.widgets.pane import Pane
+from console.widgets.status_line import Banner, StatusLine
+from console.widgets.swarm_pane import SwarmPane
+from console.widgets.triage_pane import TriagePane
+from core import actions
+from core import snapshot as snap
+from core.config import Settings
+from core.errors import LcnError
+from core.store import Store, connect
+
+STYLES = Path(__file__).parent.parent / "styles" / "lcn.tcss"
+RETRY_S = (0.5, 1.0, 2.0, 5.0)  # reconnect backoff while Redis is away
+NO_PERMISSION = ("NOPERM", "can't run this command", "no permissions to run")
+
+
+class LcnConsole(App[None]):
+    """`lcn console`. `clock` (ms) and `show_timing` exist so screenshots are reproducible."""
+
+    CSS_PATH = STYLES
+    TITLE = "lcn console"
+    BINDINGS = commands.bindings()  # type: ignore[assignment]
+    # The dashboard needs 120×36 (styles/lcn.tcss: Screen.-wide.-tall); smaller shows one pane.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        read_only: bool = False,
+        refresh: float = 1.0,
+        operator: str | None = None,
+        clock: Callable[[], int] | None = None,
+        show_timing: bool = True,
+        map_chunk: int = 500,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.operator = actions.who(operator)
+        self.read_only_reason: str | None = (
+            "the console was started with --read-only." if read_only else None
+        )
+        self.state = ConsoleState(refresh=max(0.1, refresh))
+        self.clock = clock
+        self.show_timing = show_timing
+        self.map_chunk = map_chunk
+        # A Stripe key turns payments on (core.payments.mode); the earnings pane says which.
+        self.payments_enabled = bool(getattr(settings, "stripe_secret_key", None))
+        self.store: Store | None = None
+        self.snapshot: snap.Snapshot | None = None
+        self.connected = False
+        self.last_error: str | None = None
+        self.last_ok_ms: int | None = None
+        self.poll_ms = 0.0
+        self.apply_ms = 0.0
+        self.polls = 0
+        self._wake = asyncio.Event()
+        self._failures = 0
+
+    # ── layout ──────────────────────────────────────────────────────────────────────────────
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        yield Banner(id="banner")
+        with Container(id="body"):
+            yield NodesPane()
+            yield JobsPane()
+            yield EarningsPane()
+            yield SwarmPane()
+            yield TriagePane()
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        for pane in self.panes():
+            pane.set_class(pane.PANE in DASHBOARD_PANES, "-dash")
+        self._arrange()
+        self.update_status()
+        self.focus_current()
+        # After the first layout, so the first poll asks for windows that fit the panes.
+        self.call_after_refresh(self._start_polling)
+
+    def _start_polling(self) -> None:
+        self.run_worker(
+            self._poll_loop(), name="poll", group="poll", exclusive=True, exit_on_error=False
+        )
+
+    def on_resize(self) -> None:
+        self.poll_now()
+
+    def panes(self) -> list[Pane]:
+        return list(self.query(Pane))
+
+    def pane(self, name: str) -> Pane:
+        return self.query_one(f"#pane-{name}", Pane)
+
+    def _arrange(self) -> None:
+        """Classes decide the layout (styles/lcn.tcss): a 2×2 grid of the dashboard panes when
+        the terminal is big enough and nothing is maximised, else only the current pane."""
+        state = self.state
+        body = self.query_one("#body")
+        grid = not state.maximised and state.pane in DASHBOARD_PANES
+        body.set_class(grid, "-grid")
+        for pane in self.panes():
+            pane.set_class(state.pane == pane.PANE, "-current")
+        self.refresh_bindings()
+
+    def shown_panes(self) -> set[str]:
+        """The panes on screen now (the stylesheet decides, by size and classes)."""
+        if isinstance(self.screen, DetailScreen):
+            return set()
+        return {pane.PANE for pane in self.panes() if pane.display}
+
+    def focus_current(self) -> None:
+        with contextlib.suppress(Exception):
+            self.pane(self.state.pane).table.focus()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        """Moving focus into a pane (Tab) makes it the current pane."""
+        node = getattr(event, "widget", None)
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent
+        if isinstance(node, Pane) and self.state.pane != node.PANE:
+            self.state.pane = node.PANE
+            self._arrange()
+
+    # ── polling ─────────────────────────────────────────────────────────────────────────────
+
+    def poll_now(self) -> None:
+        self._wake.set()
+
+    def now_ms(self) -> int:
+        return self.clock() if self.clock else int(time.time() * 1000)
+
+    async def _ensure_store(self) -> Store:
+        if self.store is None:
+            self.store = await connect(self.settings)
+        return self.store
+
+    async def _drop_store(self) -> None:
+        store, self.store = self.store, None
+        if store is not None:
+            with contextlib.suppress(Exception):
+                await store.close()
+
+    async def _poll_loop(self) -> None:
+        """The only poller: the next poll starts after the last one finished and was drawn."""
+        while True:
+            forced = self._wake.is_set()
+            self._wake.clear()
+            if not self.state.paused or forced or self.snapshot is None:
+                await self.poll_once()
+            delay = self.state.refresh
+            if not self.connected:
+                delay = RETRY_S[min(self._failures, len(RETRY_S)) - 1] if self._failures else 0.5
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def poll_once(self) -> None:
+        """One poll and its drawing. Redis errors become the banner; any other error is shown
+        as a notification; nothing escapes to Textual's traceback screen."""
+        try:
+            request = self._view_request()
+            started = time.perf_counter()
+            store = await self._ensure_store()
+            result = await snap.poll(store, request)
+            self.poll_ms = (time.perf_counter() - started) * 1000
+        except (RedisError, OSError, LcnError) as exc:
+            self._failures += 1
+            self.last_error = _one_line(exc)
+            self.connected = False
+            await self._drop_store()
+            self.update_status()
+            return
+        except Exception as exc:  # a bug must not take the console down
+            self.last_error = _one_line(exc)
+            self.notify(f"Poll failed: {self.last_error}", severity="error", timeout=5)
+            return
+        if not self.connected and self.polls:
+            self.notify("Connected to Redis again.", title="Recovered")
+        self.connected = True
+        self._failures = 0
+        self.last_error = None
+        self.last_ok_ms = result.now_ms
+        self.polls += 1
+        started = time.perf_counter()
+        try:
+            self.apply(result)
+        except Exception as exc:
+            self.notify(f"Drawing failed: {_one_line(exc)}", severity="error", timeout=5)
+        self.apply_ms = (time.perf_counter() - started) * 1000
+        if self.polls == 2:
+            # Everything built so far lives as long as the app: keep it out of the cyclic
+            # collector's full passes, which otherwise stall a frame for tens of ms.
+            gc.freeze()
+
+    def _view_request(self) -> snap.ViewRequest:
+        shown = self.shown_panes()
+        for name in shown:
+            view = self.state.tables.get(name)
+            if view is not None:
+                view.limit = min(200, self.pane(name).visible_rows())
+        grid = None
+        if "nodes" in shown:
+            grid = self.pane("nodes").world_map.grid_size  # type: ignore[attr-defined]
+        state = self.state
+        state.job_detail = state.node_detail = None
+        for screen in self.screen_stack:
+            if isinstance(screen, JobDetailScreen):
+                state.job_detail = screen.record_id
+            elif isinstance(screen, NodeDetailScreen):
+                state.node_detail = screen.record_id
+        return view_request(
+            state,
+            shown=shown,
+            map_grid=grid,
+            now_ms=self.now_ms(),
+            map_chunk=self.map_chunk,
+            payments_enabled=self.payments_enabled,
+        )
+
+    def apply(self, result: snap.Snapshot) -> None:
+        """Draw a snapshot: every shown pane updates its rows in place."""
+        self.snapshot = result
+        if result.map is not None:
+            self.state.map_sweep.absorb(result.map)
+        for name, page in (("nodes", result.nodes), ("jobs", result.jobs),
+                           ("earnings", result.earnings)):  # fmt: skip
+            if page is not None:
+                self.state.tables[name].total = page.total
+        if result.agents is not None:
+            self.state.tables["swarm"].total = result.agents.page.total
+        shown = self.shown_panes()
+        for pane in self.panes():
+            if pane.PANE in shown:
+                pane.update_from(result, self.state)
+        for screen in self.screen_stack:
+            if isinstance(screen, JobDetailScreen) and screen.record_id == self.state.job_detail:
+                if result.job_detail is not None:
+                    screen.show(result.job_detail, result.now_ms)
+                elif result.detail_missing == screen.record_id:
+                    screen.missing()
+            elif isinstance(screen, NodeDetailScreen) and result.node_detail is not None:
+                screen.show(result.node_detail, result.now_ms)
+        self.update_status()
+
+    # ── status line and banner ──────────────────────────────────────────────────────────────
+
+    def status_parts(self) -> list[tuple[str, str]]:
+        """Most important first, as a narrow terminal cuts the end: connection, refresh,
+        read-only, counts, triage, then pool, timing and operator."""
+        parts: list[tuple[str, str]] = []
+        if self.connected:
+            parts.append(("● live ", "ok"))
+        elif self.snapshot is None and not self.last_error:
+            parts.append(("○ connecting ", "dim"))
+        else:
+            parts.append(("✖ Redis down ", "down"))
+        if self.state.paused:
+            parts.append(("PAUSED ", "paused"))
+        else:
+            parts.append((f"every {self.state.refresh:g}s ", ""))
+        if self.read_only_reason:
+            parts.append(("READ-ONLY ", "readonly"))
+        s = self.snapshot
+        if s is not None:
+            n, j = s.counts.nodes_by_status, s.counts.jobs_by_status
+            running = j.get("running", 0) + j.get("assigned", 0)
+            parts += [
+                (f"│ nodes {compact(s.counts.nodes)} ", ""),
+                (f"({compact(n.get('offline', 0))} off) ", "dim"),
+                (f"│ jobs {compact(running)} run {compact(j.get('pending', 0))} wait "
+                 f"{compact(j.get('failed', 0))} fail ", ""),
+                (f"│ agents {compact(s.counts.agents_live)} ", ""),
+            ]  # fmt: skip
+            if s.triage is not None and s.triage.items:
+                serious = sum(1 for i in s.triage.items if i.severity in ("critical", "high"))
+                parts.append((f"│ triage {len(s.triage.items)}", "down" if serious else ""))
+                parts.append((" ", ""))
+        parts.append((f"│ {self.settings.pool} ", "dim"))
+        if self.show_timing and self.connected:
+            parts.append((f"{self.poll_ms + self.apply_ms:.0f}ms ", "dim"))
+        parts.append((f"│ {self.operator}", "dim"))
+        return parts
+
+    def update_status(self) -> None:
+        parts = self.status_parts()
+        banner_text = ""
+        if not self.connected and self.last_error:
+            since = ""
+            if self.last_ok_ms:
+                since = f" Showing data from {clock(self.last_ok_ms)}."
+            banner_text = (
+                f"Redis is unreachable ({self.last_error}).{since} Reconnecting by itself…"
+            )
+        for screen in self.screen_stack:
+            with contextlib.suppress(Exception):
+                screen.query_one(StatusLine).show(parts)
+            with contextlib.suppress(Exception):
+                banner = screen.query_one(Banner)
+                banner.update(banner_text)
+                banner.set_class(bool(banner_text), "-shown")
+
+    # ── what is selected ────────────────────────────────────────────────────────────────────
+
+    def context(self) -> str:
+        """Whether job or node commands apply now: by screen, then by the current pane."""
+        screen = self.screen
+        if isinstance(screen, JobDetailScreen):
+            return "jobs"
+        if isinstance(screen, NodeDetailScreen):
+            return "nodes"
+        pane = self.state.pane
+        if pane == "jobs":
+            return "jobs"
+        if pane in ("nodes", "earnings"):
+            return "nodes"
+        if pane == "triage":
+            key = self._table_key("triage") or ""
+            return {"job": "jobs", "node": "nodes"}.get(key.split(":")[0], "app")
+        return "app"
+
+    def _table_key(self, pane: str) -> str | None:
+        try:
+            return self.pane(pane).table.selected_key
+        except Exception:
+            return None
+
+    def selected_job(self) -> str | None:
+        if isinstance(self.screen, JobDetailScreen):
+            return self.screen.record_id
+        if self.state.pane == "jobs":
+            return self._table_key("jobs")
+        if self.state.pane == "triage":
+            kind, _, target = (self._table_key("triage") or "").partition(":")
+            return target if kind == "job" else None
+        return None
+
+    def selected_node(self) -> str | None:
+        if isinstance(self.screen, NodeDetailScreen):
+            return self.screen.record_id
+        if self.state.pane in ("nodes", "earnings"):
+            return self._table_key(self.state.pane)
+        if self.state.pane == "triage":
+            kind, _, target = (self._table_key("triage") or "").partition(":")
+            return target if kind == "node" else None
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Job commands show in the footer only where a job is selectable, node commands only
+        where a node is."""
+        command = commands.by_action(action)
+        if command is None or command.scope in ("app", "table"):
+            return True
+        try:
+            return command.scope == self.context()
+        except Exception:  # asked before the first screen exists
+            return True
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette lists the same registry as the keys and the footer."""
+        for command in commands.COMMANDS:
+            if command.action == "quit":
+                continue
+            yield SystemCommand(
+                f"{command.title}", command.help, partial(self.run_action, command.action)
+            )
+        yield from super().get_system_commands(screen)
+
+    # ── navigation actions ──────────────────────────────────────────────────────────────────
+
+    def action_pane(self, name: str) -> None:
+        if name not in PANES:
+            return
+        if isinstance(self.screen, DetailScreen):
+            self.pop_screen()
+        self.state.pane = name
+        self._arrange()
+        self.focus_current()
+        self.poll_now()
+
+    def action_maximise(self) -> None:
+        self.state.maximised = not self.state.maximised
+        self._arrange()
+        self.focus_current()
+        self.poll_now()
+
+    def action_pause(self) -> None:
+        self.state.paused = not self.state.paused
+        self.notify("Refresh paused." if self.state.paused else "Refresh resumed.", timeout=2)
+        self.update_status()
+        if not self.state.paused:
+            self.poll_now()
+
+    def action_faster(self) -> None:
+        self.notify(f"Refreshing every {self.state.faster():g} s.", timeout=2)
+        self.update_status()
+        self.poll_now()
+
+    def action_slower(self) -> None:
+        self.notify(f"Refreshing every {self.state.slower():g} s.", timeout=2)
+        self.update_status()
+        self.poll_now()
+
+    def action_sort(self) -> None:
+        view = self.state.tables[self.state.pane]
+        view.sort_index = (view.sort_index + 1) % len(view.sorts)
+        view.offset = 0
+        self.notify(f"Sorted {view.sort_label}.", timeout=2)
+        self.poll_now()
+
+    def action_next_page(self) -> None:
+        view = self.state.tables[self.state.pane]
+        if view.offset + view.limit < max(view.total, view.offset + view.limit + 1):
+            view.offset += view.limit
+            self.poll_now()
+
+    def action_prev_page(self) -> None:
+        view = self.state.tables[self.state.pane]
+        if view.offset:
+            view.offset = max(0, view.offset - view.limit)
+            self.poll_now()
+
+    def action_clear_filter(self) -> None:
+        view = self.state.tables.get(self.state.pane)
+        if view is not None and view.clear_filter():
+            self.notify("Filter cleared.", timeout=2)
+            self.poll_now()
+
+    @work(group="dialog")
+    async def action_filter(self) -> None:
+        pane = self.state.pane
+        if pane not in ("jobs", "nodes"):
+            self.notify("Filtering works on the nodes (1) and jobs (2) panes.", timeout=3)
+            return
+        view = self.state.tables[pane]
+        hint = (
+            "state (pending running failed …), type:code|model|data, node:<node id>"
+            if pane == "jobs"
+            else "state: active, busy, draining or offline"
+        )
+        text = await self.push_screen_wait(
+            PromptScreen(f"Filter {pane}", hint, value=view.filter_label, placeholder="running")
+        )
+        if text is None:
+            return
+        try:
+            found = parse_filter(text, jobs=pane == "jobs")
+        except ValueError as exc:
+            self.notify(str(exc), title="Filter not applied", severity="warning")
+            return
+        view.status, view.job_type, view.node_id = (
+            found["status"],
+            found["job_type"],
+            found["node_id"],
+        )
+        view.offset = 0
+        self.notify(f"Filter: {view.filter_label or 'none'}.", timeout=2)
+        self.poll_now()
+
+    @work(group="dialog")
+    async def action_jump(self) -> None:
+        text = await self.push_screen_wait(
+            PromptScreen("Go to a job or node", "a full id, or the end of one shown on screen")
+        )
+        if not text:
+            return
+        target = self._resolve_visible(text) or text
+        try:
+            store = await self._ensure_store()
+            found = await snap.poll(
+                store,
+                snap.ViewRequest(
+                    job_detail=target, node_detail=target, triage=False, series_buckets=1
+                ),
+            )
+        except (RedisError, OSError, LcnError) as exc:
+            self.notify(f"Cannot look it up: {_one_line(exc)}", severity="error")
+            return
+        if found.job_detail is not None:
+            self.open_job(target)
+        elif found.node_detail is not None:
+            self.open_node(target)
+        else:
+            self.notify(f"No job or node {short_id(text, 20)} in pool {self.settings.pool}.",
+                        severity="warning")  # fmt: skip
+
+    def _resolve_visible(self, text: str) -> str | None:
+        """An id typed as its tail (as the tables show it) matches a row on screen."""
+        tail = text.lstrip("…").strip()
+        for pane in self.panes():
+            for row in pane.table.ordered_rows:
+                key = str(row.key.value)
+                key = key.partition(":")[2] or key
+                if key.endswith(tail):
+                    return key
+        return None
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.read_only_reason))
+
+    def action_open(self) -> None:
+        self._open_selected()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._open_selected()
+
+    def _open_selected(self) -> None:
+        pane = self.state.pane
+        key = self._table_key(pane)
+        if not key:
+            return
+        if pane == "jobs":
+            self.open_job(key)
+        elif pane in ("nodes", "earnings"):
+            self.open_node(key)
+        elif pane == "triage":
+            kind, _, target = key.partition(":")
+            if kind == "job":
+                self.open_job(target)
+            elif kind == "node":
+                self.open_node(target)
+            else:
+                self.notify(f"{target}: nothing to open; see the detail column.", timeout=3)
+        elif pane == "swarm" and self.snapshot and self.snapshot.agents:
+            agent = next((a for a in self.snapshot.agents.page.rows if a.agent_id == key), None)
+            if agent and agent.current_job:
+                self.open_job(agent.current_job)
+            elif agent:
+                self.open_node(agent.node_id)
+
+    def open_job(self, job_id: str) -> None:
+        self.push_screen(JobDetailScreen(job_id))
+        self.call_after_refresh(self._after_open)
+
+    def open_node(self, node_id: str) -> None:
+        self.push_screen(NodeDetailScreen(node_id))
+        self.call_after_refresh(self._after_open)
+
+    def _after_open(self) -> None:
+        self.update_status()
+        self.poll_now()
+
+    # ── operator actions (all through core.actions) ─────────────────────────────────────────
+
+    def refused_read_only(self, title: str) -> bool:
+        if self.read_only_reason:
+            self.notify(
+                f"{title} is disabled: {self.read_only_reason}",
+                title="Read-only",
+                severity="warning",
+            )
+            return True
+        return False
+
+    async def perform(self, title: str, work: Callable[[Store], Awaitable[str]]) -> str | None:
+        """Run one core action and show its outcome; refusals are one sentence."""
+        try:
+            store = await self._ensure_store()
+            outcome = await work(store)
+        except LcnError as exc:
+            self.notify(str(exc), title=f"{title} refused", severity="error")
+            return None
+        except (RedisError, OSError) as exc:
+            if isinstance(exc, NoPermissionError) or any(p in str(exc) for p in NO_PERMISSION):
+                # Inside a script Redis reports it as a script error, worded by version.
+                self.read_only_reason = "the Redis user has no write permission."
+                self.notify(
+                    f"{title} refused by Redis: this user cannot write, so the console is "
+                    "now read-only.",
+                    severity="error",
+                )
+                self.update_status()
+                return None
+            self.notify(f"Redis is unreachable ({_one_line(exc)}); nothing was done.",
+                        title=f"{title} failed", severity="error")  # fmt: skip
+            return None
+        except Exception as exc:
+            self.notify(_one_line(exc), title=f"{title} failed", severity="error")
+            return None
+        self.poll_now()
+        return outcome
+
+    def _need(self, what: str, value: str | None) -> str | None:
+        if not value:
+            self.notify(f"Select a {what} first.", severity="warning", timeout=3)
+        return value
+
+    async def confirm(self, question: str, detail: str = "", yes: str = "Yes") -> bool:
+        screen: Screen[Any] = ConfirmScreen(question, detail, yes)
+        return bool(await self.push_screen_wait(screen))
+
+    @work(group="action")
+    async def action_reassign(self) -> None:
+        job_id = self._need("job", self.selected_job())
+        if not job_id or self.refused_read_only("Reassign"):
+            return
+        try:
+            capable = await snap.capable_nodes(await self._ensure_store(), job_id)
+        except (RedisError, OSError, LcnError) as exc:
+            self.notify(f"Cannot list nodes: {_one_line(exc)}", severity="error")
+            return
+        if not capable.found:
+            self.notify(f"No job {short_id(job_id)} in this pool.", severity="warning")
+            return
+        target = await self.push_screen_wait(ReassignScreen(job_id, capable))
+        if target is None:
+            return
+        moved = await self.perform(
+            "Reassign",
+            lambda s: actions.reassign_job(s, self.operator, job_id, target or None),
+        )
+        if moved:
+            self.notify(f"Job {short_id(job_id)} moved to node {short_id(moved)}.",
+                        title="Reassigned")  # fmt: skip
+
+    @work(group="action")
+    async def action_cancel(self) -> None:
+        job_id = self._need("job", self.selected_job())
+        if not job_id or self.refused_read_only("Cancel"):
+            return
+        if not await self.confirm(
+            f"Cancel job {short_id(job_id)}?",
+            "Its hold is released and its agent's result will be refused.",
+            "Cancel job",
+        ):
+            return
+        outcome = await self.perform(
+            "Cancel", lambda s: actions.cancel_job(s, self.operator, job_id)
+        )
+        if outcome:
+            self.notify(f"Job {short_id(job_id)} is {outcome}.", title="Cancelled")
+
+    @work(group="action")
+    async def action_retry(self) -> None:
+        job_id = self._need("job", self.selected_job())
+        if not job_id or self.refused_read_only("Retry"):
+            return
+        outcome = await self.perform("Retry", lambda s: actions.retry_job(s, self.operator, job_id))
+        if outcome:
+            self.notify(f"Job {short_id(job_id)} is {outcome} again.", title="Retried")
+
+    async def _node_action(self, action: str, title: str, question: str | None) -> None:
+        node_id = self._need("node", self.selected_node())
+        if not node_id or self.refused_read_only(title):
+            return
+        if question and not await self.confirm(question.format(node=short_id(node_id)), yes=title):
+            return
+        outcome = await self.perform(
+            title, lambda s: actions.node_action(s, self.operator, action, node_id)
+        )
+        if outcome:
+            self.notify(f"Node {short_id(node_id)} is {outcome}.", title=title)
+
+    @work(group="action")
+    async def action_drain(self) -> None:
+        await self._node_action(
+            "drain", "Drain", "Drain node {node}? It takes no new jobs; running ones finish."
+        )
+
+    @work(group="action")
+    async def action_undrain(self) -> None:
+        await self._node_action("undrain", "Undrain", None)
+
+    @work(group="action")
+    async def action_offline(self) -> None:
+        await self._node_action(
+            "offline", "Offline", "Take node {node} offline? Its jobs go back to the queue."
+        )
+
+    async def action_quit(self) -> None:
+        await self._drop_store()
+        self.exit()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def run_console(
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    refresh: float = 1.0,
+    operator: str | None = None,
+) -> None:
+    """Run the console in this terminal until the operator quits (`lcn console`, `lcn demo`)."""
+    LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator).run()
+
+
+async def run_console_async(
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    refresh: float = 1.0,
+    operator: str | None = None,
+) -> None:
+    """The same, inside an event loop that is already running (`lcn demo` runs the network
+    and the console side by side)."""
+    await LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator).run_async()

@@ -1,0 +1,137 @@
+"""`lcn bench console`: how long a poll and its drawing take, and how much memory the console
+holds, at 1k nodes/10k jobs and at 100k nodes/1M jobs. Figures are printed, not asserted.
+
+Each size is seeded (in a child process, so the console's own memory is what is measured) into
+a throwaway pool that is deleted afterwards. The console runs headless at 160×48 with every
+dashboard pane on screen; each sample is one poll (one round trip, parsed into models), applying
+it to the panes (rows updated in place), and the time Textual's compositor then spends painting
+what changed (timed inside Textual, so idle waits between frames are not counted)."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import secrets
+import statistics
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+from console.app import LcnConsole
+from core import seed
+from core.config import Settings
+from core.store import connect
+
+SIZES = ((1_000, 10_000), (100_000, 1_000_000))
+IDLE_S = 0.04  # longer than Textual's frame interval, so frames and polls do not overlap
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def _seed(settings: Settings, url: str, nodes: int, jobs: int) -> float:
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "core.seed", url, settings.pool, str(nodes), str(jobs), "lean"
+    )
+    if await proc.wait() != 0:
+        raise RuntimeError("seeding the benchmark pool failed")
+    return time.perf_counter() - started
+
+
+async def measure(settings: Settings, nodes: int, jobs: int, samples: int) -> dict[str, Any]:
+    pool = f"bench-console-{secrets.token_hex(3)}"
+    private = settings.model_copy(update={"pool": pool})
+    store = await connect(private)
+    try:
+        seed_s = await _seed(private, store.url, nodes, jobs)
+        app = LcnConsole(private, refresh=300.0, operator="bench")
+        poll_ms: list[float] = []
+        total_ms: list[float] = []
+        apply_ms: list[float] = []
+        paint_ms: list[float] = []
+        commands = 0
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause(0.3)
+            for _ in range(3):  # warm up: layout, script cache, the map's first chunks
+                await app.poll_once()
+                await pilot.pause()
+            compositor = app.screen._compositor
+            drawn: list[float] = []
+            real_render = compositor.render_update
+
+            def timed_render(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return real_render(*args, **kwargs)
+                finally:
+                    drawn.append((time.perf_counter() - started) * 1000)
+
+            compositor.render_update = timed_render  # type: ignore[method-assign]
+            for _ in range(samples):
+                await asyncio.sleep(IDLE_S)  # Textual has painted the last frame: poll alone
+                drawn.clear()
+                await app.poll_once()
+                await asyncio.sleep(IDLE_S)  # the next frame paints what the poll changed
+                await pilot.pause()
+                total_ms.append(app.poll_ms + app.apply_ms + sum(drawn))
+                poll_ms.append(app.poll_ms)
+                apply_ms.append(app.apply_ms)
+                paint_ms.append(sum(drawn))
+                commands = app.snapshot.commands if app.snapshot else 0
+            compositor.render_update = real_render  # type: ignore[method-assign]
+            # Heap growth per poll, traced separately: tracing slows every allocation.
+            tracemalloc.start()
+            for _ in range(20):
+                await app.poll_once()
+                await pilot.pause()
+            _, traced_peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            await app.action_quit()
+        return {
+            "nodes": nodes,
+            "jobs": jobs,
+            "seed_s": round(seed_s, 1),
+            "samples": samples,
+            "commands_per_poll": commands,
+            "poll_ms": {"p50": round(_pct(poll_ms, 50), 2), "p99": round(_pct(poll_ms, 99), 2)},
+            "apply_ms": {"p50": round(_pct(apply_ms, 50), 2), "p99": round(_pct(apply_ms, 99), 2)},
+            "paint_ms": {"p50": round(_pct(paint_ms, 50), 2), "p99": round(_pct(paint_ms, 99), 2)},
+            "poll_render_ms": {
+                "p50": round(_pct(total_ms, 50), 2),
+                "p99": round(_pct(total_ms, 99), 2),
+                "mean": round(statistics.fmean(total_ms), 2),
+            },
+            "python_heap_peak_mb": round(traced_peak / 2**20, 1),
+            "rss_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    finally:
+        await seed.drop_pool(store)
+        await store.close()
+
+
+async def run_console_bench(
+    settings: Settings, sizes: tuple[tuple[int, int], ...] = SIZES, samples: int = 200
+) -> dict[str, Any]:
+    results = [await measure(settings, nodes, jobs, samples) for nodes, jobs in sizes]
+    return {"bench": "console", "targets": {"p99_ms": 30, "rss_mb": 150}, "sizes": results}
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = ["lcn bench console — one poll (one round trip) + apply + paint, 160×48 dashboard"]
+    lines.append(
+        f"{'nodes':>8} {'jobs':>9} {'cmds':>5} {'poll p50':>9} {'poll p99':>9} "
+        f"{'+draw p50':>10} {'+draw p99':>10} {'heap peak':>10} {'RSS peak':>9} {'seed':>7}"
+    )
+    for r in report["sizes"]:
+        lines.append(
+            f"{r['nodes']:>8,} {r['jobs']:>9,} {r['commands_per_poll']:>5} "
+            f"{r['poll_ms']['p50']:>7.1f}ms {r['poll_ms']['p99']:>7.1f}ms "
+            f"{r['poll_render_ms']['p50']:>8.1f}ms {r['poll_render_ms']['p99']:>8.1f}ms "
+            f"{r['python_heap_peak_mb']:>8.1f}MB {r['rss_peak_mb']:>7.1f}MB {r['seed_s']:>6.1f}s"
+        )
+    lines.append("targets at the large size: p99 ≤ 30 ms, ≤ 150 MB")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""`lcn bench console`: the console's poll + draw time and memory at two fleet sizes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import typer
+
+from console.cli.common import Context
+
+
+def register(bench_app: typer.Typer) -> None:
+    bench_app.command("console")(bench_console)
+
+
+def bench_console(
+    json_out: bool = typer.Option(False, "--json"),
+    samples: int = typer.Option(200, min=10, max=10_000, help="Polls measured per size."),
+    small_only: bool = typer.Option(False, "--small-only", help="Only 1k nodes / 10k jobs."),
+) -> None:
+    """Poll+render p50/p99 and peak memory at 1k/10k and 100k/1M (seeded, then deleted)."""
+    from console.benchmark import SIZES, render, run_console_bench
+
+    sizes = SIZES[:1] if small_only else SIZES
+    report = asyncio.run(run_console_bench(Context.settings(), sizes, samples))
+    typer.echo(json.dumps(report, indent=2) if json_out else render(report))

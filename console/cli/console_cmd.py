@@ -1,0 +1,41 @@
+"""`lcn console` (the operator console) and `lcn screenshots` (its README pictures)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from console.cli.common import Context
+
+
+def register(root: typer.Typer) -> None:
+    """Add this module's commands to the root `lcn` app."""
+    root.command("console")(console_cmd)
+    root.command("screenshots")(screenshots_cmd)
+
+
+def console_cmd(
+    read_only: bool = typer.Option(
+        False, "--read-only", help="Watch only: every action is disabled, and says so."
+    ),
+    refresh: float = typer.Option(1.0, "--refresh", min=0.1, max=300, help="Seconds per poll."),
+    operator: str | None = typer.Option(
+        None, "--operator", help="Name recorded in the audit log (default: user@host)."
+    ),
+) -> None:
+    """Open the operator console (also: lcn --redis URL --pool P console)."""
+    from console.app import run_console
+
+    run_console(Context.settings(), read_only=read_only, refresh=refresh, operator=operator)
+
+
+def screenshots_cmd(
+    out: Path = typer.Option(Path("screenshots"), "--out", help="Directory for the SVG files."),
+) -> None:
+    """Regenerate the console's screenshots from a deterministic seeded pool (deleted after)."""
+    from console.shots import save_screenshots
+
+    for path in asyncio.run(save_screenshots(Context.settings(), out)):
+        typer.echo(str(path))

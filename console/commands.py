@@ -1,0 +1,82 @@
+"""The console's one command registry. Key bindings, the footer, the `?` help screen and the
+command palette are all built from COMMANDS, so a command exists everywhere or nowhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding
+
+Scope = Literal["app", "jobs", "nodes", "table"]
+
+
+@dataclass(frozen=True)
+class Command:
+    action: str  # the App's action_<action>
+    keys: str  # comma-separated Textual key names
+    title: str
+    help: str
+    scope: Scope = "app"
+    writes: bool = False  # refused in read-only mode
+    destructive: bool = False  # asks for confirmation, "No" focused
+    footer: bool = True
+    key_display: str | None = None
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("pane('nodes')", "1", "Nodes", "Show the node map and node table.", footer=False),
+    Command("pane('jobs')", "2", "Jobs", "Show the job queue.", footer=False),
+    Command("pane('earnings')", "3", "Earnings", "Show earnings and revenue.", footer=False),
+    Command("pane('swarm')", "4", "Swarm", "Show the agent swarm.", footer=False),
+    Command("pane('triage')", "5", "Triage", "Show what needs a human.", footer=False),
+    Command("maximise", "z", "Max", "Maximise the current pane, or restore the dashboard."),
+    Command("open", "enter", "Open", "Open the selected job or node.", "table", footer=False),
+    Command(
+        "reassign", "r", "Reassign", "Move the selected job to a node you choose, or the best.",
+        "jobs", writes=True,
+    ),
+    Command("cancel", "c", "Cancel", "Cancel the selected job.", "jobs", writes=True,
+            destructive=True),
+    Command("retry", "t", "Retry", "Run the selected failed or cancelled job again.", "jobs",
+            writes=True),
+    Command("drain", "d", "Drain", "Stop placing jobs on the selected node.", "nodes",
+            writes=True, destructive=True),
+    Command("undrain", "u", "Undrain", "Let the selected draining node take jobs again.",
+            "nodes", writes=True),
+    Command("offline", "o", "Offline", "Take the selected node offline; its jobs are requeued.",
+            "nodes", writes=True, destructive=True),
+    Command("filter", "slash", "Filter", "Filter the current table (state, type, node).",
+            key_display="/"),
+    Command("clear_filter", "escape", "Clear", "Clear the current table's filter.",
+            footer=False),
+    Command("sort", "s", "Sort", "Cycle the current table's sort order."),
+    Command("next_page", "right_square_bracket", "Next page", "Show the next page of rows.",
+            footer=False, key_display="]"),
+    Command("prev_page", "left_square_bracket", "Prev page", "Show the previous page of rows.",
+            footer=False, key_display="["),
+    Command("pause", "p", "Pause", "Pause or resume refreshing."),
+    Command("faster", "plus,equals_sign", "Faster", "Refresh more often.", footer=False,
+            key_display="+"),
+    Command("slower", "minus", "Slower", "Refresh less often.", footer=False, key_display="-"),
+    Command("jump", "g", "Go to", "Jump to a job or node by id."),
+    Command("help", "question_mark", "Help", "Show every command and its key.",
+            key_display="?"),
+    Command("quit", "q", "Quit", "Quit the console."),
+)  # fmt: skip
+
+
+def bindings() -> list[Binding]:
+    """Key bindings for the App, straight from the registry."""
+    return [
+        Binding(c.keys, c.action, c.title, show=c.footer, key_display=c.key_display)
+        for c in COMMANDS
+    ]
+
+
+def by_action(action: str) -> Command | None:
+    name = action.split("(")[0]
+    for command in COMMANDS:
+        if command.action.split("(")[0] == name:
+            return command
+    return None

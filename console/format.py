@@ -1,0 +1,66 @@
+"""How the console writes numbers, times and ids: short, fixed-width where it matters, the
+same in every pane."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.money import format_usd
+from core.snapshot import short_id
+
+__all__ = ["ago", "clock", "compact", "duration", "load_bar", "short_id", "usd"]
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def usd(micro: int | None) -> str:
+    return "-" if micro is None else format_usd(micro)
+
+
+def compact(n: int) -> str:
+    """1234 → 1.2k: counts in a status line that must fit in 80 columns."""
+    if n < 1_000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1_000:.1f}k".replace(".0k", "k")
+    return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
+
+
+def duration(ms: int) -> str:
+    seconds = max(0, ms // 1000)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86_400:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86_400}d{(seconds % 86_400) // 3600}h"
+
+
+def ago(then_ms: int | None, now_ms: int) -> str:
+    if not then_ms:
+        return "-"
+    return duration(now_ms - then_ms)
+
+
+def clock(ms: int | None) -> str:
+    if not ms:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def load_bar(fraction: float, width: int = 5) -> str:
+    """A bar of eighths: resolution without colour, for monochrome terminals too."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (SPARK[part - 1] if part else "")
+    return bar.ljust(width, "·")
+
+
+def sparkline(values: list[int], width: int) -> str:
+    """Text sparkline of the last `width` values, scaled to their own maximum."""
+    tail = values[-width:] if width > 0 else []
+    top = max(tail, default=0)
+    if top <= 0:
+        return "▁" * len(tail)
+    return "".join(SPARK[min(7, (v * 8 - 1) // top)] if v > 0 else " " for v in tail)

@@ -1,0 +1,1 @@
+"""The console's screens: dialogs and detail views pushed over the dashboard."""

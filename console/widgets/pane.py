@@ -1,0 +1,61 @@
+"""A pane of the dashboard: a titled box that draws itself from a snapshot."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
+
+from console.widgets.live_table import LiveTable
+
+if TYPE_CHECKING:
+    from console.state import ConsoleState
+    from core.snapshot import Snapshot
+
+
+class Pane(Vertical):
+    """Subclasses set PANE (its name, also its number key's argument) and TITLE."""
+
+    PANE = ""
+    TITLE = ""
+    NUMBER = 0
+
+    def __init__(self) -> None:
+        super().__init__(id=f"pane-{self.PANE}", classes="pane")
+        self.border_title = f"{self.NUMBER} {self.TITLE}"
+
+    @property
+    def table(self) -> LiveTable:
+        return self.query_one(LiveTable)
+
+    def visible_rows(self) -> int:
+        """How many table rows fit: the window to ask the snapshot for."""
+        table = self.table
+        height = table.scrollable_content_region.height if table.size.height else 0
+        return max(5, height - (1 if table.show_header else 0))
+
+    def update_from(self, snapshot: Snapshot, state: ConsoleState) -> None:
+        raise NotImplementedError
+
+    def set_text(self, selector: str, content: Text | str) -> None:
+        """Update a Static only when its content changed: an unchanged poll redraws nothing."""
+        widget = self.query_one(selector, Static)
+        key = content.markup if isinstance(content, Text) else content
+        if getattr(widget, "_lcn_shown", None) != key:
+            widget._lcn_shown = key  # type: ignore[attr-defined]
+            widget.update(content)
+
+    def set_series(self, selector: str, values: list[int]) -> None:
+        sparkline = self.query_one(selector, Sparkline)
+        data = [float(v) for v in values]
+        if sparkline.data != data:
+            sparkline.data = data
+
+
+def window_label(offset: int, shown: int, total: int, exact: bool = True) -> str:
+    if not shown:
+        return "no rows"
+    more = "" if exact else "+"
+    return f"{offset + 1}–{offset + shown} of {total:,}{more}"
