@@ -61,9 +61,7 @@ async def core_pipeline(store: Store, count: int, batch: int) -> dict[str, float
         # on: that agent's claim finds it at the head of its node's queue.
         for _ in range(rounds):
             placed = await jobs.submit_many(store, [body] * batch, max_attempts=3)
-            per_node = Counter(
-                r.assigned_node_id for r in placed if isinstance(r, SubmitResult)
-            )
+            per_node = Counter(r.assigned_node_id for r in placed if isinstance(r, SubmitResult))
             claims: list[jobs.Claim] = []
             for node_id, wanted in per_node.items():
                 claims += await jobs.claim_many(

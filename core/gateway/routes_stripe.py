@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 
-from core.gateway.deps import State, StoreDep
 from core.errors import NotFound
+from core.gateway.deps import State, StoreDep
 from core.gateway.errors import error_responses
 from core.models.base import WireModel
 from core.payments import webhooks
