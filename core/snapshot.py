@@ -337,23 +337,13 @@ def _text(value: Any) -> str | None:
 
 
 def _int(value: Any, default: int = 0) -> int:
-    text = _text(value)
-    if text in (None, ""):
-        return default
-    try:
-        return int(float(text))
-    except ValueError:
-        return default
+    parsed = _opt_int(value)
+    return default if parsed is None else parsed
 
 
 def _opt_int(value: Any) -> int | None:
-    text = _text(value)
-    if text in (None, ""):
-        return None
-    try:
-        return int(float(text))
-    except ValueError:
-        return None
+    parsed = _opt_float(value)
+    return None if parsed is None else int(parsed)
 
 
 def _opt_float(value: Any) -> float | None:
