@@ -43,6 +43,9 @@ from core import actions
 from core import snapshot as snap
 from core.config import Settings
 from core.errors import LcnError
+from core.money import format_usd
+from core.payments import actions as payments_actions
+from core.payments.client import Payments
 from core.store import Store, connect
 
 STYLES = Path(__file__).parent.parent / "styles" / "lcn.tcss"
@@ -705,6 +708,81 @@ class LcnConsole(App[None]):
         await self._node_action(
             "offline", "Offline", "Take node {node} offline? Its jobs go back to the queue."
         )
+
+    # ── money actions (core.payments.actions: audited; refused when payments are off) ──────
+
+    async def _with_payments(
+        self, title: str, work: Callable[[Store, Payments | None], Awaitable[str]]
+    ) -> str | None:
+        payments = Payments.from_settings(self.settings)  # None: payments are off
+        try:
+            return await self.perform(title, lambda store: work(store, payments))
+        finally:
+            if payments is not None:
+                await payments.aclose()
+
+    @work(group="action")
+    async def action_pay_out(self) -> None:
+        node_id = self._need("node", self.selected_node())
+        if not node_id or self.refused_read_only("Pay out"):
+            return
+        if not await self.confirm(
+            f"Pay node {short_id(node_id)} its earnings now?",
+            "Its available whole cents go to its Stripe Connect account.",
+            "Pay out",
+        ):
+            return
+
+        async def pay(store: Store, payments: Payments | None) -> str:
+            run = await payments_actions.pay_out_node(store, payments, self.operator, node_id)
+            total = sum(p.amount_micro_usd for p in run.payouts)
+            return f"{len(run.payouts)} payout(s), {format_usd(total)}"
+
+        outcome = await self._with_payments("Pay out", pay)
+        if outcome:
+            self.notify(f"Node {short_id(node_id)}: {outcome}.", title="Paid out")
+
+    async def _ask_id(self, title: str, hint: str) -> str | None:
+        answer = await self.push_screen_wait(PromptScreen(title, hint))
+        return answer.strip() if answer and answer.strip() else None
+
+    @work(group="action")
+    async def action_retry_payout(self) -> None:
+        if self.refused_read_only("Retry payout"):
+            return
+        payout_id = await self._ask_id("Retry payout", "The payout id (lcn payouts list).")
+        if not payout_id:
+            return
+
+        async def retry(store: Store, payments: Payments | None) -> str:
+            payout = await payments_actions.retry_payout(store, payments, self.operator, payout_id)
+            return payout.status
+
+        outcome = await self._with_payments("Retry payout", retry)
+        if outcome:
+            self.notify(f"Payout {payout_id} is {outcome}.", title="Payout retried")
+
+    @work(group="action")
+    async def action_refund(self) -> None:
+        if self.refused_read_only("Refund"):
+            return
+        purchase_id = await self._ask_id("Refund", "The purchase id (lcn payments purchases).")
+        if not purchase_id or not await self.confirm(
+            f"Refund purchase {purchase_id}?",
+            "All that is left of it goes back to the buyer.",
+            "Refund",
+        ):
+            return
+
+        async def refund(store: Store, payments: Payments | None) -> str:
+            done = await payments_actions.refund_purchase(
+                store, payments, self.operator, purchase_id
+            )
+            return done.status
+
+        outcome = await self._with_payments("Refund", refund)
+        if outcome:
+            self.notify(f"Refund of {purchase_id} is {outcome}.", title="Refunded")
 
     async def action_quit(self) -> None:
         await self._drop_store()

@@ -290,3 +290,71 @@ async def test_a_redis_user_without_write_permission_turns_read_only(
         assert (await jobs.get_job(store, job_id)).status == "running"
     finally:
         await store.redis.execute_command("ACL", "DELUSER", user)
+
+
+async def test_money_actions_are_refused_when_payments_are_off(
+    make_console: Make, seeded: SeedSummary, store: Store
+) -> None:
+    app = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, app, "3", "z")
+        rows = app.snapshot.earnings.rows if app.snapshot and app.snapshot.earnings else []
+        select_row(app, "earnings", rows[0].node_id)
+        await press(pilot, app, "dollar_sign")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.query_one("#no", Button).has_focus
+        await press(pilot, app, "y")
+        await settle(pilot, app)
+        assert any("refused" not in m and "off" in m.lower() for m, s in app.notes if s == "error")
+    audit = await events.recent_audit(store, 1)
+    assert audit[0]["action"] == "payout.run" and audit[0]["outcome"] == "refused"
+
+
+async def test_money_actions_in_read_only_mode(
+    make_console: Make, seeded: SeedSummary, store: Store
+) -> None:
+    app = make_console(read_only=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, app, "3")
+        for key in ("dollar_sign", "R", "F"):
+            await press(pilot, app, key)
+            assert not isinstance(app.screen, ConfirmScreen | PromptScreen)
+        assert len([m for m, _ in app.notes if "--read-only" in m]) == 3
+    assert await events.recent_audit(store, 5) == []
+
+
+async def test_pay_out_a_node_through_the_stripe_stand_in(
+    make_console: Make, seeded: SeedSummary, store: Store, settings: Settings
+) -> None:
+    from core.payments import records
+    from core.payments.demo_flow import start_demo_money
+
+    money = await start_demo_money(store, settings)
+    try:
+        earned = {
+            n: int(v or 0)
+            for n, v in zip(
+                seeded.nodes,
+                await store.redis.hmget(store.keys.balances, *[f"node:{n}" for n in seeded.nodes]),
+                strict=True,
+            )
+        }
+        node_id = max(earned, key=lambda n: earned[n])
+        await money.onboard([node_id])
+        app = make_console(settings=money.settings)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot, app)
+            await press(pilot, app, "3", "z")
+            select_row(app, "earnings", node_id)
+            await press(pilot, app, "dollar_sign", "y")
+            await settle(pilot, app)
+            assert app.said("payout(s)"), app.notes
+        await money.stand_in.flush()
+        payouts = await records.list_payouts(store, node_id=node_id)
+        assert (
+            len(payouts) == 1 and payouts[0].amount_micro_usd == earned[node_id] // 10_000 * 10_000
+        )
+    finally:
+        await money.close()
