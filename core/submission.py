@@ -10,8 +10,12 @@ from core.store import Store
 from core.swarm.fanout import shard_count, submit_sharded
 
 
-async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
-    await require_credit(store, body)  # with payments on, refuse a creator short of credit
+async def submit(
+    store: Store, body: SubmitJob, *, max_attempts: int, payments_on: bool | None = None
+) -> SubmitResult:
+    """`payments_on`: whether this network takes payments (a secret key is configured); with
+    payments on, a creator short of credit is refused. None reads STRIPE_SECRET_KEY."""
+    await require_credit(store, body, enabled=payments_on)
     shards = shard_count(body.task)
     if shards > 1:
         return await submit_sharded(store, body, shards, max_attempts=max_attempts)

@@ -127,3 +127,13 @@ def test_bench_scheduler_prints_figures_and_cleans_up(lcn, redis_url: str) -> No
     assert not list(redis.Redis.from_url(redis_url).scan_iter(match="lcn:{bench-*"))
     bad = lcn("bench", "scheduler", "--nodes", "ten", ok=False)
     assert bad.exit_code != 0 and "whole numbers" in bad.output
+
+
+def test_with_payments_on_a_creator_without_credit_is_refused(
+    lcn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    node(lcn, tmp_path, "a.key")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_configured")
+    result = lcn("job", "submit", "-", stdin=json.dumps(SUBMIT), ok=False)
+    assert result.exit_code == 1 and "buy credit first" in result.stderr
+    assert json.loads(lcn("status", "--json").stdout)["jobs"] == 0

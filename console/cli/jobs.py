@@ -44,7 +44,15 @@ def submit(
     except ValidationError as exc:
         fail(describe_validation_error(exc))
     settings = Context.settings()
-    result = run(lambda s: submission.submit(s, body, max_attempts=settings.max_attempts), settings)
+    result = run(
+        lambda s: submission.submit(
+            s,
+            body,
+            max_attempts=settings.max_attempts,
+            payments_on=settings.stripe_secret_key is not None,
+        ),
+        settings,
+    )
     if json_out:
         emit_json(result)
         return

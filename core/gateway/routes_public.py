@@ -146,7 +146,12 @@ async def submit_job(
     if body.parent is not None:
         raise InvalidInput("parent is set by the network for the shards of a job, not by clients.")
     who.check_creator(body.creator_pkp)
-    return await submission.submit(store, body, max_attempts=state.settings.max_attempts)
+    return await submission.submit(
+        store,
+        body,
+        max_attempts=state.settings.max_attempts,
+        payments_on=state.settings.stripe_secret_key is not None,
+    )
 
 
 @router.get(

@@ -21,7 +21,7 @@ from typing import Any
 from core import ledger, status
 from core.bench.fleet import drop_pool
 from core.config import Settings
-from core.errors import LcnError
+from core.errors import InvalidInput, LcnError
 from core.identity import new_key
 from core.money import micro_to_json
 from core.payments.demo_flow import DemoMoney, start_demo_money
@@ -153,7 +153,12 @@ async def http_gateway(store: Store, settings: Settings) -> AsyncIterator[str]:
 
 
 async def generate(
-    store: Store, settings: Settings, stop: asyncio.Event, rng: random.Random, max_in_flight: int
+    store: Store,
+    settings: Settings,
+    stop: asyncio.Event,
+    rng: random.Random,
+    max_in_flight: int,
+    money: DemoMoney | None = None,
 ) -> int:
     """Keep the swarm busy without flooding it: top the queue up to `max_in_flight`."""
     submitted = 0
@@ -161,7 +166,17 @@ async def generate(
         health = await status.health(store)
         waiting = sum(health.jobs_by_status.get(s, 0) for s in ("pending", "assigned", "running"))
         for _ in range(max(0, max_in_flight - waiting)):
-            await submit(store, next_job(rng, CREATORS), max_attempts=settings.max_attempts)
+            body = next_job(rng, CREATORS)
+            try:
+                await submit(
+                    store, body, max_attempts=settings.max_attempts, payments_on=money is not None
+                )
+            except InvalidInput:
+                # Out of prepaid credit: the creator buys more, as a real one would.
+                if money is None:
+                    raise
+                await money.buy_credit(body.creator_pkp, CREDIT_PER_CREATOR)
+                continue
             submitted += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=0.1)
@@ -242,7 +257,7 @@ async def _run(
         stop = asyncio.Event()
         fleet_tasks = [asyncio.create_task(runner.run(stop)) for runner, _ in fleet]
         agents = sum(len(runner.agents) for runner, _ in fleet)
-        generator = asyncio.create_task(generate(store, settings, stop, rng, 2 * agents))
+        generator = asyncio.create_task(generate(store, settings, stop, rng, 2 * agents, money))
         payer = asyncio.create_task(pay_out_now_and_then(money, stop))
         try:
             if config.headless:

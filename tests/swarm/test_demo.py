@@ -36,3 +36,15 @@ async def test_demo_agents_have_different_specialisations(store: Store) -> None:
     summary = await run_demo(store, settings, DemoConfig(duration_s=2, nodes=10))
     kinds = {tuple(a.specialisations) for a in await roster.list_agents(store)}
     assert len(kinds) >= 4 and summary["agents"] == 20
+
+
+async def test_demo_creators_buy_more_credit_when_they_run_short(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.swarm.demo as demo
+
+    monkeypatch.setattr(demo, "CREDIT_PER_CREATOR", 2_000_000)  # $2: gone in a few jobs
+    settings = Settings(redis_url=store.url, pool=store.pool)
+    summary = await run_demo(store, settings, DemoConfig(duration_s=3, nodes=10))
+    assert summary["creditsBoughtUsd"] > 4 * 2  # more than the first purchase of each creator
+    assert summary["jobsCompleted"] > 0 and summary["ledgerBalanced"]
