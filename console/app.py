@@ -309,8 +309,8 @@ class LcnConsole(App[None]):
             parts += [
                 (f"│ nodes {compact(s.counts.nodes)} ", ""),
                 (f"({compact(n.get('offline', 0))} off) ", "dim"),
-                (f"│ jobs {compact(running)} run {compact(j.get('pending', 0))} wait "
-                 f"{compact(j.get('failed', 0))} fail ", ""),
+                (f"│ run {compact(running)} · wait {compact(j.get('pending', 0))} · "
+                 f"fail {compact(j.get('failed', 0))} ", ""),
                 (f"│ agents {compact(s.counts.agents_live)} ", ""),
             ]  # fmt: skip
             if s.triage is not None and s.triage.items:
