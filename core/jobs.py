@@ -13,11 +13,17 @@ from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, record_cid
 from core.models.base import ms_to_datetime
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, Lease, SubmitJob, SubmitResult, Task
-from core.money import micro_to_json
+from core.models.node import Pricing
+from core.money import micro_to_json, usd_to_micro
 from core.store import Store
 from core.store.reads import hashes, zpage
 
-LIST_RATE = {"cpu": 1000, "mem_per_gb": 50_000, "gpu": 500_000}  # the network's list prices
+_LIST = Pricing()  # the network's list prices, the same defaults a node registers with
+LIST_RATE = {
+    "cpu": usd_to_micro(_LIST.cpu_per_second),
+    "mem_per_gb": usd_to_micro(_LIST.memory_per_gb),
+    "gpu": usd_to_micro(_LIST.gpu_per_second),
+}
 INLINE_RESULT_BYTES = 64 * 1024
 MAX_LOG_LINES = 200
 MAX_LOG_LINE = 500

@@ -7,10 +7,9 @@ from typing import Any, Literal
 from redis.exceptions import RedisError
 
 from core.models.base import WireModel
+from core.models.job import JOB_STATUSES
 from core.models.node import NODE_STATUSES
 from core.store import Store
-
-JOB_STATUSES = ("pending", "assigned", "running", "completed", "failed", "cancelled")
 
 
 class Health(WireModel):

@@ -17,8 +17,6 @@ from core.swarm.executors import (
     run_inference,
 )
 
-JOB_TYPES = ("code-execution", "model-inference", "data-processing")
-
 
 async def execute(claim: Claim, cancel: asyncio.Event) -> ExecutionOutcome:
     """Run the claimed task; raises ExecutionError for a task that cannot run as given."""
