@@ -20,6 +20,7 @@ from redis.exceptions import NoScriptError, ResponseError
 
 from core.models.job import JOB_STATUSES, JOB_TYPES
 from core.models.node import NODE_STATUSES
+from core.payments.summary import summary_commands, summary_from
 from core.store import Store
 from core.store import scripts as lua
 
@@ -576,12 +577,10 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
 
     payments_at: tuple[int, int] | None = None
     if view.payments:
-        commands = _payments_commands(store, now)
-        if commands:
-            first = len(plan.commands)
-            for command in commands:
-                plan.call(*command)
-            payments_at = (first, len(plan.commands))
+        first = len(plan.commands)
+        for command in summary_commands(store, hours=24, now_ms=now):
+            plan.call(*command)
+        payments_at = (first, len(plan.commands))
 
     r = await plan.run()
 
@@ -708,7 +707,12 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
 
     payouts = None
     if payments_at is not None:
-        payouts = _payments_summary(r[payments_at[0] : payments_at[1]], view, now)
+        payouts = summary_from(
+            r[payments_at[0] : payments_at[1]],
+            payments_enabled=view.payments_enabled,
+            hours=24,
+            now_ms=now,
+        ).model_dump(mode="json")
 
     return Snapshot(
         now_ms=now,
@@ -729,23 +733,9 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
     )
 
 
-def _payments_commands(store: Store, now: int) -> list[tuple[str, ...]]:
-    """The payments summary's reads (core.payments.summary), pipelined with the rest; none
-    while the payments package is not installed."""
-    try:
-        from core.payments.summary import summary_commands
-    except ImportError:
-        return []
-    return summary_commands(store, hours=24, now_ms=now)
-
-
-def _payments_summary(replies: list[Any], view: ViewRequest, now: int) -> dict[str, Any] | None:
-    try:
-        from core.payments.summary import summary_from
-    except ImportError:
-        return None
-    summary = summary_from(replies, payments_enabled=view.payments_enabled, hours=24, now_ms=now)
-    return summary.model_dump(mode="json")
+def _s(count: Any) -> str:
+    """The plural ending for `count` things."""
+    return "" if _int(count) == 1 else "s"
 
 
 def _ago(now: int, then: int | None) -> str:
@@ -801,7 +791,7 @@ def triage_from_reply(reply: dict[str, Any], now: int) -> Triage:
                 target=str(node_id),
                 target_kind="node",
                 summary=f"offline node in {_text(region) or '?'} still holds {held} job"
-                f"{'s' if _int(held) != 1 else ''} (seen {_ago(now, _opt_int(last_seen))} ago)",
+                f"{_s(held)} (seen {_ago(now, _opt_int(last_seen))} ago)",
                 since_ms=_opt_int(last_seen),
             )
         )
@@ -824,7 +814,7 @@ def triage_from_reply(reply: dict[str, Any], now: int) -> Triage:
                 kind="unrunnable",
                 target=str(tag),
                 target_kind="tag",
-                summary=f"{waiting} pending job{'s' if _int(waiting) != 1 else ''} need "
+                summary=f"{waiting} pending job{_s(waiting)} need "
                 f"{tag}, which no registered node offers",
                 since_ms=_opt_int(since),
             )
@@ -837,7 +827,7 @@ def triage_from_reply(reply: dict[str, Any], now: int) -> Triage:
                 target=str(job_id),
                 target_kind="job",
                 summary=f"{_text(job_type) or 'job'} failed after {_int(attempts)} attempt"
-                f"{'s' if _int(attempts) != 1 else ''} on {short_id(_text(node))}: "
+                f"{_s(attempts)} on {short_id(_text(node))}: "
                 f"{_text(error) or 'no error recorded'}",
                 since_ms=_opt_int(finished),
             )

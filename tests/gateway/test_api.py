@@ -45,12 +45,15 @@ def error_of(response: httpx.Response) -> dict[str, str]:
     return dict(body["error"])
 
 
-async def register_over_http(client: httpx.AsyncClient) -> dict[str, object]:
+async def register_over_http(
+    client: httpx.AsyncClient, registrar: httpx.AsyncClient | None = None
+) -> dict[str, object]:
+    """Challenge through `client`, register through `registrar` (default: the same one)."""
     key = new_key()
     challenge = (
         await client.post("/lit-compute/nodes/challenge", json={"pkpAddress": key.address})
     ).json()
-    reply = await client.post(
+    reply = await (registrar or client).post(
         "/lit-compute/nodes/register",
         json={
             "pkpAddress": key.address,

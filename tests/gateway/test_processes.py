@@ -16,10 +16,9 @@ import httpx
 
 from core.config import Settings
 from core.gateway import GatewaySettings, create_app
-from core.identity import new_key
 from core.store import connect
 from tests import redis_servers
-from tests.gateway.test_api import REGISTER_BODY, error_of
+from tests.gateway.test_api import error_of, register_over_http
 from tests.redis_servers import free_port
 
 
@@ -65,22 +64,7 @@ async def test_two_gateway_processes_serve_one_pool(settings: Settings) -> None:
             httpx.AsyncClient(base_url=second) as b,
         ):
             # A challenge issued by one gateway is answered through the other.
-            key = new_key()
-            challenge = (
-                await a.post("/lit-compute/nodes/challenge", json={"pkpAddress": key.address})
-            ).json()
-            registered = await b.post(
-                "/lit-compute/nodes/register",
-                json={
-                    "pkpAddress": key.address,
-                    "publicKey": key.public_key,
-                    **REGISTER_BODY,
-                    "nonce": challenge["nonce"],
-                    "signature": key.sign(challenge["message"]),
-                },
-            )
-            assert registered.status_code == 201, registered.text
-            node = registered.json()
+            node = await register_over_http(a, b)
             listed = (await a.get("/lit-compute/nodes")).json()
             assert [n["nodeId"] for n in listed] == [node["nodeId"]]
             assert (await a.get("/metrics")).text == (await b.get("/metrics")).text
