@@ -62,8 +62,12 @@ def sched_tags(capabilities: Capabilities) -> list[str]:
     `+gpu` when it has a GPU, so a GPU job reads an index of GPU nodes only."""
     kinds = capabilities.job_types
     tags = ["data"] if "data-processing" in kinds else []
-    if "code-execution" in kinds:
+    # A node that cannot sandbox strangers' code is never given any (it still runs our own
+    # model and data code).
+    if "code-execution" in kinds and capabilities.sandbox != "unavailable":
         tags += [f"rt:{r}" for r in capabilities.runtimes]
+        if capabilities.network:
+            tags += [f"rt:{r}+net" for r in capabilities.runtimes]
     if "model-inference" in kinds:
         tags += [f"model:{m}" for m in capabilities.models]
     if capabilities.gpu:
@@ -92,6 +96,8 @@ def node_fields(
         "runtimes": json.dumps(capabilities.runtimes),
         "models": json.dumps(capabilities.models),
         "job_types": json.dumps(capabilities.job_types),
+        "network": int(capabilities.network),
+        "sandbox": capabilities.sandbox,
         "region": location.region,
         "lat": repr(location.lat),
         "lon": repr(location.lon),
@@ -152,6 +158,8 @@ def node_from_hash(raw: dict[bytes, bytes] | dict[str, str]) -> Node:
             job_types=json.loads(
                 h.get("job_types") or '["code-execution","data-processing","model-inference"]'
             ),
+            network=h.get("network") == "1",
+            sandbox=h.get("sandbox") or "bubblewrap",
         ),
         location=Location(region=h["region"], lat=float(h["lat"]), lon=float(h["lon"])),
         pricing=Pricing(

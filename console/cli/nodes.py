@@ -14,6 +14,7 @@ from core.identity import new_key, read_key, write_key
 from core.models.node import Node, RegisterNode
 from core.money import format_usd
 from core.store import Store
+from core.swarm.executors.policy import NodeSandbox
 
 app = typer.Typer(help="Register and manage compute nodes.", no_args_is_help=True)
 
@@ -46,11 +47,39 @@ def node_line(node: Node) -> list[str]:
         str(node.reputation),
         str(node.total_jobs_completed),
         format_usd(node.total_earnings_micro_usd),
+        _sandbox_cell(node),
         seen,
     ]
 
 
-NODE_HEADERS = ["id", "region", "status", "cpu", "rep", "jobs", "earned", "last seen"]
+def _sandbox_cell(node: Node) -> str:
+    caps = node.capabilities
+    if caps.sandbox == "unavailable":
+        return "none: no code jobs"
+    if caps.sandbox == "off":
+        return "OFF (unsafe)"
+    return "bwrap+net" if caps.network else "bwrap"
+
+
+NODE_HEADERS = ["id", "region", "status", "cpu", "rep", "jobs", "earned", "sandbox", "last seen"]
+
+
+def say_sandbox(sandbox: NodeSandbox, kinds: list[str]) -> None:
+    """Tell the operator once, at start, what the sandbox is and what it means for jobs."""
+    if sandbox.mode == "bubblewrap":
+        net = "outbound network on request" if sandbox.policy.allow_network else "no network"
+        typer.echo(f"sandbox: bubblewrap, {net}")
+    elif sandbox.mode == "unavailable":
+        skipped = " (code-execution jobs will not be taken)" if "code-execution" in kinds else ""
+        typer.echo(f"sandbox: unavailable{skipped}: {sandbox.reason}", err=True)
+    else:
+        typer.secho(
+            "WARNING: --unsafe-no-sandbox: jobs run as this user and can read its files, "
+            "its keys and its network. Never use this for jobs from strangers.",
+            err=True,
+            fg="red",
+            bold=True,
+        )
 
 
 @app.command()
@@ -175,12 +204,23 @@ def run_node(
     lon: float = typer.Option(0.0, help="Longitude."),
     gateway: str | None = typer.Option(None, "--gateway", help="Work through this HTTP gateway."),
     grace: float = typer.Option(10.0, help="Seconds running jobs get to finish on shutdown."),
+    allow_network: bool = typer.Option(
+        False,
+        "--allow-network",
+        help="Let code jobs that ask for it reach the internet (never this host's loopback).",
+    ),
+    unsafe_no_sandbox: bool = typer.Option(
+        False,
+        "--unsafe-no-sandbox",
+        help="Run jobs WITHOUT the sandbox, as this user: only for code you trust.",
+    ),
 ) -> None:
     """Register (or re-attach) this node, run its agents, stop cleanly on SIGINT/SIGTERM."""
     import asyncio
     import signal
 
     from core.models.node import JOB_TYPE_NAMES
+    from core.swarm.executors.policy import NetworkUnavailable, node_sandbox
     from core.swarm.link import NodeLink, RedisLink
     from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
     from core.swarm.provider import capabilities_for, register_key
@@ -193,7 +233,12 @@ def run_node(
     except InvalidInput as exc:
         fail(str(exc))
     settings = Context.settings()
-    caps = capabilities_for(kinds, cpu=cpu, memory_gb=memory, gpu=gpu)
+    try:
+        sandbox = node_sandbox(allow_network=allow_network, unsafe_no_sandbox=unsafe_no_sandbox)
+    except NetworkUnavailable as exc:
+        fail(str(exc))
+    say_sandbox(sandbox, kinds)
+    caps = capabilities_for(kinds, cpu=cpu, memory_gb=memory, gpu=gpu, sandbox=sandbox)
     location = {"region": region, "lat": lat, "lon": lon}
 
     async def main(store: Store | None) -> None:
@@ -219,7 +264,9 @@ def run_node(
         models = list(node.capabilities.models)
         runner = NodeRunner(
             link,
-            agent_configs(node.node_id, agents, kinds, models, float(settings.lease_s)),
+            agent_configs(
+                node.node_id, agents, kinds, models, float(settings.lease_s), sandbox.policy
+            ),
             NodeRunnerConfig(grace_s=grace),
         )
         try:

@@ -33,6 +33,10 @@ class Requirements(WireModel):
     memory: JsonDecimal = Field(default=Decimal(1), gt=0, le=256, description="GB.")
     gpu: bool = False
     timeout: int = Field(default=30, ge=1, le=3600, description="Seconds.")
+    network: bool = Field(
+        default=False,
+        description="Outbound network for a code job; placed only on nodes that allow it.",
+    )
 
     @property
     def memory_mb(self) -> int:
@@ -87,6 +91,8 @@ class Task(WireModel):
             base = f"model:{self.model_id}"
         else:
             base = "data"
+        if self.type == "code-execution" and self.requirements.network:
+            base += "+net"
         return base + ("+gpu" if self.requirements.gpu else "")
 
 

@@ -30,6 +30,13 @@ class Capabilities(WireModel):
         default_factory=lambda: list(JOB_TYPE_NAMES),
         description="Kinds of job the node's agents take; the default is all of them.",
     )
+    network: bool = Field(
+        default=False, description="Whether code jobs may ask for outbound network here."
+    )
+    sandbox: Literal["bubblewrap", "unavailable", "off"] = Field(
+        default="bubblewrap",
+        description="How the node isolates jobs; `off` means its operator turned it off.",
+    )
 
     @field_validator("job_types")
     @classmethod

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from core.errors import LcnError
 from core.swarm.agent import Agent, AgentConfig
 from core.swarm.executors import sweep_stale_scratch
+from core.swarm.executors.cgroups import sweep_stale_groups
+from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.link import NodeLink
 
 log = logging.getLogger("lcn.node")
@@ -27,7 +29,12 @@ class NodeRunnerConfig:
 
 
 def agent_configs(
-    node_id: str, count: int, specialisations: list[str], models: list[str], lease_s: float
+    node_id: str,
+    count: int,
+    specialisations: list[str],
+    models: list[str],
+    lease_s: float,
+    sandbox: SandboxPolicy | None = None,
 ) -> list[AgentConfig]:
     """Agent ids are stable per node and slot, so a restarted node re-attaches its agents."""
     return [
@@ -36,6 +43,7 @@ def agent_configs(
             specialisations=specialisations,
             models=models if "model-inference" in specialisations else [],
             lease_s=lease_s,
+            sandbox=sandbox or SandboxPolicy(),
         )
         for i in range(count)
     ]
@@ -60,6 +68,7 @@ class NodeRunner:
     async def run(self, stop: asyncio.Event) -> None:
         # Scratch left by a node process that was killed on this machine goes first.
         await asyncio.to_thread(sweep_stale_scratch)
+        await asyncio.to_thread(sweep_stale_groups)
         beat = asyncio.create_task(self._heartbeat())
         tasks = [asyncio.create_task(agent.run()) for agent in self.agents]
         try:

@@ -11,6 +11,7 @@ from core.identity import NodeKey
 from core.models.node import Node, RegisterNode
 from core.store import Store
 from core.swarm.executors import available_models, available_runtimes
+from core.swarm.executors.policy import NodeSandbox, SandboxPolicy
 
 
 def machine_memory_gb() -> Decimal:
@@ -25,10 +26,19 @@ def machine_memory_gb() -> Decimal:
 
 
 def capabilities_for(
-    specialisations: list[str], *, cpu: int | None, memory_gb: Decimal | None, gpu: bool
+    specialisations: list[str],
+    *,
+    cpu: int | None,
+    memory_gb: Decimal | None,
+    gpu: bool,
+    sandbox: NodeSandbox | None = None,
 ) -> dict[str, object]:
-    """Advertise only what the agents can do here: no Node.js, no `javascript` runtime."""
+    """Advertise only what the agents can do here: no Node.js, no `javascript` runtime; no
+    sandbox, no code jobs (the registry leaves such a node out of the runtime indexes)."""
+    sandbox = sandbox or NodeSandbox(SandboxPolicy(), "bubblewrap", None)
     return {
+        "sandbox": sandbox.mode,
+        "network": sandbox.policy.allow_network,
         "cpu": cpu or os.cpu_count() or 1,
         "memory": str(memory_gb or machine_memory_gb()),  # JSON-safe, exact
         "gpu": gpu,

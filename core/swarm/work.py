@@ -5,21 +5,22 @@ Separated from the agent loop so the loop only deals with leases and reporting."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
 from typing import Any
 
 from core.jobs import Claim
-from core.swarm.executors import (
-    ExecutionOutcome,
-    Limits,
-    run_code,
-    run_data,
-    run_inference,
-)
+from core.swarm.executors import ExecutionOutcome, Limits, run_code, run_data, run_inference
+from core.swarm.executors.outcome import failed
+from core.swarm.executors.policy import SandboxPolicy
+from core.swarm.executors.worker import JobWorker, Kind
 
 
-async def execute(claim: Claim, cancel: asyncio.Event) -> ExecutionOutcome:
-    """Run the claimed task; raises ExecutionError for a task that cannot run as given."""
+async def execute(
+    claim: Claim, cancel: asyncio.Event, policy: SandboxPolicy, worker: JobWorker
+) -> ExecutionOutcome:
+    """Run the claimed task; raises ExecutionError for a task that cannot run as given.
+
+    Code runs in a fresh sandbox per job; model and data tasks in the agent's sandboxed worker
+    (or, on a node whose operator turned the sandbox off, in threads of this process)."""
     task = claim.task
     if claim.type == "code-execution":
         limits = Limits(
@@ -28,28 +29,36 @@ async def execute(claim: Claim, cancel: asyncio.Event) -> ExecutionOutcome:
             memory_mb=max(64, claim.mem_mb),
         )
         return await run_code(
-            task.language or "javascript", task.code or "", task.input, limits, cancel
+            task.language or "javascript",
+            task.code or "",
+            task.input,
+            limits,
+            cancel,
+            policy=policy,
+            network=task.requirements.network,
         )
-    if claim.type == "model-inference":
-        return await _with_timeout(run_inference(task.model_id or "", task.input), claim, cancel)
-    return await _with_timeout(run_data(task.operation or "", task.input), claim, cancel)
+    kind: Kind = "model" if claim.type == "model-inference" else "data"
+    name = (task.model_id if kind == "model" else task.operation) or ""
+    if policy.isolate:
+        return await worker.run(kind, name, task.input, float(claim.timeout_s), cancel)
+    work = run_inference(name, task.input) if kind == "model" else run_data(name, task.input)
+    return await _in_threads(asyncio.ensure_future(work), claim, cancel)
 
 
-async def _with_timeout(
-    work: Coroutine[Any, Any, ExecutionOutcome], claim: Claim, cancel: asyncio.Event
+async def _in_threads(
+    job: asyncio.Future[ExecutionOutcome], claim: Claim, cancel: asyncio.Event
 ) -> ExecutionOutcome:
-    """Models and data operations run in threads; bound them by the job's timeout and stop
-    waiting when the lease is lost."""
-    job = asyncio.ensure_future(work)
+    """Without the sandbox, models and data operations run in threads; bound them by the
+    job's timeout and stop waiting when the lease is lost."""
+    started = asyncio.get_running_loop().time()
     stop = asyncio.ensure_future(cancel.wait())
+    watched: set[asyncio.Future[Any]] = {job, stop}
     done, _ = await asyncio.wait(
-        {job, stop}, timeout=claim.timeout_s, return_when=asyncio.FIRST_COMPLETED
+        watched, timeout=claim.timeout_s, return_when=asyncio.FIRST_COMPLETED
     )
     stop.cancel()
     if job in done:
         return job.result()
     job.cancel()
     reason = "Cancelled." if cancel.is_set() else f"Timed out after {claim.timeout_s} s."
-    return ExecutionOutcome(
-        ok=False, output=None, logs=[], error=reason, duration_ms=claim.timeout_s * 1000
-    )
+    return failed(reason, started, asyncio.get_running_loop().time())

@@ -109,7 +109,7 @@ async def test_environment_is_scrubbed(limits: Limits, monkeypatch: pytest.Monke
     outcome = await run_code("python", code, None, limits)
     assert outcome.ok, outcome.error
     env = outcome.output
-    assert set(env) == {"PATH", "HOME", "LANG", "LCN_INPUT", "TMPDIR"}
+    assert set(env) == {"PATH", "HOME", "LANG", "LCN_INPUT", "TMPDIR", "PWD"}
     assert "hunter2-do-not-leak" not in str(env)
     assert env["HOME"] == env["TMPDIR"] == str(Path(env["LCN_INPUT"]).parent)
 

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
+import uuid
 
 import pytest
 
 from core.swarm.executors import Limits, run_code
-from tests.executors.procs import process_exists, zombie_children
+from core.swarm.executors.sandbox import scratch_root
+from tests.executors.procs import processes_with, zombie_children
 
-# Prints the scratch dir and a sleeping grandchild's pid, then spins or exits.
+# Starts a sleeping grandchild whose command line carries a marker the host can look for
+# (the job's own pids mean nothing outside its pid namespace), then spins or exits.
 SPAWN_PY = """
 import json, os, subprocess, sys
-child = subprocess.Popen(["sleep", "60"], start_new_session={escape})
-print(json.dumps({{"cwd": os.getcwd(), "pid": child.pid}}), flush=True)
+child = subprocess.Popen(["sleep", "{marker}"], start_new_session={escape})
+print(json.dumps({{"marker": "{marker}"}}), flush=True)
 {then}
 """
 SPIN = "while True:\n    pass"
 
 
-def spawn(then: str, escape: bool = False) -> str:
-    return SPAWN_PY.format(then=then, escape=escape)
+def spawn(then: str, escape: bool = False, marker: str | None = None) -> str:
+    marker = marker or f"60.{uuid.uuid4().int % 10**12:012d}"
+    return SPAWN_PY.format(then=then, escape=escape, marker=marker)
 
 
 def reported(logs: list[str]) -> dict[str, object]:
@@ -32,10 +35,9 @@ def reported(logs: list[str]) -> dict[str, object]:
 
 
 def assert_all_gone(info: dict[str, object]) -> None:
-    pid = info["pid"]
-    assert isinstance(pid, int)
-    assert not process_exists(pid), f"grandchild {pid} outlived its job"
-    assert not Path(str(info["cwd"])).exists(), "scratch directory left behind"
+    marker = str(info["marker"])
+    assert processes_with(marker) == [], f"the job's grandchild ({marker}) outlived it"
+    assert list(scratch_root().iterdir()) == [], "scratch directory left behind"
     assert zombie_children() == []
 
 
@@ -83,22 +85,18 @@ async def test_already_cancelled_job_does_not_run(limits: Limits) -> None:
     assert outcome.logs == []
 
 
-async def test_cancelling_the_calling_task_cleans_up(limits: Limits, tmp_path: Path) -> None:
-    report = tmp_path / "report.json"
-    code = spawn(
-        "import pathlib\n"
-        f"pathlib.Path({str(report)!r}).write_text(json.dumps("
-        '{"cwd": os.getcwd(), "pid": child.pid}))\n' + SPIN
-    )
-    task = asyncio.create_task(run_code("python", code, None, limits))
+async def test_cancelling_the_calling_task_cleans_up(limits: Limits) -> None:
+    marker = f"60.{uuid.uuid4().int % 10**12:012d}"
+    task = asyncio.create_task(run_code("python", spawn(SPIN, marker=marker), None, limits))
     for _ in range(200):
-        if report.exists() and report.read_text():
+        if processes_with(marker):
             break
         await asyncio.sleep(0.05)
+    assert processes_with(marker), "the job never started"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert_all_gone(json.loads(report.read_text()))
+    assert_all_gone({"marker": marker})
 
 
 async def test_read_only_scratch_content_is_still_removed(limits: Limits) -> None:
@@ -112,7 +110,7 @@ print(json.dumps(os.getcwd()))
 """
     outcome = await run_code("python", code, None, limits)
     assert outcome.ok, outcome.error
-    assert not Path(outcome.output).exists()
+    assert list(scratch_root().iterdir()) == []
 
 
 async def test_a_job_that_stops_its_supervisor_is_still_cleaned_up() -> None:

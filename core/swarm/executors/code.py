@@ -14,9 +14,13 @@ How a program talks to the network:
   than the stack trace and version banner that follow it).
 
 Python runs with `-I -S -B -u`: isolated from the environment and the user site (-I), without
-site-packages, so the node's own installed libraries are not importable (-S), without writing
-.pyc files into the scratch directory (-B), and unbuffered, so output printed before a timeout
-is still reported (-u). The standard library works as usual.
+site-packages (-S), without writing .pyc files (-B), and unbuffered, so output printed before a
+timeout is still reported (-u). The standard library works as usual. Both runtimes run in the
+sandbox (jail.py): the program is /job/main.py or /job/main.js, its input /job/input.json.
+
+Limits: memory and process count are the whole tree's (a control group), CPU seconds each
+process's, plus the wall-clock timeout, a 16 MiB cap per file, the scratch size and the output
+cap. A job that runs into one fails with that limit named in its error.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import functools
 import re
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +37,9 @@ from typing import Any
 
 from core.swarm.executors.errors import ExecutionError
 from core.swarm.executors.inputs import encode_input, parse_json_line
+from core.swarm.executors.jail import python_binary, python_prefix, runtime_root
 from core.swarm.executors.outcome import ExecutionOutcome, Limits, failed, finished
+from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.executors.sandbox import SandboxRun, run_sandboxed
 
 MAX_CODE_BYTES = 64 * 1024
@@ -53,10 +58,12 @@ class _Runtime:
     filename: str
     argv: Callable[[Limits], list[str]]
     memory_rlimits: Callable[[Limits], dict[str, tuple[int, int]]]
+    root: Callable[[], str]  # the installation the sandbox binds read-only
 
 
 def _python_argv(limits: Limits) -> list[str]:
-    return [sys.executable, "-I", "-S", "-B", "-u", "main.py"]
+    # The real interpreter, not our virtualenv's link to it: the job sees no site-packages.
+    return [python_binary(), "-I", "-S", "-B", "-u", "main.py"]
 
 
 def _python_memory(limits: Limits) -> dict[str, tuple[int, int]]:
@@ -81,9 +88,14 @@ def _node_memory(limits: Limits) -> dict[str, tuple[int, int]]:
     return {"RLIMIT_DATA": (cap, cap)}
 
 
+def _node_root() -> str:
+    node = _node_path()
+    return runtime_root(node) if node else "/usr"
+
+
 _RUNTIMES: dict[str, _Runtime] = {
-    "python": _Runtime("main.py", _python_argv, _python_memory),
-    "javascript": _Runtime("main.js", _node_argv, _node_memory),
+    "python": _Runtime("main.py", _python_argv, _python_memory, python_prefix),
+    "javascript": _Runtime("main.js", _node_argv, _node_memory, _node_root),
 }
 
 
@@ -104,8 +116,13 @@ async def run_code(
     input: Any,
     limits: Limits,
     cancel: asyncio.Event | None = None,
+    *,
+    policy: SandboxPolicy | None = None,
+    network: bool = False,
 ) -> ExecutionOutcome:
-    """Run `code` with `input` under `limits`; see the module docstring for the protocol."""
+    """Run `code` with `input` under `limits`; see the module docstring for the protocol.
+
+    `policy` is the node's (default: sandboxed, no network); `network` is the job's ask."""
     runtime, source, input_json = _validate(language, code, input, limits)
     started = time.monotonic()
     if cancel is not None and cancel.is_set():
@@ -116,6 +133,9 @@ async def run_code(
         path_env={INPUT_ENV: INPUT_FILE},
         rlimits=_rlimits(runtime, limits),
         limits=limits,
+        policy=policy or SandboxPolicy(),
+        runtime_paths=[runtime.root()],
+        network=network,
         cancel=cancel,
     )
     return _outcome(run, limits, started, time.monotonic())
@@ -169,6 +189,21 @@ def _outcome(run: SandboxRun, limits: Limits, started: float, now: float) -> Exe
         return failed(f"Timed out after {limits.timeout_s:g} s.", started, now, logs)
     if run.stopped == "cancelled":
         return failed("Cancelled.", started, now, logs)
+    if run.limit == "memory":
+        return failed(
+            f"Killed: the job's memory limit of {limits.memory_mb} MB (all its processes "
+            "together) was reached.",
+            started,
+            now,
+            logs,
+        )
+    if run.limit == "processes":
+        return failed(
+            f"Killed: the job's limit of {limits.max_processes} processes and threads was reached.",
+            started,
+            now,
+            logs,
+        )
     if run.returncode != 0:
         return failed(_exit_error(run.returncode, stderr, limits), started, now, logs)
     return finished(_output(stdout, run.stdout_truncated), started, now, logs)
@@ -196,10 +231,14 @@ def _exit_error(returncode: int, stderr: str, limits: Limits) -> str:
             message += f", {hint}"
     else:
         message = f"Exited with code {returncode}"
+    if _NO_SPACE in stderr:
+        message += f", the scratch limit of {limits.scratch_mb} MB was reached"
     last = _error_line(stderr)
     return f"{message}: {last}" if last else f"{message}."
 
 
+# strerror(ENOSPC), as Python and Node.js print it when /job is full.
+_NO_SPACE = "No space left on device"
 _NODE_BANNER = re.compile(r"Node\.js v[\d.]+")
 _STACK_FRAME = re.compile(r"\s+at\s")
 

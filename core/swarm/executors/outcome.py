@@ -32,14 +32,16 @@ class Limits:
 
     timeout_s: float
     cpu_seconds: int
-    memory_mb: int
+    memory_mb: int  # the whole process tree's, not each process's
     max_output_bytes: int = 64_000
+    max_processes: int = 128  # processes and threads of the whole tree together
+    scratch_mb: int = 64  # the job's writable /job
 
     def check(self) -> None:
         """Reject limits that could not be enforced, rather than silently running unbounded."""
         if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
             raise ExecutionError("The timeout must be a positive number of seconds.")
-        for name in ("cpu_seconds", "memory_mb", "max_output_bytes"):
+        for name in ("cpu_seconds", "memory_mb", "max_output_bytes", "max_processes", "scratch_mb"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ExecutionError(f"The {name} limit must be a whole number.")
@@ -49,6 +51,10 @@ class Limits:
             raise ExecutionError(f"The memory limit must be at least {MIN_MEMORY_MB} MB.")
         if self.max_output_bytes < 1:
             raise ExecutionError("The output limit must be at least 1 byte.")
+        if self.max_processes < 4:
+            raise ExecutionError("The process limit must be at least 4.")
+        if self.scratch_mb < 1:
+            raise ExecutionError("The scratch limit must be at least 1 MB.")
 
 
 def finished(

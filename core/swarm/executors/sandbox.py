@@ -1,19 +1,21 @@
-"""Runs one untrusted program in a throwaway directory and makes sure all of it goes away.
+"""Runs one untrusted program in its sandbox and makes sure all of it goes away.
 
-The program runs under supervisor.py (see there for why), in a fresh temporary directory that
-is its cwd, HOME and TMPDIR, with an environment holding nothing of the node's (no secrets, no
-PYTHONPATH), and with stdout/stderr read concurrently so a chatty program never blocks on a full
-pipe. Whatever happens (exit, crash, timeout, cancel, or the calling task being cancelled) every
-process of the job is killed and reaped and the directory is removed before this returns.
+The program runs under supervisor.py (see there for why) inside bubblewrap (see jail.py for
+the walls), with a control group per job (cgroups.py) for its memory and process count, and
+with stdout/stderr read concurrently so a chatty program never blocks on a full pipe.
+Whatever happens (exit, crash, timeout, cancel, a limit, or the calling task being cancelled)
+every process of the job is killed and reaped, and its host directory (the input files it
+sees read-only) is removed before this returns.
 
-This is containment for honest mistakes and resource exhaustion, not a security boundary: the
-job runs as the node's user and can read what that user can read.
+Only a node started with `--unsafe-no-sandbox` runs programs without bubblewrap: then this is
+containment for honest mistakes, not a security boundary (the job runs as the node's user).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -26,11 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from core.swarm.executors import cgroups
+from core.swarm.executors.errors import ExecutionError
+from core.swarm.executors.jail import JOB_DIR, Jail, base_env, bwrap_binary
 from core.swarm.executors.outcome import Limits
+from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.executors.supervisor import child_pids
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
-SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+LIMIT_FILE = ".lcn-limit"
 SCRATCH_PREFIX = "lcn-job-"
 SCRATCH_ROOT_PREFIX = "lcn-scratch-"
 
@@ -58,11 +64,14 @@ def sweep_stale_scratch() -> int:
     return removed
 
 
+_MIB = 1024 * 1024
+_SIGNALLED = 128
 # How long the supervisor gets to clean up after SIGTERM before we kill it ourselves.
 GRACE_S = 5.0
 _CHUNK = 64 * 1024
 
 Stop = Literal["timeout", "cancelled"]
+Limit = Literal["memory", "processes"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class SandboxRun:
     stdout_truncated: bool
     stderr_truncated: bool
     stopped: Stop | None
+    limit: Limit | None = None  # the whole-tree limit the job ran into, if any
 
 
 class _Capture:
@@ -106,29 +116,102 @@ async def run_sandboxed(
     path_env: Mapping[str, str],
     rlimits: Mapping[str, tuple[int, int]],
     limits: Limits,
+    policy: SandboxPolicy,
+    runtime_paths: Sequence[str] = (),
+    mounts: Mapping[str, str] | None = None,
+    network: bool = False,
     cancel: asyncio.Event | None = None,
 ) -> SandboxRun:
-    """Run `argv` with `files` written into its scratch directory.
+    """Run `argv` with `files` in its working directory.
 
-    `path_env` maps environment variables to file names in the scratch directory, for telling
-    the program where its files are. `rlimits` maps resource.RLIMIT_* names to (soft, hard).
+    `path_env` maps environment variables to file names there, for telling the program where
+    its files are. `rlimits` maps resource.RLIMIT_* names to (soft, hard). `runtime_paths`
+    (host paths) and `mounts` (host path -> sandbox path) are what the program needs to run,
+    bound read-only. `network` asks for outbound network, which `policy` must allow.
     """
-    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_root()))
+    host_dir = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_root()))
+    group: cgroups.JobGroup | None = None
     try:
         for name, content in files.items():
-            (scratch / name).write_bytes(content)
-        env = {"PATH": SAFE_PATH, "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8"}
-        env.update({var: str(scratch / name) for var, name in path_env.items()})
-        return await _supervise(argv, scratch, env, rlimits, limits, cancel)
+            (host_dir / name).write_bytes(content)
+        config: dict[str, Any] = {"rlimits": {k: list(v) for k, v in rlimits.items()}}
+        if policy.isolate:
+            jail = _jail(policy, limits, host_dir, files, path_env, runtime_paths, mounts, network)
+            command = jail.argv(argv)
+            env = base_env()
+            group = await asyncio.to_thread(
+                cgroups.create, (limits.memory_mb + limits.scratch_mb) * _MIB, limits.max_processes
+            )
+            if network:
+                config["slirp4netns"] = policy.slirp4netns
+        else:
+            command = list(argv)
+            env = {**base_env(), "HOME": str(host_dir), "TMPDIR": str(host_dir)}
+            env.update({var: str(host_dir / name) for var, name in path_env.items()})
+        if group is not None:
+            config["cgroup_procs"] = group.procs
+        else:
+            config["watch"] = {
+                "memory_bytes": (limits.memory_mb + limits.scratch_mb) * _MIB,
+                "max_processes": limits.max_processes,
+            }
+            config["limit_file"] = str(host_dir / LIMIT_FILE)
+        run = await _supervise(command, host_dir, env, config, limits, cancel)
+        limit = group.exceeded() if group is not None else _read_limit(host_dir / LIMIT_FILE)
+        returncode = run.returncode
+        if policy.isolate and _SIGNALLED < returncode < _SIGNALLED + 65:
+            # bwrap reports a program killed by signal N as exit code 128+N, as shells do.
+            returncode = _SIGNALLED - returncode
+        return dataclasses.replace(run, limit=limit, returncode=returncode)
     finally:
-        remove_tree(scratch)
+        if group is not None:
+            await asyncio.to_thread(group.kill_and_remove)
+        remove_tree(host_dir)
+
+
+def _jail(
+    policy: SandboxPolicy,
+    limits: Limits,
+    host_dir: Path,
+    files: Mapping[str, bytes],
+    path_env: Mapping[str, str],
+    runtime_paths: Sequence[str],
+    mounts: Mapping[str, str] | None,
+    network: bool,
+) -> Jail:
+    bwrap = bwrap_binary()
+    if bwrap is None:
+        raise ExecutionError("This node cannot sandbox jobs: bubblewrap is not installed.")
+    if network and not policy.allow_network:
+        raise ExecutionError("This node does not allow jobs network access.")
+    return Jail(
+        bwrap=bwrap,
+        scratch_bytes=limits.scratch_mb * _MIB,
+        read_only=tuple(runtime_paths),
+        mounts=dict(mounts or {}),
+        files={name: host_dir / name for name in files},
+        env={var: f"{JOB_DIR}/{name}" for var, name in path_env.items()},
+        network=network,
+    )
+
+
+def _read_limit(path: Path) -> Limit | None:
+    try:
+        said = path.read_text().strip()
+    except OSError:
+        return None
+    if said == "memory":
+        return "memory"
+    if said == "processes":
+        return "processes"
+    return None
 
 
 async def _supervise(
-    argv: Sequence[str],
-    scratch: Path,
+    command: Sequence[str],
+    cwd: Path,
     env: dict[str, str],
-    rlimits: Mapping[str, tuple[int, int]],
+    config: dict[str, Any],
     limits: Limits,
     cancel: asyncio.Event | None,
 ) -> SandboxRun:
@@ -139,12 +222,12 @@ async def _supervise(
         "-B",
         str(SUPERVISOR),
         str(os.getpid()),  # the agent: if it is gone by the time the supervisor runs, stop
-        json.dumps({name: list(pair) for name, pair in rlimits.items()}),
-        *argv,
+        json.dumps(config),
+        *command,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        cwd=scratch,
+        cwd=cwd,
         env=env,
         start_new_session=True,
     )

@@ -1,19 +1,28 @@
-"""A tiny init for one job, so that nothing the job starts can outlive it.
+"""A tiny init for one job, outside its sandbox, so that nothing the job starts outlives it.
 
 Killing a job's process group is not enough on its own: the killed processes are re-parented
 to PID 1, and on some hosts (containers, microVMs) PID 1 never reaps them, leaving zombies.
 So sandbox.py does not start the job directly. It starts this file as a script::
 
-    python -I -S supervisor.py RLIMITS_JSON PROGRAM [ARG...]
+    python -I -S supervisor.py AGENT_PID CONFIG_JSON PROGRAM [ARG...]
 
-This process marks itself a child subreaper (orphans of the job come back to it instead of to
-PID 1), forks the job into a process group of its own, applies the resource limits in the
-child just before exec (a fresh single-threaded process, unlike the node's own, where
-preexec_fn is unsafe because model and data executors run in threads), and waits. When the
-job ends, or when this process gets SIGTERM (a timeout or cancel in the node), it SIGKILLs the
-job's process group, then kills any descendant that escaped the group with setsid, reaps every
-one of them, and finally exits the way the job did: the same exit code, or killed by the same
-signal, so the node reads the job's fate from this process's status.
+PROGRAM is bwrap (see jail.py) with the job's own command line after it. This process marks
+itself a child subreaper (orphans come back to it instead of to PID 1), forks the job into a
+process group of its own, and in the child, just before exec (a fresh single-threaded
+process, unlike the node's own, where preexec_fn is unsafe because executors run in threads)
+joins the job's control groups and applies the resource limits. When the job ends, or when
+this process gets SIGTERM (a timeout or cancel in the node), it SIGKILLs the job's process
+group, kills any descendant that escaped it, reaps every one, and exits the way the job did:
+the same exit code, or killed by the same signal, so the node reads the job's fate from this
+process's status.
+
+CONFIG_JSON holds:
+* `rlimits`: resource.RLIMIT_* name -> [soft, hard];
+* `cgroup_procs`: the `cgroup.procs` files of the job's control groups, empty where the host
+  has none; then `watch` asks this process to enforce the tree's memory and process count
+  itself, by polling /proc, and to name the limit it enforced in the file `limit_file`;
+* `slirp4netns`: the binary that gives a job with network access its own network stack
+  (outbound only, the host's loopback cut off), or null for no network at all.
 
 Only the standard library may be imported here: the script runs isolated from the project.
 """
@@ -27,13 +36,17 @@ import os
 import resource
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from types import FrameType
+from typing import Any
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_PDEATHSIG = 1
 _EXEC_FAILED = 127
+# How often the fallback watcher (no cgroups) looks at the job's memory and process count.
+_WATCH_INTERVAL_S = 0.02
 
 
 def child_pids(pid: int) -> list[int]:
@@ -82,14 +95,19 @@ def _apply_limits(limits: dict[str, list[int]]) -> None:
         resource.setrlimit(getattr(resource, name), (soft, hard))
 
 
-def _exec_job(argv: list[str], limits: dict[str, list[int]]) -> None:
-    """In the forked child: leave our group, take the limits, become the job."""
+def _exec_job(argv: list[str], config: dict[str, Any], keep_fds: list[int]) -> None:
+    """In the forked child: leave our group, join the job's cgroups, take the limits, exec."""
     try:
         os.setpgid(0, 0)
         # Ignored signals survive exec, and Python ignores these two; the job gets defaults.
         for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
-        _apply_limits(limits)
+        for procs in config.get("cgroup_procs", []):
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        for fd in keep_fds:
+            os.set_inheritable(fd, True)
+        _apply_limits(config.get("rlimits", {}))
         os.execv(argv[0], argv)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -128,9 +146,70 @@ def _exit_like(status: int) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else _EXEC_FAILED)
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and all its descendants, as far as /proc shows them right now."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(child_pids(current))
+    return found
+
+
+def _usage(pids: list[int]) -> tuple[int, int]:
+    """Resident bytes and tasks (threads count, as a pids cgroup would) of `pids`."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    rss = tasks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/statm") as f:
+                rss += int(f.read().split()[1]) * page
+            with open(f"/proc/{pid}/stat") as f:
+                tasks += int(f.read().rpartition(")")[2].split()[17])
+    return rss, tasks
+
+
+def _over_limit(job_pid: int, watch: dict[str, int]) -> str | None:
+    rss, tasks = _usage(_tree(job_pid))
+    if rss > watch["memory_bytes"]:
+        return "memory"
+    if tasks > watch["max_processes"]:
+        return "processes"
+    return None
+
+
+def _start_network(info_r: int, slirp: str) -> subprocess.Popen[bytes] | None:
+    """Give the sandbox (blocked on its block fd until now) an outbound-only network."""
+    with os.fdopen(info_r, "rb") as info:
+        raw = info.readline()
+    child = json.loads(raw or b"{}").get("child-pid")
+    if not isinstance(child, int):
+        return None
+    ready_r, ready_w = os.pipe()
+    proc = subprocess.Popen(
+        [
+            slirp,
+            "--configure",
+            "--mtu=65520",
+            "--disable-host-loopback",
+            f"--ready-fd={ready_w}",
+            str(child),
+            "tap0",
+        ],
+        pass_fds=(ready_w,),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(ready_w)
+    with os.fdopen(ready_r, "rb") as ready:
+        ready.read(1)
+    return proc
+
+
 def main(args: list[str]) -> None:
     parent = int(args[0])
-    limits: dict[str, list[int]] = json.loads(args[1])
+    config: dict[str, Any] = json.loads(args[1])
     argv = args[2:]
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _become_subreaper()
@@ -149,21 +228,46 @@ def main(args: list[str]) -> None:
             _kill_group(job[0])
 
     signal.signal(signal.SIGTERM, on_term)
+    slirp = config.get("slirp4netns")
+    keep: list[int] = []
+    if slirp:
+        # bwrap tells us its sandbox's pid, then waits for a byte on the block fd, so the
+        # job's program starts only once its network is there.
+        info_r, info_w = os.pipe()
+        block_r, block_w = os.pipe()
+        keep = [info_w, block_r]
+        argv = [argv[0], "--info-fd", str(info_w), "--block-fd", str(block_r), *argv[1:]]
     pid = os.fork()
     if pid == 0:
-        _exec_job(argv, limits)
+        _exec_job(argv, config, keep)
     # Also set the group from this side, so a SIGTERM arriving right now finds it.
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
     job.append(pid)
     if stop_requested:
         _kill_group(pid)
+    if slirp:
+        os.close(info_w)
+        os.close(block_r)
+        with contextlib.suppress(OSError, ValueError):
+            _start_network(info_r, slirp)
+        with contextlib.suppress(OSError):
+            os.write(block_w, b"1")
+        os.close(block_w)
 
+    watch = config.get("watch")
     while True:
         # Orphans re-parented to us are reaped here too while we wait for the job itself.
-        reaped, status = os.waitpid(-1, 0)
+        reaped, status = os.waitpid(-1, os.WNOHANG if watch else 0)
         if reaped == pid:
             break
+        if watch and reaped == 0:
+            limit = _over_limit(pid, watch)
+            if limit:
+                with open(config["limit_file"], "w") as f:
+                    f.write(limit)
+                _kill_group(pid)
+            time.sleep(_WATCH_INTERVAL_S)
     _reap_everything(pid)
     if os.getppid() != parent:
         # Our agent died, so nobody else will remove the scratch directory (our cwd).
