@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from core.errors import Conflict, LcnError
 from core.jobs import Claim
 from core.swarm.executors import ExecutionError, ExecutionOutcome
+from core.swarm.executors.policy import SandboxPolicy
+from core.swarm.executors.worker import JobWorker
 from core.swarm.link import NodeLink
 from core.swarm.work import execute
 
@@ -32,6 +34,7 @@ class AgentConfig:
     specialisations: list[str]
     models: list[str] = field(default_factory=list)
     lease_s: float = 30.0
+    sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Agent:
         self.stats = AgentStats()
         self._stopping = asyncio.Event()
         self.current: Claim | None = None
+        self.worker = JobWorker(config.sandbox)  # for model and data jobs, started on demand
 
     def stop(self) -> None:
         """Finish the current job, then stop claiming."""
@@ -72,6 +76,7 @@ class Agent:
                 await self.work_on(claim)
                 last_report = time.monotonic()
         finally:
+            await self.worker.close()
             try:
                 await self.link.agent_report(cfg.agent_id, "stopped")
             except (LcnError, OSError) as exc:  # the network may be the reason we stop
@@ -89,7 +94,7 @@ class Agent:
         keeper = asyncio.create_task(self._keep_lease(claim, lost))
         started = time.monotonic()
         try:
-            outcome = await execute(claim, lost)
+            outcome = await execute(claim, lost, self.config.sandbox, self.worker)
         except ExecutionError as exc:
             outcome = ExecutionOutcome(
                 ok=False, output=None, logs=[], error=str(exc), duration_ms=0
