@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, field_validator
@@ -26,6 +27,13 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(user_data_dir("lcn")),
         validation_alias="LCN_DATA_DIR",
         description="Where the embedded Redis keeps its socket and AOF files.",
+    )
+    embedded_user: Literal["core", "reader", "agent"] = Field(
+        default="core",
+        validation_alias="LCN_EMBEDDED_USER",
+        description="Which of lcn's Redis users signs in to the embedded server: core (all "
+        "data commands), reader (read-only) or agent (a node's agents); ignored for a "
+        "configured Redis, which uses the credentials in its URL.",
     )
     redis_cluster: bool = Field(
         default=False,

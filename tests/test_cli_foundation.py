@@ -118,7 +118,9 @@ def test_embedded_redis_starts_once_and_is_reused(
     runner = CliRunner()
     try:
         first = json.loads(runner.invoke(app, ["redis", "--json"]).stdout)
-        assert first["embedded"] is True and first["url"] == f"unix://{data}/redis.sock"
+        assert (
+            first["embedded"] is True and first["url"] == f"unix://lcn-core:***@{data}/redis.sock"
+        )
         pid = (data / "redis.pid").read_text()
         second = json.loads(runner.invoke(app, ["redis", "--json"]).stdout)
         assert second == first and (data / "redis.pid").read_text() == pid

@@ -28,7 +28,10 @@ def console_cmd(
     """Open the operator console (also: lcn --redis URL --pool P console)."""
     from console.app import run_console
 
-    run_console(Context.settings(), read_only=read_only, refresh=refresh, operator=operator)
+    settings = Context.settings()
+    if read_only:  # on the embedded Redis, sign in as the user that cannot write
+        settings = settings.model_copy(update={"embedded_user": "reader"})
+    run_console(settings, read_only=read_only, refresh=refresh, operator=operator)
 
 
 def screenshots_cmd(

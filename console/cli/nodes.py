@@ -232,7 +232,9 @@ def run_node(
         key = read_key(key_file)
     except InvalidInput as exc:
         fail(str(exc))
-    settings = Context.settings()
+    # On the embedded Redis the agents sign in as lcn-agent: lcn's keys only, no admin commands,
+    # no deletes, only the writes the agent scripts make.
+    settings = Context.settings().model_copy(update={"embedded_user": "agent"})
     try:
         sandbox = node_sandbox(allow_network=allow_network, unsafe_no_sandbox=unsafe_no_sandbox)
     except NetworkUnavailable as exc:

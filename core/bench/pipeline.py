@@ -112,17 +112,27 @@ async def _arq_noop(ctx: dict[str, Any]) -> int:
     return 0
 
 
+def _arq_unix(url: str) -> Any:
+    """arq's settings for a `unix://[user:password@]/path` URL (its from_dsn takes TCP only)."""
+    from urllib.parse import unquote, urlsplit
+
+    from arq.connections import RedisSettings
+
+    parts = urlsplit(url)
+    return RedisSettings(
+        unix_socket_path=unquote(parts.path),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
 async def arq_pipeline(url: str, count: int) -> dict[str, float]:
     """arq: enqueue then a burst worker with its default concurrency."""
     from arq import create_pool
     from arq.connections import RedisSettings
     from arq.worker import Worker
 
-    settings = (
-        RedisSettings.from_dsn(url)
-        if not url.startswith("unix://")
-        else RedisSettings(unix_socket_path=url.removeprefix("unix://"))
-    )
+    settings = RedisSettings.from_dsn(url) if not url.startswith("unix://") else _arq_unix(url)
     queue_name = f"lcn-bench-arq-{secrets.token_hex(3)}"
     pool = await create_pool(settings, default_queue_name=queue_name)
     t0 = time.perf_counter()

@@ -41,15 +41,21 @@ class Store:
 
 
 def redis_url(settings: Settings) -> tuple[str, bool]:
-    """The URL to use and whether it is the embedded server."""
+    """The URL to use and whether it is the embedded server. The embedded server's URL carries
+    the credentials of the lcn user the settings name (core, reader or agent); a configured URL
+    is used exactly as given."""
     if settings.redis_url:
         return settings.redis_url, False
-    return ensure_embedded(settings.data_dir), True
+    return ensure_embedded(settings.data_dir, user=settings.embedded_user), True
 
 
 async def connect(settings: Settings, *, load_scripts: bool = True) -> Store:
     url, embedded = await asyncio.to_thread(redis_url, settings)
     options: dict[str, Any] = {"health_check_interval": 15, "socket_connect_timeout": 3}
+    if embedded:
+        # Redis 6.2 has no CLIENT SETINFO (two wasted round trips per connection), and the
+        # reader and agent users may not send CLIENT at all.
+        options.update(lib_name=None, lib_version=None)
     if settings.redis_cluster:
         if not url.startswith(("redis://", "rediss://")):
             raise SetupError("A Redis Cluster needs a redis:// or rediss:// seed URL.")
