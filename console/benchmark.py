@@ -10,6 +10,7 @@ what changed (timed inside Textual, so idle waits between frames are not counted
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import secrets
 import statistics
@@ -35,7 +36,9 @@ def _pct(values: list[float], p: float) -> float:
 async def _seed(settings: Settings, url: str, nodes: int, jobs: int) -> float:
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "core.seed", url, settings.pool, str(nodes), str(jobs), "lean"
+        sys.executable,
+        *("-m", "core.seed", settings.pool, str(nodes), str(jobs), "lean"),
+        env={**os.environ, "LCN_REDIS_URL": url},  # it may carry a password: not in argv
     )
     if await proc.wait() != 0:
         raise RuntimeError("seeding the benchmark pool failed")

@@ -598,15 +598,19 @@ async def drop_pool(store: Store) -> int:
 
 
 def main() -> None:
-    """`python -m core.seed URL POOL NODES JOBS [lean]`: the bench seeds in a separate process
-    so the memory it measures is the console's alone."""
+    """`LCN_REDIS_URL=… python -m core.seed POOL NODES JOBS [lean]`: the bench seeds in a
+    separate process so the memory it measures is the console's alone. The URL comes in the
+    environment, not the arguments: it may carry a password, and any local user can read a
+    process's arguments."""
+    import os
     import sys
 
     from core.config import Settings
     from core.store import connect
 
-    url, pool, nodes, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    lean = len(sys.argv) > 5 and sys.argv[5] == "lean"
+    url = os.environ["LCN_REDIS_URL"]
+    pool, nodes, jobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    lean = len(sys.argv) > 4 and sys.argv[4] == "lean"
 
     async def run() -> None:
         store = await connect(Settings(redis_url=url, pool=pool))
