@@ -66,6 +66,7 @@ def sweep_stale_scratch() -> int:
 
 _MIB = 1024 * 1024
 _SIGNALLED = 128
+_SETUP_TRIES = 3
 # How long the supervisor gets to clean up after SIGTERM before we kill it ourselves.
 GRACE_S = 5.0
 _CHUNK = 64 * 1024
@@ -156,7 +157,10 @@ async def run_sandboxed(
                 "max_processes": limits.max_processes,
             }
             config["limit_file"] = str(host_dir / LIMIT_FILE)
-        run = await _supervise(command, host_dir, env, config, limits, cancel)
+        for _ in range(_SETUP_TRIES):
+            run = await _supervise(command, host_dir, env, config, limits, cancel)
+            if not (policy.isolate and _setup_failed(run)):
+                break
         limit = group.exceeded() if group is not None else _read_limit(host_dir / LIMIT_FILE)
         returncode = run.returncode
         if policy.isolate and _SIGNALLED < returncode < _SIGNALLED + 65:
@@ -193,6 +197,15 @@ def _jail(
         env={var: f"{JOB_DIR}/{name}" for var, name in path_env.items()},
         network=network,
     )
+
+
+def _setup_failed(run: SandboxRun) -> bool:
+    """bwrap itself failed before the program started (it says so on stderr, prefixed
+    "bwrap:"). Seen now and then under load, e.g. "loopback: Failed RTM_NEWADDR"; the program
+    never ran, so starting again is safe."""
+    return (
+        run.returncode == 1 and not run.stdout and run.stderr.startswith(b"bwrap: ")
+    ) and run.stopped is None
 
 
 def _read_limit(path: Path) -> Limit | None:

@@ -179,32 +179,36 @@ def _over_limit(job_pid: int, watch: dict[str, int]) -> str | None:
 
 
 def _start_network(info_r: int, slirp: str) -> subprocess.Popen[bytes] | None:
-    """Give the sandbox (blocked on its block fd until now) an outbound-only network."""
+    """Give the sandbox an outbound-only network (its own stack, no host loopback)."""
     with os.fdopen(info_r, "rb") as info:
-        raw = info.readline()
+        raw = info.read()  # bwrap writes its whole JSON report, then closes the fd
     child = json.loads(raw or b"{}").get("child-pid")
     if not isinstance(child, int):
         return None
-    ready_r, ready_w = os.pipe()
-    proc = subprocess.Popen(
-        [
-            slirp,
-            "--configure",
-            "--mtu=65520",
-            "--disable-host-loopback",
-            f"--ready-fd={ready_w}",
-            str(child),
-            "tap0",
-        ],
-        pass_fds=(ready_w,),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(ready_w)
-    with os.fdopen(ready_r, "rb") as ready:
-        ready.read(1)
-    return proc
+    for _ in range(3):
+        ready_r, ready_w = os.pipe()
+        proc = subprocess.Popen(
+            [
+                slirp,
+                "--configure",
+                "--mtu=65520",
+                "--disable-host-loopback",
+                f"--ready-fd={ready_w}",
+                str(child),
+                "tap0",
+            ],
+            pass_fds=(ready_w,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(ready_w)
+        with os.fdopen(ready_r, "rb") as ready:
+            if ready.read(1):
+                return proc
+        proc.kill()
+        proc.wait()
+    return None
 
 
 def main(args: list[str]) -> None:
@@ -231,12 +235,11 @@ def main(args: list[str]) -> None:
     slirp = config.get("slirp4netns")
     keep: list[int] = []
     if slirp:
-        # bwrap tells us its sandbox's pid, then waits for a byte on the block fd, so the
-        # job's program starts only once its network is there.
+        # bwrap tells us its sandbox's pid; jail.py has the program wait for the interface.
+        # (Not --block-fd: bwrap then sets up loopback after slirp4netns did, and fails.)
         info_r, info_w = os.pipe()
-        block_r, block_w = os.pipe()
-        keep = [info_w, block_r]
-        argv = [argv[0], "--info-fd", str(info_w), "--block-fd", str(block_r), *argv[1:]]
+        keep = [info_w]
+        argv = [argv[0], "--info-fd", str(info_w), *argv[1:]]
     pid = os.fork()
     if pid == 0:
         _exec_job(argv, config, keep)
@@ -248,12 +251,8 @@ def main(args: list[str]) -> None:
         _kill_group(pid)
     if slirp:
         os.close(info_w)
-        os.close(block_r)
         with contextlib.suppress(OSError, ValueError):
             _start_network(info_r, slirp)
-        with contextlib.suppress(OSError):
-            os.write(block_w, b"1")
-        os.close(block_w)
 
     watch = config.get("watch")
     while True:
