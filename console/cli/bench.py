@@ -53,11 +53,12 @@ def swarm(
     agents: str = typer.Option("1,5,10", help="Agent counts to compare."),
     jobs: int = typer.Option(30, "--jobs", min=1, max=10_000),
     wait: float = typer.Option(0.5, "--wait", min=0.0, max=10.0, help="Seconds each job waits."),
+    runs: int = typer.Option(20, "--runs", min=1, max=1000, help="Trivial jobs per sandbox mode."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Throughput of 1, 5 and 10 agents on jobs that wait on I/O."""
+    """Throughput of 1, 5 and 10 agents on jobs that wait on I/O; what the sandbox costs."""
     from core.bench.swarm import render, run_swarm_bench
 
     counts = _sizes(agents)
-    report = asyncio.run(run_swarm_bench(Context.settings(), counts, jobs, wait))
+    report = asyncio.run(run_swarm_bench(Context.settings(), counts, jobs, wait, runs))
     typer.echo(json.dumps(report, indent=2) if json_out else render(report))

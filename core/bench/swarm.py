@@ -1,11 +1,15 @@
 """`lcn bench swarm`: throughput of 1, 5 and 10 agents on jobs that wait on I/O, through the
 real agents, executors and orchestrator. Agents wait on I/O concurrently, so throughput
-should grow nearly with their number."""
+should grow nearly with their number.
+
+It also measures what the sandbox costs: a trivial Python and JavaScript job run many times
+with and without it (the same executor, in the same run), as the median run time of each."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import statistics
 import time
 from typing import Any
 
@@ -15,6 +19,9 @@ from core.config import Settings
 from core.identity import new_key
 from core.models.job import SubmitJob
 from core.store import Store, connect
+from core.swarm.executors import Limits, run_code
+from core.swarm.executors.jail import probe
+from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.link import RedisLink
 from core.swarm.node_runner import NodeRunner, agent_configs
 from core.swarm.orchestrator import Orchestrator, OrchestratorConfig
@@ -69,7 +76,7 @@ async def run_agents(store: Store, agents: int, jobs_count: int, wait_s: float) 
 
 
 async def run_swarm_bench(
-    settings: Settings, agent_counts: list[int], jobs_count: int, wait_s: float
+    settings: Settings, agent_counts: list[int], jobs_count: int, wait_s: float, runs: int = 20
 ) -> dict[str, Any]:
     results = []
     for agents in agent_counts:
@@ -83,7 +90,34 @@ async def run_swarm_bench(
     base = results[0]["jobsPerSecond"]
     for r in results:
         r["speedup"] = r["jobsPerSecond"] / base
-    return {"jobs": jobs_count, "ioWaitSeconds": wait_s, "results": results}
+    report: dict[str, Any] = {"jobs": jobs_count, "ioWaitSeconds": wait_s, "results": results}
+    report["sandbox"] = await sandbox_overhead(runs)
+    return report
+
+
+TRIVIAL = {"python": "print(1)", "javascript": "console.log(1)"}
+
+
+async def sandbox_overhead(runs: int) -> dict[str, Any]:
+    """Median run time of a trivial job with and without the sandbox, per language."""
+    if probe() is not None:
+        return {"available": False, "reason": probe()}
+    limits = Limits(timeout_s=30, cpu_seconds=10, memory_mb=256)
+    languages: dict[str, Any] = {}
+    for language, code in TRIVIAL.items():
+        medians = {}
+        for name, policy in (("bare", SandboxPolicy(isolate=False)), ("sandbox", SandboxPolicy())):
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                outcome = await run_code(language, code, None, limits, policy=policy)
+                times.append((time.perf_counter() - t0) * 1000)
+                if not outcome.ok:
+                    return {"available": False, "reason": outcome.error}
+            medians[name] = statistics.median(times)
+        medians["overheadMs"] = medians["sandbox"] - medians["bare"]
+        languages[language] = medians
+    return {"available": True, "runs": runs, "languages": languages}
 
 
 def render(report: dict[str, Any]) -> str:
@@ -92,5 +126,15 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"  {r['agents']:>3} agents  {r['jobsPerSecond']:>7.2f} jobs/s  "
             f"×{r['speedup']:.1f} one agent"
+        )
+    sandbox = report["sandbox"]
+    if not sandbox["available"]:
+        lines.append(f"sandbox: not measured ({sandbox['reason']})")
+        return "\n".join(lines)
+    lines.append(f"a trivial job, median of {sandbox['runs']} runs")
+    for language, m in sandbox["languages"].items():
+        lines.append(
+            f"  {language:<10}  without sandbox {m['bare']:>6.1f} ms  "
+            f"with {m['sandbox']:>6.1f} ms  (+{m['overheadMs']:.1f} ms)"
         )
     return "\n".join(lines)

@@ -22,8 +22,24 @@ def test_bench_pipeline_counts_round_trips_and_compares(lcn, redis_url: str) -> 
 
 
 def test_bench_swarm_compares_agent_counts(lcn) -> None:  # type: ignore[no-untyped-def]
-    result = lcn("bench", "swarm", "--agents", "1,3", "--jobs", "3", "--wait", "0.05", "--json")
+    result = lcn(
+        "bench",
+        "swarm",
+        "--agents",
+        "1,3",
+        "--jobs",
+        "3",
+        "--wait",
+        "0.05",
+        "--runs",
+        "2",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [r["agents"] for r in report["results"]] == [1, 3]
     assert report["results"][0]["speedup"] == 1.0
+    sandbox = report["sandbox"]
+    assert sandbox["available"] and sandbox["runs"] == 2
+    for measured in sandbox["languages"].values():
+        assert measured["overheadMs"] == measured["sandbox"] - measured["bare"]
