@@ -30,6 +30,7 @@ from core.store import Store
 from core.submission import submit
 from core.swarm.demo_jobs import next_job
 from core.swarm.link import NodeLink, RedisLink
+from core.swarm.executors.policy import node_sandbox
 from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
 from core.swarm.orchestrator import Orchestrator, OrchestratorConfig
 from core.swarm.provider import capabilities_for, register_key
@@ -84,6 +85,11 @@ async def start_fleet(
     gateway_url: str | None = None,
 ) -> list[tuple[NodeRunner, NodeLink]]:
     runners: list[tuple[NodeRunner, NodeLink]] = []
+    # The demo's nodes sandbox their jobs like real ones; on a host that cannot, they take no
+    # code jobs (the demo's other jobs still run), exactly as `lcn node run` would.
+    sandbox = await asyncio.to_thread(node_sandbox)
+    if sandbox.reason:
+        log.warning("demo nodes run without the sandbox: %s", sandbox.reason)
     for i in range(config.nodes):
         region, lat, lon = CITIES[i % len(CITIES)]
         kinds = SPECIALISATIONS[i % len(SPECIALISATIONS)]
@@ -92,6 +98,7 @@ async def start_fleet(
             cpu=rng.choice([8, 16, 32, 64]),
             memory_gb=Decimal(rng.choice([32, 64, 128, 256])),
             gpu=i % 3 != 1,
+            sandbox=sandbox,
         )
         pricing: dict[str, object] = {
             "cpuPerSecond": str(Decimal(rng.randint(800, 1500)) / 1_000_000),
@@ -118,6 +125,7 @@ async def start_fleet(
             kinds,
             list(node.capabilities.models),
             float(settings.lease_s),
+            sandbox.policy,
         )
         runners.append((NodeRunner(link, agents, NodeRunnerConfig(grace_s=5.0)), link))
     return runners
