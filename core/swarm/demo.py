@@ -29,8 +29,8 @@ from core.payments.summary import earnings_summary
 from core.store import Store
 from core.submission import submit
 from core.swarm.demo_jobs import next_job
-from core.swarm.link import NodeLink, RedisLink
 from core.swarm.executors.policy import node_sandbox
+from core.swarm.link import NodeLink, RedisLink
 from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
 from core.swarm.orchestrator import Orchestrator, OrchestratorConfig
 from core.swarm.provider import capabilities_for, register_key
