@@ -147,7 +147,8 @@ def job_from_hash(raw: dict[bytes, bytes]) -> Job:
         estimated_cost_micro_usd=estimated,
         actual_cost=micro_to_json(actual) if actual is not None else None,
         actual_cost_micro_usd=actual,
-        paid=h["status"] == "completed",
+        # Settled: completed, or failed in its own code and billed for the time it ran.
+        paid=h["status"] in ("completed", "failed") and actual is not None,
         lease=Lease(
             agent_id=h.get("agent") or None,
             expires_at=ms_to_datetime(_int(h, "lease_expires_at")),
@@ -361,19 +362,29 @@ async def fail(
     error: str,
     logs: list[str] | None = None,
     retryable: bool = False,
+    duration_ms: int | None = None,
 ) -> str:
-    """Report failure: the job's own fault ends it; a node's fault (`retryable`) requeues it."""
+    """Report failure. The job's own fault (its code failed) ends it and bills the time it ran
+    like a completion: the agent's `duration_ms`, capped by the time the lease was held (that
+    time when the agent does not say); a node's fault (`retryable`) requeues it unbilled."""
     mode = "1" if retryable else "0"
-    return await _fail(store, job_id, token, error, logs, mode)
+    return await _fail(store, job_id, token, error, logs, mode, duration_ms)
 
 
 async def hand_back(store: Store, job_id: str, token: str, reason: str) -> str:
-    """A node shutting down returns a claimed job: requeued, no fault, attempt not counted."""
-    return await _fail(store, job_id, token, reason, [], "handback")
+    """A node shutting down returns a claimed job: requeued, no fault, attempt not counted,
+    nothing billed."""
+    return await _fail(store, job_id, token, reason, [], "handback", None)
 
 
 async def _fail(
-    store: Store, job_id: str, token: str, error: str, logs: list[str] | None, mode: str
+    store: Store,
+    job_id: str,
+    token: str,
+    error: str,
+    logs: list[str] | None,
+    mode: str,
+    duration_ms: int | None,
 ) -> str:
     return str(
         await store.script(
@@ -383,6 +394,7 @@ async def _fail(
             error[:1000],
             json.dumps(cap_logs(logs or [])),
             mode,
+            "" if duration_ms is None else max(0, int(duration_ms)),
         )
     )
 

@@ -174,6 +174,99 @@ async def test_retryable_failure_moves_the_job_and_costs_reputation(store: Store
     assert (await registry.get_node(store, first or "")).reputation == 98
 
 
+RATE = 1000 + 2 * 50_000  # µUSD/s of the test job (1 cpu, 2 GB) at the test node's prices
+
+
+async def test_a_job_failing_in_its_own_code_is_billed_for_the_time_it_ran(store: Store) -> None:
+    node = await register_node(store)
+    job_id = (await submit(store)).job_id
+    claim = await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=30)
+    assert claim
+    await asyncio.sleep(1.3)  # the lease is held longer than the 1250 ms the agent measured
+    status = await jobs.fail(
+        store, job_id, claim.token, error="Exited with code 1.", duration_ms=1250
+    )
+    assert status == "failed"
+    cost = RATE * 1250 // 1000
+    node_part, platform_part = split(cost)
+    balances = await ledger.balances(store)
+    assert balances[CREATOR_ACCOUNT] == -cost
+    assert balances[f"node:{node.node_id}"] == node_part
+    assert balances["platform"] == platform_part
+    assert balances["escrow"] == 0
+    job = await jobs.get_job(store, job_id)
+    assert job.status == "failed" and job.actual_cost_micro_usd == cost and job.paid
+    after = await registry.get_node(store, node.node_id)
+    assert after.total_earnings_micro_usd == node_part and after.total_jobs_completed == 0
+    assert after.load.cpu_used == 0
+    history = await jobs.job_history(store, job_id)
+    assert history[-1].endswith(
+        f"failed: Exited with code 1. Billed {cost} µUSD for 1250 ms: it failed in its own code."
+    )
+    with pytest.raises(Conflict):  # billed once: the lease is spent
+        await jobs.fail(store, job_id, claim.token, error="again", duration_ms=1250)
+    assert (await ledger.check(store)).ok
+    # Run again: the new generation starts unbilled; the first bill stays in the books.
+    assert await jobs.retry(store, job_id) == "assigned"
+    job = await jobs.get_job(store, job_id)
+    assert job.actual_cost_micro_usd is None and not job.paid
+    assert await ledger.balance(store, f"node:{node.node_id}") == node_part
+    assert (await ledger.check(store)).ok
+
+
+async def test_a_failure_is_billed_at_most_for_the_time_its_lease_was_held(store: Store) -> None:
+    node = await register_node(store)
+    first = (await submit(store)).job_id
+    second = (await submit(store)).job_id
+    claims = [
+        await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=30) for _ in "ab"
+    ]
+    assert all(claims)
+    await asyncio.sleep(1.2)
+    by_id = {c.job_id: c for c in claims if c}
+    # An agent claiming ten minutes, and one that does not say: both bill the lease's time.
+    await jobs.fail(store, first, by_id[first].token, error="Timed out.", duration_ms=600_000)
+    await jobs.fail(store, second, by_id[second].token, error="Exited with code 2.")
+    for job_id in (first, second):
+        cost = (await jobs.get_job(store, job_id)).actual_cost_micro_usd or 0
+        assert RATE * 1.2 <= cost < RATE * 3
+    assert (await ledger.check(store)).ok
+
+
+async def test_node_faults_are_not_billed_and_the_history_says_so(store: Store) -> None:
+    node = await register_node(store)
+    job_id = (await submit(store)).job_id
+
+    async def claim(lease_s: float = 30) -> jobs.Claim:
+        await jobs.place_pending(store)  # its only node is excluded from each requeue
+        got = await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=lease_s)
+        assert got and got.job_id == job_id
+        return got
+
+    got = await claim()
+    assert await jobs.hand_back(store, job_id, got.token, "The node is shutting down.") == "pending"
+    got = await claim()
+    await jobs.fail(store, job_id, got.token, error="The agent failed.", retryable=True)
+    for _ in range(2):  # the lease is lost twice: the second time is its last attempt
+        await claim(lease_s=0.01)
+        await asyncio.sleep(0.03)
+        await jobs.expire_leases(store)
+    job = await jobs.get_job(store, job_id)
+    assert job.status == "failed" and job.actual_cost_micro_usd is None and not job.paid
+    history = await jobs.job_history(store, job_id)
+    assert any(
+        "The node is shutting down. Not billed: its node handed it back." in h for h in history
+    )
+    node_fault = "Not billed: the fault was its node's, not the job's."
+    assert any(h.endswith(f"requeued: The agent failed. {node_fault}") for h in history)
+    assert any(h.endswith(f"requeued: Its lease expired. {node_fault}") for h in history)
+    assert history[-1].endswith(f"Gave up after 3 attempts. {node_fault}")
+    balances = await ledger.balances(store)
+    assert balances.get(f"node:{node.node_id}", 0) == 0 and balances.get("platform", 0) == 0
+    assert balances[CREATOR_ACCOUNT] == 0 and balances["escrow"] == 0
+    assert (await ledger.check(store)).ok
+
+
 async def test_cancel_releases_capacity_and_hold(store: Store) -> None:
     node = await register_node(store)
     job_id = (await submit(store)).job_id

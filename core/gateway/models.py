@@ -172,6 +172,13 @@ class Failure(StrictWire):
     error: str = Field(min_length=1, max_length=4000)
     logs: list[str] = Field(default_factory=list, max_length=MAX_LOG_LINES_IN)
     retryable: bool = False
+    duration_ms: int | None = Field(
+        default=None,
+        ge=0,
+        le=86_400_000,
+        description="How long the job ran. A failure of its own code (not retryable) is billed "
+        "for it like a completion; without it, for the time the lease was held.",
+    )
 
 
 class HandBack(StrictWire):

@@ -165,10 +165,17 @@ async def complete(
 
 @router.post("/jobs/{job_id}/fail", response_model=FailureOut, responses=SESSION_ERRORS)
 async def fail(job_id: str, body: Failure, session: NodeSessionDep, store: StoreDep) -> FailureOut:
-    """The lease holder reports failure; a retryable one sends the job back to the queue."""
+    """The lease holder reports failure: a retryable one (the node's fault) sends the job back to
+    the queue unbilled; otherwise the job's own code failed and the time it ran is billed."""
     await _check_job_on_node(store, session, job_id)
     result = await jobs.fail(
-        store, job_id, body.token, error=body.error, logs=body.logs, retryable=body.retryable
+        store,
+        job_id,
+        body.token,
+        error=body.error,
+        logs=body.logs,
+        retryable=body.retryable,
+        duration_ms=body.duration_ms,
     )
     return FailureOut(job_id=job_id, status=result)
 

@@ -126,16 +126,32 @@ class Agent:
             except Conflict:
                 self.stats.lost += 1
         else:
+            # The job's own code failed (exit code, timeout, a limit): billed for the time it ran.
             await self._report_fail(
-                claim, outcome.error or "The job failed.", outcome.logs, retryable=False
+                claim,
+                outcome.error or "The job failed.",
+                outcome.logs,
+                retryable=False,
+                duration_ms=duration_ms,
             )
 
     async def _report_fail(
-        self, claim: Claim, error: str, logs: list[str], *, retryable: bool
+        self,
+        claim: Claim,
+        error: str,
+        logs: list[str],
+        *,
+        retryable: bool,
+        duration_ms: int | None = None,
     ) -> None:
         try:
             await self.link.fail(
-                claim.job_id, claim.token, error=error, logs=logs, retryable=retryable
+                claim.job_id,
+                claim.token,
+                error=error,
+                logs=logs,
+                retryable=retryable,
+                duration_ms=duration_ms,
             )
             self.stats.failed += 1
             await self.link.agent_report(self.config.agent_id, "idle", "", "failed")

@@ -286,7 +286,14 @@ class HttpLink:
         return result
 
     async def fail(
-        self, job_id: str, token: str, *, error: str, logs: list[str], retryable: bool
+        self,
+        job_id: str,
+        token: str,
+        *,
+        error: str,
+        logs: list[str],
+        retryable: bool,
+        duration_ms: int | None = None,
     ) -> str:
         reply = await self._call(
             "POST",
@@ -298,6 +305,7 @@ class HttpLink:
                 "error": error[:4000] or "failed",
                 "logs": logs,
                 "retryable": retryable,
+                "durationMs": None if duration_ms is None else max(0, int(duration_ms)),
             },
         )
         return str(reply["status"])

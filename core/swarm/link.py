@@ -34,7 +34,14 @@ class NodeLink(Protocol):
     ) -> dict[str, Any]: ...
 
     async def fail(
-        self, job_id: str, token: str, *, error: str, logs: list[str], retryable: bool
+        self,
+        job_id: str,
+        token: str,
+        *,
+        error: str,
+        logs: list[str],
+        retryable: bool,
+        duration_ms: int | None = None,
     ) -> str: ...
 
     async def hand_back(self, job_id: str, token: str, reason: str) -> str: ...
@@ -76,10 +83,23 @@ class RedisLink:
         )
 
     async def fail(
-        self, job_id: str, token: str, *, error: str, logs: list[str], retryable: bool
+        self,
+        job_id: str,
+        token: str,
+        *,
+        error: str,
+        logs: list[str],
+        retryable: bool,
+        duration_ms: int | None = None,
     ) -> str:
         return await jobs.fail(
-            self.store, job_id, token, error=error, logs=logs, retryable=retryable
+            self.store,
+            job_id,
+            token,
+            error=error,
+            logs=logs,
+            retryable=retryable,
+            duration_ms=duration_ms,
         )
 
     async def hand_back(self, job_id: str, token: str, reason: str) -> str:

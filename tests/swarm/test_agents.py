@@ -11,6 +11,7 @@ import pytest
 from core import jobs, ledger, submission
 from core.errors import Conflict
 from core.models.job import SubmitJob
+from core.money import split
 from core.store import Store
 from core.swarm import roster
 from core.swarm.executors import run_data
@@ -128,14 +129,34 @@ async def test_python_inference_and_data_jobs_give_real_results(store: Store) ->
     assert results[2].result == 15
 
 
-async def test_a_failing_program_fails_with_its_error_and_is_not_billed(store: Store) -> None:
-    async with swarm(store):
-        job_id = (
-            await jobs.submit(store, job_body(code="throw new Error('boom')"), max_attempts=3)
-        ).job_id
-        job = await wait_for(store, job_id)
-    assert job.status == "failed" and "boom" in (job.error or "")
-    assert await ledger.balance(store, f"creator:{CREATOR}") == 0
+@pytest.mark.parametrize(
+    ("language", "code", "error"),
+    [
+        ("javascript", "setTimeout(() => { throw new Error('boom'); }, 1500);", "boom"),
+        ("python", "import time\ntime.sleep(1.5)\nraise SystemExit(3)", "code 3"),
+    ],
+)
+async def test_a_program_failing_in_its_own_code_is_billed_for_the_time_it_ran(
+    store: Store, language: str, code: str, error: str
+) -> None:
+    async with swarm(store) as runners:
+        submitted = await jobs.submit(store, job_body(language=language, code=code), max_attempts=3)
+        job = await wait_for(store, submitted.job_id)
+    assert job.status == "failed" and error in (job.error or "")
+    assert job.lease.attempts == 1  # its own fault: not retried on another node
+    rate = submitted.estimated_cost_micro_usd // 30  # the hold is the rate × the 30 s timeout
+    cost = job.actual_cost_micro_usd or 0
+    assert rate * 1.5 <= cost < rate * 5  # ran 1.5 s (plus start-up), billed like a completion
+    node_part, platform_part = split(cost)
+    node_id = runners[0].link.node_id
+    assert await ledger.balance(store, f"creator:{CREATOR}") == -cost
+    assert await ledger.balance(store, f"node:{node_id}") == node_part
+    assert await ledger.balance(store, "platform") == platform_part
+    assert await ledger.balance(store, "escrow") == 0
+    assert job.paid
+    history = await jobs.job_history(store, job.job_id)
+    assert f"Billed {cost} µUSD" in history[-1] and "it failed in its own code" in history[-1]
+    assert (await ledger.check(store)).ok
 
 
 async def test_unknown_model_never_reaches_an_agent(store: Store) -> None:

@@ -1,6 +1,6 @@
 -- The lease holder reports success (for one job or a batch). Bills the measured time at the
 -- node's rate (at least one second, at most the hold) and settles the ledger once: node 70%,
--- platform 30%, the rest of the hold back to the creator.
+-- platform 30%, the rest of the hold back to the creator (`settle` in include/jobs.lua).
 -- KEYS: first job   ARGV: P, list of {id, token, duration_ms, result (JSON or ''), result_cid,
 -- logs (JSON)} (JSON)
 --!include lib
@@ -21,20 +21,9 @@ local function complete_one(item, now)
   end
   local duration = tonumber(item['duration_ms'])
   if not duration or duration < 0 then return fail_item('invalid', 'duration_ms must be ≥ 0.') end
-  -- Bill what the agent measured, but never more than the time the lease was really held.
-  duration = math.min(duration, now - tonumber(job['started_at']))
-  local billable = math.max(duration, MIN_BILLABLE_MS)
-  local held = tonumber(job['held'])
-  local cost = math.min(held, math.floor(tonumber(job['rate']) * billable / 1000))
-  local node_part = math.floor(cost * 70 / 100)
-  local platform_part = cost - node_part
-  -- One journal entry settles the job: the node's 70%, the platform's 30%, the rest of the hold
-  -- back to its creator.
-  post_legs('settle:' .. job['id'] .. ':' .. job['gen'], 'settle', job['id'], {
-    {'escrow', 'node:' .. job['node'], node_part, 'earn'},
-    {'escrow', 'platform', platform_part, 'fee'},
-    {'escrow', 'creator:' .. job['creator'], held - cost, 'release'},
-  })
+  local bill = settle(job, duration, now)
+  duration = bill.duration
+  local cost, node_part, platform_part = bill.cost, bill.node, bill.platform
   local reputation_was
   local _, node = release_node(job, function(n)
     reputation_was = tonumber(n['reputation'])
@@ -50,15 +39,10 @@ local function complete_one(item, now)
     'logs', item['logs'], 'finished_at', now, 'duration_ms', duration, 'actual_cost', cost,
     'node_share', node_part, 'platform_share', platform_part, 'held', 0, 'lease_token', '',
     'completed_token', token, 'error', ''})
-  -- Running totals and time series, so the console never sums over nodes or jobs.
-  redis.call('HINCRBY', P .. 'totals', 'gross', cost)
-  redis.call('HINCRBY', P .. 'totals', 'node_earnings', node_part)
-  redis.call('HINCRBY', P .. 'totals', 'platform_revenue', platform_part)
   count_stat('completed', 1, now)
   count_total('completions', 1)
   observe_ms('run_ms', duration)
   count_stat('type:' .. job['type'], 1, now)
-  count_stat('revenue', cost, now)
   if job['agent'] and job['agent'] ~= '' then count_stat('agent:' .. job['agent'], 1, now) end
   history(jkey, 'completed in ' .. duration .. ' ms, cost ' .. cost .. ' µUSD', now)
   event('job.completed', 'job', job['id'], 'node', job['node'], 'cost', cost)

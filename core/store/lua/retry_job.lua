@@ -13,8 +13,10 @@ local now = now_ms()
 job['attempts'] = '0'
 job['gen'] = tostring(tonumber(job['gen']) + 1)
 job['held'] = '0'
+-- A billed failure's cost stays in the journal and the history; the new run starts unbilled.
 redis.call('HSET', jkey, 'attempts', 0, 'gen', job['gen'], 'held', 0, 'error', '',
-  'finished_at', '', 'result', '', 'result_cid', '')
+  'finished_at', '', 'result', '', 'result_cid', '', 'actual_cost', '', 'node_share', '',
+  'platform_share', '', 'duration_ms', '')
 history(jkey, 'retried', now)
 event('job.retried', 'job', job['id'])
 local node_id, why = place(jkey, job, nil, now)

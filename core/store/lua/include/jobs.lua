@@ -187,6 +187,32 @@ local function make_pending(jkey, job, reason, now, fields)
     'lease_token', '', 'lease_expires_at', '', 'pending_reason', reason or ''))
 end
 
+-- Bill a job for the time it ran and settle its hold in one journal entry: the node's 70%, the
+-- platform's 30%, the rest of the hold back to its creator. The agent's measure is capped by the
+-- time the lease was really held; a started job bills at least one second, never more than its
+-- hold. Completion and a failure of the job's own code both bill this way; the ledger check
+-- proves every settlement against the job's record (core/provenance.py).
+local function settle(job, duration, now)
+  duration = math.min(duration, now - tonumber(job['started_at']))
+  local billable = math.max(duration, MIN_BILLABLE_MS)
+  local held = tonumber(job['held'])
+  local cost = math.min(held, math.floor(tonumber(job['rate']) * billable / 1000))
+  local node_part = math.floor(cost * 70 / 100)
+  local platform_part = cost - node_part
+  post_legs('settle:' .. job['id'] .. ':' .. job['gen'], 'settle', job['id'], {
+    {'escrow', 'node:' .. job['node'], node_part, 'earn'},
+    {'escrow', 'platform', platform_part, 'fee'},
+    {'escrow', 'creator:' .. job['creator'], held - cost, 'release'},
+  })
+  job['held'] = '0'
+  -- Running totals and time series, so the console never sums over nodes or jobs.
+  redis.call('HINCRBY', P .. 'totals', 'gross', cost)
+  redis.call('HINCRBY', P .. 'totals', 'node_earnings', node_part)
+  redis.call('HINCRBY', P .. 'totals', 'platform_revenue', platform_part)
+  count_stat('revenue', cost, now)
+  return {duration = duration, cost = cost, node = node_part, platform = platform_part}
+end
+
 -- Release the rest of a job's hold to its creator: a job that ends without running is free.
 local function release_hold(job)
   local held = tonumber(job['held'] or '0') or 0
@@ -197,9 +223,11 @@ local function release_hold(job)
   job['held'] = '0'
 end
 
--- End a job that will not run again (failed or cancelled): capacity back, hold released, fenced.
+-- End a job that will not run again (failed or cancelled): capacity back, the rest of its hold
+-- released, fenced. `billing` is the sentence its history records about money (default: not
+-- billed); a job billed before it ended (settle) has no hold left to release.
 local finish_unpaid
-function finish_unpaid(jkey, job, status, err, now)
+function finish_unpaid(jkey, job, status, err, now, billing)
   release_node(job)
   release_hold(job)
   drop_lease(job['id'])
@@ -228,21 +256,24 @@ function finish_unpaid(jkey, job, status, err, now)
       end
     end
   end
-  history(jkey, status .. (err and err ~= '' and (': ' .. err) or ''), now)
+  history(jkey, status .. (err and err ~= '' and (': ' .. err) or '') .. ' '
+    .. (billing or 'Not billed.'), now)
   event('job.' .. status, 'job', job['id'], 'error', err or '')
 end
 
 -- Take the job off its node (lease fenced) and place it again, or leave it pending; after the
--- retry limit it fails instead.
-local function requeue(jkey, job, reason, now, exclude)
+-- retry limit it fails instead. Nothing is billed: the job did not fail, its node did (`why`
+-- says how, for the history; default a node fault: a crash, a lost lease, a node gone).
+local function requeue(jkey, job, reason, now, exclude, why)
+  local billing = 'Not billed: ' .. (why or 'the fault was its node\'s, not the job\'s') .. '.'
   release_node(job)
   drop_lease(job['id'])
   if tonumber(job['attempts']) >= tonumber(job['max_attempts']) then
     finish_unpaid(jkey, job, 'failed', reason .. ' Gave up after ' .. job['attempts']
-      .. ' attempts.', now)
+      .. ' attempts.', now, billing)
     return 'failed'
   end
-  history(jkey, 'requeued: ' .. reason, now)
+  history(jkey, 'requeued: ' .. reason .. ' ' .. billing, now)
   event('job.requeued', 'job', job['id'], 'reason', reason)
   job['node'] = ''
   local fenced = {'lease_token', '', 'lease_expires_at', ''}
