@@ -39,15 +39,6 @@ JOB_UID = 65534
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Files a job with network access needs to resolve names and check certificates.
 _NETWORK_ETC = ("resolv.conf", "hosts", "nsswitch.conf", "ssl", "ca-certificates", "gai.conf")
-# slirp4netns plugs the interface in from outside once the sandbox exists; the program starts
-# when it is there (or after 5 s without it, and then finds no route).
-_WAIT_FOR_NETWORK = (
-    "/bin/sh",
-    "-c",
-    "i=0; while [ $i -lt 500 ] && ! grep -q tap0: /proc/net/dev; "
-    'do sleep 0.01; i=$((i+1)); done; exec "$@"',
-    "sh",
-)
 _TOP_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 
@@ -116,15 +107,15 @@ class Jail:
         for name, host_file in self.files.items():
             args += ["--ro-bind", str(host_file), f"{JOB_DIR}/{name}"]
         if self.network:
-            # Still its own (empty) network namespace: the supervisor plugs slirp4netns into it.
+            # The supervisor already moved us into a network namespace of the job's own, with
+            # slirp4netns plugged in: bwrap must not make another.
+            args.append("--share-net")
             for name in _NETWORK_ETC:
                 if os.path.exists(f"/etc/{name}"):
                     args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
         args += ["--chdir", JOB_DIR, "--remount-ro", "/", "--clearenv"]
         for name, value in {**base_env(), **self.env}.items():
             args += ["--setenv", name, value]
-        if self.network:
-            program = [*_WAIT_FOR_NETWORK, *program]
         return [*args, "--", *program]
 
 

@@ -44,6 +44,8 @@ from typing import Any
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_PDEATHSIG = 1
+_CLONE_NEWNET = 0x40000000
+_CLONE_NEWUSER = 0x10000000
 _EXEC_FAILED = 127
 # How often the fallback watcher (no cgroups) looks at the job's memory and process count.
 _WATCH_INTERVAL_S = 0.02
@@ -95,7 +97,7 @@ def _apply_limits(limits: dict[str, list[int]]) -> None:
         resource.setrlimit(getattr(resource, name), (soft, hard))
 
 
-def _exec_job(argv: list[str], config: dict[str, Any], keep_fds: list[int]) -> None:
+def _exec_job(argv: list[str], config: dict[str, Any], network: tuple[int, int] | None) -> None:
     """In the forked child: leave our group, join the job's cgroups, take the limits, exec."""
     try:
         os.setpgid(0, 0)
@@ -105,14 +107,39 @@ def _exec_job(argv: list[str], config: dict[str, Any], keep_fds: list[int]) -> N
         for procs in config.get("cgroup_procs", []):
             with open(procs, "w") as f:
                 f.write(str(os.getpid()))
-        for fd in keep_fds:
-            os.set_inheritable(fd, True)
+        if network is not None:
+            _own_network(*network)
         _apply_limits(config.get("rlimits", {}))
         os.execv(argv[0], argv)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.write(2, f"lcn sandbox: cannot start {argv[0]}: {exc}\n".encode())
     os._exit(_EXEC_FAILED)
+
+
+def _own_network(ready_w: int, plugged_r: int) -> None:
+    """Move into a fresh network namespace, say so, and wait until slirp4netns is plugged in.
+
+    The namespace is made here, before bwrap (which is then told --share-net), so that it
+    belongs to our own user namespace: slirp4netns, started by the supervisor, may always
+    join it. (Joining one bwrap made is refused while bwrap nests its user namespaces.)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWNET) != 0:
+        # Not root: a user namespace of our own first, in which we may make the other.
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "cannot make a network namespace for the job")
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{gid} {gid} 1")
+    os.write(ready_w, b"1")
+    os.close(ready_w)
+    if not os.read(plugged_r, 1):
+        raise OSError("slirp4netns could not give the job its network")
+    os.close(plugged_r)
 
 
 def _kill_group(pgid: int) -> None:
@@ -178,14 +205,14 @@ def _over_limit(job_pid: int, watch: dict[str, int]) -> str | None:
     return None
 
 
-def _start_network(info_r: int, slirp: str) -> subprocess.Popen[bytes] | None:
-    """Give the sandbox an outbound-only network (its own stack, no host loopback)."""
-    with os.fdopen(info_r, "rb") as info:
-        raw = info.read()  # bwrap writes its whole JSON report, then closes the fd
-    child = json.loads(raw or b"{}").get("child-pid")
-    if not isinstance(child, int):
-        return None
-    for _ in range(3):
+def _start_network(child: int, slirp: str) -> subprocess.Popen[bytes] | None:
+    """Plug an outbound-only stack (no host loopback) into `child`'s network namespace."""
+    netns = f"/proc/{child}/ns/net"
+    userns = f"/proc/{child}/ns/user"
+    joins = ["--netns-type=path", netns]
+    if os.readlink(userns) != os.readlink("/proc/self/ns/user"):
+        joins = ["--userns-path", userns, *joins]
+    for _ in range(3):  # slirp4netns' own netlink set-up can fail under load; safe to retry
         ready_r, ready_w = os.pipe()
         proc = subprocess.Popen(
             [
@@ -194,7 +221,7 @@ def _start_network(info_r: int, slirp: str) -> subprocess.Popen[bytes] | None:
                 "--mtu=65520",
                 "--disable-host-loopback",
                 f"--ready-fd={ready_w}",
-                str(child),
+                *joins,
                 "tap0",
             ],
             pass_fds=(ready_w,),
@@ -233,16 +260,15 @@ def main(args: list[str]) -> None:
 
     signal.signal(signal.SIGTERM, on_term)
     slirp = config.get("slirp4netns")
-    keep: list[int] = []
     if slirp:
-        # bwrap tells us its sandbox's pid; jail.py has the program wait for the interface.
-        # (Not --block-fd: bwrap then sets up loopback after slirp4netns did, and fails.)
-        info_r, info_w = os.pipe()
-        keep = [info_w]
-        argv = [argv[0], "--info-fd", str(info_w), *argv[1:]]
+        ready_r, ready_w = os.pipe()
+        plugged_r, plugged_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        _exec_job(argv, config, keep)
+        if slirp:
+            os.close(ready_r)  # the parent's ends: a child holding them would wait forever
+            os.close(plugged_w)
+        _exec_job(argv, config, (ready_w, plugged_r) if slirp else None)
     # Also set the group from this side, so a SIGTERM arriving right now finds it.
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
@@ -250,9 +276,17 @@ def main(args: list[str]) -> None:
     if stop_requested:
         _kill_group(pid)
     if slirp:
-        os.close(info_w)
-        with contextlib.suppress(OSError, ValueError):
-            _start_network(info_r, slirp)
+        os.close(ready_w)
+        os.close(plugged_r)
+        plugged = None
+        if os.read(ready_r, 1):  # the child is in its own network namespace now
+            with contextlib.suppress(OSError, ValueError):
+                plugged = _start_network(pid, slirp)
+        if plugged is not None:
+            with contextlib.suppress(OSError):
+                os.write(plugged_w, b"1")
+        os.close(plugged_w)  # without a byte, the child gives up with an error
+        os.close(ready_r)
 
     watch = config.get("watch")
     while True:
