@@ -8,7 +8,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from core import events, jobs, registry
+from core import events, jobs, ledger, registry
 from core.errors import InvalidInput, LcnError
 from core.store import Store
 
@@ -80,3 +80,14 @@ async def cancel_job(store: Store, operator: str, job_id: str) -> str:
 
 async def retry_job(store: Store, operator: str, job_id: str) -> str:
     return await audited(store, operator, "job.retry", job_id, lambda: jobs.retry(store, job_id))
+
+
+async def reverse_posting(
+    store: Store, operator: str, posting_id: str, reason: str = ""
+) -> ledger.Reversal:
+    """Reverse a ledger posting the books check cannot prove (a forged one), so the books are
+    proven again and payouts resume; a proven posting is refused."""
+    target = f"{posting_id} ({reason})" if reason else posting_id
+    return await audited(
+        store, operator, "ledger.reverse", target, lambda: ledger.reverse(store, posting_id)
+    )

@@ -4,25 +4,33 @@ Balances live in one hash, every posting in an append-only journal stream. Money
 between two accounts at once, so the sum of all balances (the external `world` account
 included) is always exactly 0. Job holds and settlements are posted by the job scripts through
 the same Lua helper (`post` in lua/include/lib.lua).
+
+Balanced is not enough: the check also proves each posting's source (core/provenance.py), and
+payouts are refused while any money in the books is unproven (`require_payable`). `post` here
+is a bare primitive for tests and tools: its postings name no source, so the check flags them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections import defaultdict
 from typing import Any
 
 from pydantic import Field
 
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from core.models.base import WireModel
+from core.provenance import Provenance, UnprovenPosting
+from core.provenance import parse as parse_posting
 from core.store import Store
 
 WORLD = "world"
 PLATFORM = "platform"
 ESCROW = "escrow"
 MAX_POSTING = 10**13
+POSTING_ID_RE = re.compile(r"\A[0-9]{1,20}-[0-9]{1,20}\Z")
 ACCOUNT_RE = re.compile(
     r"^(world|platform|escrow|payouts|refunds|creator:0x[0-9a-fA-F]{40}|node:[a-z0-9]{10,100})$"
 )
@@ -47,7 +55,7 @@ async def post(
 ) -> bool:
     """Move `amount` micro-USD; False when this idempotency key was already posted."""
     for account in (from_account, to_account):
-        if not ACCOUNT_RE.match(account):
+        if not ACCOUNT_RE.fullmatch(account):
             raise InvalidInput(f"{account!r} is not a ledger account.")
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_POSTING:
         raise InvalidInput("A posting amount must be a whole number of micro-USD from 0 to 1e13.")
@@ -73,6 +81,10 @@ def journal_legs(fields: dict[bytes, bytes]) -> list[tuple[str, str, int, str]]:
     return [(str(a), str(b), int(amount), str(kind)) for a, b, amount, kind in legs]
 
 
+LISTED_UNPROVEN = 1000  # unproven postings a check lists by id (the count covers them all)
+LASTCHECK_IDS = 20  # of those, how many the recorded last check names
+
+
 class LedgerCheck(WireModel):
     balanced: bool
     total: int = Field(description="Sum of all balances, micro-USD; 0 when balanced.")
@@ -80,33 +92,59 @@ class LedgerCheck(WireModel):
     postings: int
     journal_matches_balances: bool
     earnings_mismatches: list[dict[str, Any]]
+    proven: bool = Field(description="Every posting is backed by the source its key names.")
+    unproven_count: int
+    unproven: list[UnprovenPosting] = Field(description="The unproven postings, by journal id.")
+    reversed_postings: int = Field(description="Unproven postings an operator reversed.")
     problems: list[str]
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def payable(self) -> bool:
+        """The money in the books is real: it balances, the balances are the journal's, and
+        every posting is proven. (A node's `earnings` counter is display only, not money.)"""
+        return self.balanced and self.journal_matches_balances and self.proven
+
+
+async def _snapshot(store: Store) -> tuple[str, dict[str, int]]:
+    """The last journal id and every balance, read at one instant."""
+    last, flat = await store.script("ledger_snapshot", [store.keys.balances])
+    last_id = last.decode() if isinstance(last, bytes) else str(last)
+    pairs = iter(flat)
+    return last_id, {k.decode(): int(v) for k, v in zip(pairs, pairs, strict=True)}
+
 
 async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
-    """Verify the invariant, replay the journal against the balances, and compare every node's
-    recorded earnings with what the journal paid it."""
-    current = await balances(store)
+    """Verify the invariant, replay the journal against the balances, prove every posting's
+    source (core/provenance.py), and compare every node's recorded earnings with what the
+    journal paid it. The journal is read up to the entry that was last when the balances were
+    read, so postings landing meanwhile never make a live pool look wrong."""
+    last_id, current = await _snapshot(store)
     replayed: dict[str, int] = defaultdict(int)
     earned: dict[str, int] = defaultdict(int)
+    proof = Provenance(store)
     postings = 0
     start = "-"
-    while True:
-        batch = await store.redis.xrange(store.keys.journal, min=start, count=chunk)
-        for entry_id, fields in batch:
-            for source, target, amount, kind in journal_legs(fields):
+    while last_id:
+        batch = await store.redis.xrange(store.keys.journal, min=start, max=last_id, count=chunk)
+        parsed = [parse_posting(entry_id, fields) for entry_id, fields in batch]
+        for posting in parsed:
+            for source, target, amount, kind in posting.legs:
                 replayed[source] -= amount
                 replayed[target] += amount
                 if kind == "earn" and target.startswith("node:"):
                     earned[target[5:]] += amount
-            postings += 1
-            start = "(" + entry_id.decode()
+                elif kind == "reverse:earn" and source.startswith("node:"):
+                    earned[source[5:]] -= amount  # an operator took a forged earning back
+        await proof.feed(parsed)
+        postings += len(batch)
         if len(batch) < chunk:
             break
+        start = "(" + batch[-1][0].decode()
+    provenance = proof.finish(LISTED_UNPROVEN)
     problems: list[str] = []
     total = sum(current.values())
     if total != 0:
@@ -116,6 +154,14 @@ async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
         problems.append(
             f"{len(differing)} account balances differ from the journal, "
             f"e.g. {sorted(differing)[0]}."
+        )
+    if provenance.unproven_count:
+        first = provenance.unproven[0] if provenance.unproven else None
+        problems.append(
+            f"{provenance.unproven_count} "
+            + ("posting has" if provenance.unproven_count == 1 else "postings have")
+            + " no proven source"
+            + (f", e.g. {first.posting_id} ({first.idem}): {first.reason}." if first else ".")
         )
     mismatches = await _earnings_mismatches(store, earned)
     if mismatches:
@@ -127,8 +173,83 @@ async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
         postings=postings,
         journal_matches_balances=not differing,
         earnings_mismatches=mismatches,
+        proven=provenance.unproven_count == 0,
+        unproven_count=provenance.unproven_count,
+        unproven=provenance.unproven,
+        reversed_postings=provenance.reversed_count,
         problems=problems,
     )
+
+
+def _lastcheck_key(store: Store) -> str:
+    return store.keys.prefix + "ledger:lastcheck"
+
+
+async def record_check(store: Store, result: LedgerCheck) -> None:
+    """Keep the result where the console's triage and the payout scripts read it: one HSET of
+    a fixed set of fields, so a reader never sees half of two checks."""
+    await store.redis.hset(
+        _lastcheck_key(store),
+        mapping={
+            "balanced": int(result.ok),  # the triage's flag: the whole check passed
+            "payable": int(result.payable),  # reserve_payout.lua refuses while this is 0
+            "checked_at": int(time.time() * 1000),
+            "problems": " ".join(result.problems),
+            "postings": result.postings,
+            "unproven": result.unproven_count,
+            "unproven_ids": " ".join(u.posting_id for u in result.unproven[:LASTCHECK_IDS]),
+        },
+    )
+
+
+async def require_payable(store: Store) -> LedgerCheck:
+    """Check the books now and record the result; refuse when money in them is not proven.
+
+    Payouts are the one way money minted inside the ledger could leave it, and credit minted
+    for a creator can be spent on real jobs and so reach any node's earnings: while the check
+    fails, no payout is made at all."""
+    result = await check(store)
+    await record_check(store, result)
+    if not result.payable:
+        raise Conflict(
+            "No payout is made while the ledger check fails ("
+            + " ".join(p.rstrip(".") + ";" for p in result.problems).rstrip(";")
+            + "); see `lcn ledger check`."
+        )
+    return result
+
+
+class Reversal(WireModel):
+    posting_id: str = Field(description="The unproven posting that was reversed.")
+    reversal_id: str = Field(description="The journal id of the mirrored entry.")
+    check: LedgerCheck = Field(description="The books after the reversal.")
+
+    def __str__(self) -> str:
+        return f"posting {self.posting_id} reversed by {self.reversal_id}"
+
+
+async def reverse(store: Store, posting_id: str) -> Reversal:
+    """Neutralise a posting the check cannot prove with its mirror image (every leg moved
+    back), then check and record the books again. A proven posting is never reversed: its
+    source would then disagree with the ledger."""
+    if not POSTING_ID_RE.match(posting_id):
+        raise InvalidInput(f"{posting_id!r} is not a journal posting id like 1700000000000-0.")
+    before = await check(store)
+    if not any(u.posting_id == posting_id for u in before.unproven):
+        found = await store.redis.xrange(store.keys.journal, min=posting_id, max=posting_id)
+        if not found:
+            raise NotFound(f"No posting {posting_id} in the journal.")
+        if await store.redis.hexists(store.keys.prefix + "ledger:idem", f"reverse:{posting_id}"):
+            raise Conflict(f"Posting {posting_id} is already reversed.")
+        raise Conflict(
+            f"Posting {posting_id} is proven by its source (or not among the "
+            f"{LISTED_UNPROVEN} listed unproven ones); only an unproven posting is reversed."
+        )
+    await store.script("reverse_posting", [store.keys.balances], posting_id)
+    [(reversal_id, _)] = await store.redis.xrevrange(store.keys.journal, count=1)
+    after = await check(store)
+    await record_check(store, after)
+    return Reversal(posting_id=posting_id, reversal_id=reversal_id.decode(), check=after)
 
 
 async def _earnings_mismatches(store: Store, earned: dict[str, int]) -> list[dict[str, Any]]:

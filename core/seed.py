@@ -182,6 +182,17 @@ class _Writer:
             await inflight
 
 
+async def _post(
+    w: _Writer, idem: str, kind: str, ref: str, legs: list[tuple[str, str, int, str]]
+) -> None:
+    """A journal entry exactly as lib.lua's post_legs writes it, so the seeded books replay and
+    prove like real ones (the lean benchmark pools skip the journal)."""
+    journal = w.store.keys.journal
+    await w.add("HSET", w.store.keys.prefix + "ledger:idem", idem, 1)
+    legs_json = json.dumps([list(leg) for leg in legs])
+    await w.add("XADD", journal, "*", "idem", idem, "kind", kind, "ref", ref, "legs", legs_json)
+
+
 def _make_node(i: int, rng: random.Random, now_ms: int, *, label: str) -> _Node:
     region, lat, lon = REGIONS[i % len(REGIONS)] if i < len(REGIONS) else rng.choice(REGIONS)
     node_id = fake_cid(f"{label}-node-{i}")
@@ -377,6 +388,10 @@ async def seed(
                 f.update(agent=agent_id, attempts=1, started_at=started, fence=1)
                 history.append(f"{started} claimed by {agent_id} (attempt 1)")
                 entered = started
+            creator_account = f"creator:{f['creator']}"
+            if not lean:  # the journal the balances come from, as the job scripts write it
+                await _post(w, f"hold:{job_id}:0", "hold", job_id,
+                            [(creator_account, "escrow", estimate, "hold")])  # fmt: skip
             if status in ("running", "assigned"):
                 node.cpu_used += f["cpu"]
                 node.mem_used += f["mem_mb"]
@@ -419,6 +434,12 @@ async def seed(
                 balances[f"creator:{f['creator']}"] -= cost
                 balances[f"node:{node.id}"] += node_part
                 balances["platform"] += platform_part
+                if not lean:
+                    await _post(w, f"settle:{job_id}:0", "settle", job_id, [
+                        ("escrow", f"node:{node.id}", node_part, "earn"),
+                        ("escrow", "platform", platform_part, "fee"),
+                        ("escrow", creator_account, estimate - cost, "release"),
+                    ])  # fmt: skip
                 history.append(f"{finished} completed in {duration} ms, cost {cost} µUSD")
                 entered = finished
             if status == "failed":
@@ -428,6 +449,9 @@ async def seed(
                          logs=json.dumps(["starting", err]))  # fmt: skip
                 node.failed += 1
                 history.append(f"{finished} failed: {err}")
+                if not lean:  # seeded failures ended unbilled: the hold goes back
+                    await _post(w, f"release:{job_id}:0", "release", job_id,
+                                [("escrow", creator_account, estimate, "release")])  # fmt: skip
                 entered = finished
         if status == "pending":
             reason = (

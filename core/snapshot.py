@@ -765,8 +765,9 @@ def triage_from_reply(reply: dict[str, Any], now: int) -> Triage:
                 kind="ledger",
                 target="ledger",
                 target_kind="ledger",
-                summary="The ledger does not balance: "
-                + (_text(ledger.get("problems")) or "run `lcn ledger check`."),
+                summary="The ledger check failed: "
+                + (_text(ledger.get("problems")) or "run `lcn ledger check`.")
+                + (" Payouts are stopped until it passes." if ledger.get("payable") == "0" else ""),
                 since_ms=_opt_int(ledger.get("checked_at")),
             )
         )

@@ -33,7 +33,10 @@ async def test_posting_moves_money_and_is_idempotent(store: Store) -> None:
     assert await ledger.balance(store, ACCOUNTS[3]) == 5_000_000
     assert await ledger.balance(store, "world") == -5_000_000
     result = await ledger.check(store)
-    assert result.ok and result.postings == 1
+    assert result.balanced and result.journal_matches_balances and result.postings == 1
+    # A bare posting names no source (no purchase, job, payout or refund): it is not proven.
+    [unproven] = result.unproven
+    assert unproven.idem == "buy:1" and not result.proven and not result.payable
 
 
 @pytest.mark.parametrize(
@@ -103,4 +106,6 @@ async def test_random_postings_keep_the_ledger_balanced(
     balances = await ledger.balances(store)
     assert sum(balances.values()) == 0
     assert {k: v for k, v in balances.items() if v} == {k: v for k, v in expected.items() if v}
-    assert (await ledger.check(store)).ok
+    result = await ledger.check(store)
+    assert result.balanced and result.journal_matches_balances  # bare postings: unproven
+    assert result.unproven_count == len(seen)

@@ -88,16 +88,48 @@ def status_cmd(json_out: bool = typer.Option(False, "--json")) -> None:
 
 @ledger_app.command("check")
 def ledger_check(json_out: bool = typer.Option(False, "--json")) -> None:
-    """Verify that balances sum to zero, match the journal, and match node earnings."""
+    """Verify that balances sum to zero, match the journal and node earnings, and that every
+    posting comes from a real source (a settled job, a paid purchase, a payout, a refund)."""
     result = run(ledger.check)
     if json_out:
         emit_json(result)
     elif result.ok:
-        typer.echo(f"ledger balanced: {result.postings} postings over {result.accounts} accounts")
+        typer.echo(
+            f"ledger balanced and proven: {result.postings} postings over "
+            f"{result.accounts} accounts"
+            + (f", {result.reversed_postings} reversed" if result.reversed_postings else "")
+        )
     else:
         typer.echo(f"total {format_usd(result.total)}")
+        for posting in result.unproven:
+            moved = ", ".join(
+                f"{leg.from_account} → {leg.to_account} {format_usd(leg.amount_micro_usd)}"
+                for leg in posting.legs
+            )
+            typer.echo(
+                f"UNPROVEN {posting.posting_id} {posting.kind} {posting.idem!r} "
+                f"({moved}): {posting.reason}"
+            )
     if not result.ok:
         fail(" ".join(result.problems))
+
+
+@ledger_app.command("reverse")
+def ledger_reverse(
+    posting_id: str = typer.Argument(..., help="The unproven posting's journal id."),
+    reason: str = typer.Option("", "--reason", help="Why, for the audit log."),
+    operator: str | None = typer.Option(None, "--operator", help="Name recorded in the audit log."),
+) -> None:
+    """Reverse a posting the ledger check cannot prove (forged money): every leg is moved
+    back, audited, and payouts resume once the books are proven again."""
+    from core import actions
+
+    done = run(
+        lambda store: actions.reverse_posting(store, actions.who(operator), posting_id, reason)
+    )
+    typer.echo(f"{done}; the ledger check now {'passes' if done.check.ok else 'still fails'}")
+    if not done.check.ok:
+        fail(" ".join(done.check.problems))
 
 
 @ledger_app.command("balances")

@@ -2,8 +2,9 @@
 
 `reserve` takes the node's whole-cent balance into the `payouts` holding account in one script,
 so a payout never exceeds what the node has earned and earnings that arrive meanwhile wait for
-the next one. `send` makes the Transfer with an idempotency key derived from the payout's id
-and generation, then settles: paid (holding → world) or failed (holding → node).
+the next one; it refuses while the last recorded ledger check found money it cannot prove.
+`send` makes the Transfer with an idempotency key derived from the payout's id and generation,
+then settles: paid (holding → world) or failed (holding → node). `run` checks the books first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 
 import stripe
 
+from core import ledger
 from core.errors import InvalidInput, LcnError
 from core.payments import keys, outbox
 from core.payments.cents import MICRO_PER_CENT, to_cents
@@ -151,8 +153,11 @@ async def run(
     now: int | None = None,
     policy: outbox.OutboxPolicy = outbox.DEFAULT_POLICY,
 ) -> list[Payout]:
-    """Pay out one node (or every onboarded node) now: reserve, then send each payout."""
+    """Pay out one node (or every onboarded node) now: reserve, then send each payout. The
+    books are checked first: nothing is paid while they hold money the ledger check cannot
+    prove (core/ledger.py `require_payable`)."""
     client = require(payments)
+    await ledger.require_payable(store)
     at = now or outbox.now_ms()
     created: list[str] = []
     if node_id:
@@ -177,8 +182,10 @@ async def retry(
     now: int | None = None,
     policy: outbox.OutboxPolicy = outbox.DEFAULT_POLICY,
 ) -> Payout:
-    """Send a pending payout now, or a failed one again (reserved anew, new generation)."""
+    """Send a pending payout now, or a failed one again (reserved anew, new generation); not
+    while the ledger check fails."""
     client = require(payments)
+    await ledger.require_payable(store)
     at = now or outbox.now_ms()
     await store.script("retry_payout", [keys.payout(store, payout_id)], at)
     return await send_now(store, client, payout_id, now=at, policy=policy)

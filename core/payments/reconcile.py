@@ -1,6 +1,7 @@
 """Reconciliation: our ledger and records against Stripe's transfers, charges and refunds.
 
-Every disagreement is listed with the record and the Stripe object it concerns. Payment
+Every disagreement is listed with the record and the Stripe object it concerns, and so is every
+ledger posting whose source the books check cannot prove (core/provenance.py). Payment
 records are matched through the metadata we put on every Stripe object (`lcn_pool`,
 `lcn_payout`, `lcn_purchase`, `lcn_refund`; a PaymentIntent's metadata is copied to its
 charge), so several pools, or other business, can share one Stripe account.
@@ -30,7 +31,9 @@ PAGE = 100
 
 class Mismatch(WireModel):
     kind: str
-    record: str | None = Field(description="Our payout, purchase or refund id, if any.")
+    record: str | None = Field(
+        description="Our payout, purchase or refund id, or the journal id of an unproven posting."
+    )
     stripe_id: str | None
     detail: str
 
@@ -385,6 +388,17 @@ async def reconcile(
     mismatches += [
         Mismatch(kind="ledger", record=None, stripe_id=None, detail=problem)
         for problem in books.problems
+    ]
+    # Money that balances but has no source: each such posting, by its journal id.
+    mismatches += [
+        Mismatch(
+            kind="unproven_posting",
+            record=posting.posting_id,
+            stripe_id=None,
+            detail=f"Posting {posting.posting_id} ({posting.kind}, key {posting.idem}) has no "
+            f"proven source: {posting.reason}.",
+        )
+        for posting in books.unproven
     ]
     return ReconcileReport(
         since=since,

@@ -143,19 +143,21 @@ class Orchestrator:
         return await dispatch_due(self.store, self.payments, budget_s=self.config.payout_budget_s)
 
     async def _check_books(self) -> None:
-        """The console's triage shows the last result; a discrepancy is loud in the log."""
+        """The console's triage shows the last result, and payouts stop while it says the books
+        hold money it cannot prove (unbalanced, off the journal, or an unproven posting); a
+        discrepancy is loud in the log."""
         result = await ledger.check(self.store)
-        await self.store.redis.hset(
-            self.store.keys.prefix + "ledger:lastcheck",
-            mapping={
-                "balanced": int(result.ok),
-                "checked_at": int(time.time() * 1000),
-                "problems": " ".join(result.problems),
-                "postings": result.postings,
-            },
-        )
+        await ledger.record_check(self.store, result)
         if not result.ok:
             log.error("ledger check failed: %s", " ".join(result.problems))
+        for posting in result.unproven:
+            log.error(
+                "unproven posting %s (%s, %s): %s",
+                posting.posting_id,
+                posting.idem,
+                posting.kind,
+                posting.reason,
+            )
 
     async def run(self) -> None:
         """Tick until stopped; a Redis outage is waited out, never fatal."""

@@ -1,6 +1,7 @@
 -- Reserve a node's available earnings for a payout: whole cents only (the remainder stays for
 -- next time), never more than the node's ledger balance, moved node → 'payouts' (a holding
 -- account) so that earnings arriving later are not part of it. Creates the outbox record.
+-- Refused while the last ledger check found money it cannot prove.
 -- KEYS: node   ARGV: P, payout_id, now, min_micro, max_micro ('' = all available)
 --!include lib
 --!include money
@@ -14,6 +15,8 @@ if not account or account == '' then
   return refuse('conflict', 'Node ' .. node_id .. ' has no Stripe account yet; onboard it first '
     .. '(lcn payouts onboard ' .. node_id .. ').')
 end
+local stopped = payouts_stopped()
+if stopped then return stopped end
 local rkey = P .. 'payout:' .. id
 if redis.call('EXISTS', rkey) == 1 then return refuse('conflict', 'Payout ' .. id .. ' exists.') end
 local source = 'node:' .. node_id

@@ -17,6 +17,8 @@ if st ~= 'failed' then
   return refuse('conflict', 'Payout ' .. id .. ' is ' .. st .. '; only a pending or failed '
     .. 'payout can be retried.')
 end
+local stopped = payouts_stopped()
+if stopped then return stopped end
 local account = redis.call('HGET', P .. 'node:' .. rec['node'], 'stripe_account')
 if not account or account == '' then
   return refuse('conflict', 'Node ' .. rec['node'] .. ' has no Stripe account any more.')

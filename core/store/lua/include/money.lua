@@ -53,6 +53,16 @@ local function balance_of(account)
   return tonumber(redis.call('HGET', P .. 'ledger:balances', account) or '0')
 end
 
+-- Payouts stop while the last recorded ledger check found money it cannot prove (unbalanced,
+-- off the journal, or a posting with no proven source: core/ledger.py `record_check`).
+local function payouts_stopped()
+  local books = redis.call('HMGET', P .. 'ledger:lastcheck', 'payable', 'unproven_ids')
+  if books[1] ~= '0' then return nil end
+  local ids = (books[2] and books[2] ~= '') and (' (unproven postings: ' .. books[2] .. ')') or ''
+  return refuse('conflict', 'No payout is made while the last ledger check fails' .. ids
+    .. '; see lcn ledger check.')
+end
+
 local function usd(micro)
   return string.format('$%.2f', micro / 1000000)
 end

@@ -1,0 +1,516 @@
+"""Provenance: every posting in the ledger's journal must come from a real source.
+
+Balanced books can still hold minted money: two entries that move $5,000 from `world` to a
+node and to a creator balance perfectly. So the books check also proves where each posting came
+from. Every posting an lcn script makes carries an idempotency key that names its source
+(`settle:<job>:<gen>`, `purchase:<id>`, `payout:reserve:<id>:<gen>`, …), a kind and a reference.
+This module knows the exact shape each script writes and checks it against the record it names:
+
+* a job's hold against the job (its creator, and the estimate it holds);
+* a settlement against the hold it settles (one exit per hold, the amounts summing to it), the
+  job (creator, node, cost and the 70/30 split) and the node's own job history;
+* a hold's release against the hold and the job's end (failed or cancelled);
+* a credit or a sale against a paid purchase of exactly that amount, once per purchase;
+* a payout's reservation, payment and release against the payout and its reservation;
+* a refund's reservation, payment, return and reversal against the refund record.
+
+A posting no script would have written, or whose record does not back it, is *unproven* and is
+named by its journal id. An operator neutralises a forged one with `reverse` in core/ledger.py:
+the mirrored entry names the posting it reverses, and the pair counts as resolved.
+
+Cost: the journal is read once, in chunks; each chunk's records are read in one pipelined round
+trip (each record once). Between chunks it keeps what is open (holds of live jobs, payouts and
+refunds in flight), one 64-bit digest per job generation already settled (so a copied hold and
+settlement cannot pay a node twice: about 60 bytes each) and one id per purchase, payout
+generation and refund.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field
+
+from core.models.base import WireModel
+from core.store import Store
+
+Leg = tuple[str, str, int, str]  # from, to, micro-USD, kind
+
+KEEP_UNPROVEN = 10_000  # unproven postings remembered in detail (for reversals and reports)
+NODE_SHARE_PERCENT = 70
+
+# The idempotency keys our scripts write, each naming its source (core/store/lua/*.lua).
+SOURCES: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("hold", r"hold:(?P<id>[^:]+):(?P<gen>\d+)"),
+        ("settle", r"settle:(?P<id>[^:]+):(?P<gen>\d+)"),
+        ("release", r"release:(?P<id>[^:]+):(?P<gen>\d+)"),
+        ("purchase", r"purchase:(?P<id>[^:]+)"),
+        ("payout_reserve", r"payout:reserve:(?P<id>[^:]+):(?P<gen>\d+)"),
+        ("payout_paid", r"payout:paid:(?P<id>[^:]+):(?P<gen>\d+)"),
+        ("payout_release", r"payout:release:(?P<id>[^:]+):(?P<gen>\d+)"),
+        ("refund_reserve", r"refund:reserve:(?P<id>[^:]+)"),
+        ("refund_paid", r"refund:paid:(?P<id>[^:]+)"),
+        ("refund_release", r"refund:release:(?P<id>[^:]+)"),
+        ("refund_reversed", r"refund:reversed:(?P<id>[^:]+)"),
+        ("refund_external", r"refund:external:(?P<id>[^:]+)"),
+        ("reverse", r"reverse:(?P<id>\d+-\d+)"),
+    )
+]
+JOB_FIELDS = (
+    "id",
+    "creator",
+    "node",
+    "gen",
+    "status",
+    "estimated_cost",
+    "actual_cost",
+    "node_share",
+)
+PURCHASE_FIELDS = ("id", "kind", "buyer", "amount", "status", "paid_micro")
+PAYOUT_FIELDS = ("id", "node", "amount", "gen", "status")
+REFUND_FIELDS = ("id", "purchase", "origin", "amount", "status")
+
+
+class PostingLeg(WireModel):
+    from_account: str
+    to_account: str
+    amount_micro_usd: int
+    kind: str
+
+
+class UnprovenPosting(WireModel):
+    posting_id: str = Field(description="The journal entry's id (its stream id).")
+    idem: str
+    kind: str
+    ref: str
+    legs: list[PostingLeg]
+    reason: str = Field(description="Why its source does not back it.")
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One journal entry as written; `problem` says why it could not be read, if so."""
+
+    posting_id: str
+    idem: str
+    kind: str
+    ref: str
+    legs: tuple[Leg, ...]
+    problem: str | None = None
+
+    def unproven(self, reason: str) -> UnprovenPosting:
+        return UnprovenPosting(
+            posting_id=self.posting_id,
+            idem=self.idem,
+            kind=self.kind,
+            ref=self.ref,
+            legs=[
+                PostingLeg(from_account=a, to_account=b, amount_micro_usd=x, kind=k)
+                for a, b, x, k in self.legs
+            ],
+            reason=reason,
+        )
+
+
+def parse(entry_id: bytes | str, fields: dict[bytes, bytes]) -> Posting:
+    """A journal entry; a malformed one comes back with no legs and its `problem` set."""
+    pid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    text = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in fields.items()}
+    idem, kind, ref = text.get("idem", ""), text.get("kind", ""), text.get("ref", "")
+    try:
+        raw = json.loads(text["legs"])
+        legs = tuple(_leg(item) for item in raw)
+    except (KeyError, ValueError, TypeError):
+        return Posting(
+            pid, idem, kind, ref, (), "its legs are not a list of [from, to, amount, kind]"
+        )
+    return Posting(pid, idem, kind, ref, legs)
+
+
+def _leg(item: Any) -> Leg:
+    source, target, amount, kind = item
+    if not all(isinstance(v, str) for v in (source, target, kind)):
+        raise TypeError("a leg names its accounts and kind as strings")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValueError("a leg moves a whole, non-negative number of micro-USD")
+    return source, target, amount, kind
+
+
+def _order(posting_id: str) -> tuple[int, int]:
+    ms, _, seq = posting_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Reads:
+    """The records one chunk of postings names, read in one pipelined round trip."""
+
+    store: Store
+    wanted: dict[tuple[str, ...], int] = field(default_factory=dict)
+    replies: list[Any] = field(default_factory=list)
+
+    def want(self, *what: str) -> None:
+        self.wanted.setdefault(what, len(self.wanted))
+
+    async def run(self) -> None:
+        if not self.wanted:
+            return
+        prefix = self.store.keys.prefix
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for what in self.wanted:
+                kind, name = what[0], what[1]
+                if kind == "history":  # (history, node, job): did the node ever hold the job?
+                    pipe.zscore(f"{prefix}node:{name}:history", what[2])
+                else:
+                    pipe.hmget(f"{prefix}{kind}:{name}", *_FIELDS[kind])
+            self.replies = list(await pipe.execute())
+
+    def record(self, kind: str, name: str) -> dict[str, str] | None:
+        values = self.replies[self.wanted[(kind, name)]]
+        rec = {f: v.decode() for f, v in zip(_FIELDS[kind], values, strict=True) if v is not None}
+        return rec if rec.get("id") == name else None
+
+    def in_history(self, node_id: str, job_id: str) -> bool:
+        return self.replies[self.wanted[("history", node_id, job_id)]] is not None
+
+
+_FIELDS = {
+    "job": JOB_FIELDS,
+    "purchase": PURCHASE_FIELDS,
+    "payout": PAYOUT_FIELDS,
+    "refund": REFUND_FIELDS,
+}
+
+
+def source_of(posting: Posting) -> tuple[str, str, int] | None:
+    """(source, record id, generation) that the posting's idempotency key names, if any."""
+    for name, pattern in SOURCES:
+        match = pattern.fullmatch(posting.idem)
+        if match:
+            gen = match.groupdict().get("gen")
+            return name, match["id"], int(gen) if gen is not None else 0
+    return None
+
+
+@dataclass
+class ProvenanceResult:
+    unproven: list[UnprovenPosting]
+    unproven_count: int
+    reversed_count: int
+
+
+class Provenance:
+    """Proves the journal posting by posting; feed it every chunk in journal order."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._holds: dict[tuple[str, int], tuple[int, str]] = {}  # open: amount, creator account
+        # Job generations whose hold was settled or released: a second hold for one would let a
+        # copied settlement pay a node twice. 64-bit digests, about 60 bytes a generation.
+        self._closed_holds: set[int] = set()
+        self._payouts: dict[tuple[str, int], int] = {}  # reserved, not yet paid or released
+        self._closed_payouts: set[tuple[str, int]] = set()
+        self._refunds_held: dict[str, int] = {}  # reserved, not yet paid or released
+        self._refunds_out: set[str] = set()  # paid out to the buyer, not reversed
+        self._refunds_seen: set[str] = set()
+        self._credited: set[str] = set()  # purchases already booked
+        self._reversals: list[tuple[Posting, str]] = []
+        self._kept: dict[str, UnprovenPosting] = {}
+        self._kept_legs: dict[str, tuple[Leg, ...]] = {}
+        self.unproven_count = 0
+
+    async def feed(self, postings: Sequence[Posting]) -> None:
+        reads = _Reads(self.store)
+        sources = []
+        for posting in postings:
+            source = None if posting.problem else source_of(posting)
+            sources.append(source)
+            if source is None:
+                continue
+            name, rid, _ = source
+            record_kind = _RECORD_OF.get(name)
+            if record_kind is not None:
+                reads.want(record_kind, "ext-" + rid if name == "refund_external" else rid)
+            if name == "settle":
+                node = _settled_node(posting)
+                if node:
+                    reads.want("history", node, rid)
+        await reads.run()
+        for posting, source in zip(postings, sources, strict=True):
+            if posting.problem:
+                self._flag(posting, posting.problem)
+                continue
+            if source is None:
+                self._flag(posting, "its idempotency key names no source any lcn script posts")
+                continue
+            name, rid, gen = source
+            reason = _JUDGES[name](self, posting, rid, gen, reads)
+            if reason:
+                self._flag(posting, reason)
+
+    def finish(self, listed: int) -> ProvenanceResult:
+        """Match reversals to the postings they reverse; the unproven rest, `listed` of them."""
+        reversed_count = 0
+        for reversal, target in self._reversals:
+            original = self._kept.get(target)
+            mirrored = tuple(
+                (b, a, x, f"reverse:{k}") for a, b, x, k in self._kept_legs.get(target, ())
+            )
+            if (
+                original is None
+                or _order(target) >= _order(reversal.posting_id)
+                or reversal.legs != mirrored
+            ):
+                self._flag(reversal, f"it does not mirror an unproven posting {target}")
+                continue
+            del self._kept[target]
+            self.unproven_count -= 1
+            reversed_count += 1
+        return ProvenanceResult(
+            list(self._kept.values())[:listed], self.unproven_count, reversed_count
+        )
+
+    def _close_hold(self, job_id: str, gen: int) -> None:
+        del self._holds[(job_id, gen)]
+        self._closed_holds.add(_digest(job_id, gen))
+
+    def _flag(self, posting: Posting, reason: str) -> None:
+        self.unproven_count += 1
+        if len(self._kept) < KEEP_UNPROVEN:
+            self._kept[posting.posting_id] = posting.unproven(reason)
+            self._kept_legs[posting.posting_id] = posting.legs
+
+    # -- one judge per source: None when proven, else why not -------------------------------
+
+    def _hold(self, p: Posting, job_id: str, gen: int, r: _Reads) -> str | None:
+        job = r.record("job", job_id)
+        if job is None:
+            return f"no job {job_id} exists"
+        if p.kind != "hold" or p.ref != job_id or len(p.legs) != 1:
+            return "it is not shaped like a job's hold"
+        amount = p.legs[0][2]
+        if p.legs[0] != (f"creator:{job.get('creator')}", "escrow", amount, "hold"):
+            return f"it does not move money from job {job_id}'s creator into escrow"
+        current = _int(job.get("gen")) or 0
+        if gen > current:
+            return f"job {job_id} has no generation {gen}"
+        if gen == current and amount != _int(job.get("estimated_cost")):
+            return f"it holds {amount} µUSD, job {job_id} holds {job.get('estimated_cost')}"
+        if (job_id, gen) in self._holds or _digest(job_id, gen) in self._closed_holds:
+            return f"job {job_id} was already held for generation {gen}"
+        self._holds[(job_id, gen)] = (amount, p.legs[0][0])
+        return None
+
+    def _settle(self, p: Posting, job_id: str, gen: int, r: _Reads) -> str | None:
+        job = r.record("job", job_id)
+        if job is None:
+            return f"no job {job_id} exists"
+        node = _settled_node(p)
+        creator = f"creator:{job.get('creator')}"
+        if (
+            node is None
+            or p.kind != "settle"
+            or p.ref != job_id
+            or len(p.legs) != 3
+            or (p.legs[1][0], p.legs[1][1], p.legs[1][3]) != ("escrow", "platform", "fee")
+            or (p.legs[2][0], p.legs[2][1], p.legs[2][3]) != ("escrow", creator, "release")
+        ):
+            return "it is not shaped like a job's settlement (node, platform, creator)"
+        earned, fee, back = p.legs[0][2], p.legs[1][2], p.legs[2][2]
+        hold = self._holds.get((job_id, gen))
+        if hold is None:
+            return f"job {job_id} has no open hold for generation {gen} to settle"
+        if earned + fee + back != hold[0]:
+            return f"it settles {earned + fee + back} µUSD of a hold of {hold[0]}"
+        if earned != (earned + fee) * NODE_SHARE_PERCENT // 100:
+            return f"the node's {earned} µUSD is not 70% of the cost {earned + fee}"
+        if not r.in_history(node, job_id):
+            return f"node {node} never held job {job_id}"
+        if gen == (_int(job.get("gen")) or 0) and (
+            job.get("status") not in ("completed", "failed")
+            or _int(job.get("actual_cost")) != earned + fee
+            or _int(job.get("node_share")) != earned
+            or job.get("node") != node
+        ):
+            return (
+                f"job {job_id} records no such settlement ({job.get('status')}, cost "
+                f"{job.get('actual_cost') or 'none'} on node {job.get('node') or 'none'})"
+            )
+        self._close_hold(job_id, gen)
+        return None
+
+    def _release(self, p: Posting, job_id: str, gen: int, r: _Reads) -> str | None:
+        job = r.record("job", job_id)
+        if job is None:
+            return f"no job {job_id} exists"
+        hold = self._holds.get((job_id, gen))
+        if p.kind != "release" or p.ref != job_id or len(p.legs) != 1:
+            return "it is not shaped like the release of a job's hold"
+        if hold is None:
+            return f"job {job_id} has no open hold for generation {gen} to release"
+        if p.legs[0] != ("escrow", f"creator:{job.get('creator')}", hold[0], "release"):
+            return f"it does not give job {job_id}'s hold of {hold[0]} µUSD back to its creator"
+        if gen == (_int(job.get("gen")) or 0) and job.get("status") not in ("failed", "cancelled"):
+            return f"job {job_id} is {job.get('status')}, not ended unpaid"
+        self._close_hold(job_id, gen)
+        return None
+
+    def _purchase(self, p: Posting, pid: str, _: int, r: _Reads) -> str | None:
+        rec = r.record("purchase", pid)
+        if rec is None:
+            return f"no purchase {pid} exists"
+        amount = _int(rec.get("amount"))
+        if rec.get("status") not in ("paid", "refunded") or _int(rec.get("paid_micro")) != amount:
+            return f"purchase {pid} is {rec.get('status')}, not paid"
+        if rec.get("kind") == "credit":
+            expected = ("world", f"creator:{rec.get('buyer')}", amount, "credit")
+        else:
+            expected = ("world", "platform", amount, "sale")
+        if p.kind != expected[3] or p.ref != pid or p.legs != (expected,):
+            return f"it does not book purchase {pid} as paid ({rec.get('kind')}, {amount} µUSD)"
+        if pid in self._credited:
+            return f"purchase {pid} is already booked"
+        self._credited.add(pid)
+        return None
+
+    def _payout_reserve(self, p: Posting, payout_id: str, gen: int, r: _Reads) -> str | None:
+        rec = r.record("payout", payout_id)
+        if rec is None:
+            return f"no payout {payout_id} exists"
+        expected = (f"node:{rec.get('node')}", "payouts", _int(rec.get("amount")), "payout")
+        if p.kind != "payout" or p.ref != payout_id or p.legs != (expected,):
+            return f"it does not reserve payout {payout_id} from its node"
+        if (
+            gen > (_int(rec.get("gen")) or 0)
+            or (payout_id, gen) in self._payouts
+            or (payout_id, gen) in self._closed_payouts
+        ):
+            return f"payout {payout_id} has no such reservation {gen}"
+        self._payouts[(payout_id, gen)] = p.legs[0][2]
+        return None
+
+    def _payout_exit(self, p: Posting, payout_id: str, gen: int, r: _Reads) -> str | None:
+        rec = r.record("payout", payout_id)
+        if rec is None:
+            return f"no payout {payout_id} exists"
+        paid = p.idem.startswith("payout:paid:")
+        amount = _int(rec.get("amount"))
+        if paid:
+            expected, status = ("payouts", "world", amount, "payout"), "paid"
+        else:
+            expected = ("payouts", f"node:{rec.get('node')}", amount, "payout_release")
+            status = "failed"
+        if p.kind != expected[3] or p.ref != payout_id or p.legs != (expected,):
+            return f"it does not settle payout {payout_id} as {status}"
+        if self._payouts.get((payout_id, gen)) != amount:
+            return f"payout {payout_id} has no open reservation {gen}"
+        if gen == (_int(rec.get("gen")) or 0) and rec.get("status") != status:
+            return f"payout {payout_id} is {rec.get('status')}, not {status}"
+        del self._payouts[(payout_id, gen)]
+        self._closed_payouts.add((payout_id, gen))
+        return None
+
+    def _refund(self, p: Posting, refund_id: str, _: int, r: _Reads) -> str | None:
+        external = p.idem.startswith("refund:external:")
+        rid = "ext-" + refund_id if external else refund_id
+        rec = r.record("refund", rid)
+        if rec is None:
+            return f"no refund {rid} exists"
+        origin, amount, status = rec.get("origin", ""), _int(rec.get("amount")), rec.get("status")
+        step = p.idem.split(":")[1]
+        expected = {
+            "reserve": (origin, "refunds", amount, "refund"),
+            "external": (origin, "world", amount, "refund"),
+            "paid": ("refunds", "world", amount, "refund"),
+            "release": ("refunds", origin, amount, "refund_release"),
+            "reversed": ("world", origin, amount, "refund_reversed"),
+        }[step]
+        if p.kind != expected[3] or p.ref != rec.get("purchase") or p.legs != (expected,):
+            return f"it does not move refund {rid}'s {amount} µUSD as its {step} step"
+        if step in ("reserve", "external"):
+            if rid in self._refunds_seen:
+                return f"refund {rid} is already booked"
+            self._refunds_seen.add(rid)
+            if external:
+                self._refunds_out.add(rid)
+            else:
+                self._refunds_held[rid] = amount or 0
+            return None
+        if step == "reversed":
+            if rid not in self._refunds_out or status != "failed":
+                return f"refund {rid} was not paid out and then reversed"
+            self._refunds_out.discard(rid)
+            return None
+        if self._refunds_held.get(rid) != amount:
+            return f"refund {rid} has no open reservation"
+        if step == "release" and status != "failed":
+            return f"refund {rid} is {status}, not failed"
+        del self._refunds_held[rid]
+        if step == "paid":
+            self._refunds_out.add(rid)
+        return None
+
+    def _reverse(self, p: Posting, target: str, _: int, __: _Reads) -> str | None:
+        if p.kind != "reverse" or p.ref != target or not p.legs:
+            return "it is not shaped like an operator's reversal"
+        self._reversals.append((p, target))
+        return None
+
+
+def _digest(job_id: str, gen: int) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{job_id}:{gen}".encode(), digest_size=8).digest())
+
+
+def _settled_node(p: Posting) -> str | None:
+    if not p.legs:
+        return None
+    source, target, _, kind = p.legs[0]
+    if source != "escrow" or kind != "earn" or not target.startswith("node:"):
+        return None
+    return target[5:]
+
+
+_RECORD_OF = {
+    "hold": "job",
+    "settle": "job",
+    "release": "job",
+    "purchase": "purchase",
+    "payout_reserve": "payout",
+    "payout_paid": "payout",
+    "payout_release": "payout",
+    "refund_reserve": "refund",
+    "refund_paid": "refund",
+    "refund_release": "refund",
+    "refund_reversed": "refund",
+    "refund_external": "refund",
+}
+Judge = Callable[[Provenance, Posting, str, int, _Reads], str | None]
+_JUDGES: dict[str, Judge] = {
+    "hold": Provenance._hold,
+    "settle": Provenance._settle,
+    "release": Provenance._release,
+    "purchase": Provenance._purchase,
+    "payout_reserve": Provenance._payout_reserve,
+    "payout_paid": Provenance._payout_exit,
+    "payout_release": Provenance._payout_exit,
+    "refund_reserve": Provenance._refund,
+    "refund_paid": Provenance._refund,
+    "refund_release": Provenance._refund,
+    "refund_reversed": Provenance._refund,
+    "refund_external": Provenance._refund,
+    "reverse": Provenance._reverse,
+}
