@@ -184,24 +184,36 @@ def _tree(pid: int) -> list[int]:
 
 
 def _usage(pids: list[int]) -> tuple[int, int]:
-    """Resident bytes and tasks (threads count, as a pids cgroup would) of `pids`."""
-    page = os.sysconf("SC_PAGE_SIZE")
-    rss = tasks = 0
+    """Memory and tasks (threads count, as a pids cgroup would) of `pids`. Memory is the
+    proportional set size, so pages that forked processes share are counted once overall."""
+    memory = tasks = 0
     for pid in pids:
         with contextlib.suppress(OSError, ValueError, IndexError):
-            with open(f"/proc/{pid}/statm") as f:
-                rss += int(f.read().split()[1]) * page
             with open(f"/proc/{pid}/stat") as f:
                 tasks += int(f.read().rpartition(")")[2].split()[17])
-    return rss, tasks
+            memory += _pss(pid)
+    return memory, tasks
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except FileNotFoundError:  # kernels before 4.14: resident size, shared pages and all
+        pass
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return 0
 
 
 def _over_limit(job_pid: int, watch: dict[str, int]) -> str | None:
-    rss, tasks = _usage(_tree(job_pid))
-    if rss > watch["memory_bytes"]:
-        return "memory"
+    memory, tasks = _usage(_tree(job_pid))
     if tasks > watch["max_processes"]:
         return "processes"
+    if memory > watch["memory_bytes"]:
+        return "memory"
     return None
 
 
