@@ -358,6 +358,8 @@ async def test_lcn_node_run_signs_in_as_the_agent_user(
         proc.send_signal(signal.SIGTERM)
         output = proc.communicate(timeout=20)[0].decode()
     assert proc.returncode == 0, output
+    # It said once, at start, how it isolates jobs.
+    assert output.count("sandbox: bubblewrap, no network") == 1, output
     assert denials(embedded, "lcn-agent") == []
 
 
