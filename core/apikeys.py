@@ -59,9 +59,9 @@ def _from_hash(raw: dict[bytes, bytes]) -> ApiKey:
 
 async def create(store: Store, name: str, creator: str | None = None) -> tuple[ApiKey, str]:
     """A new key and its secret (`lcn_…`); the secret is shown once and never stored."""
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise InvalidInput("An API key name is 1-64 letters, digits, dots, dashes or underscores.")
-    if creator is not None and not ADDRESS_RE.match(creator):
+    if creator is not None and not ADDRESS_RE.fullmatch(creator):
         raise InvalidInput("The creator must be 0x followed by 40 hex digits.")
     secret = API_KEY_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     digest = digest_of(secret)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,12 @@ from eth_keys import keys as eth_keys  # type: ignore[attr-defined]
 from eth_utils.address import to_checksum_address
 
 from core.errors import AuthError, InvalidInput
+
+# Importing eth_account imports py_ecc, which raises the interpreter's recursion limit to 100,000
+# for the whole process. Then parsing deeply nested data (json.loads of `[[[[…`) overflows the C
+# stack and kills the process instead of raising RecursionError. Put Python's default back.
+RECURSION_LIMIT = 1000
+sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def bytes_cid(data: bytes) -> str:
 
 def check_cid(value: str, *, what: str = "id") -> str:
     """Return `value` if it is a CIDv1 string, else refuse in one sentence."""
-    if OUR_CID.match(value):
+    if OUR_CID.fullmatch(value):
         return value
     try:
         cid = CID.decode(value)

@@ -40,7 +40,7 @@ async def issue_challenge(store: Store, address: str, ttl_s: int) -> Challenge:
     """A single-use nonce and the exact text the node must sign to register."""
     from core.models.node import ADDRESS_RE
 
-    if not ADDRESS_RE.match(address):
+    if not ADDRESS_RE.fullmatch(address):
         raise InvalidInput("pkpAddress must be 0x followed by 40 hex digits.")
     nonce = secrets.token_hex(NONCE_BYTES)
     await store.redis.set(store.keys.nonce(nonce), f"open:{address.lower()}", ex=ttl_s)

@@ -1,4 +1,4 @@
-"""The gateway application: routers, error handlers and the body limit around one shared
+"""The gateway application: routers, error handlers and the body limits around one shared
 `GatewayState`. To add endpoints (the payments webhook, say), write `routes_<name>.py` with an
 `APIRouter` called `router` and add the module to ROUTERS."""
 
@@ -10,10 +10,17 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from core.config import Settings
-from core.gateway import errors, routes_metrics, routes_node, routes_public, routes_stripe
+from core.gateway import (
+    auth_failures,
+    errors,
+    routes_metrics,
+    routes_node,
+    routes_public,
+    routes_stripe,
+)
 from core.gateway.config import GatewaySettings
 from core.gateway.errors import Unavailable
-from core.gateway.limits import BodySizeLimit
+from core.gateway.limits import BodyLimits
 from core.gateway.state import GatewayState
 from core.store import Store
 
@@ -60,9 +67,12 @@ def create_app(
     )
     app.state.gateway = state
     errors.install(app)
+    auth_failures.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=state.limits.max_body_bytes)
+    app.add_middleware(
+        BodyLimits, max_bytes=state.limits.max_body_bytes, max_depth=state.limits.max_json_depth
+    )
     return app
 
 

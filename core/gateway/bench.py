@@ -198,7 +198,8 @@ async def _load(
         if status != 200:
             errors += 1
             return
-        status, _ = await conn.request("GET", f"/lit-compute/jobs/{json.loads(reply)['jobId']}")
+        job_path = f"/lit-compute/jobs/{json.loads(reply)['jobId']}"
+        status, _ = await conn.request("GET", job_path, headers=auth)  # the whole job
         end = time.perf_counter()
         if status != 200:
             errors += 1

@@ -3,10 +3,16 @@ core.config.Settings like every other lcn process."""
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
+# pydantic-core's own JSON parser stops at 200 levels; the gateway refuses deeper bodies first.
+MAX_JSON_DEPTH = 200
+IPNetwork = IPv4Network | IPv6Network
 
 
 class GatewaySettings(BaseSettings):
@@ -21,6 +27,13 @@ class GatewaySettings(BaseSettings):
         le=64 * MIB,
         description="Largest request body; a job input may be 1 MiB of JSON, hence 2 MiB.",
     )
+    max_json_depth: int = Field(
+        default=64,
+        validation_alias="LCN_GATEWAY_MAX_JSON_DEPTH",
+        ge=2,
+        le=MAX_JSON_DEPTH,
+        description="Deepest nesting of arrays and objects a JSON body may have (400 beyond).",
+    )
     rate_limit: int = Field(
         default=1200,
         validation_alias="LCN_GATEWAY_RATE",
@@ -34,6 +47,25 @@ class GatewaySettings(BaseSettings):
         description="Requests per window for one node session (all of the node's agents).",
     )
     rate_window_s: int = Field(default=60, validation_alias="LCN_GATEWAY_RATE_WINDOW", ge=1)
+    auth_failure_limit: int = Field(
+        default=30,
+        validation_alias="LCN_GATEWAY_AUTH_FAILURES",
+        ge=1,
+        description="Refused credentials per window from one client IP before every request "
+        "from it gets 429 until the window ends.",
+    )
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="LCN_GATEWAY_TRUSTED_PROXIES",
+        description="Comma-separated IPs or CIDR networks of the reverse proxies in front of the "
+        "gateway; X-Forwarded-For is believed only from these.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="LCN_METRICS_TOKEN",
+        min_length=16,
+        description="A bearer token that may read /metrics (besides operator API keys).",
+    )
     session_ttl_s: int = Field(
         default=900,
         validation_alias="LCN_GATEWAY_SESSION_TTL",
@@ -48,3 +80,16 @@ class GatewaySettings(BaseSettings):
         le=3600,
         description="How far a signed request's timestamp may be from the gateway's clock.",
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                networks.append(ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or CIDR network") from None
+        return tuple(networks)

@@ -73,6 +73,14 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def refusal(exc: LcnError) -> JSONResponse:
+    """The error body and status of a refusal (with Retry-After when rate-limited)."""
+    headers = None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    return error_response(status_for(exc), exc.code, str(exc), headers)
+
+
 def sentence(text: str) -> str:
     text = " ".join(str(text).split()) or "The request was refused"
     return text if text.endswith((".", "?", "!")) else text + "."
@@ -121,10 +129,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LcnError)
     async def refused(_: Request, exc: LcnError) -> JSONResponse:
-        headers = None
-        if isinstance(exc, RateLimited):
-            headers = {"Retry-After": str(exc.retry_after_s)}
-        return error_response(status_for(exc), exc.code, str(exc), headers)
+        return refusal(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -180,9 +185,10 @@ def allowed_methods(request: Request) -> list[str]:
         for path, operations in app.openapi().get("paths", {}).items():
             pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))
             methods = {m.upper() for m in operations}
-            templates.append((path.count("{"), re.compile(f"^{pattern}$"), methods))
+            templates.append((path.count("{"), re.compile(pattern), methods))
         app.state.path_templates = templates
-    matching = [(params, methods) for params, p, methods in templates if p.match(request.url.path)]
+    path = request.url.path
+    matching = [(params, methods) for params, p, methods in templates if p.fullmatch(path)]
     if not matching:
         return []
     fewest = min(params for params, _ in matching)
@@ -201,7 +207,8 @@ def unavailable() -> JSONResponse:
 # Documented on every route so that clients (and schemathesis) know the error shape.
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
-        400: "The request is not valid for the network's current rules.",
+        400: "The request is not valid for the network's current rules, or its body is "
+        "nested too deeply or not UTF-8.",
         401: "Missing, unknown, expired or forged credentials.",
         403: "The credentials may not act on this resource.",
         404: "No such node, job or agent.",
@@ -213,5 +220,5 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
     return {
         status: {"model": ErrorBody, "description": described[status]}
-        for status in sorted({*statuses, 413, 422, 429, 503})
+        for status in sorted({*statuses, 400, 413, 422, 429, 503})
     }

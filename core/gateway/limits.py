@@ -1,5 +1,8 @@
-"""The request body limit, enforced before any handler parses a byte: a declared
-Content-Length over the limit is refused at once, and a body that streams past it is cut off."""
+"""The request body limits, enforced before any handler parses a byte: a declared
+Content-Length over the size limit is refused at once, a body that streams past it is cut off,
+and a complete body that is JSON in UTF-16/32, nested deeper than the depth limit, or holding
+half a surrogate pair is refused (see json_screen.py: deep nesting can kill the process that
+parses it)."""
 
 from __future__ import annotations
 
@@ -7,13 +10,18 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.gateway.json_screen import has_unpaired_surrogate, is_utf8_json, nested_deeper_than
 
-class BodySizeLimit:
-    """Pure ASGI middleware: buffer the body up to `max_bytes`, answer 413 beyond it."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+class BodyLimits:
+    """Pure ASGI middleware: buffer the body up to `max_bytes` (413 beyond), then refuse a body
+    that is not UTF-8, nested deeper than `max_depth`, or holding half a surrogate pair (400),
+    whatever its declared content type."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_depth: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,6 +53,26 @@ class BodySizeLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if not is_utf8_json(body):
+            await _refuse(send, 400, "invalid", "A JSON body must be encoded in UTF-8.")
+            return
+        if nested_deeper_than(body, self.max_depth):
+            await _refuse(
+                send,
+                400,
+                "too_deep",
+                f"The body nests arrays and objects deeper than the gateway's limit of "
+                f"{self.max_depth} levels.",
+            )
+            return
+        if has_unpaired_surrogate(body):
+            await _refuse(
+                send,
+                400,
+                "invalid",
+                "A JSON string may not hold half of a UTF-16 surrogate pair.",
+            )
+            return
         replayed = False
 
         async def replay() -> Message:

@@ -40,7 +40,7 @@ class AddressBody(StrictWire):
     @field_validator("pkp_address")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not ADDRESS_RE.match(value):
+        if not ADDRESS_RE.fullmatch(value):
             raise ValueError("pkpAddress must be 0x followed by 40 hex digits")
         return value
 
@@ -72,7 +72,7 @@ class AgentRegistration(StrictWire):
         import re
 
         for model in models:
-            if not re.match(NAME_RE, model):
+            if not re.fullmatch(NAME_RE, model):
                 raise ValueError(f"model id {model!r} must be lowercase letters, digits, . _ -")
         return models
 

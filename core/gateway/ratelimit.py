@@ -1,22 +1,66 @@
 """Per-identity rate limits, counted in Redis so that every gateway shares one budget: a fixed
-window per identity (one counter that expires with its window), one script call per request."""
+window per identity (one counter that expires with its window), one script call per request.
+
+Refused credentials are counted too, per client address: past `auth_failure_limit` in a window,
+every request from that address gets 429 whatever it presents, so guessing keys, tokens or
+signatures learns nothing (a right guess is refused like a wrong one).
+"""
 
 from __future__ import annotations
 
 import math
 
+from core.gateway.config import GatewaySettings
 from core.gateway.errors import RateLimited
 from core.store import Store
 
 
-async def count_request(store: Store, identity: str, limit: int, window_s: int) -> None:
-    """Count one request of `identity`; refuse with 429 and Retry-After once over `limit`."""
-    count, ttl_ms = await store.script(
-        "count_request", [f"{store.keys.prefix}rate:{identity}"], window_s * 1000
+def _key(store: Store, identity: str) -> str:
+    return f"{store.keys.prefix}rate:{identity}"
+
+
+def _failures_key(store: Store, client: str) -> str:
+    return f"{store.keys.prefix}rate:auth-failures:{client}"
+
+
+def _retry_after(ttl_ms: int) -> int:
+    return max(1, math.ceil(ttl_ms / 1000))
+
+
+async def count_request(
+    store: Store, limits: GatewaySettings, identity: str, limit: int, client: str
+) -> None:
+    """Count one request of `identity`; refuse with 429 and Retry-After once over `limit`, or
+    while `client` is over its budget of refused credentials."""
+    count, ttl_ms, failures, failures_ttl_ms = await store.script(
+        "count_request",
+        [_key(store, identity), _failures_key(store, client)],
+        limits.rate_window_s * 1000,
     )
+    if int(failures) > limits.auth_failure_limit:
+        raise _too_many_failures(limits, int(failures_ttl_ms))
     if int(count) > limit:
-        retry_after = max(1, math.ceil(int(ttl_ms) / 1000))
+        retry_after = _retry_after(int(ttl_ms))
         raise RateLimited(
-            f"Too many requests: {limit} per {window_s} s are allowed; retry in {retry_after} s.",
+            f"Too many requests: {limit} per {limits.rate_window_s} s are allowed; "
+            f"retry in {retry_after} s.",
             retry_after,
         )
+
+
+async def count_failure(store: Store, limits: GatewaySettings, client: str) -> None:
+    """Count refused credentials from `client`; raise 429 once that is over its budget."""
+    failures, ttl_ms, _, _ = await store.script(
+        "count_request", [_failures_key(store, client)], limits.rate_window_s * 1000
+    )
+    if int(failures) > limits.auth_failure_limit:
+        raise _too_many_failures(limits, int(ttl_ms))
+
+
+def _too_many_failures(limits: GatewaySettings, ttl_ms: int) -> RateLimited:
+    retry_after = _retry_after(ttl_ms)
+    return RateLimited(
+        f"Too many refused credentials from this address: {limits.auth_failure_limit} per "
+        f"{limits.rate_window_s} s are allowed; retry in {retry_after} s.",
+        retry_after,
+    )

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from core import jobs, registry, submission
 from core import status as network_status
 from core.errors import InvalidInput
-from core.gateway.deps import Anyone, State, StoreDep, SubmitterDep
+from core.gateway.deps import Anyone, ReaderDep, State, StoreDep, SubmitterDep
 from core.gateway.errors import Forbidden, Unavailable, error_responses
+from core.gateway.job_access import JobSummary, visible_part
 from core.gateway.models import AddressBody, strictly
 from core.models.job import Job, JobStatus, SubmitJob, SubmitResult
 from core.models.node import Node, NodeStatus, RegisterNode
@@ -155,10 +156,15 @@ async def submit_job(
 
 
 @router.get(
-    "/jobs/{job_id}", response_model=Job, tags=["jobs"], responses=error_responses(400, 404)
+    "/jobs/{job_id}",
+    response_model=Job | JobSummary,
+    tags=["jobs"],
+    responses=error_responses(400, 401, 403, 404),
 )
-async def get_job(job_id: str, store: Anyone) -> Job:
-    return await jobs.get_job(store, job_id)
+async def get_job(job_id: str, who: ReaderDep, store: StoreDep) -> Job | JobSummary:
+    """Anyone gets the job's status, times and cost; its task, input, result and logs need the
+    creator's API key or signature, an operator key, or the session of the node that ran it."""
+    return visible_part(who, await jobs.get_job(store, job_id))
 
 
 @router.get(

@@ -39,5 +39,8 @@ def serve(
         workers=workers,
         log_level=log_level,
         server_header=False,
+        # The app reads X-Forwarded-For itself, from the proxies the operator names
+        # (LCN_GATEWAY_TRUSTED_PROXIES); uvicorn's handling would trust loopback by default.
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )

@@ -50,7 +50,7 @@ def session_key(store: Store, token: str) -> str:
 
 
 async def issue_challenge(store: Store, address: str, ttl_s: int) -> SignInChallenge:
-    if not ADDRESS_RE.match(address):
+    if not ADDRESS_RE.fullmatch(address):
         raise InvalidInput("pkpAddress must be 0x followed by 40 hex digits.")
     nonce = secrets.token_hex(NONCE_BYTES)
     await store.redis.set(nonce_key(store, nonce), f"open:{address.lower()}", ex=ttl_s)
@@ -66,7 +66,7 @@ async def issue_challenge(store: Store, address: str, ttl_s: int) -> SignInChall
 
 async def sign_in(store: Store, address: str, nonce: str, signature: str, ttl_s: int) -> Session:
     """Check the signature over the sign-in challenge, then consume it and open the session."""
-    if not ADDRESS_RE.match(address):
+    if not ADDRESS_RE.fullmatch(address):
         raise InvalidInput("pkpAddress must be 0x followed by 40 hex digits.")
     claimed = to_checksum_address(address)
     message = challenge_message(

@@ -97,7 +97,7 @@ async def verify(
     skew_s: int,
 ) -> str:
     """The checksum address that signed this request, or a one-sentence refusal."""
-    if not ADDRESS_RE.match(address):
+    if not ADDRESS_RE.fullmatch(address):
         raise AuthError(f"{ADDRESS_HEADER} must be 0x followed by 40 hex digits.")
     try:
         when = int(timestamp)

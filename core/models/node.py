@@ -60,7 +60,7 @@ class Capabilities(WireModel):
     @classmethod
     def _model_names(cls, models: list[str]) -> list[str]:
         for model in models:
-            if not re.match(NAME_RE, model):
+            if not re.fullmatch(NAME_RE, model):
                 raise ValueError(f"model id {model!r} must be lowercase letters, digits, . _ -")
         return sorted(set(models))
 
@@ -98,7 +98,7 @@ class RegisterNode(WireModel):
     @field_validator("pkp_address")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not ADDRESS_RE.match(value):
+        if not ADDRESS_RE.fullmatch(value):
             raise ValueError("pkpAddress must be 0x followed by 40 hex digits")
         return value
 

@@ -78,7 +78,7 @@ async def _fulfil_logs(_: Store, purchase: dict[str, str]) -> Delivery:
 
 
 def _asset_ref(ref: str) -> str:
-    if not ASSET_RE.match(ref):
+    if not ASSET_RE.fullmatch(ref):
         raise InvalidInput("An asset name is 1-64 lowercase letters, digits, '.', '_' or '-'.")
     return ref
 

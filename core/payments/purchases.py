@@ -43,7 +43,7 @@ class Checkout(WireModel):
 
 
 def _buyer(address: str) -> str:
-    if not ADDRESS_RE.match(address):
+    if not ADDRESS_RE.fullmatch(address):
         raise InvalidInput("The buyer must be a 0x address of 40 hex digits.")
     return address.lower()
 

@@ -78,7 +78,7 @@ async def test_health_reports_counts(client: httpx.AsyncClient, store: Store) ->
 
 async def test_redis_down_is_503_not_a_traceback(tmp_path: Path) -> None:
     settings = Settings(redis_url="redis://127.0.0.1:1/0", pool="down", data_dir=tmp_path)
-    app = create_app(settings, GatewaySettings())
+    app = create_app(settings, GatewaySettings(metrics_token="metrics-token-for-tests"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         health = await client.get("/lit-compute/health")
@@ -87,7 +87,9 @@ async def test_redis_down_is_503_not_a_traceback(tmp_path: Path) -> None:
         for reply in (
             await client.get("/lit-compute/nodes"),
             await client.post("/lit-compute/nodes/challenge", json={"pkpAddress": CREATOR}),
-            await client.get("/metrics"),
+            await client.get(
+                "/metrics", headers={"Authorization": "Bearer metrics-token-for-tests"}
+            ),
         ):
             assert reply.status_code == 503
             assert error_of(reply)["code"] == "unavailable"
@@ -162,7 +164,7 @@ async def test_submit_the_example_job_and_read_it_back(
     assert result["assignedNodeId"] == node.node_id
     assert result["estimatedCost"] > 0
 
-    job = await client.get(f"/lit-compute/jobs/{result['jobId']}")
+    job = await client.get(f"/lit-compute/jobs/{result['jobId']}", headers=auth)
     assert job.status_code == 200
     assert job.json()["task"]["code"] == HELLO
     assert job.json()["creatorPKP"] == CREATOR

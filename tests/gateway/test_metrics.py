@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -13,6 +14,14 @@ from core.gateway.metrics import histogram_buckets
 from core.store import Store
 from tests.helpers import register_node
 from tests.jobfactory import job_body
+
+METRICS_TOKEN = "metrics-token-for-tests"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def limits() -> GatewaySettings:
+    return GatewaySettings(rate_limit=100_000, node_rate_limit=100_000, metrics_token=METRICS_TOKEN)
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -26,7 +35,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 async def scrape(app: FastAPI) -> str:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        reply = await client.get("/metrics")
+        reply = await client.get("/metrics", headers=METRICS_AUTH)
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("text/plain")
     return reply.text

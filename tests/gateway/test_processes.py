@@ -3,13 +3,8 @@ side, and a gateway whose Redis dies under it answering 503 (then recovering).""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,56 +13,33 @@ from core.config import Settings
 from core.gateway import GatewaySettings, create_app
 from core.store import connect
 from tests import redis_servers
+from tests.gateway.live import gateway_process
 from tests.gateway.test_api import error_of, register_over_http
 from tests.redis_servers import free_port
 
-
-@contextmanager
-def gateway_process(command: list[str], settings: Settings, port: int) -> Iterator[str]:
-    env = {**os.environ, "LCN_REDIS_URL": str(settings.redis_url), "LCN_POOL": settings.pool}
-    proc = subprocess.Popen(
-        [*command, "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            try:
-                if httpx.get(f"{url}/lit-compute/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the gateway process did not start"
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+METRICS_TOKEN = "metrics-token-for-process-tests"
+SCRAPER = {"LCN_METRICS_TOKEN": METRICS_TOKEN}
 
 
 async def test_two_gateway_processes_serve_one_pool(settings: Settings) -> None:
     lcn = [str(Path(sys.executable).parent / "lcn"), "gateway"]
     module = [sys.executable, "-m", "core.gateway"]
     with (
-        gateway_process(lcn, settings, free_port()) as first,
-        gateway_process(module, settings, free_port()) as second,
+        gateway_process(lcn, settings, free_port(), env=SCRAPER) as first,
+        gateway_process(module, settings, free_port(), env=SCRAPER) as second,
     ):
         async with (
-            httpx.AsyncClient(base_url=first) as a,
-            httpx.AsyncClient(base_url=second) as b,
+            httpx.AsyncClient(base_url=first.url) as a,
+            httpx.AsyncClient(base_url=second.url) as b,
         ):
             # A challenge issued by one gateway is answered through the other.
             node = await register_over_http(a, b)
             listed = (await a.get("/lit-compute/nodes")).json()
             assert [n["nodeId"] for n in listed] == [node["nodeId"]]
-            assert (await a.get("/metrics")).text == (await b.get("/metrics")).text
+            scrape = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+            first_scrape = await a.get("/metrics", headers=scrape)
+            assert first_scrape.status_code == 200
+            assert first_scrape.text == (await b.get("/metrics", headers=scrape)).text
 
 
 async def test_redis_dying_under_a_gateway_gives_503_then_recovers(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_readme_curl_block_runs_as_written(
         check=False,
     )
     assert done.returncode == 0, done.stderr + done.stdout
-    health, node, nodes, submitted, job = json_values(done.stdout)
+    health, node, nodes, submitted, job, public = json_values(done.stdout)
     assert health["status"] == "ok"
     assert node["nodeId"].startswith("bafyrei")
     assert (node["status"], node["reputation"]) == ("active", 100)
@@ -82,6 +82,8 @@ def test_readme_curl_block_runs_as_written(
     assert submitted["assignedNodeId"] == node["nodeId"]
     assert job["jobId"] == submitted["jobId"]
     assert job["task"]["code"] == HELLO
+    assert public["jobId"] == job["jobId"] and public["status"] == job["status"]
+    assert "task" not in public and "logs" not in public
 
 
 async def test_readme_flow_from_a_python_client(live_url: str, store: Store, api_key: str) -> None:
@@ -119,6 +121,8 @@ async def test_readme_flow_from_a_python_client(live_url: str, store: Store, api
         assert submitted.status_code == 200, submitted.text
         result = submitted.json()
         assert (result["status"], result["assignedNodeId"]) == ("assigned", node["nodeId"])
-        job = await client.get(f"/lit-compute/jobs/{result['jobId']}")
+        job = await client.get(
+            f"/lit-compute/jobs/{result['jobId']}", headers={"Authorization": f"Bearer {api_key}"}
+        )
         assert job.json()["task"]["code"] == HELLO
         assert job.json()["estimatedCost"] == result["estimatedCost"]
