@@ -10,30 +10,9 @@ import pytest
 from core.swarm.executors import Limits, cgroups, jail, run_code
 from core.swarm.executors.jail import probe
 from core.swarm.executors.policy import SandboxPolicy, node_sandbox
+from tests.executors.attacks import FORK_BOMB, memory_hog
 
 needs_sandbox = pytest.mark.skipif(probe() is not None, reason=f"no sandbox here: {probe()}")
-
-FORK_BOMB = """
-import os, time
-for _ in range(300):
-    if os.fork() == 0:
-        time.sleep(20)
-        os._exit(0)
-print("forked 300")
-"""
-
-# Four processes of 120 MB each, every one under the 256 MB limit on its own.
-MEMORY_HOG = """
-import os, time
-for _ in range(3):
-    if os.fork() == 0:
-        break
-block = bytearray(120 * 1024 * 1024)
-for i in range(0, len(block), 4096):
-    block[i] = 1
-time.sleep(5)
-print("holding 480 MB")
-"""
 
 
 @pytest.fixture
@@ -52,7 +31,7 @@ def fresh_probe() -> Iterator[None]:
 @pytest.mark.usefixtures("no_cgroups")
 @pytest.mark.parametrize(
     ("code", "named"),
-    [(FORK_BOMB, "limit of 64 processes"), (MEMORY_HOG, "memory limit of 256 MB")],
+    [(FORK_BOMB, "limit of 64 processes"), (memory_hog(120), "memory limit of 256 MB")],
     ids=["processes", "memory"],
 )
 async def test_without_cgroups_the_watcher_holds_the_whole_tree(code: str, named: str) -> None:

@@ -20,6 +20,7 @@ from core.store import Store
 from core.swarm.executors import sandbox, supervisor
 from core.swarm.executors.jail import probe
 from core.swarm.executors.sandbox import scratch_root
+from tests.executors.attacks import DISK_FILLER, FORK_BOMB, memory_hog
 from tests.jobfactory import job_body
 from tests.swarm.test_agents import swarm, wait_for
 
@@ -224,42 +225,11 @@ def _attack(code: str, memory_gb: str = "0.5") -> Any:
     )
 
 
-FORK_BOMB = """
-import os, time
-for _ in range(300):
-    if os.fork() == 0:
-        time.sleep(20)
-        os._exit(0)
-print("forked 300")
-"""
-
-# Four processes of 200 MB each: every one is under the 512 MB limit on its own.
-MEMORY_HOG = """
-import os, time
-for _ in range(3):
-    if os.fork() == 0:
-        break
-block = bytearray(200 * 1024 * 1024)
-for i in range(0, len(block), 4096):
-    block[i] = 1
-time.sleep(3)
-print("holding 800 MB")
-"""
-
-# 640 MiB in files of 10 MiB, each under the per-file cap.
-DISK_FILLER = """
-for i in range(64):
-    with open(f"fill-{i}", "wb") as f:
-        f.write(b"x" * (10 * 1024 * 1024))
-print("wrote 640 MiB")
-"""
-
-
 @pytest.mark.parametrize(
     ("code", "named"),
     [
         (FORK_BOMB, "limit of 128 processes"),
-        (MEMORY_HOG, "memory limit of 512 MB"),
+        (memory_hog(200), "memory limit of 512 MB"),
         (DISK_FILLER, "scratch limit of 64 MB"),
     ],
     ids=["processes", "memory", "scratch"],

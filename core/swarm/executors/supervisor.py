@@ -183,16 +183,22 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _usage(pids: list[int]) -> tuple[int, int]:
-    """Memory and tasks (threads count, as a pids cgroup would) of `pids`. Memory is the
-    proportional set size, so pages that forked processes share are counted once overall."""
-    memory = tasks = 0
+def _tasks(pids: list[int]) -> int:
+    """Tasks of `pids` (threads count, as a pids cgroup would count them)."""
+    tasks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/stat") as f:
+            tasks += int(f.read().rpartition(")")[2].split()[17])
+    return tasks
+
+
+def _memory(pids: list[int]) -> int:
+    """Proportional set size of `pids`: pages that forked processes share count once."""
+    total = 0
     for pid in pids:
         with contextlib.suppress(OSError, ValueError, IndexError):
-            with open(f"/proc/{pid}/stat") as f:
-                tasks += int(f.read().rpartition(")")[2].split()[17])
-            memory += _pss(pid)
-    return memory, tasks
+            total += _pss(pid)
+    return total
 
 
 def _pss(pid: int) -> int:
@@ -209,10 +215,11 @@ def _pss(pid: int) -> int:
 
 
 def _over_limit(job_pid: int, watch: dict[str, int]) -> str | None:
-    memory, tasks = _usage(_tree(job_pid))
-    if tasks > watch["max_processes"]:
+    tree = _tree(job_pid)
+    # The cheap count first: a fork bomb must not outrun a slow memory reading.
+    if len(tree) > watch["max_processes"] or _tasks(tree) > watch["max_processes"]:
         return "processes"
-    if memory > watch["memory_bytes"]:
+    if _memory(tree) > watch["memory_bytes"]:
         return "memory"
     return None
 
