@@ -9,6 +9,8 @@ from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.money import parse_credit_limit
+
 POOL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
 
@@ -44,6 +46,11 @@ class Settings(BaseSettings):
     node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
     lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)
     max_attempts: int = Field(default=3, validation_alias="LCN_MAX_ATTEMPTS", ge=1, le=20)
+    credit_limit_usd: str = Field(
+        default="10",
+        validation_alias="LCN_CREDIT_LIMIT",
+        description="With payments off, how many USD a creator may owe (or 'unlimited').",
+    )
     # Payments (core/payments): without a secret key payments are off and nothing else breaks.
     stripe_secret_key: str | None = Field(
         default=None,
@@ -72,6 +79,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("credit_limit_usd")
+    @classmethod
+    def _credit_limit(cls, value: str) -> str:
+        parse_credit_limit(value)
+        return value.strip()
+
+    @property
+    def credit_limit(self) -> int | None:
+        """The debt limit in micro-USD; None when unlimited."""
+        return parse_credit_limit(self.credit_limit_usd)
 
     @field_validator("redis_url")
     @classmethod

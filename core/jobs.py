@@ -15,6 +15,7 @@ from core.models.base import ms_to_datetime
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, Lease, SubmitJob, SubmitResult, Task
 from core.models.node import Pricing
 from core.money import micro_to_json, usd_to_micro
+from core.payments.credit import TRUSTED, CreditPolicy, policy_from_env
 from core.store import Store
 from core.store.reads import hashes, zpage
 
@@ -52,7 +53,7 @@ def submit_fields(body: SubmitJob, *, max_attempts: int) -> dict[str, Any]:
         }
     )
     req = task.requirements
-    return {
+    fields: dict[str, Any] = {
         "id": job_id,
         "creator": body.creator_pkp,
         "type": task.type,
@@ -66,25 +67,53 @@ def submit_fields(body: SubmitJob, *, max_attempts: int) -> dict[str, Any]:
         "estimated_cost": list_price_estimate(task),
         "parent": body.parent or "",
     }
+    # The creator's price ceiling, in micro-USD as strings (exact in Lua); absent when not set.
+    for field, cap in (
+        ("max_cost", req.max_cost),
+        ("max_cpu", req.max_cpu_per_second),
+        ("max_mem", req.max_memory_per_gb),
+        ("max_gpu", req.max_gpu_per_second),
+    ):
+        if cap is not None:
+            fields[field] = str(usd_to_micro(cap))
+    return fields
 
 
-async def submit(store: Store, body: SubmitJob, *, max_attempts: int) -> SubmitResult:
-    """Create the job and place it, in one round trip."""
-    result = (await submit_many(store, [body], max_attempts=max_attempts))[0]
+def _credit(credit: CreditPolicy | None) -> tuple[str, str]:
+    """The placing scripts' credit arguments; without a policy, the environment's."""
+    return (credit or policy_from_env()).argv()
+
+
+async def submit(
+    store: Store, body: SubmitJob, *, max_attempts: int, credit: CreditPolicy | None = None
+) -> SubmitResult:
+    """Create the job and place it, in one round trip. `credit` decides whose holds may be
+    taken; the default trusts the creator (in-process tools: benchmarks, fixtures). Every way
+    in from outside (core.submission: gateway, CLI, demo) passes its network's policy."""
+    result = (await submit_many(store, [body], max_attempts=max_attempts, credit=credit))[0]
     if isinstance(result, LcnError):
         raise result
     return result
 
 
 async def submit_many(
-    store: Store, bodies: list[SubmitJob], *, max_attempts: int
+    store: Store,
+    bodies: list[SubmitJob],
+    *,
+    max_attempts: int,
+    credit: CreditPolicy | None = None,
 ) -> list[SubmitResult | LcnError]:
-    """Create and place a batch of jobs in one round trip (a producer's bulk submission)."""
+    """Create and place a batch of jobs in one round trip (a producer's bulk submission); each
+    is held at its node's rate only if its creator can afford it under `credit` (default:
+    trusted, as `submit`), else refused."""
     if not bodies:
         return []
     batch = [submit_fields(body, max_attempts=max_attempts) for body in bodies]
     replies = await store.script(
-        "submit_job", [store.keys.job(batch[0]["id"])], json.dumps(batch, separators=(",", ":"))
+        "submit_job",
+        [store.keys.job(batch[0]["id"])],
+        json.dumps(batch, separators=(",", ":")),
+        *(credit or TRUSTED).argv(),
     )
     results: list[SubmitResult | LcnError] = []
     for fields, reply in zip(batch, replies, strict=True):
@@ -404,15 +433,27 @@ async def expire_leases(store: Store, limit: int = 500) -> dict[str, int]:
     return reply
 
 
-async def place_pending(store: Store, limit: int = 500) -> int:
-    return int(await store.script("place_pending", [store.keys.prefix + "pending:tags"], limit))
+async def place_pending(
+    store: Store, limit: int = 500, *, credit: CreditPolicy | None = None
+) -> int:
+    return int(
+        await store.script(
+            "place_pending", [store.keys.prefix + "pending:tags"], limit, *_credit(credit)
+        )
+    )
 
 
-async def reassign(store: Store, job_id: str, to_node: str | None = None) -> str:
+async def reassign(
+    store: Store, job_id: str, to_node: str | None = None, *, credit: CreditPolicy | None = None
+) -> str:
     check_cid(job_id, what="job id")
     if to_node:
         check_cid(to_node, what="node id")
-    return str(await store.script("reassign_job", [store.keys.job(job_id)], to_node or ""))
+    return str(
+        await store.script(
+            "reassign_job", [store.keys.job(job_id)], to_node or "", *_credit(credit)
+        )
+    )
 
 
 async def cancel(store: Store, job_id: str, reason: str = "Cancelled by an operator.") -> str:
@@ -420,6 +461,6 @@ async def cancel(store: Store, job_id: str, reason: str = "Cancelled by an opera
     return str(await store.script("cancel_job", [store.keys.job(job_id)], reason))
 
 
-async def retry(store: Store, job_id: str) -> str:
+async def retry(store: Store, job_id: str, *, credit: CreditPolicy | None = None) -> str:
     check_cid(job_id, what="job id")
-    return str(await store.script("retry_job", [store.keys.job(job_id)]))
+    return str(await store.script("retry_job", [store.keys.job(job_id)], *_credit(credit)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 MICRO_PER_USD = 1_000_000
+MAX_MICRO = 2**53  # amounts at or above it are not exact in Lua's doubles
 NODE_SHARE_PERCENT = 70
 
 
@@ -41,3 +42,23 @@ def format_usd(micro: int) -> str:
     if micro != 0 and abs(micro) < 10_000:
         return f"${usd:,.6f}".rstrip("0")
     return f"${usd:,.2f}".replace("$-", "-$")
+
+
+DEFAULT_CREDIT_LIMIT = "10"  # USD a creator may owe while payments are off
+UNLIMITED = "unlimited"
+
+
+def parse_credit_limit(value: str | Decimal | int | None) -> int | None:
+    """LCN_CREDIT_LIMIT (USD, or "unlimited") as micro-USD; None when unlimited."""
+    text = str(DEFAULT_CREDIT_LIMIT if value is None else value).strip()
+    if text.lower() == UNLIMITED:
+        return None
+    try:
+        micro = usd_to_micro(text)
+    except ValueError:
+        micro = -1
+    if not 0 <= micro < MAX_MICRO:
+        raise ValueError(
+            f"LCN_CREDIT_LIMIT must be a non-negative amount of USD or {UNLIMITED!r}, not {text!r}."
+        )
+    return micro

@@ -23,6 +23,7 @@ from core.models.node import (
     RegisterNode,
 )
 from core.money import micro_to_json, micro_to_usd, usd_to_micro
+from core.payments.credit import policy_from_env
 from core.store import Store
 from core.store.reads import hashes, zpage
 
@@ -135,7 +136,9 @@ async def register(store: Store, body: RegisterNode) -> Node:
         ),
     )
     # Jobs that were waiting for a node like this one are placed now, not at the next tick.
-    await store.script("place_pending", [store.keys.prefix + "pending:tags"], 100)
+    await store.script(
+        "place_pending", [store.keys.prefix + "pending:tags"], 100, *policy_from_env().argv()
+    )
     return await get_node(store, node_id)
 
 

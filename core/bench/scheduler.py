@@ -18,10 +18,15 @@ from core import jobs
 from core.bench.fleet import drop_pool, import_fleet
 from core.config import Settings
 from core.models.job import SubmitJob
+from core.money import MAX_MICRO
+from core.payments.credit import CreditPolicy
 from core.store import Store, connect
 
 CREATOR = "0x" + "be" * 20
 CONCURRENCY = 16
+# The bench's one creator is billed on account with the credit check on, so every placement
+# pays for reading the balance as a real one does.
+BENCH_CREDIT = CreditPolicy(payments_on=False, debt_limit=MAX_MICRO - 1)
 
 
 def _job() -> SubmitJob:
@@ -63,12 +68,12 @@ async def measure_ours(store: Store, placements: int) -> dict[str, float]:
     body = _job()
     await settle(store)
     for _ in range(200):  # warm up: connection pool, script cache, CPU caches
-        await jobs.submit(store, body, max_attempts=3)
+        await jobs.submit(store, body, max_attempts=3, credit=BENCH_CREDIT)
     latencies: list[float] = []
     # Sequential: the latency of one placement, end to end, from this client.
     for _ in range(placements):
         t0 = time.perf_counter()
-        await jobs.submit(store, body, max_attempts=3)
+        await jobs.submit(store, body, max_attempts=3, credit=BENCH_CREDIT)
         latencies.append(time.perf_counter() - t0)
     # Concurrent: several submissions in flight from the same client process.
     t0 = time.perf_counter()
@@ -76,7 +81,7 @@ async def measure_ours(store: Store, placements: int) -> dict[str, float]:
 
     async def worker() -> None:
         for _ in range(per_worker):
-            await jobs.submit(store, body, max_attempts=3)
+            await jobs.submit(store, body, max_attempts=3, credit=BENCH_CREDIT)
 
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     concurrent_s = time.perf_counter() - t0
@@ -94,12 +99,14 @@ async def measure_scheduler_pass(store: Store, node_count: int, placements: int)
     body = _job()
     for start in range(0, placements, CONCURRENCY * 8):
         batch = min(CONCURRENCY * 8, placements - start)
-        await asyncio.gather(*(jobs.submit(store, body, max_attempts=3) for _ in range(batch)))
+        await asyncio.gather(
+            *(jobs.submit(store, body, max_attempts=3, credit=BENCH_CREDIT) for _ in range(batch))
+        )
     await import_fleet(store, node_count)
     placed = 0
     t0 = time.perf_counter()
     while placed < placements:
-        done = await jobs.place_pending(store, limit=500)
+        done = await jobs.place_pending(store, limit=500, credit=BENCH_CREDIT)
         if done == 0:
             break
         placed += done

@@ -26,6 +26,12 @@ JOB_STATUSES: tuple[JobStatus, ...] = (
 DATA_OPERATIONS = ("word-count", "sort", "sum", "mean", "group-by", "sha256")
 MAX_CODE_BYTES = 64 * 1024
 MAX_INPUT_BYTES = 1024 * 1024
+MAX_CEILING_USD = 1_000_000_000  # far below 2**53 micro-USD, so exact inside Lua
+
+
+def _unset(value: object) -> bool:
+    """A price cap that was not given stays out of the task's JSON (and so its job id)."""
+    return value is None
 
 
 class Requirements(WireModel):
@@ -36,6 +42,28 @@ class Requirements(WireModel):
     network: bool = Field(
         default=False,
         description="Outbound network for a code job; placed only on nodes that allow it.",
+    )
+    # The creator's price ceiling: the job is only placed on nodes within it (absent: none).
+    max_cost: JsonDecimal | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_CEILING_USD,
+        exclude_if=_unset,
+        description="USD: the most the job may be held for (node rate x timeout).",
+    )
+    max_cpu_per_second: JsonDecimal | None = Field(
+        default=None, ge=0, le=1000, exclude_if=_unset, description="USD per CPU-second."
+    )
+    max_memory_per_gb: JsonDecimal | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        alias="maxMemoryPerGB",
+        exclude_if=_unset,
+        description="USD per GB-second of memory.",
+    )
+    max_gpu_per_second: JsonDecimal | None = Field(
+        default=None, ge=0, le=1000, exclude_if=_unset, description="USD per GPU-second."
     )
 
     @property

@@ -13,6 +13,7 @@ from core.ids import bytes_cid
 from core.jobs import submit_fields
 from core.models.job import SubmitJob, SubmitResult, Task
 from core.money import micro_to_json
+from core.payments.credit import CreditPolicy, policy_from_env
 from core.store import Store
 from core.swarm.executors import ExecutionError, is_splittable, reduce_data, split_data
 
@@ -45,7 +46,12 @@ def shard_count(task: Task) -> int:
 
 
 async def submit_sharded(
-    store: Store, body: SubmitJob, shards: int, *, max_attempts: int
+    store: Store,
+    body: SubmitJob,
+    shards: int,
+    *,
+    max_attempts: int,
+    credit: CreditPolicy | None = None,
 ) -> SubmitResult:
     task = body.task
     try:
@@ -65,6 +71,7 @@ async def submit_sharded(
         [store.keys.job(parent["id"])],
         json.dumps(parent, separators=(",", ":")),
         json.dumps(children, separators=(",", ":")),
+        *(credit or policy_from_env()).argv(),
     )
     estimate = int(reply["estimated_cost"])
     return SubmitResult(

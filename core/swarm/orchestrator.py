@@ -22,6 +22,8 @@ from redis.exceptions import RedisError
 
 from core import jobs, ledger, registry
 from core.config import Settings
+from core.payments.credit import CreditPolicy, policy_from_env
+from core.payments.credit import policy as credit_policy
 from core.store import Store
 from core.swarm import fanout, roster
 
@@ -61,10 +63,14 @@ class Orchestrator:
         store: Store,
         config: OrchestratorConfig | None = None,
         payments: Payments | None = None,
+        credit: CreditPolicy | None = None,
     ) -> None:
         self.store = store
         self.config = config or OrchestratorConfig()
         self.payments = payments  # None: payments are off, payouts just accrue
+        # Whose holds placement may take: with payments, credit must cover them; without, the
+        # environment's policy (LCN_CREDIT_LIMIT).
+        self.credit = credit or policy_from_env(payments_on=True if payments else None)
         self._last_payouts = 0.0
         self.identity = f"orchestrator-{secrets.token_hex(4)}"
         self._stop = asyncio.Event()
@@ -82,6 +88,7 @@ class Orchestrator:
                 node_grace_s=settings.node_grace_s, agent_grace_s=max(5.0, settings.lease_s)
             ),
             Payments.from_settings(settings),
+            credit_policy(settings),
         )
 
     def stop(self) -> None:
@@ -95,7 +102,7 @@ class Orchestrator:
 
     async def tick(self) -> TickReport:
         report = TickReport()
-        report.placed = await jobs.place_pending(self.store)
+        report.placed = await jobs.place_pending(self.store, credit=self.credit)
         report.reduced = await fanout.reduce_ready(self.store)
         now = time.monotonic()
         if now - self._last_sweep >= self.config.sweep_every_s:

@@ -110,6 +110,88 @@ local function fits(node_id, job)
   return nil
 end
 
+-- Money the placing script may hold for a new job: `credit` comes from the caller (ARGV),
+-- {mode = 'on'} when payments are on (the creator's credit must cover the hold), {mode = 'off',
+-- limit = n} when they are off (the creator may owe at most n micro-USD), {mode = 'none'} for
+-- an in-process caller that trusts its creators. nil (a requeue) takes no new hold at all.
+local MAX_MICRO = 9007199254740992 -- 2^53: no amount of micro-USD reaches it (exact doubles)
+local function credit_policy(mode, limit)
+  if mode == 'on' or mode == 'none' then return {mode = mode} end
+  if mode == 'off' and limit and string.match(limit, '^%d+$') and tonumber(limit) < MAX_MICRO then
+    return {mode = 'off', limit = tonumber(limit)}
+  end
+  return nil
+end
+
+local function usd_text(micro)
+  local text = string.format('$%.2f', math.abs(micro) / 1000000)
+  return micro < 0 and ('-' .. text) or text
+end
+
+-- Is the node within the creator's price ceiling (job fields max_cost, max_cpu, max_mem,
+-- max_gpu, all micro-USD, absent when not set)?
+local function within_ceiling(node, job, estimate)
+  local cap = job['max_cost']
+  if cap and cap ~= '' and estimate > tonumber(cap) then return false end
+  cap = job['max_cpu']
+  if cap and cap ~= '' and tonumber(node['price_cpu']) > tonumber(cap) then return false end
+  cap = job['max_mem']
+  if cap and cap ~= '' and tonumber(node['price_mem']) > tonumber(cap) then return false end
+  cap = job['max_gpu']
+  if cap and cap ~= '' and job['gpu'] == '1' and tonumber(node['price_gpu']) > tonumber(cap) then
+    return false
+  end
+  return true
+end
+
+local function creator_balance(job)
+  return tonumber(redis.call('HGET', P .. 'ledger:balances', 'creator:' .. job['creator']) or '0')
+end
+
+-- Can the job's hold at this estimate be taken? A job placed before keeps its hold, so it only
+-- goes where that hold covers; a new hold needs the creator's credit (checked in the same
+-- script that posts it, so racing submissions cannot all pass one check).
+local function can_hold(job, estimate, credit, balance)
+  if estimate >= MAX_MICRO then return false end
+  local held = tonumber(job['held'] or '0') or 0
+  if held > 0 then return estimate <= held end
+  if estimate == 0 then return true end
+  if credit == nil then return false end
+  if credit.mode == 'none' then return true end
+  if credit.mode == 'on' then return balance() >= estimate end
+  return balance() - estimate >= -credit.limit
+end
+
+-- Why no node was affordable: one sentence naming the creator's money and the cheapest hold.
+-- `what` says what the amount is (default: the cheapest hold on a node with room).
+local function why_unaffordable(job, credit, cheapest, balance, what)
+  what = what or 'the cheapest node with room would hold'
+  local held = tonumber(job['held'] or '0') or 0
+  if held > 0 then
+    return 'No node with room charges within its hold of ' .. usd_text(held)
+      .. ' (the cheapest would need ' .. usd_text(cheapest) .. ').'
+  end
+  if credit == nil then
+    return 'It waits for a placement that checks its creator\'s credit.'
+  end
+  local have = balance()
+  if credit.mode == 'on' then
+    return 'Its creator has ' .. usd_text(math.max(have, 0)) .. ' of credit but ' .. what .. ' '
+      .. usd_text(cheapest) .. '; buy credit first (lcn payments buy).'
+  end
+  return 'Its creator\'s balance is ' .. usd_text(have) .. ' and holding ' .. usd_text(cheapest)
+    .. ' would pass the debt limit of ' .. usd_text(credit.limit) .. ' (LCN_CREDIT_LIMIT).'
+end
+
+local function why_over_ceiling(job)
+  local cap = job['max_cost']
+  if cap and cap ~= '' then
+    return 'No node with room is within its price ceiling (maxCost ' .. usd_text(tonumber(cap))
+      .. ' and its per-resource caps).'
+  end
+  return 'No node with room is within its per-resource price caps.'
+end
+
 local function why_unplaceable(job, saw_candidates)
   local tag = job['tag']
   local capable = redis.call('SCARD', P .. 'cap:' .. tag)
@@ -130,6 +212,7 @@ local function assign(jkey, job, node, now, fields)
   local node_key = P .. 'node:' .. node_id
   local rate = node_rate(node, job)
   local estimate = rate * tonumber(job['timeout_s'])
+  -- The hold is exactly what the credit check approved: the same integer, never re-derived.
   node['cpu_used'] = tostring(tonumber(node['cpu_used']) + tonumber(job['cpu']))
   node['mem_used'] = tostring(tonumber(node['mem_used']) + tonumber(job['mem_mb']))
   node['running'] = tostring(tonumber(node['running']) + 1)
@@ -158,24 +241,55 @@ local function assign(jkey, job, node, now, fields)
   event('job.assigned', 'job', job['id'], 'node', node_id)
 end
 
--- Try to place the job on the best node that has room (other than `exclude`).
--- Returns the node id, or nil and the reason it stays pending.
-local function place(jkey, job, exclude, now, fields)
+-- Is the node right for the job, money included? Returns the node (it has room, is within the
+-- creator's price ceiling and the hold can be taken), or nil and why not: 'room', 'price' or
+-- 'credit' (with the estimate). `balance` reads the creator's balance once, when first needed.
+local function acceptable(node_id, job, credit, balance)
+  local node = fits(node_id, job)
+  if not node then return nil, 'room' end
+  local estimate = node_rate(node, job) * tonumber(job['timeout_s'])
+  if not within_ceiling(node, job, estimate) then return nil, 'price' end
+  if not can_hold(job, estimate, credit, balance) then return nil, 'credit', estimate end
+  return node
+end
+
+local function balance_reader(job)
+  local cached
+  return function()
+    if cached == nil then cached = creator_balance(job) end
+    return cached
+  end
+end
+
+-- Try to place the job on the best node that has room, is within its price ceiling and whose
+-- hold its creator can afford (other than `exclude`). Returns the node id, or nil, the reason
+-- it stays pending and the reason's kind: 'credit' (a node had room but the hold is not
+-- affordable), 'price' (nodes had room but all above the ceiling) or 'room'.
+local function place(jkey, job, exclude, now, fields, credit)
   -- The best few first: usually the top node has room, and reading 32 costs more than 4.
-  local seen = 0
+  local seen, over_ceiling, cheapest = 0, false, nil
+  local balance = balance_reader(job)
   for _, window in ipairs({{0, 3}, {4, SCAN_LIMIT - 1}}) do
     local candidates = redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], window[1], window[2])
     seen = seen + #candidates
     for _, node_id in ipairs(candidates) do
-      local node = node_id ~= exclude and fits(node_id, job)
-      if node then
-        assign(jkey, job, node, now, fields)
-        return node_id
+      if node_id ~= exclude then
+        local node, why, estimate = acceptable(node_id, job, credit, balance)
+        if node then
+          assign(jkey, job, node, now, fields)
+          return node_id
+        elseif why == 'price' then
+          over_ceiling = true
+        elseif why == 'credit' and (cheapest == nil or estimate < cheapest) then
+          cheapest = estimate
+        end
       end
     end
     if #candidates < window[2] - window[1] + 1 then break end
   end
-  return nil, why_unplaceable(job, seen > 0)
+  if cheapest then return nil, why_unaffordable(job, credit, cheapest, balance), 'credit' end
+  if over_ceiling then return nil, why_over_ceiling(job), 'price' end
+  return nil, why_unplaceable(job, seen > 0), 'room'
 end
 
 -- Put the job back in its tag's pending queue (FIFO by first submission).
