@@ -132,7 +132,7 @@ class SubmitJob(WireModel):
     @field_validator("creator_pkp")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not ADDRESS_RE.match(value):
+        if not ADDRESS_RE.fullmatch(value):
             raise ValueError("creatorPKP must be 0x followed by 40 hex digits")
         return value.lower()
 
