@@ -776,7 +776,7 @@ class LcnConsole(App[None]):
 
         async def refund(store: Store, payments: Payments | None) -> str:
             done = await payments_actions.refund_purchase(
-                store, payments, self.operator, purchase_id
+                store, payments, self.operator, purchase_id, "all"
             )
             return done.status
 

@@ -11,8 +11,12 @@ This module knows the exact shape each script writes and checks it against the r
   job (creator, node, cost and the 70/30 split) and the node's own job history;
 * a hold's release against the hold and the job's end (failed or cancelled);
 * a credit or a sale against a paid purchase of exactly that amount, once per purchase;
+* money that arrived but could not be credited (a `mismatch` purchase) into `suspense`, against
+  the purchase's recorded payment, once per purchase;
 * a payout's reservation, payment and release against the payout and its reservation;
-* a refund's reservation, payment, return and reversal against the refund record.
+* a refund's reservation, payment, return and reversal against the refund record, and its
+  origin against its purchase: the creator or the platform for a purchase we credited,
+  `suspense` for one we never did.
 
 A posting no script would have written, or whose record does not back it, is *unproven* and is
 named by its journal id. An operator neutralises a forged one with `reverse` in core/ledger.py:
@@ -52,6 +56,7 @@ SOURCES: list[tuple[str, re.Pattern[str]]] = [
         ("settle", r"settle:(?P<id>[^:]+):(?P<gen>\d+)"),
         ("release", r"release:(?P<id>[^:]+):(?P<gen>\d+)"),
         ("purchase", r"purchase:(?P<id>[^:]+)"),
+        ("suspense", r"suspense:purchase:(?P<id>[^:]+)"),
         ("payout_reserve", r"payout:reserve:(?P<id>[^:]+):(?P<gen>\d+)"),
         ("payout_paid", r"payout:paid:(?P<id>[^:]+):(?P<gen>\d+)"),
         ("payout_release", r"payout:release:(?P<id>[^:]+):(?P<gen>\d+)"),
@@ -228,6 +233,7 @@ class Provenance:
         self._refunds_out: set[str] = set()  # paid out to the buyer, not reversed
         self._refunds_seen: set[str] = set()
         self._credited: set[str] = set()  # purchases already booked
+        self._suspended: set[str] = set()  # purchases whose payment went to suspense
         self._reversals: list[tuple[Posting, str]] = []
         self._kept: dict[str, UnprovenPosting] = {}
         self._kept_legs: dict[str, tuple[Leg, ...]] = {}
@@ -249,6 +255,8 @@ class Provenance:
                 node = _settled_node(posting)
                 if node:
                     reads.want("history", node, rid)
+            if name.startswith("refund_") and posting.ref:
+                reads.want("purchase", posting.ref)  # the origin a refund may come from
         await reads.run()
         for posting, source in zip(postings, sources, strict=True):
             if posting.problem:
@@ -387,6 +395,21 @@ class Provenance:
         self._credited.add(pid)
         return None
 
+    def _suspense(self, p: Posting, pid: str, _: int, r: _Reads) -> str | None:
+        rec = r.record("purchase", pid)
+        if rec is None:
+            return f"no purchase {pid} exists"
+        paid = _int(rec.get("paid_micro"))
+        if rec.get("status") != "mismatch" or not paid or paid == _int(rec.get("amount")):
+            return f"purchase {pid} is {rec.get('status')}, not a mismatched payment"
+        expected = ("world", "suspense", paid, "suspense")
+        if p.kind != "suspense" or p.ref != pid or p.legs != (expected,):
+            return f"it does not book purchase {pid}'s {paid} µUSD payment to suspense"
+        if pid in self._suspended:
+            return f"purchase {pid}'s payment is already in suspense"
+        self._suspended.add(pid)
+        return None
+
     def _payout_reserve(self, p: Posting, payout_id: str, gen: int, r: _Reads) -> str | None:
         rec = r.record("payout", payout_id)
         if rec is None:
@@ -431,6 +454,11 @@ class Provenance:
         if rec is None:
             return f"no refund {rid} exists"
         origin, amount, status = rec.get("origin", ""), _int(rec.get("amount")), rec.get("status")
+        purchase = r.record("purchase", p.ref) if p.ref else None
+        if purchase is None or purchase.get("id") != rec.get("purchase"):
+            return f"refund {rid} names no purchase {p.ref or '(none)'}"
+        if origin != _refund_origin(purchase):
+            return f"refund {rid} comes from {origin}, not from what purchase {p.ref} booked"
         step = p.idem.split(":")[1]
         expected = {
             "reserve": (origin, "refunds", amount, "refund"),
@@ -471,6 +499,15 @@ class Provenance:
         return None
 
 
+def _refund_origin(purchase: dict[str, str]) -> str:
+    """Where a refund of a purchase comes from: what its payment was booked to."""
+    if purchase.get("status") == "mismatch":
+        return "suspense"  # it arrived but was never credited
+    if purchase.get("kind") == "credit":
+        return f"creator:{purchase.get('buyer')}"
+    return "platform"
+
+
 def _digest(job_id: str, gen: int) -> int:
     return int.from_bytes(hashlib.blake2b(f"{job_id}:{gen}".encode(), digest_size=8).digest())
 
@@ -489,6 +526,7 @@ _RECORD_OF = {
     "settle": "job",
     "release": "job",
     "purchase": "purchase",
+    "suspense": "purchase",
     "payout_reserve": "payout",
     "payout_paid": "payout",
     "payout_release": "payout",
@@ -504,6 +542,7 @@ _JUDGES: dict[str, Judge] = {
     "settle": Provenance._settle,
     "release": Provenance._release,
     "purchase": Provenance._purchase,
+    "suspense": Provenance._suspense,
     "payout_reserve": Provenance._payout_reserve,
     "payout_paid": Provenance._payout_exit,
     "payout_release": Provenance._payout_exit,

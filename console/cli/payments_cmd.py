@@ -17,8 +17,10 @@ import typer
 
 from console.cli.common import Context, emit_json, fail, run, table
 from core.actions import who
+from core.errors import InvalidInput
 from core.money import format_usd, usd_to_micro
 from core.payments import catalog, mode, records
+from core.payments.amounts import ALL, RefundAmount, parse_refund_usd
 from core.payments.summary import earnings_summary
 from core.store import Store
 
@@ -384,14 +386,24 @@ def payments_purchases(
 @payments_app.command("refund")
 def payments_refund(
     purchase_id: str = typer.Argument(..., help="The purchase's id (pu_…)."),
-    amount: str | None = typer.Option(None, "--amount", help="USD (default: all that is left)."),
+    amount: str | None = typer.Option(
+        None, "--amount", help="USD in whole cents, above 0 and at most what is left."
+    ),
+    refund_all: bool = typer.Option(False, "--all", help="Refund all that is left."),
     reason: str = typer.Option("", "--reason"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Refund a purchase through Stripe; the ledger follows."""
+    """Refund a purchase through Stripe (--amount USD or --all); the ledger follows."""
     from core.payments import actions
 
-    micro = _usd(amount, "The amount") if amount else 0
+    if (amount is None) == (not refund_all):
+        fail("Give either --amount USD or --all, not both or neither.")
+    micro: RefundAmount = ALL
+    if amount is not None:
+        try:
+            micro = parse_refund_usd(amount)
+        except InvalidInput as exc:
+            fail(str(exc))
     operator = who()
 
     async def work(store: Store, payments: Payments | None) -> records.Refund:

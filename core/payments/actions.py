@@ -7,6 +7,7 @@ from __future__ import annotations
 from core.actions import audited
 from core.money import format_usd
 from core.payments import onboarding, payouts, refunds
+from core.payments.amounts import RefundAmount
 from core.payments.client import Payments
 from core.payments.onboarding import Onboarding
 from core.payments.records import Payout, PayoutRun, Refund
@@ -41,10 +42,11 @@ async def refund_purchase(
     payments: Payments | None,
     operator: str,
     purchase_id: str,
-    amount_micro: int = 0,
+    amount_micro: RefundAmount,
     reason: str = "",
 ) -> Refund:
-    """Refund a purchase through Stripe (0: all that is left); the ledger follows."""
+    """Refund `amount_micro` of a purchase through Stripe ('all': all that is left); the ledger
+    follows."""
 
     async def work() -> Refund:
         return await refunds.refund(
@@ -56,7 +58,8 @@ async def refund_purchase(
             operator=operator,
         )
 
-    what = f"{purchase_id} {format_usd(amount_micro)}" if amount_micro else purchase_id
+    shown = amount_micro if isinstance(amount_micro, str) else format_usd(amount_micro)
+    what = f"{purchase_id} {shown}"
     return await audited(store, operator, "payment.refund", what, work)
 
 

@@ -1,17 +1,30 @@
 """Refunds of purchases. An operator's refund is held in the ledger first (creator or platform →
 `refunds`), sent to Stripe through the outbox with an idempotency key from our refund id, and
 the ledger follows Stripe's answer. Refunds made outside lcn (the Stripe Dashboard) arrive by
-webhook and are booked once per Stripe refund id."""
+webhook and are booked once per Stripe refund id: from the creator or the platform when we
+credited the purchase, from `suspense` when we never did (a `mismatch`). A refund that Stripe
+later reports `failed` or `canceled` is reversed, once, whoever made it.
+
+Every amount is checked before anything is written: an operator's is 'all' or whole cents above
+$0 (core/payments/amounts.py); a webhook's must be a JSON integer of cents in range, or the event
+is refused (400) with nothing written and nothing marked as seen."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import stripe
 
-from core.errors import InvalidInput
+from core.errors import Conflict
 from core.payments import keys, outbox
+from core.payments.amounts import (
+    RefundAmount,
+    StripeObjectRefused,
+    check_refund_micro,
+    stripe_cents,
+)
 from core.payments.cents import to_cents, to_micro
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import describe, retryable
@@ -22,6 +35,7 @@ log = logging.getLogger("lcn.payments")
 
 ACCEPTED = ("succeeded", "pending")  # Stripe has taken the refund
 REFUSED = ("failed", "canceled")
+STRIPE_REFUND_ID_RE = re.compile(r"(re|pyr)_[A-Za-z0-9_]{1,200}")
 
 
 async def settle(
@@ -101,23 +115,23 @@ async def refund(
     payments: Payments | None,
     purchase_id: str,
     *,
-    amount_micro: int = 0,
+    amount_micro: RefundAmount,
     reason: str = "",
     operator: str = "",
     now: int | None = None,
     policy: outbox.OutboxPolicy = outbox.DEFAULT_POLICY,
 ) -> Refund:
-    """Refund `amount_micro` of a paid purchase (0: all that is left) and send it to Stripe."""
+    """Refund `amount_micro` of a purchase ('all': all that is left) and send it to Stripe.
+    The amount is whole cents in (0, what is left]; nothing else is read as 'all'."""
     client = require(payments)
-    if amount_micro < 0:
-        raise InvalidInput("A refund amount cannot be negative.")
+    amount = check_refund_micro(amount_micro)
     at = now or outbox.now_ms()
     refund_id = outbox.new_id("rf")
     await store.script(
         "reserve_refund",
         [keys.purchase(store, purchase_id)],
         refund_id,
-        amount_micro,
+        str(amount),
         reason[:200],
         operator[:100],
         at,
@@ -128,23 +142,60 @@ async def refund(
     return await get_refund(store, refund_id)
 
 
+def _refusal(obj: dict[str, Any], status: str) -> str:
+    return str(obj.get("failure_reason") or status)
+
+
+async def _reverse(store: Store, refund_id: str, rec: dict[str, str], obj: dict[str, Any]) -> str:
+    """A refund booked as paid out that Stripe now reports failed or canceled: the money comes
+    back (world → where it came from), once; a concurrent delivery that lost the race is a
+    duplicate."""
+    try:
+        return await settle(
+            store,
+            refund_id,
+            rec["gen"],
+            "reversed",
+            stripe_refund=str(obj["id"]),
+            error="The refund failed after Stripe accepted it: "
+            f"{_refusal(obj, str(obj.get('status')))}.",
+            now=outbox.now_ms(),
+        )
+    except Conflict:
+        return "duplicate"
+
+
 async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
-    """A refund object from a webhook (refund.created/updated/failed, charge.refund.updated)."""
+    """A refund object from a webhook (refund.created/updated/failed, charge.refund.updated).
+
+    Its id and amount are checked first (a Stripe refund id; whole cents above 0 and below 2^53
+    micro-USD, a JSON integer): anything else is refused before the first write."""
+    sid = obj.get("id")
+    if not isinstance(sid, str) or not STRIPE_REFUND_ID_RE.fullmatch(sid):
+        raise StripeObjectRefused("The refund's id is not a Stripe refund id.")
+    cents = stripe_cents(obj, "amount", positive=True)
     metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise StripeObjectRefused("The refund's metadata is not an object.")
     status = str(obj.get("status", ""))
     ours = metadata.get("lcn_refund")
     now = outbox.now_ms()
     if ours:
         if metadata.get("lcn_pool") != store.pool:
             return "ignored"
-        rec = await raw_record(store, keys.refund(store, ours))
+        rec = await raw_record(store, keys.refund(store, str(ours)))
         if not rec:
             return "unknown"
+        if to_micro(cents) != int(rec["amount"]):
+            raise StripeObjectRefused(
+                f"Stripe refund {sid} is for {cents} cents, not the "
+                f"{int(rec['amount']) // 10_000} cents of our refund {ours}."
+            )
         current = rec["status"]
         if status in ACCEPTED and current in ("pending", "sent"):
             # Our dispatcher died between Stripe's answer and its write: the webhook finishes.
             return await settle(
-                store, ours, rec["gen"], "succeeded", stripe_refund=obj["id"], error="", now=now
+                store, ours, rec["gen"], "succeeded", stripe_refund=sid, error="", now=now
             )
         if status in REFUSED and current in ("pending", "sent"):
             return await settle(
@@ -152,24 +203,25 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
                 ours,
                 rec["gen"],
                 "failed",
-                stripe_refund=obj["id"],
-                error=f"Stripe could not refund: {obj.get('failure_reason') or status}.",
+                stripe_refund=sid,
+                error=f"Stripe could not refund: {_refusal(obj, status)}.",
                 now=now,
             )
         if status in REFUSED and current == "succeeded":
-            return await settle(
-                store,
-                ours,
-                rec["gen"],
-                "reversed",
-                stripe_refund=obj["id"],
-                error=f"The refund failed after Stripe accepted it: "
-                f"{obj.get('failure_reason') or status}.",
-                now=now,
-            )
+            return await _reverse(store, str(ours), rec, obj)
         return "duplicate"
-    if status not in ACCEPTED:
-        return "ignored"
+    # Made outside lcn (the Dashboard): booked once per Stripe refund id, reversed once.
+    booked = await raw_record(store, keys.refund(store, f"ext-{sid}"))
+    if booked:
+        if status in REFUSED and booked["status"] == "succeeded":
+            return await _reverse(store, f"ext-{sid}", booked, obj)
+        return "duplicate"
+    if status in ACCEPTED:
+        outcome = "succeeded"
+    elif status in REFUSED:
+        outcome = "failed"  # failed before we saw it: recorded, nothing booked
+    else:
+        return "ignored"  # requires_action: a later refund.updated says how it ended
     intent = obj.get("payment_intent")
     if isinstance(intent, dict):
         intent = intent.get("id")
@@ -181,8 +233,9 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
     reply = await store.script(
         "record_external_refund",
         [keys.purchase(store, purchase_id.decode())],
-        str(obj["id"]),
-        to_micro(int(obj.get("amount") or 0)),
+        sid,
+        str(cents),
+        outcome,
         now,
     )
     return str(reply)

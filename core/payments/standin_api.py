@@ -579,15 +579,23 @@ class StripeStandIn:
             params["amount"] = str(amount)
         return self.create_refund(params)
 
-    def fail_refund(self, refund_id: str) -> Obj:
-        """A refund Stripe accepted fails later (the card was closed, say)."""
+    def fail_refund(self, refund_id: str, *, canceled: bool = False) -> Obj:
+        """A refund Stripe accepted fails later (the card was closed, say), or is canceled. As
+        Stripe does, the change is sent as refund.updated and charge.refund.updated, and a
+        failure also as refund.failed: three events about one change."""
         refund = self._get("refund", refund_id, "refund")
-        refund.update(status="failed", failure_reason="expired_or_canceled_card")
+        if canceled:
+            refund.update(status="canceled", failure_reason=None)
+        else:
+            refund.update(status="failed", failure_reason="expired_or_canceled_card")
         charge = self._get("charge", refund["charge"], "charge")
         charge["amount_refunded"] -= refund["amount"]
         charge["refunded"] = False
         self.available_cents += refund["amount"]
-        self.emit("refund.failed", refund)
+        self.emit("refund.updated", refund)
+        self.emit("charge.refund.updated", refund)
+        if not canceled:
+            self.emit("refund.failed", refund)
         return _public(refund)
 
     def get_refund(self, _: Obj, ident: str) -> Obj:

@@ -5,7 +5,9 @@ Verification is Stripe's own (`stripe.WebhookSignature.verify_header`): an HMAC-
 too far in the future). A forged, stale or malformed delivery is refused before anything is
 read or written. An event id already handled is acknowledged and dropped; the handlers are
 idempotent as well (exactly-once effects come from the scripts), so two concurrent deliveries
-of one event are harmless.
+of one event are harmless. Every amount an event carries is checked (a JSON integer of cents,
+not negative, below 2^53 micro-USD: core/payments/amounts.py) before anything is written; a
+genuine event that fails it is refused like a forged one and is not marked as seen.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import stripe
 from core.errors import InvalidInput
 from core.models.base import WireModel
 from core.payments import keys, onboarding, purchases, refunds
+from core.payments.amounts import stripe_cents
 from core.payments.mode import PaymentsOff
 from core.store import Store
 
@@ -72,7 +75,7 @@ def verify(
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
-        and EVENT_ID_RE.match(event["id"])
+        and EVENT_ID_RE.fullmatch(event["id"])
         and isinstance(event.get("type"), str)
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
@@ -106,10 +109,11 @@ async def _session_paid(store: Store, obj: dict[str, Any]) -> str:
         return "ignored"
     if obj.get("payment_status") not in ("paid", "no_payment_required"):
         return "waiting"  # an asynchronous payment method: async_payment_succeeded follows
+    cents = stripe_cents(obj, "amount_total", positive=False)  # refused (400) before any write
     return await purchases.paid(
         store,
         purchase_id,
-        cents=int(obj.get("amount_total") or 0),
+        cents=cents,
         payment_intent=_id(obj.get("payment_intent")),
         session=str(obj.get("id") or ""),
     )
@@ -119,10 +123,13 @@ async def _intent_succeeded(store: Store, obj: dict[str, Any]) -> str:
     purchase_id = _ours(store, obj)
     if purchase_id is None:
         return "ignored"
+    cents = stripe_cents(
+        obj, "amount_received" if "amount_received" in obj else "amount", positive=False
+    )
     return await purchases.paid(
         store,
         purchase_id,
-        cents=int(obj.get("amount_received") or obj.get("amount") or 0),
+        cents=cents,
         payment_intent=str(obj.get("id") or ""),
         charge=_id(obj.get("latest_charge")),
     )
@@ -168,9 +175,10 @@ async def _transfer_reversed(store: Store, obj: dict[str, Any]) -> str:
     if metadata.get("lcn_pool") != store.pool or not payout_id:
         return "ignored"
     key = keys.payout(store, str(payout_id))
+    reversed_cents = stripe_cents(obj, "amount_reversed", positive=False)
     if not await store.redis.exists(key):
         return "unknown"
-    await store.redis.hset(key, "reversed", int(obj.get("amount_reversed") or 0))
+    await store.redis.hset(key, "reversed", reversed_cents)
     return "noted"
 
 

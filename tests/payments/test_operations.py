@@ -64,7 +64,7 @@ async def test_with_payments_off_actions_are_refused_audited_and_earnings_accrue
     with pytest.raises(PaymentsOff, match="Payments are off"):
         await actions.pay_out_node(store, off, "bob", node.node_id)
     with pytest.raises(PaymentsOff):
-        await actions.refund_purchase(store, off, "bob", "pu_0000000000000000")
+        await actions.refund_purchase(store, off, "bob", "pu_0000000000000000", "all")
     with pytest.raises(PaymentsOff):
         await purchases.buy_credit(store, off, CREATOR, 5_000_000)
     assert await dispatch.dispatch_due(store, off) == 0

@@ -122,7 +122,7 @@ async def test_an_operator_refund_goes_through_stripe_and_the_ledger_follows(
         await refunds.refund(store, payments, purchase.purchase_id, amount_micro=16_000_000)
     with pytest.raises(InvalidInput, match="whole number of cents"):
         await refunds.refund(store, payments, purchase.purchase_id, amount_micro=1_000_001)
-    rest = await refunds.refund(store, payments, purchase.purchase_id)
+    rest = await refunds.refund(store, payments, purchase.purchase_id, amount_micro="all")
     assert rest.amount_micro_usd == 15_000_000
     assert (await records.get_purchase(store, purchase.purchase_id)).status == "refunded"
     assert await ledger.balance(store, CREDIT) == 0
@@ -137,7 +137,7 @@ async def test_spent_credit_cannot_be_refunded(
     purchase = await bought_credit(store, payments, stand_in, hooks, 5_000_000)
     await ledger.post(store, CREDIT, "platform", 4_000_000, "spent-test", "test")
     with pytest.raises(Conflict, match=r"only \$1.00 of unspent credit"):
-        await refunds.refund(store, payments, purchase.purchase_id)
+        await refunds.refund(store, payments, purchase.purchase_id, amount_micro="all")
     assert (
         await refunds.refund(store, payments, purchase.purchase_id, amount_micro=1_000_000)
     ).status == "succeeded"

@@ -1,28 +1,41 @@
--- An operator refunds (part of) a paid purchase. The amount is checked against what is left to
--- refund and, for credit, against the creator's unspent balance, then held (creator or platform
--- → 'refunds') until Stripe confirms. Creates the outbox record.
--- KEYS: purchase   ARGV: P, refund_id, amount (micro; 0 = all that is left), reason, operator, now
+-- An operator refunds (part of) a purchase. The amount ('all', or whole micro-USD as a decimal
+-- string) is checked against what is left to refund and, for credit, against the creator's
+-- unspent balance, then held (creator, platform or suspense → 'refunds') until Stripe confirms.
+-- A paid purchase is refunded from what it booked; a `mismatch` purchase (money that arrived but
+-- was never credited) from the suspense account its payment went to. Creates the outbox record.
+-- KEYS: purchase   ARGV: P, refund_id, amount ('all' | micro-USD), reason, operator, now
 --!include lib
 --!include money
 local pkey, rid, now = KEYS[1], ARGV[2], tonumber(ARGV[6])
 local rec = hgetall_map(pkey)
 if rec['id'] == nil then return refuse('not_found', 'No such purchase.') end
 local pid = rec['id']
-if rec['status'] ~= 'paid' then
+local origin, base
+if rec['status'] == 'paid' then
+  origin = rec['kind'] == 'credit' and ('creator:' .. rec['buyer']) or 'platform'
+  base = tonumber(rec['amount'])
+elseif rec['status'] == 'mismatch' then
+  origin, base = 'suspense', tonumber(rec['paid_micro'] or '0')
+else
   return refuse('conflict', 'Purchase ' .. pid .. ' is ' .. rec['status'] .. ', not paid.')
 end
 if (rec['payment_intent'] or '') == '' then
   return refuse('conflict', 'Purchase ' .. pid .. ' has no Stripe payment to refund.')
 end
-local left = tonumber(rec['amount']) - tonumber(rec['refunded']) - tonumber(rec['refunding'])
-local amount = tonumber(ARGV[3])
-if amount == 0 then amount = left end
-if amount <= 0 or amount > left then
+local left = base - tonumber(rec['refunded'] or '0') - tonumber(rec['refunding'] or '0')
+if left <= 0 then return refuse('conflict', 'Purchase ' .. pid .. ' has nothing left to refund.') end
+local amount = left
+if ARGV[3] ~= 'all' then
+  amount = bounded_amount(ARGV[3], 1)
+  if amount == nil then
+    return refuse('invalid', 'A refund amount is a whole number of micro-USD above 0 and below 2^53.')
+  end
+end
+if amount > left then
   return refuse('invalid', 'Purchase ' .. pid .. ' has ' .. usd(left) .. ' left to refund.')
 end
 if amount % CENT ~= 0 then return refuse('invalid', 'A refund is a whole number of cents.') end
-local origin = rec['kind'] == 'credit' and ('creator:' .. rec['buyer']) or 'platform'
-if rec['kind'] == 'credit' and balance_of(origin) < amount then
+if origin ~= 'suspense' and rec['kind'] == 'credit' and balance_of(origin) < amount then
   return refuse('conflict', 'The creator has only ' .. usd(math.max(0, balance_of(origin)))
     .. ' of unspent credit; refund at most that.')
 end

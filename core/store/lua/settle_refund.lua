@@ -1,6 +1,8 @@
 -- Stripe's answer on a refund, and the ledger follows. 'succeeded': the held amount leaves
 -- (refunds → world). 'failed' before it left: it goes back where it came from. 'reversed': a
--- refund Stripe had accepted failed later (a refund.updated webhook): the money comes back.
+-- refund Stripe had accepted failed or was canceled later (refund.updated, refund.failed or
+-- charge.refund.updated), ours or one made in the Dashboard: the money comes back to where it
+-- came from (creator, platform or suspense), once. A `mismatch` purchase stays `mismatch`.
 -- KEYS: refund   ARGV: P, gen, outcome, stripe_refund_id, error, now
 --!include lib
 --!include money
@@ -20,7 +22,7 @@ if outcome == 'succeeded' or outcome == 'failed' then
   if outcome == 'succeeded' then
     post('refunds', 'world', amount, 'refund:paid:' .. id, 'refund', rec['purchase'])
     local refunded = redis.call('HINCRBY', pkey, 'refunded', amount)
-    if refunded >= tonumber(purchase['amount']) then
+    if purchase['status'] == 'paid' and refunded >= tonumber(purchase['amount']) then
       move_record('purchases', pkey, purchase, 'refunded', now)
     end
     money_stat('refunds', amount, now)

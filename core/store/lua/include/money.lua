@@ -66,3 +66,15 @@ end
 local function usd(micro)
   return string.format('$%.2f', micro / 1000000)
 end
+
+-- An amount passed in ARGV as a decimal string: a whole number from `low` up to, not including,
+-- 2^53, the largest range in which a Lua number (a double) holds every integer exactly. nil for
+-- anything else (a sign, a fraction, an exponent, too many digits), so a script can refuse it
+-- before its first write.
+local MAX_EXACT = 9007199254740992
+local function bounded_amount(text, low)
+  if type(text) ~= 'string' or #text > 16 or not string.match(text, '^%d+$') then return nil end
+  local n = tonumber(text)
+  if n < low or n >= MAX_EXACT then return nil end
+  return n
+end
