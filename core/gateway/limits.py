@@ -1,7 +1,7 @@
 """The request body limits, enforced before any handler parses a byte: a declared
 Content-Length over the size limit is refused at once, a body that streams past it is cut off,
 and a complete body that is JSON in UTF-16/32, nested deeper than the depth limit, or holding
-half a surrogate pair is refused (see json_screen.py: deep nesting can kill the process that
+half a surrogate pair is refused (see core/json_screen.py: deep nesting can kill the process that
 parses it)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.gateway.json_screen import has_unpaired_surrogate, is_utf8_json, nested_deeper_than
+from core.json_screen import has_unpaired_surrogate, is_utf8_json, nested_deeper_than
 
 
 class BodyLimits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -177,3 +178,18 @@ async def test_file_size_limit(limits: Limits) -> None:
     outcome = await run_code("python", code, None, limits)
     assert not outcome.ok
     assert "File too large" in (outcome.error or "")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['"\\ud800"', '{"a": "\\udc00x"}', "[" * 10_000 + "]" * 10_000],
+    ids=["half-surrogate", "low-half", "10k-deep"],
+)
+async def test_hostile_output_lines_stay_text(limits: Limits, line: str) -> None:
+    """Output no reader could encode again, or nested deep enough to kill a parser, is kept as
+    the text it was, never parsed into the job's result."""
+    code = f"import sys\nsys.stdout.write({line!r} + '\\n')"
+    outcome = await run_code("python", code, None, limits)
+    assert outcome.ok, outcome.error
+    assert outcome.output == line + "\n"
+    json.dumps(outcome.output).encode("utf-8")  # storable and answerable as it is

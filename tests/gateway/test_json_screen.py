@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.gateway.json_screen import has_unpaired_surrogate, is_utf8_json, nested_deeper_than
+from core.json_screen import has_unpaired_surrogate, is_utf8_json, nested_deeper_than
 
 LIMIT = 6
 

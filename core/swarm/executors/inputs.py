@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.json_screen import has_unpaired_surrogate, nested_deeper_than
 from core.swarm.executors.errors import ExecutionError
 
 # Large enough for real jobs, small enough that one job cannot exhaust a node's memory.
 MAX_INPUT_BYTES = 5_000_000
+# As deep as the gateway accepts bodies (LCN_GATEWAY_MAX_JSON_DEPTH's default).
+MAX_OUTPUT_DEPTH = 64
 
 
 def encode_input(value: Any) -> bytes:
@@ -33,7 +36,14 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json_line(line: str) -> tuple[bool, Any]:
-    """Parse strict JSON (no NaN/Infinity, which other nodes could not serialise again)."""
+    """Parse strict JSON (no NaN/Infinity, which other nodes could not serialise again).
+
+    A job's output line is hostile: nesting deep enough to exhaust the parser's recursion
+    (or, where a library raised the limit, the C stack), or half a surrogate pair that no
+    reader can encode again, make it text rather than a JSON value."""
+    raw = line.encode("utf-8", "surrogatepass")
+    if nested_deeper_than(raw, MAX_OUTPUT_DEPTH) or has_unpaired_surrogate(raw):
+        return False, None
     try:
         return True, json.loads(line, parse_constant=_reject_constant)
     except ValueError:
