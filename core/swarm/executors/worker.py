@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import core
+from core.json_screen import has_unpaired_surrogate, nested_deeper_than
 from core.swarm.executors import cgroups
 from core.swarm.executors.errors import ExecutionError
 from core.swarm.executors.jail import Jail, base_env, bwrap_binary, python_prefix
@@ -35,6 +36,8 @@ WORKER_PROCESSES = 64
 WORKER_SCRATCH_MB = 16
 # A reply holds at most the outcome of one job; the input limit is 5 MB of JSON.
 _LINE_LIMIT = 64 * _MIB
+# A reply is an outcome whose output nests a few levels (data and model results are shallow).
+_REPLY_DEPTH = 64
 
 
 class JobWorker:
@@ -85,7 +88,10 @@ class JobWorker:
         assert proc.stdout is not None
         try:
             raw = await proc.stdout.readline()
-            parsed = json.loads(raw) if raw else None
+            # The worker parses strangers' input: treat what it says as hostile too.
+            if not raw or nested_deeper_than(raw, _REPLY_DEPTH) or has_unpaired_surrogate(raw):
+                return None
+            parsed = json.loads(raw)
         except (ValueError, asyncio.LimitOverrunError):
             return None
         return parsed if isinstance(parsed, dict) else None
