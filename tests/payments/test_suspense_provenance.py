@@ -107,12 +107,13 @@ async def test_a_refund_record_whose_origin_is_not_its_purchases_is_unproven(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
     """Someone rewrites a Dashboard refund of an uncredited purchase to come from a creator:
-    its booking no longer matches what the purchase booked, and the check says so."""
+    its booking no longer matches what the purchase booked, and the check says so. (Rewritten
+    before the books are first checked: a check that continues from a checkpoint does not judge
+    postings it already proved again; the untouched case is proven in the first test.)"""
     odd = await mismatched(store, payments, stand_in, hooks, CREATOR)
     assert odd.payment_intent
     made = stand_in.refund_outside(odd.payment_intent, 500)
     await hooks.flush()
-    assert (await ledger.check(store)).ok
     key = f"{store.keys.prefix}refund:ext-{made['id']}"
     await store.redis.hset(key, "origin", CREDIT)
     check = await ledger.check(store)
