@@ -20,9 +20,10 @@ from typing import Any
 
 from pydantic import Field
 
+from core import ledger_checkpoint as checkpoints
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models.base import WireModel
-from core.provenance import Provenance, UnprovenPosting
+from core.provenance import Once, Posting, Provenance, UnprovenPosting
 from core.provenance import parse as parse_posting
 from core.store import Store
 
@@ -97,6 +98,16 @@ class LedgerCheck(WireModel):
     unproven: list[UnprovenPosting] = Field(description="The unproven postings, by journal id.")
     reversed_postings: int = Field(description="Unproven postings an operator reversed.")
     problems: list[str]
+    replayed: int = Field(
+        default=0, description="Postings this check replayed (after the checkpoint it began at)."
+    )
+    from_checkpoint: str = Field(
+        default="", description="The journal id of the signed checkpoint it began at; empty: all."
+    )
+    checkpoint_note: str = Field(
+        default="", description="Why it did not begin at the newest checkpoint, if it did not."
+    )
+    checkpoint_written: bool = Field(default=False, description="It saved a new checkpoint.")
 
     @property
     def ok(self) -> bool:
@@ -109,42 +120,51 @@ class LedgerCheck(WireModel):
         return self.balanced and self.journal_matches_balances and self.proven
 
 
-async def _snapshot(store: Store) -> tuple[str, dict[str, int]]:
-    """The last journal id and every balance, read at one instant."""
-    last, flat = await store.script("ledger_snapshot", [store.keys.balances])
-    last_id = last.decode() if isinstance(last, bytes) else str(last)
-    pairs = iter(flat)
-    return last_id, {k.decode(): int(v) for k, v in zip(pairs, pairs, strict=True)}
-
-
-async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
+async def check(store: Store, *, chunk: int = 5000, full: bool = False) -> LedgerCheck:
     """Verify the invariant, replay the journal against the balances, prove every posting's
     source (core/provenance.py), and compare every node's recorded earnings with what the
-    journal paid it. The journal is read up to the entry that was last when the balances were
-    read, so postings landing meanwhile never make a live pool look wrong."""
-    last_id, current = await _snapshot(store)
+    journal paid it.
+
+    Balances, the journal's last id and the newest checkpoint are read at one instant; the
+    replay begins where that checkpoint ends (if its signature verifies; everything with
+    `full`) and stops where the balances were read, so postings landing meanwhile never make a
+    live pool look wrong. It then saves a new signed checkpoint (core/ledger_checkpoint.py)."""
+    key = checkpoints.signing_key(store.data_dir)
+    snap = await checkpoints.snapshot(store)
+    base, note = (None, "") if full else checkpoints.verify(snap, key, store.pool)
+    epoch = base.epoch if base else checkpoints.new_epoch()
+    once = Once(
+        checkpoints.tag_mac(key, epoch),
+        seen_key=checkpoints.seen_key(store) if base else None,
+        seen_upto=base.seq if base else 0,
+    )
+    proof = Provenance(store, once)
     replayed: dict[str, int] = defaultdict(int)
     earned: dict[str, int] = defaultdict(int)
-    proof = Provenance(store)
     postings = 0
     start = "-"
+    if base is not None:
+        replayed.update(base.balances)
+        earned.update(base.earned)
+        proof.restore(base.provenance)
+        postings = base.postings
+        start = "(" + base.position if base.position else "-"
+    last_id = snap.last_id
+    fresh = 0
+    if base is not None and base.position == last_id:
+        last_id = ""  # nothing was posted since the checkpoint
     while last_id:
         batch = await store.redis.xrange(store.keys.journal, min=start, max=last_id, count=chunk)
         parsed = [parse_posting(entry_id, fields) for entry_id, fields in batch]
-        for posting in parsed:
-            for source, target, amount, kind in posting.legs:
-                replayed[source] -= amount
-                replayed[target] += amount
-                if kind == "earn" and target.startswith("node:"):
-                    earned[target[5:]] += amount
-                elif kind == "reverse:earn" and source.startswith("node:"):
-                    earned[source[5:]] -= amount  # an operator took a forged earning back
+        _add_legs(parsed, replayed, earned)
         await proof.feed(parsed)
-        postings += len(batch)
+        fresh += len(batch)
         if len(batch) < chunk:
             break
         start = "(" + batch[-1][0].decode()
+    postings += fresh
     provenance = proof.finish(LISTED_UNPROVEN)
+    current = snap.balances
     problems: list[str] = []
     total = sum(current.values())
     if total != 0:
@@ -163,9 +183,24 @@ async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
             + " no proven source"
             + (f", e.g. {first.posting_id} ({first.idem}): {first.reason}." if first else ".")
         )
-    mismatches = await _earnings_mismatches(store, earned)
+    mismatches = await _earnings_mismatches(store, earned, snap.last_id)
     if mismatches:
         problems.append(f"{len(mismatches)} nodes' recorded earnings differ from the ledger.")
+    written = False
+    if key is not None and (fresh or base is None):
+        written = await checkpoints.write(
+            store,
+            key,
+            base=base,
+            base_sig=base.sig if base else snap.sig,
+            epoch=epoch,
+            position=snap.last_id,
+            postings=postings,
+            balances=dict(replayed),
+            earned=dict(earned),
+            provenance=proof.state(),
+            added=once.added,
+        )
     return LedgerCheck(
         balanced=total == 0,
         total=total,
@@ -178,7 +213,22 @@ async def check(store: Store, *, chunk: int = 5000) -> LedgerCheck:
         unproven=provenance.unproven,
         reversed_postings=provenance.reversed_count,
         problems=problems,
+        replayed=fresh,
+        from_checkpoint=base.position if base else "",
+        checkpoint_note=note,
+        checkpoint_written=written,
     )
+
+
+def _add_legs(parsed: list[Posting], balances: dict[str, int], earned: dict[str, int]) -> None:
+    for posting in parsed:
+        for source, target, amount, kind in posting.legs:
+            balances[source] -= amount
+            balances[target] += amount
+            if kind == "earn" and target.startswith("node:"):
+                earned[target[5:]] += amount
+            elif kind == "reverse:earn" and source.startswith("node:"):
+                earned[source[5:]] -= amount  # an operator took a forged earning back
 
 
 def _lastcheck_key(store: Store) -> str:
@@ -252,8 +302,15 @@ async def reverse(store: Store, posting_id: str) -> Reversal:
     return Reversal(posting_id=posting_id, reversal_id=reversal_id.decode(), check=after)
 
 
-async def _earnings_mismatches(store: Store, earned: dict[str, int]) -> list[dict[str, Any]]:
-    mismatches: list[dict[str, Any]] = []
+async def _earnings_mismatches(
+    store: Store, earned: dict[str, int], last_id: str
+) -> list[dict[str, Any]]:
+    """Nodes whose `earnings` counter differs from what the journal paid them up to `last_id`.
+
+    The counters are read after the snapshot, so a settlement landing meanwhile is in a counter
+    but not in the replay: each differing node is read again with the journal's last id at one
+    instant (ledger_earnings.lua) and the earnings posted in between are added before it counts."""
+    differing: dict[str, int] = {}
     cursor = 0
     while True:
         cursor, members = await store.redis.zscan(store.keys.nodes_all, cursor, count=1000)
@@ -263,11 +320,28 @@ async def _earnings_mismatches(store: Store, earned: dict[str, int]) -> list[dic
                 pipe.hget(store.keys.node(node_id), "earnings")
             recorded = await pipe.execute()
         for node_id, value in zip(ids, recorded, strict=True):
-            have = int(value or 0)
-            if have != earned.get(node_id, 0):
-                mismatches.append(
-                    {"nodeId": node_id, "recorded": have, "ledger": earned.get(node_id, 0)}
-                )
+            if int(value or 0) != earned.get(node_id, 0):
+                differing[node_id] = int(value or 0)
         if cursor == 0:
             break
-    return mismatches
+    if differing and last_id:
+        nodes = sorted(differing)[:LISTED_UNPROVEN]
+        later, counters = await store.script("ledger_earnings", [store.keys.balances], *nodes)
+        later_id = later.decode() if isinstance(later, bytes) else str(later)
+        since: dict[str, int] = defaultdict(int)
+        start = "(" + last_id
+        while later_id and checkpoints.order(later_id) > checkpoints.order(last_id):
+            batch = await store.redis.xrange(
+                store.keys.journal, min=start, max=later_id, count=5000
+            )
+            _add_legs([parse_posting(i, f) for i, f in batch], defaultdict(int), since)
+            if len(batch) < 5000:
+                break
+            start = "(" + batch[-1][0].decode()
+        for node_id, value in zip(nodes, counters, strict=True):
+            if int(value or 0) == earned.get(node_id, 0) + since.get(node_id, 0):
+                del differing[node_id]
+    return [
+        {"nodeId": n, "recorded": have, "ledger": earned.get(n, 0)}
+        for n, have in sorted(differing.items())
+    ]

@@ -23,8 +23,9 @@ def usd_to_micro(amount: Decimal | int | str | float) -> int:
         raise ValueError(f"{amount!r} is not an amount of money") from exc
     if not value.is_finite():
         raise ValueError(f"{amount!r} is not an amount of money")
-    micro = (value * MICRO_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    return int(micro)
+    if abs(value) * MICRO_PER_USD >= 2**53:  # not exact in Lua, which posts to the ledger
+        raise ValueError(f"{amount!r} USD is too large: amounts stay below 2^53 micro-USD")
+    return int((value * MICRO_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def micro_to_usd(micro: int) -> Decimal:

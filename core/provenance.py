@@ -26,7 +26,10 @@ Cost: the journal is read once, in chunks; each chunk's records are read in one 
 trip (each record once). Between chunks it keeps what is open (holds of live jobs, payouts and
 refunds in flight), one 64-bit digest per job generation already settled (so a copied hold and
 settlement cannot pay a node twice: about 60 bytes each) and one id per purchase, payout
-generation and refund.
+generation and refund. A check that continues from a checkpoint (core/ledger_checkpoint.py)
+starts from the open state the checkpoint saved (`state`, `restore`) and, instead of keeping a
+tag for every once-only fact, asks the checkpoint's Redis set whether a fact was seen, in the
+same pipelined round trip as the chunk's records (`Once`).
 """
 
 from __future__ import annotations
@@ -167,12 +170,15 @@ class _Reads:
     store: Store
     wanted: dict[tuple[str, ...], int] = field(default_factory=dict)
     replies: list[Any] = field(default_factory=list)
+    once: Once | None = None  # continuing from a checkpoint: ask its tag set for `tags` too
+    tags: list[bytes] = field(default_factory=list)
 
     def want(self, *what: str) -> None:
         self.wanted.setdefault(what, len(self.wanted))
 
     async def run(self) -> None:
-        if not self.wanted:
+        once = self.once if self.once is not None and self.tags else None
+        if not self.wanted and once is None:
             return
         prefix = self.store.keys.prefix
         async with self.store.redis.pipeline(transaction=False) as pipe:
@@ -182,7 +188,15 @@ class _Reads:
                     pipe.zscore(f"{prefix}node:{name}:history", what[2])
                 else:
                     pipe.hmget(f"{prefix}{kind}:{name}", *_FIELDS[kind])
+            if once is not None:
+                pipe.zmscore(once.seen_key or "", self.tags)
             self.replies = list(await pipe.execute())
+        if once is not None:
+            scores = self.replies.pop()
+            once.known.update(
+                (tag, score is not None and score <= once.seen_upto)
+                for tag, score in zip(self.tags, scores, strict=True)
+            )
 
     def record(self, kind: str, name: str) -> dict[str, str] | None:
         values = self.replies[self.wanted[(kind, name)]]
@@ -218,26 +232,123 @@ class ProvenanceResult:
     reversed_count: int
 
 
+class Once:
+    """The facts that may happen only once (a job generation's hold closed, a payout generation
+    closed, a purchase booked, a refund booked), each kept as a short tag: `mac` of its text.
+
+    A check that replays the whole journal keeps every tag in memory. One that continues from a
+    checkpoint asks, chunk by chunk, which tags are in the checkpoint's Redis set (`seen_key`);
+    the tags it adds go into that set with the next checkpoint."""
+
+    def __init__(
+        self,
+        mac: Callable[[str], bytes] | None = None,
+        seen_key: str | None = None,
+        seen_upto: int = 0,
+    ) -> None:
+        self.mac = mac or _blake
+        self.seen_key = seen_key  # a sorted set: tag -> the checkpoint sequence that added it
+        self.seen_upto = seen_upto  # tags added by later checkpoints are not this check's past
+        self.local: set[bytes] = set()
+        self.known: dict[bytes, bool] = {}
+        self.added: list[bytes] = []
+
+    def has(self, fact: str) -> bool:
+        tag = self.mac(fact)
+        return tag in self.local or self.known.get(tag, False)
+
+    def add(self, fact: str) -> None:
+        tag = self.mac(fact)
+        if tag not in self.local and not self.known.get(tag, False):
+            self.local.add(tag)
+            self.added.append(tag)
+
+    def view(self, kind: str) -> OnceView:
+        return OnceView(self, kind)
+
+
+class OnceView:
+    """One kind of once-only fact, used like a set."""
+
+    def __init__(self, once: Once, kind: str) -> None:
+        self.once, self.kind = once, kind
+
+    def __contains__(self, item: object) -> bool:
+        return self.once.has(f"{self.kind}|{item}")
+
+    def add(self, item: object) -> None:
+        self.once.add(f"{self.kind}|{item}")
+
+
+def _blake(fact: str) -> bytes:
+    return hashlib.blake2b(fact.encode(), digest_size=8).digest()
+
+
+def _once_facts(name: str, rid: str, gen: int) -> list[str]:
+    """The once-only facts a posting of source `name` may ask about (see the judges)."""
+    if name in ("hold", "settle", "release"):
+        return [f"closed_holds|{_digest(rid, gen)}"]
+    if name.startswith("payout_"):
+        return [f"closed_payouts|{(rid, gen)}"]
+    if name == "purchase":
+        return [f"credited|{rid}"]
+    if name == "suspense":
+        return [f"suspended|{rid}"]
+    if name in ("refund_reserve", "refund_external"):
+        return [f"refunds_seen|{'ext-' + rid if name == 'refund_external' else rid}"]
+    return []
+
+
 class Provenance:
     """Proves the journal posting by posting; feed it every chunk in journal order."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, once: Once | None = None) -> None:
         self.store = store
+        self.once = once or Once()
+        self.reversed_count = 0
         self._holds: dict[tuple[str, int], tuple[int, str]] = {}  # open: amount, creator account
         # Job generations whose hold was settled or released: a second hold for one would let a
         # copied settlement pay a node twice. 64-bit digests, about 60 bytes a generation.
-        self._closed_holds: set[int] = set()
+        self._closed_holds = self.once.view("closed_holds")
         self._payouts: dict[tuple[str, int], int] = {}  # reserved, not yet paid or released
-        self._closed_payouts: set[tuple[str, int]] = set()
+        self._closed_payouts = self.once.view("closed_payouts")
         self._refunds_held: dict[str, int] = {}  # reserved, not yet paid or released
         self._refunds_out: set[str] = set()  # paid out to the buyer, not reversed
-        self._refunds_seen: set[str] = set()
-        self._credited: set[str] = set()  # purchases already booked
-        self._suspended: set[str] = set()  # purchases whose payment went to suspense
+        self._refunds_seen = self.once.view("refunds_seen")
+        self._credited = self.once.view("credited")  # purchases already booked
+        self._suspended = self.once.view("suspended")  # purchases whose payment went to suspense
         self._reversals: list[tuple[Posting, str]] = []
         self._kept: dict[str, UnprovenPosting] = {}
         self._kept_legs: dict[str, tuple[Leg, ...]] = {}
         self.unproven_count = 0
+
+    def state(self) -> dict[str, Any]:
+        """What is open, as JSON, for a checkpoint to continue from (taken after `finish`)."""
+        return {
+            "holds": [[j, g, a, c] for (j, g), (a, c) in sorted(self._holds.items())],
+            "payouts": [[p, g, a] for (p, g), a in sorted(self._payouts.items())],
+            "refundsHeld": dict(sorted(self._refunds_held.items())),
+            "refundsOut": sorted(self._refunds_out),
+            "unproven": [u.model_dump(mode="json") for u in self._kept.values()],
+            "unprovenCount": self.unproven_count,
+            "reversedCount": self.reversed_count,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint's `state()`."""
+        self._holds = {(str(j), int(g)): (int(a), str(c)) for j, g, a, c in state["holds"]}
+        self._payouts = {(str(p), int(g)): int(a) for p, g, a in state["payouts"]}
+        self._refunds_held = {str(k): int(v) for k, v in state["refundsHeld"].items()}
+        self._refunds_out = {str(r) for r in state["refundsOut"]}
+        for raw in state["unproven"]:
+            kept = UnprovenPosting.model_validate(raw)
+            self._kept[kept.posting_id] = kept
+            self._kept_legs[kept.posting_id] = tuple(
+                (leg.from_account, leg.to_account, leg.amount_micro_usd, leg.kind)
+                for leg in kept.legs
+            )
+        self.unproven_count = int(state["unprovenCount"])
+        self.reversed_count = int(state["reversedCount"])
 
     async def feed(self, postings: Sequence[Posting]) -> None:
         reads = _Reads(self.store)
@@ -257,6 +368,11 @@ class Provenance:
                     reads.want("history", node, rid)
             if name.startswith("refund_") and posting.ref:
                 reads.want("purchase", posting.ref)  # the origin a refund may come from
+        if self.once.seen_key is not None:  # continuing from a checkpoint: ask its tag set
+            reads.once = self.once
+            for source in sources:
+                if source is not None:
+                    reads.tags.extend(self.once.mac(f) for f in _once_facts(*source))
         await reads.run()
         for posting, source in zip(postings, sources, strict=True):
             if posting.problem:
@@ -272,8 +388,8 @@ class Provenance:
 
     def finish(self, listed: int) -> ProvenanceResult:
         """Match reversals to the postings they reverse; the unproven rest, `listed` of them."""
-        reversed_count = 0
-        for reversal, target in self._reversals:
+        reversals, self._reversals = self._reversals, []
+        for reversal, target in reversals:
             original = self._kept.get(target)
             mirrored = tuple(
                 (b, a, x, f"reverse:{k}") for a, b, x, k in self._kept_legs.get(target, ())
@@ -286,10 +402,11 @@ class Provenance:
                 self._flag(reversal, f"it does not mirror an unproven posting {target}")
                 continue
             del self._kept[target]
+            self._kept_legs.pop(target, None)
             self.unproven_count -= 1
-            reversed_count += 1
+            self.reversed_count += 1
         return ProvenanceResult(
-            list(self._kept.values())[:listed], self.unproven_count, reversed_count
+            list(self._kept.values())[:listed], self.unproven_count, self.reversed_count
         )
 
     def _close_hold(self, job_id: str, gen: int) -> None:

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import ledger
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.money import format_usd, split, usd_to_micro
 from core.store import Store
 
@@ -90,17 +90,25 @@ async def test_random_postings_keep_the_ledger_balanced(
     store: Store, ops: list[tuple[str, str, int, int]]
 ) -> None:
     await store.redis.delete(
-        store.keys.balances, store.keys.journal, store.keys.prefix + "ledger:idem"
+        store.keys.balances,
+        store.keys.journal,
+        store.keys.prefix + "ledger:idem",
+        store.keys.prefix + "ledger:checkpoint",  # a new journal starts a new chain
+        store.keys.prefix + "ledger:checkpoint:seen",
     )
     expected: dict[str, int] = {}
-    seen: set[int] = set()
+    seen: dict[int, tuple[str, str, int]] = {}
     for source, target, amount, key in ops:
         if source == target:
+            continue
+        if key in seen and seen[key] != (source, target, amount):
+            with pytest.raises(Conflict, match="already posted with different legs"):
+                await ledger.post(store, source, target, amount, f"k{key}", "credit")
             continue
         posted = await ledger.post(store, source, target, amount, f"k{key}", "credit")
         assert posted == (key not in seen)
         if posted:
-            seen.add(key)
+            seen[key] = (source, target, amount)
             expected[source] = expected.get(source, 0) - amount
             expected[target] = expected.get(target, 0) + amount
     balances = await ledger.balances(store)

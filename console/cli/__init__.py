@@ -87,10 +87,16 @@ def status_cmd(json_out: bool = typer.Option(False, "--json")) -> None:
 
 
 @ledger_app.command("check")
-def ledger_check(json_out: bool = typer.Option(False, "--json")) -> None:
+def ledger_check(
+    json_out: bool = typer.Option(False, "--json"),
+    full: bool = typer.Option(
+        False, "--full", help="Replay the whole journal, not only what came after the checkpoint."
+    ),
+) -> None:
     """Verify that balances sum to zero, match the journal and node earnings, and that every
-    posting comes from a real source (a settled job, a paid purchase, a payout, a refund)."""
-    result = run(ledger.check)
+    posting comes from a real source (a settled job, a paid purchase, a payout, a refund).
+    It begins at the last signed checkpoint and saves a new one; --full replays everything."""
+    result = run(lambda store: ledger.check(store, full=full))
     if json_out:
         emit_json(result)
     elif result.ok:
@@ -98,6 +104,11 @@ def ledger_check(json_out: bool = typer.Option(False, "--json")) -> None:
             f"ledger balanced and proven: {result.postings} postings over "
             f"{result.accounts} accounts"
             + (f", {result.reversed_postings} reversed" if result.reversed_postings else "")
+            + (
+                f" ({result.replayed} replayed since the checkpoint at {result.from_checkpoint})"
+                if result.from_checkpoint
+                else f" ({result.replayed} replayed)"
+            )
         )
     else:
         typer.echo(f"total {format_usd(result.total)}")
@@ -110,6 +121,8 @@ def ledger_check(json_out: bool = typer.Option(False, "--json")) -> None:
                 f"UNPROVEN {posting.posting_id} {posting.kind} {posting.idem!r} "
                 f"({moved}): {posting.reason}"
             )
+    if result.checkpoint_note and not json_out:
+        typer.echo(f"note: began at the start of the journal: {result.checkpoint_note}.")
     if not result.ok:
         fail(" ".join(result.problems))
 

@@ -62,3 +62,19 @@ def swarm(
     counts = _sizes(agents)
     report = asyncio.run(run_swarm_bench(Context.settings(), counts, jobs, wait, runs))
     typer.echo(json.dumps(report, indent=2) if json_out else render(report))
+
+
+@bench_app.command("ledger")
+def ledger_bench(
+    postings: str = typer.Option("10000,1000000", help="Journal sizes to measure."),
+    new: int = typer.Option(2000, "--new", min=2, max=100_000, help="Postings between checks."),
+    rounds: int = typer.Option(3, "--rounds", min=1, max=50, help="Checks timed per size."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """The books check at each journal size: a full replay, and the ordinary check that begins
+    at the last signed checkpoint; the ratio of the largest size to the smallest."""
+    from core.bench.ledger import render, run_ledger_bench
+
+    sizes = _sizes(postings)
+    report = asyncio.run(run_ledger_bench(Context.settings(), sizes, new, rounds))
+    typer.echo(json.dumps(report, indent=2) if json_out else render(report))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -25,6 +26,7 @@ class Store:
     url: str
     embedded: bool
     cluster: bool = False
+    data_dir: Path | None = None  # where the ledger's checkpoint key lives (core/ledger_checkpoint)
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -62,7 +64,9 @@ async def connect(settings: Settings, *, load_scripts: bool = True) -> Store:
         client: Any = RedisCluster.from_url(url, socket_connect_timeout=3)
     else:
         client = aioredis.from_url(url, **options)  # type: ignore[no-untyped-call]
-    store = Store(client, Keys(settings.pool), url, embedded, settings.redis_cluster)
+    store = Store(
+        client, Keys(settings.pool), url, embedded, settings.redis_cluster, settings.data_dir
+    )
     if load_scripts:
         try:
             await scripts.load_all(client)

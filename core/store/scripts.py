@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -52,11 +53,19 @@ _ERROR_KINDS: dict[str, type[LcnError]] = {
 }
 
 
+# A helper deep in a script (lib.lua's post_legs) cannot return a refusal; it raises one with
+# Lua's error(), which Redis wraps as "Error running script (call to f_…): kind|sentence".
+_RAISED = re.compile(r"Error running script \(call to f_[0-9a-f]+\): (?:@\S+ )?(\w+)\|(.*)\Z", re.S)
+
+
 def raise_script_error(exc: ResponseError) -> None:
     text = str(exc)
     kind, sep, message = text.partition("|")
     if sep and kind in _ERROR_KINDS:
         raise _ERROR_KINDS[kind](message) from None
+    raised = _RAISED.search(text)
+    if raised and raised[1] in _ERROR_KINDS:
+        raise _ERROR_KINDS[raised[1]](raised[2]) from None
     raise exc
 
 

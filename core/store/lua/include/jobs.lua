@@ -9,7 +9,7 @@ local function job_key(id) return P .. 'job:' .. id end
 -- A new job from its submitted fields: the in-memory record and its HSET arguments.
 local function new_job(fields, now)
   local job = {created_at = tostring(now), attempts = '0', gen = '0', held = '0'}
-  for name, value in pairs(fields) do job[name] = tostring(value) end
+  for name, value in pairs(fields) do job[name] = field_text(value) end -- money digit for digit
   return job, flatten(job)
 end
 
@@ -228,7 +228,7 @@ local function assign(jkey, job, node, now, fields)
   if job['held'] == nil or job['held'] == '' or job['held'] == '0' then
     post('creator:' .. job['creator'], 'escrow', estimate,
       'hold:' .. job['id'] .. ':' .. job['gen'], 'hold', job['id'])
-    job['held'] = tostring(estimate)
+    job['held'] = money_text(estimate) -- tostring keeps 14 digits: a large hold would lose some
     append(fields, 'held', estimate, 'estimated_cost', estimate)
   end
   job['node'] = node_id

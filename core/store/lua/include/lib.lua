@@ -87,20 +87,67 @@ end
 
 -- Double-entry postings. One journal entry carries one or more legs, each moving `amount`
 -- micro-USD from one account to another, so every entry balances on its own. Posted once per
--- idempotency key; returns false when the key was already posted (the retry changes nothing).
+-- idempotency key; returns false when the key was already posted with the same legs (the retry
+-- changes nothing) and fails when it was posted with different ones.
+--
+-- Money is written digit for digit: Lua numbers are doubles and cjson and tostring print 14
+-- significant digits, which journaled a hold of ...650 against a balance change of ...648. So
+-- amounts must be whole and below 2^53 (exact in a double), and the legs' JSON is built here
+-- with every amount formatted as an integer. Both refusals come before the posting's first
+-- write (raised, so the script stops there); callers check their own inputs before theirs.
+local MICRO_LIMIT = 9007199254740992 -- 2^53: amounts stay below it
+local function money_text(amount)
+  return string.format('%.0f', amount)
+end
+
+-- A record's field as text: whole numbers (money) digit for digit, anything else as tostring.
+local function field_text(value)
+  if type(value) == 'number' and value == math.floor(value) and math.abs(value) < MICRO_LIMIT then
+    return money_text(value)
+  end
+  return tostring(value)
+end
+
+-- A leg's amount as a number, or nil: a whole number (or a string of digits) below 2^53.
+local function posting_amount(amount)
+  if type(amount) == 'string' and string.match(amount, '^%d+$') then amount = tonumber(amount) end
+  if type(amount) == 'number' and amount >= 0 and amount < MICRO_LIMIT
+    and amount == math.floor(amount) then
+    return amount
+  end
+  return nil
+end
+
 local function post_legs(idem, kind, ref, legs)
-  if redis.call('HSETNX', P .. 'ledger:idem', idem, '1') == 0 then return false end
-  local encoded = {}
+  local parts = {}
   for _, leg in ipairs(legs) do
-    local from, to, amount = leg[1], leg[2], leg[3]
-    if amount ~= 0 then
-      redis.call('HINCRBY', P .. 'ledger:balances', from, -amount)
-      redis.call('HINCRBY', P .. 'ledger:balances', to, amount)
+    local amount = posting_amount(leg[3])
+    if not amount then
+      error('invalid|A posting amount must be a whole number of micro-USD below 2^53, not '
+        .. tostring(leg[3]) .. '.', 0)
     end
-    encoded[#encoded + 1] = {from, to, amount, leg[4] or kind}
+    leg[3] = amount
+    parts[#parts + 1] = '[' .. cjson.encode(leg[1]) .. ',' .. cjson.encode(leg[2]) .. ','
+      .. money_text(leg[3]) .. ',' .. cjson.encode(leg[4] or kind) .. ']'
+  end
+  local encoded = '[' .. table.concat(parts, ',') .. ']'
+  -- The key remembers what it posted (a short fingerprint), so reuse with other legs is an error.
+  local fingerprint = string.sub(redis.sha1hex(kind .. '\n' .. (ref or '') .. '\n' .. encoded), 1, 16)
+  local seen = redis.call('HGET', P .. 'ledger:idem', idem)
+  if seen then
+    if seen == fingerprint or seen == '1' then return false end -- '1': posted before fingerprints
+    error('conflict|Idempotency key ' .. idem .. ' was already posted with different legs.', 0)
+  end
+  redis.call('HSET', P .. 'ledger:idem', idem, fingerprint)
+  for _, leg in ipairs(legs) do
+    if leg[3] ~= 0 then
+      local text = money_text(leg[3])
+      redis.call('HINCRBY', P .. 'ledger:balances', leg[1], '-' .. text)
+      redis.call('HINCRBY', P .. 'ledger:balances', leg[2], text)
+    end
   end
   redis.call('XADD', P .. 'ledger:journal', '*', 'idem', idem, 'kind', kind, 'ref', ref or '',
-    'legs', cjson.encode(encoded))
+    'legs', encoded)
   return true
 end
 

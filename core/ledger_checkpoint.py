@@ -1,0 +1,267 @@
+"""Signed checkpoints of the ledger check, so a check costs what was posted since the last one.
+
+A checkpoint is what a check knew when it stopped: the journal position it reached, the
+balances and node earnings the journal adds up to there, and the provenance state needed to go
+on (open holds, payouts and refunds in flight, the unproven postings and their count). The next
+check verifies its signature, starts from it and replays only the postings after it, then
+writes a new one; `lcn ledger check --full` replays everything and starts a new chain.
+
+The facts that may happen only once (a job generation's hold closed, a purchase booked…) grow
+with the journal, so they are not in the checkpoint's body: each is a sorted-set member in Redis
+(`ledger:checkpoint:seen`), a MAC of the fact, scored by the checkpoint that added it; a check
+asks for the few it needs with the records of each chunk. The set's size is signed, so a member
+taken away is noticed.
+
+Why signed, and with a key outside Redis: the threat is someone with write access to Redis.
+Postings they forge are caught by the replay, but a checkpoint they forge could say the journal
+up to its end adds up to balances that include their money, and the next check would start from
+it. An HMAC with a key Redis never sees (`LCN_LEDGER_KEY`, or `ledger.key` in the data dir, mode
+0600, made on first use) is what makes the signature mean something: a Redis password does not
+give the key. Every process that checks the books must use the same key; a checkpoint that does
+not verify is not trusted: the check replays the whole journal and writes a new chain. What the
+signature cannot stop: someone able to write Redis who takes one tag out of the set and puts a
+random one in keeps its size. That is no more than they can do already (a forged job record with
+its hold and settlement is consistent too); `--full` rebuilds the set from the journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from core.errors import LcnError, SetupError
+from core.store import Store
+
+KEY_ENV = "LCN_LEDGER_KEY"
+KEY_FILE = "ledger.key"
+VERSION = 1
+TAG_BYTES = 12
+NEXT_SET_TTL_MS = 3_600_000  # a full check's new set, until its checkpoint takes it over
+
+
+def checkpoint_key(store: Store) -> str:
+    return store.keys.prefix + "ledger:checkpoint"
+
+
+def seen_key(store: Store) -> str:
+    return store.keys.prefix + "ledger:checkpoint:seen"
+
+
+def signing_key(data_dir: Path | None) -> bytes | None:
+    """The checkpoint key: `LCN_LEDGER_KEY`, else `ledger.key` in the data dir (made 0600 on
+    first use). None when neither can be had: checks then replay everything and sign nothing."""
+    env = os.environ.get(KEY_ENV, "")
+    if env:
+        if len(env) < 32:
+            raise SetupError(f"{KEY_ENV} must be at least 32 characters long.")
+        return env.encode()
+    if data_dir is None:
+        return None
+    path = data_dir / KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        return None
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temp = data_dir / f".{KEY_FILE}.{secrets.token_hex(4)}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temp, path)  # atomic: when two processes race, both read the winner's key
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def key_id(key: bytes) -> str:
+    return hmac.digest(key, b"lcn ledger checkpoint key", "sha256")[:6].hex()
+
+
+def sign(key: bytes, body: bytes) -> str:
+    return hmac.digest(key, body, "sha256").hex()
+
+
+def tag_mac(key: bytes | None, epoch: str) -> Callable[[str], bytes]:
+    """How a once-only fact becomes a set member: a MAC, so no one without the key can add one."""
+    if key is None:
+        return lambda fact: hashlib.blake2b(fact.encode(), digest_size=8).digest()
+    salt = epoch.encode() + b"|"
+
+    def mac(fact: str) -> bytes:
+        return hmac.digest(key, salt + fact.encode(), "sha256")[:TAG_BYTES]
+
+    return mac
+
+
+@dataclass
+class Snapshot:
+    """Balances, the journal's last id and the newest checkpoint, read at one instant."""
+
+    last_id: str
+    balances: dict[str, int]
+    body: bytes
+    sig: str
+    seen_count: int
+
+
+async def snapshot(store: Store) -> Snapshot:
+    last, flat, body, sig, seen = await store.script(
+        "ledger_snapshot", [store.keys.balances, checkpoint_key(store), seen_key(store)]
+    )
+    pairs = iter(flat)
+    return Snapshot(
+        last_id=last.decode() if isinstance(last, bytes) else str(last),
+        balances={k.decode(): int(v) for k, v in zip(pairs, pairs, strict=True)},
+        body=body if isinstance(body, bytes) else str(body).encode(),
+        sig=sig.decode() if isinstance(sig, bytes) else str(sig),
+        seen_count=int(seen),
+    )
+
+
+@dataclass
+class Checkpoint:
+    epoch: str
+    seq: int
+    position: str
+    postings: int
+    balances: dict[str, int]
+    earned: dict[str, int]
+    provenance: dict[str, Any]
+    seen_count: int
+    sig: str
+
+
+def order(posting_id: str) -> tuple[int, int]:
+    ms, _, seq = posting_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | None, str]:
+    """The newest checkpoint if it can be trusted, else None and why not (empty: there is none)."""
+    if not snap.body:
+        return None, ""
+    if key is None:
+        return None, "no checkpoint key here (set LCN_LEDGER_KEY or a writable data dir)"
+    try:
+        raw = json.loads(snap.body)
+        signed_by = raw.get("keyId") if isinstance(raw, dict) else None
+    except ValueError:
+        raw, signed_by = None, None
+    if not hmac.compare_digest(sign(key, snap.body), snap.sig):
+        if signed_by and signed_by != key_id(key):
+            return None, (
+                f"the newest checkpoint was signed with another key ({signed_by}, here "
+                f"{key_id(key)}): every process that checks the books needs the same "
+                f"{KEY_ENV} or data dir"
+            )
+        return None, "the newest checkpoint's signature does not verify: it was changed in Redis"
+    assert isinstance(raw, dict)
+    if raw.get("v") != VERSION or raw.get("pool") != pool:
+        return None, "the newest checkpoint is of another version or pool"
+    if int(raw["seen"]) != snap.seen_count:
+        return None, (
+            f"the checkpoint's set of once-only tags has {snap.seen_count} members, "
+            f"its checkpoint signed {raw['seen']}: it was changed in Redis"
+        )
+    if raw["position"] and (not snap.last_id or order(snap.last_id) < order(raw["position"])):
+        return None, "the journal ends before the newest checkpoint: it was cut in Redis"
+    return (
+        Checkpoint(
+            epoch=str(raw["epoch"]),
+            seq=int(raw["seq"]),
+            position=str(raw["position"]),
+            postings=int(raw["postings"]),
+            balances={str(k): int(v) for k, v in raw["balances"].items()},
+            earned={str(k): int(v) for k, v in raw["earned"].items()},
+            provenance=dict(raw["provenance"]),
+            seen_count=int(raw["seen"]),
+            sig=snap.sig,
+        ),
+        "",
+    )
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
+async def write(
+    store: Store,
+    key: bytes,
+    *,
+    base: Checkpoint | None,
+    base_sig: str,
+    epoch: str,
+    position: str,
+    postings: int,
+    balances: dict[str, int],
+    earned: dict[str, int],
+    provenance: dict[str, Any],
+    added: list[bytes],
+) -> bool:
+    """Sign and save the checkpoint; False when a newer one was written meanwhile (or this Redis
+    user may not write). `base` is the checkpoint this check continued from (None: full)."""
+    seq = (base.seq if base else 0) + 1
+    seen = (base.seen_count if base else 0) + len(added)
+    body = json.dumps(
+        {
+            "v": VERSION,
+            "pool": store.pool,
+            "keyId": key_id(key),
+            "epoch": epoch,
+            "seq": seq,
+            "position": position,
+            "postings": postings,
+            "balances": {a: v for a, v in sorted(balances.items()) if v},
+            "earned": {n: v for n, v in sorted(earned.items()) if v},
+            "provenance": provenance,
+            "seen": seen,
+            "at": int(time.time() * 1000),
+        },
+        separators=(",", ":"),
+    ).encode()
+    keys = [checkpoint_key(store), seen_key(store)]
+    try:
+        if base is not None:
+            await store.script(
+                "ledger_checkpoint", keys, base_sig, body, sign(key, body), seq,
+                base.seen_count, "add", *added,
+            )  # fmt: skip
+            return True
+        fresh = f"{seen_key(store)}:next:{epoch}"
+        for start in range(0, len(added), 5000):
+            async with store.redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(fresh, dict.fromkeys(added[start : start + 5000], seq))
+                pipe.pexpire(fresh, NEXT_SET_TTL_MS)
+                await pipe.execute()
+        try:
+            await store.script(
+                "ledger_checkpoint", [*keys, fresh], base_sig, body, sign(key, body), seq,
+                seen, "swap",
+            )  # fmt: skip
+        finally:
+            await store.redis.delete(fresh)  # gone already when it took over
+        return True
+    except (LcnError, RedisError):  # a lost race or a read-only user: the check stands
+        with contextlib.suppress(RedisError):
+            await store.redis.delete(f"{seen_key(store)}:next:{epoch}")
+        return False
