@@ -211,9 +211,17 @@ SEVERITY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 
 
 class TriageItem(Model):
     severity: Severity
-    kind: Literal["ledger", "overdue", "offline_holding", "stalled_agent", "unrunnable", "failed"]
+    kind: Literal[
+        "ledger",
+        "stripe_key",
+        "overdue",
+        "offline_holding",
+        "stalled_agent",
+        "unrunnable",
+        "failed",
+    ]
     target: str = Field(description="The job, node, agent or tag the item is about.")
-    target_kind: Literal["job", "node", "agent", "tag", "ledger"]
+    target_kind: Literal["job", "node", "agent", "tag", "ledger", "payments"]
     summary: str
     since_ms: int | None = None
 
@@ -769,6 +777,21 @@ def triage_from_reply(reply: dict[str, Any], now: int) -> Triage:
                 + (_text(ledger.get("problems")) or "run `lcn ledger check`.")
                 + (" Payouts are stopped until it passes." if ledger.get("payable") == "0" else ""),
                 since_ms=_opt_int(ledger.get("checked_at")),
+            )
+        )
+    refused = listed("stripe_key")
+    if len(refused) == 4:
+        status, error, since, held = refused
+        items.append(
+            TriageItem(
+                severity="critical",
+                kind="stripe_key",
+                target="stripe",
+                target_kind="payments",
+                summary=(_text(error) or f"Stripe refused our API key ({status}).")
+                + f" {held} payout{_s(held)} held: set a working STRIPE_SECRET_KEY (they then "
+                "go again on their own) or run `lcn payouts retry ID` once it is fixed.",
+                since_ms=_opt_int(since),
             )
         )
     for job_id, deadline, job_type, node, agent, _status in listed("overdue"):

@@ -20,7 +20,8 @@ COLUMNS = [
     ("summary", "detail"),
 ]  # fmt: skip
 KIND_LABEL = {
-    "ledger": "ledger", "overdue": "past timeout", "offline_holding": "offline, holds jobs",
+    "ledger": "ledger", "stripe_key": "Stripe key", "overdue": "past timeout",
+    "offline_holding": "offline, holds jobs",
     "stalled_agent": "stalled agent", "unrunnable": "no capable node", "failed": "failed job",
 }  # fmt: skip
 

@@ -18,6 +18,7 @@ from core.gateway.job_access import JobSummary, visible_part
 from core.gateway.models import AddressBody, strictly
 from core.models.job import Job, JobStatus, SubmitJob, SubmitResult
 from core.models.node import Node, NodeStatus, RegisterNode
+from core.payments import credit
 from core.registry import Challenge
 from core.status import Health
 
@@ -151,7 +152,9 @@ async def submit_job(
         store,
         body,
         max_attempts=state.settings.max_attempts,
-        payments_on=state.settings.stripe_secret_key is not None,
+        credit=credit.policy(
+            state.settings, payments_on=state.settings.stripe_secret_key is not None
+        ),
     )
 
 

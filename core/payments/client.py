@@ -8,6 +8,7 @@ same idempotency key, so what happened is visible in Redis.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ class Payments:
     public_key: str | None
     api_base: str
     test_mode: bool
+    key_id: str = ""  # a short digest naming which secret key this is, never the key itself
     _owns_http: bool = True
 
     @classmethod
@@ -58,12 +60,19 @@ class Payments:
             public_key=settings.stripe_public_key,
             api_base=base,
             test_mode=not key.startswith(("sk_live_", "rk_live_")),
+            key_id=key_digest(key),
             _owns_http=http_client is None,
         )
 
     async def aclose(self) -> None:
         if self._owns_http:
             await self.http.close_async()  # type: ignore[no-untyped-call]
+
+
+def key_digest(key: str) -> str:
+    """Twelve hex digits of the key's SHA-256: enough to tell a replaced key from the one
+    Stripe refused, and nothing that helps anyone use it."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def require(payments: Payments | None) -> Payments:

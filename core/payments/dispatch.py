@@ -47,6 +47,7 @@ async def dispatch_due(
     sent = 0
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(budget_s):
+            await payouts.release_if_key_replaced(store, client, now=now)
             for member in await outbox.due(store, now=now, limit=limit):
                 sent += await _send(store, client, member, now=now, policy=policy)
             await catalog.fulfil_due(store)

@@ -41,6 +41,26 @@ def retryable(exc: stripe.StripeError) -> bool:
     return status is None or status >= 500 or status in RETRYABLE_STATUSES
 
 
+def key_refused(exc: stripe.StripeError) -> bool:
+    """Stripe refused our API key itself (401: wrong, rolled or deleted; 403: a restricted key
+    without the permission). Sending again with the same key cannot help."""
+    return exc.http_status in (401, 403)
+
+
+def balance_insufficient(exc: stripe.StripeError) -> bool:
+    """Our Stripe balance has too little *available* money for this transfer: the normal state
+    while card payments are still pending. Stripe saved this answer under the request's key."""
+    return exc.code == "balance_insufficient"
+
+
+def saved_failure(exc: stripe.StripeError) -> bool:
+    """A 5xx from Stripe: the request may have begun executing, and then Stripe saved this
+    error under its idempotency key and replays it for 24 hours. Whether it took effect is
+    unknown until looked up (docs.stripe.com/api/idempotent_requests)."""
+    status = exc.http_status
+    return status is not None and status >= 500
+
+
 def describe(exc: stripe.StripeError) -> str:
     """One sentence naming what went wrong, without Stripe's request id noise."""
     status = exc.http_status
@@ -49,6 +69,11 @@ def describe(exc: stripe.StripeError) -> str:
         return "Stripe could not be reached (network error)."
     if status == 429:
         return "Stripe is rate limiting our requests (429)."
+    if status == 409 and exc.code == "idempotency_key_in_use":
+        return "Stripe is still executing an earlier request with this idempotency key (409)."
+    if status in (401, 403):
+        what = "rejected our API key" if status == 401 else "denied our API key this request"
+        return f"Stripe {what} ({status}): {detail or 'no reason given'}."
     if status is not None and status >= 500:
         return f"Stripe failed on its side ({status})."
     if isinstance(exc, stripe.CardError):

@@ -79,3 +79,13 @@ def money(store: Store) -> str:
 
 def money_series(store: Store, name: str) -> str:
     return f"{store.keys.prefix}ts:money:{name}"
+
+
+def payouts_held(store: Store) -> str:
+    """Payouts held because Stripe refused our API key, by when they were held."""
+    return f"{store.keys.prefix}payouts:held"
+
+
+def stripe_key_refused(store: Store) -> str:
+    """Set while Stripe refuses our API key (401/403): status, error, key_id, since, at."""
+    return f"{store.keys.prefix}stripe:key_refused"

@@ -1,11 +1,18 @@
 """Stripe Connect onboarding of node operators: an Express account per node (its id stored on
-the node) and a single-use account link to Stripe's hosted onboarding form."""
+the node) and a single-use account link to Stripe's hosted onboarding form.
+
+A node outside the platform's country (the US) is onboarded under the `recipient` service
+agreement: Stripe sends cross-border transfers only to such accounts
+(docs.stripe.com/connect/service-agreement-types). What Stripe says about an account — above all
+whether its `transfers` capability is active, which payouts require — is kept per node from
+`account.updated` and from the account itself whenever a node is onboarded again."""
 
 from __future__ import annotations
 
 import time
 
 from core import registry
+from core.errors import InvalidInput
 from core.models.base import WireModel
 from core.payments import keys
 from core.payments.client import Payments, call, idempotency_key, require
@@ -13,6 +20,7 @@ from core.store import Store
 
 DEFAULT_RETURN_URL = "http://127.0.0.1:8080/stripe/onboarding/return"
 DEFAULT_REFRESH_URL = "http://127.0.0.1:8080/stripe/onboarding/refresh"
+PLATFORM_COUNTRY = "US"
 
 
 class Onboarding(WireModel):
@@ -37,12 +45,20 @@ async def onboard(
     return_url: str = DEFAULT_RETURN_URL,
     refresh_url: str = DEFAULT_REFRESH_URL,
 ) -> Onboarding:
-    """Create the node's Express account (once) and a fresh onboarding link for it."""
+    """Create the node's Express account (once) and a fresh onboarding link for it; for an
+    existing account, first refresh what Stripe says about it."""
     client = require(payments)
+    country = country.strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        raise InvalidInput(f"A country is a two-letter code such as US or DE, not {country!r}.")
     node = await registry.get_node(store, node_id)
     account_id = node.stripe_account
     created = account_id is None
-    if account_id is None:
+    if account_id is not None:
+        await record_account(
+            store, node_id, await call(client.stripe.v1.accounts.retrieve_async(account_id))
+        )
+    else:
         params: dict[str, object] = {
             "type": "express",
             "country": country,
@@ -50,6 +66,8 @@ async def onboard(
             "business_profile": {"product_description": "Compute node on the Lit Compute Network"},
             "metadata": {"lcn_pool": store.pool, "lcn_node": node_id},
         }
+        if country != PLATFORM_COUNTRY:
+            params["tos_acceptance"] = {"service_agreement": "recipient"}
         if email:
             params["email"] = email
         account = await call(
@@ -60,6 +78,7 @@ async def onboard(
         )
         account_id = str(account["id"])
         await store.script("attach_payee", [store.keys.node(node_id)], account_id, _now())
+        await record_account(store, node_id, account)
     link = await call(
         client.stripe.v1.account_links.create_async(
             {
@@ -86,17 +105,32 @@ async def account_updated(store: Store, account: dict[str, object]) -> str | Non
     if raw is None:
         return None
     node_id: str = raw.decode()
+    await record_account(store, node_id, account)
+    return node_id
+
+
+async def record_account(store: Store, node_id: str, account: dict[str, object]) -> None:
+    """Keep a connected account's state on the node's payee record; payouts read `transfers`
+    (the transfers capability: active, inactive, pending or unknown)."""
+    capabilities = account.get("capabilities")
+    transfers = capabilities.get("transfers") if isinstance(capabilities, dict) else None
+    if isinstance(transfers, dict):  # an expanded capability object
+        transfers = transfers.get("status")
+    tos = account.get("tos_acceptance")
+    agreement = tos.get("service_agreement") if isinstance(tos, dict) else None
     await store.redis.hset(
         keys.payee(store, node_id),
         mapping={
-            "account": account_id,
+            "account": str(account.get("id", "")),
+            "country": str(account.get("country") or ""),
+            "service_agreement": str(agreement or "full"),
+            "transfers": str(transfers or "unknown"),
             "details_submitted": int(bool(account.get("details_submitted"))),
             "charges_enabled": int(bool(account.get("charges_enabled"))),
             "payouts_enabled": int(bool(account.get("payouts_enabled"))),
             "updated_at": _now(),
         },
     )
-    return node_id
 
 
 def _now() -> int:

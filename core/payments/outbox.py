@@ -26,6 +26,9 @@ class OutboxPolicy:
     # Stripe forgets idempotency keys after about 24 hours; past that a recovering dispatcher
     # looks the transfer up (by its transfer_group) before sending the key again.
     replay_window_ms: int = 23 * 3600 * 1000
+    # A payout waiting for Stripe's available balance (card money still pending) looks again
+    # after this long; pending funds become available once a day or so.
+    funds_wait_ms: int = 30 * 60 * 1000
 
     def retry_at(self, now: int, attempts: int) -> int:
         """Exponential backoff with ±20% jitter, so retries of many records spread out."""

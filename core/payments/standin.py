@@ -30,12 +30,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from core.payments.standin_api import Obj, StripeApiError, StripeStandIn, sign
+from core.payments.standin_api import Obj, Stalled, StripeApiError, StripeStandIn, sign
 
 log = logging.getLogger("lcn.standin")
 
 DELIVERY_ATTEMPTS = 5
 DELIVERY_BACKOFF_S = 0.5
+STALL_LIMIT_S = 60.0  # a stalled request answers once finished, or after this (the client gave up)
 
 
 @dataclass
@@ -149,9 +150,17 @@ def _app(standin_ref: list[StandIn]) -> Starlette:
 
     async def rest(request: Request) -> Response:
         body = (await request.body()).decode("utf-8", "replace")
-        status, reply, headers = api().handle(
-            request.method, request.url.path, request.url.query, body, dict(request.headers)
-        )
+        args = (request.method, request.url.path, request.url.query, body, dict(request.headers))
+        try:
+            status, reply, headers = api().handle(*args)
+        except Stalled:
+            # Still executing (stall_next): answer when it finishes, as Stripe would; a client
+            # that stops waiting first sees a timeout, and its retry meanwhile gets a 409.
+            for _ in range(int(STALL_LIMIT_S / 0.05)):
+                await asyncio.sleep(0.05)
+                if not api().stalled():
+                    break
+            status, reply, headers = api().handle(*args)
         return JSONResponse(reply, status_code=status, headers=headers)
 
     async def checkout_page(request: Request) -> Response:
@@ -196,6 +205,7 @@ def _app(standin_ref: list[StandIn]) -> Starlette:
         return JSONResponse(
             {
                 "standIn": True,
+                "pendingCents": stand_in.pending_cents(),  # first: it matures what is due
                 "availableCents": stand_in.available_cents,
                 "events": len(stand_in.events),
                 "requests": len(stand_in.requests),

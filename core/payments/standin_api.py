@@ -4,8 +4,21 @@ It answers like Stripe (objects, list pages, error bodies and status codes, `Ide
 on a replayed idempotency key, 400 on a key reused with other parameters) and emits the events
 Stripe would send. What a customer or the Stripe Dashboard would do is a method here:
 `complete_checkout` (pay, or be declined), `expire_checkout`, `complete_onboarding`,
-`refund_outside` (a Dashboard refund), `reverse_transfer`, `fail_refund`. Faults are injected
-with `fail_next` (429s, 5xx, before or after the request took effect).
+`refund_outside` (a Dashboard refund), `reverse_transfer`, `fail_refund`, `set_capability` (Stripe
+changes what a connected account may do). Faults are injected with `fail_next` (429s, 5xx, before
+or after the request took effect, or saved under its idempotency key) and `stall_next` (a request
+still executing when its retry arrives).
+
+Stripe's real behaviour is mirrored where lcn depends on it (docs.stripe.com:
+/api/idempotent_requests, /connect/service-agreement-types, /api/balance): money from a charge
+is *pending* for `settle_delay_s` before it is *available*, and only available money can be
+transferred (`balance_insufficient` otherwise); the first answer under an idempotency key is
+saved once the endpoint began executing — errors included, 500s included — and replayed for 24
+hours, after which the key is forgotten and the same key makes a new request; a request that
+arrives while another with its key is still executing gets 409 `idempotency_key_in_use` and
+nothing is saved; a platform in the US can transfer across borders only to accounts under the
+`recipient` service agreement.
+Time is `clock()` (seconds), which tests replace to let funds mature and keys expire.
 
 `standin.py` serves it over HTTP on loopback and delivers its events as signed webhooks; tests
 call `handle` directly from an HTTP client of their own. This is a simulation of an outside
@@ -33,6 +46,9 @@ Reply = tuple[int, Obj, dict[str, str]]
 DECLINE_CARDS = {"4000000000000002", "4000000000009995"}
 DECLINE_METHODS = {"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"}
 START_BALANCE_CENTS = 1_000_000_000  # $10M available, so payouts work before any sale
+SETTLE_DELAY_S = 2 * 86400  # a card payment's funds are pending this long (US: two days)
+IDEMPOTENCY_TTL_S = 24 * 3600  # Stripe prunes keys once they are at least 24 hours old
+PLATFORM_COUNTRY = "US"
 API_VERSION = "2025-01-27.acacia"
 
 
@@ -63,6 +79,23 @@ def _lists(value: Any) -> Any:
             return [converted[k] for k in sorted(converted, key=int)]
         return converted
     return value
+
+
+class Stalled(Exception):
+    """The request is still executing at Stripe when the client gives up waiting (a timeout)."""
+
+
+class ManualClock:
+    """A clock for the stand-in that moves only when told to (seconds since the epoch)."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class StripeApiError(Exception):
@@ -116,6 +149,18 @@ class Fault:
     path_prefix: str
     status: int
     after: bool  # the request takes effect, then the answer is lost to this fault
+    saved: bool = False  # the endpoint began executing and failed: Stripe saves this error
+
+
+@dataclass
+class InFlight:
+    """A request that began executing and has not finished (see `stall_next`)."""
+
+    slot: str
+    fingerprint: str
+    method: str
+    path: str
+    params: Obj
 
 
 @dataclass
@@ -126,12 +171,19 @@ class StripeStandIn:
     auto_onboard: bool = False  # new Express accounts can take transfers at once (demo)
     base_url: str = "http://stand-in.invalid"
     available_cents: int = START_BALANCE_CENTS
+    settle_delay_s: int = SETTLE_DELAY_S
+    clock: Callable[[], float] = time.time
+    pending_funds: list[tuple[float, int]] = field(default_factory=list)  # (available_on, cents)
     objects: dict[str, dict[str, Obj]] = field(default_factory=dict)
     events: list[Obj] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     links: dict[str, tuple[str, str]] = field(default_factory=dict)  # link → (account, return)
-    _idempotent: dict[str, tuple[str, int, Obj]] = field(default_factory=dict)
+    _idempotent: dict[str, tuple[str, int, Obj, float]] = field(default_factory=dict)
+    revoked_keys: set[str] = field(default_factory=set)  # answered 401 (rolled or deleted)
+    restricted_keys: set[str] = field(default_factory=set)  # answered 403 (no permission)
+    _stalls: list[str] = field(default_factory=list)  # path prefixes of requests to stall
+    _in_flight: dict[str, InFlight] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -140,7 +192,7 @@ class StripeStandIn:
         return f"{prefix}_{secrets.token_hex(12)}"
 
     def _put(self, kind: str, obj: Obj) -> Obj:
-        obj.setdefault("created", int(time.time()))
+        obj.setdefault("created", int(self.clock()))
         obj["_seq"] = next(self._seq)
         self.objects.setdefault(kind, {})[obj["id"]] = obj
         return obj
@@ -161,7 +213,7 @@ class StripeStandIn:
             "id": self._new_id("evt"),
             "object": "event",
             "api_version": API_VERSION,
-            "created": int(time.time()),
+            "created": int(self.clock()),
             "type": kind,
             "livemode": False,
             "pending_webhooks": 1,
@@ -181,11 +233,65 @@ class StripeStandIn:
         times: int = 1,
         method: str = "POST",
         after: bool = False,
+        saved: bool = False,
     ) -> None:
         """The next `times` matching requests get `status` (429, 500, 503, …). With `after`,
-        each takes effect first and only its answer is lost, as when a connection drops."""
+        each takes effect first and only its answer is lost, as when a connection drops. With
+        `saved`, the endpoint began executing and failed without effect, and Stripe saved that
+        error under the request's idempotency key: a retry with the key gets it again."""
         for _ in range(times):
-            self.faults.append(Fault(method.upper(), path_prefix, status, after))
+            self.faults.append(Fault(method.upper(), path_prefix, status, after, saved))
+
+    def stall_next(self, path_prefix: str) -> None:
+        """The next POST to `path_prefix` begins executing and does not finish until
+        `finish_stalled`: its client times out, and a retry with its key meanwhile gets 409."""
+        self._stalls.append(path_prefix)
+
+    def finish_stalled(self) -> list[tuple[int, Obj]]:
+        """Every stalled request finishes: it takes effect and its answer is saved."""
+        done = []
+        for flight in list(self._in_flight.values()):
+            status, reply = self._execute(flight.method, flight.path, flight.params)
+            self._save(flight.slot, flight.fingerprint, status, reply)
+            del self._in_flight[flight.slot]
+            done.append((status, reply))
+        return done
+
+    def stalled(self) -> bool:
+        return bool(self._in_flight)
+
+    def _take_stall(self, method: str, path: str) -> bool:
+        for prefix in self._stalls:
+            if method == "POST" and path.startswith(prefix):
+                self._stalls.remove(prefix)
+                return True
+        return False
+
+    def _saved(self, slot: str) -> tuple[str, int, Obj, float] | None:
+        """The saved answer under an idempotency slot, unless Stripe has pruned it (24 h)."""
+        found = self._idempotent.get(slot)
+        if found is not None and self.clock() - found[3] >= IDEMPOTENCY_TTL_S:
+            del self._idempotent[slot]
+            return None
+        return found
+
+    def _save(self, slot: str | None, fingerprint: str, status: int, reply: Obj) -> None:
+        if slot is not None:
+            self._idempotent[slot] = (fingerprint, status, reply, self.clock())
+
+    # -- balance ------------------------------------------------------------------------------
+
+    def _mature(self) -> None:
+        """Pending funds whose day has come become available."""
+        now = self.clock()
+        due = [cents for on, cents in self.pending_funds if on <= now]
+        if due:
+            self.pending_funds = [(on, c) for on, c in self.pending_funds if on > now]
+            self.available_cents += sum(due)
+
+    def pending_cents(self) -> int:
+        self._mature()
+        return sum(cents for _, cents in self.pending_funds)
 
     def _fault_for(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -216,16 +322,36 @@ class StripeStandIn:
     ) -> Reply:
         auth = headers.get("authorization", "")
         api_key = auth.removeprefix("Bearer ").strip()
-        if not api_key.startswith(("sk_", "rk_")):
+        if not api_key.startswith(("sk_", "rk_")) or api_key in self.revoked_keys:
             error = StripeApiError(401, "invalid_request_error", "Invalid API Key provided.")
             return error.status, error.body, {}
+        if api_key in self.restricted_keys:
+            error = StripeApiError(
+                403,
+                "invalid_request_error",
+                "The provided key does not have the required permissions for this endpoint.",
+            )
+            return error.status, error.body, {}
+        self._mature()
         fault = self._fault_for(method, path)
-        if fault is not None and not fault.after:
+        if fault is not None and not fault.after and not fault.saved:
             return fault.status, _fault_body(fault.status), {}
         slot = f"{api_key}|{key}" if key and method == "POST" else None
         fingerprint = json.dumps([method, path, params], sort_keys=True)
-        if slot is not None and slot in self._idempotent:
-            first_print, status, reply = self._idempotent[slot]
+        if slot is not None and slot in self._in_flight:
+            # Nothing is saved for the second request: a retry later gets the first's answer.
+            error = StripeApiError(
+                409,
+                "invalid_request_error",
+                "There is currently another in-progress request using this Idempotent Key "
+                f"(that probably means you submitted twice, and the other request is still "
+                f"going through): {key}. Please try again later.",
+                code="idempotency_key_in_use",
+            )
+            return error.status, error.body, {"Stripe-Should-Retry": "true"}
+        saved = self._saved(slot) if slot is not None else None
+        if saved is not None:
+            first_print, status, reply, _ = saved
             if first_print != fingerprint:
                 error = _bad(
                     "Keys for idempotent requests can only be used with the same parameters "
@@ -237,15 +363,25 @@ class StripeStandIn:
             if fault is not None:
                 return fault.status, _fault_body(fault.status), {}
             return status, reply, {"Idempotent-Replayed": "true"}
-        try:
-            status, reply = 200, self._route(method, path, params)
-        except StripeApiError as exc:
-            status, reply = exc.status, exc.body
-        if slot is not None and status < 500 and status != 429:
-            self._idempotent[slot] = (fingerprint, status, reply)
+        if slot is not None and self._take_stall(method, path):
+            self._in_flight[slot] = InFlight(slot, fingerprint, method, path, params)
+            raise Stalled(f"{method} {path} is still executing")
+        if fault is not None and fault.saved:
+            status, reply = fault.status, _fault_body(fault.status)
+            self._save(slot, fingerprint, status, reply)
+            return status, reply, {"Stripe-Should-Retry": "false"}
+        status, reply = self._execute(method, path, params)
+        if status != 429:
+            self._save(slot, fingerprint, status, reply)
         if fault is not None:
             return fault.status, _fault_body(fault.status), {}
         return status, reply, {}
+
+    def _execute(self, method: str, path: str, params: Obj) -> tuple[int, Obj]:
+        try:
+            return 200, self._route(method, path, params)
+        except StripeApiError as exc:
+            return exc.status, exc.body
 
     def _route(self, method: str, path: str, params: Obj) -> Obj:
         parts = path.strip("/").split("/")
@@ -266,20 +402,42 @@ class StripeStandIn:
     # -- Connect ------------------------------------------------------------------------------
 
     def create_account(self, params: Obj) -> Obj:
-        requested = (params.get("capabilities") or {}).get("transfers", {})
+        capabilities = params.get("capabilities") or {}
+        requested = capabilities.get("transfers", {})
+        country = str(params.get("country") or PLATFORM_COUNTRY).upper()
+        agreement = str((params.get("tos_acceptance") or {}).get("service_agreement") or "full")
+        if agreement not in ("full", "recipient"):
+            raise _bad(
+                f"Invalid tos_acceptance[service_agreement]: {agreement}",
+                param="tos_acceptance[service_agreement]",
+            )
+        if agreement == "recipient" and "card_payments" in capabilities:
+            raise _bad(
+                "Accounts under the recipient service agreement cannot request the "
+                "card_payments capability.",
+                param="capabilities",
+            )
+        if country != PLATFORM_COUNTRY and agreement != "recipient":
+            raise _bad(
+                f"Your platform in {PLATFORM_COUNTRY} can only create accounts in {country} "
+                "that receive transfers under the recipient service agreement; pass "
+                "tos_acceptance[service_agreement]=recipient.",
+                param="tos_acceptance[service_agreement]",
+            )
         account = self._put(
             "account",
             {
                 "id": self._new_id("acct"),
                 "object": "account",
                 "type": params.get("type", "express"),
-                "country": params.get("country", "US"),
+                "country": country,
                 "email": params.get("email"),
                 "metadata": params.get("metadata") or {},
                 "details_submitted": False,
                 "charges_enabled": False,
                 "payouts_enabled": False,
                 "capabilities": {"transfers": "inactive"} if requested else {},
+                "tos_acceptance": {"service_agreement": agreement},
             },
         )
         if self.auto_onboard:
@@ -315,6 +473,14 @@ class StripeStandIn:
         account = self._get("account", account_id, "account")
         account.update(details_submitted=True, charges_enabled=True, payouts_enabled=True)
         account["capabilities"] = {"transfers": "active"}
+        self.emit("account.updated", account)
+        return _public(account)
+
+    def set_capability(self, account_id: str, name: str, status: str) -> Obj:
+        """Stripe changes a capability (`active`, `inactive`, `pending`): when it asks the
+        account for more information, say, or restricts it; `account.updated` follows."""
+        account = self._get("account", account_id, "account")
+        account["capabilities"] = {**(account.get("capabilities") or {}), name: status}
         self.emit("account.updated", account)
         return _public(account)
 
@@ -400,7 +566,7 @@ class StripeStandIn:
             intent["status"] = "succeeded"
             intent["amount_received"] = intent["amount"]
             intent["last_payment_error"] = None
-            self.available_cents += intent["amount"]
+            self.pending_funds.append((self.clock() + self.settle_delay_s, intent["amount"]))
             self.emit("charge.succeeded", charge)
             self.emit("payment_intent.succeeded", intent)
         return charge, not declined
@@ -491,6 +657,15 @@ class StripeStandIn:
                 "capabilities enabled: transfers, crypto_transfers, legacy_payments",
                 param="destination",
             )
+        agreement = (account.get("tos_acceptance") or {}).get("service_agreement", "full")
+        abroad = account.get("country", PLATFORM_COUNTRY) != PLATFORM_COUNTRY
+        if abroad and agreement != "recipient":
+            raise _bad(
+                f"Funds can't be sent to accounts located in {account['country']} under the "
+                "full service agreement; cross-border transfers need the recipient agreement.",
+                param="destination",
+            )
+        self._mature()
         if amount > self.available_cents:
             raise _bad(
                 "You have insufficient available funds in your Stripe account.",
@@ -608,8 +783,8 @@ class StripeStandIn:
         return {
             "object": "balance",
             "livemode": False,
+            "pending": [{"amount": self.pending_cents(), "currency": "usd"}],
             "available": [{"amount": self.available_cents, "currency": "usd"}],
-            "pending": [{"amount": 0, "currency": "usd"}],
         }
 
     # -- lists --------------------------------------------------------------------------------

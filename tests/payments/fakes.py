@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from core.payments.standin_api import StripeStandIn, decode_form
+from core.payments.standin_api import Stalled, StripeStandIn, decode_form
 
 
 class Crash(BaseException):
@@ -68,9 +68,12 @@ class RecordingHTTPClient(stripe.HTTPClient):  # type: ignore[misc]
         trap = self._take_trap(parts.path)
         if trap is not None and trap.kind == "network":
             raise stripe.APIConnectionError("connection reset (test)", should_retry=True)
-        status, reply, reply_headers = self.stand_in.handle(
-            method, parts.path, parts.query, body, dict(headers)
-        )
+        try:
+            status, reply, reply_headers = self.stand_in.handle(
+                method, parts.path, parts.query, body, dict(headers)
+            )
+        except Stalled:  # Stripe is still executing it: our client times out
+            raise stripe.APIConnectionError("request timed out (test)", should_retry=True) from None
         if trap is not None and trap.kind == "network-after":
             raise stripe.APIConnectionError("connection reset (test)", should_retry=True)
         if trap is not None and trap.kind == "crash-after":

@@ -1,5 +1,7 @@
 """Payouts through the outbox: whole cents, one transfer per payout whatever happens on the
-way (429s, 5xx, lost answers, a crashed dispatcher), never more than the node has earned."""
+way (429s, 5xx, lost answers, a crashed dispatcher), never more than the node has earned.
+Stripe's other real situations (pending funds, saved errors, 409, refused keys, capabilities,
+accounts abroad) are in test_payouts_stripe.py."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ import pytest
 from core import ledger, registry
 from core.errors import Conflict
 from core.money import split
-from core.payments import dispatch, keys, onboarding, outbox, payouts, records
+from core.payments import dispatch, keys, onboarding, outbox, payouts, purchases, records
 from core.payments.client import Payments
 from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.helpers import register_node
+from tests.jobfactory import CREATOR
 from tests.payments.conftest import Webhooks, earn, onboarded
 from tests.payments.fakes import Crash, RecordingHTTPClient
 
@@ -22,6 +25,17 @@ RATE = 1000 + 2 * 50_000  # µUSD/s of the test job (1 cpu, 2 GB) at the test no
 EARNED, _ = split(RATE)  # one job bills the one-second minimum: the node's 70%
 T0 = 1_800_000_000_000  # a fixed "now" (ms) for the outbox, so backoff never waits on a clock
 LATER = T0 + 3_600_000
+
+
+@pytest.fixture(autouse=True)
+async def creator_paid(
+    store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+) -> None:
+    """The creator whose jobs the nodes run has paid $100 by card (so it may be held)."""
+    checkout = await purchases.buy_credit(store, payments, CREATOR, 100_000_000)
+    assert checkout.session_id
+    stand_in.complete_checkout(checkout.session_id)
+    await hooks.flush()
 
 
 async def balance(store: Store, node_id: str) -> int:
@@ -74,15 +88,17 @@ async def test_a_payout_pays_whole_cents_once_and_leaves_the_remainder(
     assert transfer["amount"] == whole // 10_000 and transfer["destination"] == node.stripe_account
     assert await balance(store, node.node_id) == earned % 10_000  # the sub-cent remainder stays
     balances = await ledger.balances(store)
-    assert balances.get("payouts", 0) == 0 and balances["world"] == whole  # paid out
+    paid_in = -100_000_000  # the creator's card payment came from the world
+    assert balances.get("payouts", 0) == 0 and balances["world"] == paid_in + whole  # paid out
     assert (await ledger.check(store)).ok
     # Nothing more to pay: less than a cent is left.
     assert await payouts.run(store, payments, node.node_id, now=T0) == []
     [write] = http.writes("/v1/transfers")
-    assert write.idempotency_key == f"lcn-{store.pool}-payout-{payout.payout_id}-1"
+    assert write.idempotency_key == f"lcn-{store.pool}-payout-{payout.payout_id}-1-1"
+    assert transfer["transfer_group"] == f"lcn-{store.pool}-payout-{payout.payout_id}-1"
 
 
-async def test_429_then_500_then_success_is_one_transfer_under_one_key(
+async def test_429_keeps_the_key_and_after_a_500_the_transfer_is_looked_up_then_sent_anew(
     store: Store,
     payments: Payments,
     http: RecordingHTTPClient,
@@ -108,7 +124,11 @@ async def test_429_then_500_then_success_is_one_transfer_under_one_key(
     assert done.status == "paid" and done.attempts == 3 and done.error is None
     writes = http.writes("/v1/transfers")
     assert [w.status for w in writes] == [429, 500, 200]
-    assert len({w.idempotency_key for w in writes}) == 1
+    # 429: Stripe saved nothing, so the same key. 500: Stripe may have saved the error under
+    # it (and would replay it), so the transfer is looked up and then sent under the next key.
+    assert writes[0].idempotency_key == writes[1].idempotency_key != writes[2].idempotency_key
+    lookups = [s for s in http.seen if s.method == "GET" and s.path == "/v1/transfers"]
+    assert len(lookups) == 1
     assert len(stand_in.all("transfer")) == 1
     assert (await ledger.check(store)).ok
 
@@ -123,14 +143,15 @@ async def test_a_lost_answer_is_replayed_with_the_same_key(
     node = await onboarded(store, payments, stand_in, hooks)
     await earn(store, node)
     http.trap("/v1/transfers", "network-after")  # Stripe acted; the connection dropped
-    stand_in.fail_next("/v1/transfers", 503, after=True)  # and then its answer was a 503
     payout_id = await payouts.reserve(store, node.node_id, now=T0)
     assert payout_id
     await dispatch.dispatch_due(store, payments, now_ms=T0)
-    await dispatch.dispatch_due(store, payments, now_ms=T0 + 60_000)
+    assert (await records.get_payout(store, payout_id)).status == "pending"
     await dispatch.dispatch_due(store, payments, now_ms=LATER)
     assert (await records.get_payout(store, payout_id)).status == "paid"
     assert len(stand_in.all("transfer")) == 1
+    writes = http.writes("/v1/transfers")
+    assert len(writes) == 2 and writes[0].idempotency_key == writes[1].idempotency_key
     replayed = [r for r in stand_in.requests if r.path == "/v1/transfers" and r.replayed]
     assert len(replayed) == 1
 
@@ -207,16 +228,14 @@ async def test_a_refused_transfer_fails_back_to_the_node_and_retries_with_a_new_
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    node = await register_node(store)
-    account = (await onboarding.onboard(store, payments, node.node_id)).account_id
+    node = await onboarded(store, payments, stand_in, hooks)
     await earn(store, node, times=2)
-    # Onboarding not finished: Stripe refuses the transfer for good.
+    # Stripe refuses the transfer for good (and saves that answer under its key).
+    stand_in.fail_next("/v1/transfers", 400, saved=True)
     [failed] = await payouts.run(store, payments, node.node_id, now=T0)
-    assert failed.status == "failed" and "capabilities" in (failed.error or "")
+    assert failed.status == "failed" and "400" in (failed.error or "")
     assert await balance(store, node.node_id) == 2 * EARNED  # the money is the node's again
     assert stand_in.all("transfer") == []
-    stand_in.complete_onboarding(account)
-    await hooks.flush()
     retried = await payouts.retry(store, payments, failed.payout_id, now=T0)
     assert retried.status == "paid" and retried.generation == 2
     keys_sent = [w.idempotency_key for w in http.writes("/v1/transfers")]

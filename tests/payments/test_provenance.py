@@ -14,7 +14,7 @@ from console.cli.common import EXIT_REFUSED
 from core import actions, ledger
 from core.config import Settings
 from core.errors import Conflict
-from core.payments import onboarding, payouts
+from core.payments import payouts
 from core.payments.client import Payments
 from core.payments.reconcile import reconcile
 from core.payments.standin_api import StripeStandIn
@@ -67,13 +67,11 @@ async def test_minted_money_is_reconciled_as_unproven_and_never_paid(
 async def test_a_failed_payout_is_not_sent_again_while_minted_money_is_open(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
-    node = await register_node(store)
-    account = (await onboarding.onboard(store, payments, node.node_id)).account_id
+    node = await onboarded(store, payments, stand_in, hooks)
     await earn(store, node, times=2)
-    [failed] = await payouts.run(store, payments, node.node_id, now=T0)  # not onboarded yet
+    stand_in.fail_next("/v1/transfers", 400, saved=True)  # Stripe refuses it for good
+    [failed] = await payouts.run(store, payments, node.node_id, now=T0)
     assert failed.status == "failed"
-    stand_in.complete_onboarding(account)
-    await hooks.flush()
     await mint_five_thousand(store, node.node_id, CREATOR)
     with pytest.raises(Conflict, match="ledger check fails"):
         await payouts.retry(store, payments, failed.payout_id, now=T0)

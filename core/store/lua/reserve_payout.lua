@@ -1,7 +1,8 @@
 -- Reserve a node's available earnings for a payout: whole cents only (the remainder stays for
 -- next time), never more than the node's ledger balance, moved node → 'payouts' (a holding
 -- account) so that earnings arriving later are not part of it. Creates the outbox record.
--- Refused while the last ledger check found money it cannot prove.
+-- Refused while the last ledger check found money it cannot prove, and for a node whose Stripe
+-- account's transfers capability is not active.
 -- KEYS: node   ARGV: P, payout_id, now, min_micro, max_micro ('' = all available)
 --!include lib
 --!include money
@@ -17,6 +18,8 @@ if not account or account == '' then
 end
 local stopped = payouts_stopped()
 if stopped then return stopped end
+local inactive = transfers_inactive(node_id)
+if inactive then return inactive end
 local rkey = P .. 'payout:' .. id
 if redis.call('EXISTS', rkey) == 1 then return refuse('conflict', 'Payout ' .. id .. ' exists.') end
 local source = 'node:' .. node_id
@@ -29,7 +32,7 @@ if amount <= 0 or amount < min_amount then
 end
 post(source, 'payouts', amount, 'payout:reserve:' .. id .. ':1', 'payout', id)
 new_record('payouts', rkey, {id = id, node = node_id, account = account, amount = amount,
-  gen = 1, attempts = 0, next_attempt_at = now, transfer = '', error = ''}, 'pending', now)
+  gen = 1, attempts = 0, key_n = 1, next_attempt_at = now, transfer = '', error = ''}, 'pending', now)
 redis.call('ZADD', P .. 'payouts:node:' .. node_id, now, id)
 outbox_due('payout:' .. id, now)
 event('payout.pending', 'payout', id, 'node', node_id, 'amount', amount)

@@ -19,6 +19,8 @@ if st ~= 'failed' then
 end
 local stopped = payouts_stopped()
 if stopped then return stopped end
+local inactive = transfers_inactive(rec['node'])
+if inactive then return inactive end
 local account = redis.call('HGET', P .. 'node:' .. rec['node'], 'stripe_account')
 if not account or account == '' then
   return refuse('conflict', 'Node ' .. rec['node'] .. ' has no Stripe account any more.')
@@ -32,7 +34,8 @@ if available < amount then
 end
 local gen = tostring(tonumber(rec['gen']) + 1)
 post(source, 'payouts', amount, 'payout:reserve:' .. id .. ':' .. gen, 'payout', id)
-redis.call('HSET', rkey, 'gen', gen, 'attempts', 0, 'account', account, 'next_attempt_at', now,
+redis.call('HSET', rkey, 'gen', gen, 'attempts', 0, 'key_n', 1, 'check_first', '',
+  'account', account, 'next_attempt_at', now,
   'first_sent_at', '', 'failed_at', '', 'error', '')
 move_record('payouts', rkey, rec, 'pending', now)
 outbox_due('payout:' .. id, now)

@@ -66,4 +66,11 @@ local check = redis.call('HGETALL', P .. 'ledger:lastcheck')
 local ledger = {}
 for i = 1, #check, 2 do ledger[check[i]] = check[i + 1] end
 out.ledger = ledger
+
+-- Stripe refusing our API key (401/403): payouts are held until the key is replaced.
+local refused = redis.call('HMGET', P .. 'stripe:key_refused', 'status', 'error', 'since')
+if refused[1] then
+  out.stripe_key = {refused[1], refused[2], tonumber(refused[3]),
+    redis.call('ZCARD', P .. 'payouts:held')}
+end
 return cjson.encode(out)

@@ -63,6 +63,16 @@ local function payouts_stopped()
     .. '; see lcn ledger check.')
 end
 
+-- Only a connected account whose `transfers` capability Stripe reports `active` (account.updated,
+-- kept in P .. 'payee:' .. node by core/payments/onboarding.py) can be sent a transfer.
+local function transfers_inactive(node_id)
+  local state = redis.call('HGET', P .. 'payee:' .. node_id, 'transfers')
+  if state == 'active' then return nil end
+  return refuse('conflict', 'Node ' .. node_id .. "'s Stripe account cannot receive transfers "
+    .. '(its transfers capability is ' .. ((state and state ~= '') and state or 'unknown')
+    .. '); finish onboarding with lcn payouts onboard ' .. node_id .. '.')
+end
+
 local function usd(micro)
   return string.format('$%.2f', micro / 1000000)
 end
