@@ -13,7 +13,7 @@ Inside, a job sees:
 * a root that is an empty read-only tmpfs holding only `/usr` (and the /bin, /lib links),
   the runtime it needs (the Python prefix or Node.js, read-only), a fresh `/proc` that shows
   the job's own processes only, a minimal `/dev`, and `/job`: a size-capped tmpfs that is
-  its cwd, HOME and TMPDIR (also reachable as `/tmp`), with its input files bound read-only;
+  its cwd, HOME and TMPDIR, with its input files bound read-only, and `/tmp`, another such tmpfs;
 * an environment of exactly what the executor sets;
 * no network at all (an empty namespace, not even loopback to the host), unless the node
   operator allowed it, and then only through slirp4netns with the host's loopback cut off.
@@ -96,8 +96,12 @@ class Jail:
             str(self.scratch_bytes),
             "--tmpfs",
             JOB_DIR,
-            "--symlink",
-            JOB_DIR,
+            # A tmpfs of its own, not a link to /job: the project may be installed under the
+            # host's /tmp, and its binds below must land somewhere. Its pages count against
+            # the job's memory cgroup, so two scratch areas do not double what a job may hold.
+            "--size",
+            str(self.scratch_bytes),
+            "--tmpfs",
             "/tmp",
         ]
         for path in _outside_usr(self.read_only):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from core.swarm.executors.outcome import ExecutionOutcome, elapsed_ms, failed
 from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.executors.sandbox import GRACE_S, SUPERVISOR, remove_tree, scratch_root
 
+log = logging.getLogger("lcn.worker")
 Kind = Literal["model", "data"]
 _MIB = 1024 * 1024
 # Enough for scikit-learn, a trained model and a 5 MB input parsed; OpenBLAS starts a thread
@@ -49,6 +51,7 @@ class JobWorker:
         self._group: cgroups.JobGroup | None = None
         self._dir: Path | None = None
         self._stderr: asyncio.Task[None] | None = None
+        self._said: list[str] = []  # the worker's last stderr lines
         self._lock = asyncio.Lock()
 
     async def run(
@@ -78,6 +81,9 @@ class JobWorker:
             if answer is None:  # the worker died under this job
                 limit = self._group.exceeded() if self._group else None
                 await self.close()
+                if self._said:
+                    # For the node's operator, not the job: it is our code's own complaint.
+                    log.warning("the sandboxed worker stopped: %s", self._said[-1])
                 return failed(_death_reason(limit), started, time.monotonic())
             if "error" in answer:
                 raise ExecutionError(str(answer["error"]))
@@ -127,7 +133,8 @@ class JobWorker:
             start_new_session=True,
             limit=_LINE_LIMIT,
         )
-        self._stderr = asyncio.create_task(_drain(self._proc.stderr))
+        self._said = []
+        self._stderr = asyncio.create_task(_drain(self._proc.stderr, self._said))
         return self._proc
 
     async def close(self) -> None:
@@ -177,8 +184,11 @@ def _death_reason(limit: str | None) -> str:
     return "The sandboxed worker stopped while running the job."
 
 
-async def _drain(stream: asyncio.StreamReader | None) -> None:
+async def _drain(stream: asyncio.StreamReader | None, said: list[str]) -> None:
+    """Read the worker's stderr so it never blocks, keeping its last few lines."""
     if stream is None:
         return
-    while await stream.read(64 * 1024):
-        pass
+    tail = b""
+    while chunk := await stream.read(64 * 1024):
+        tail = (tail + chunk)[-4096:]
+        said[:] = [line.decode("utf-8", "replace")[:500] for line in tail.splitlines()[-5:]]
