@@ -63,7 +63,6 @@ class Jail:
     bwrap: str
     scratch_bytes: int
     read_only: tuple[str, ...] = ()  # host paths bound at the same place, read-only
-    mounts: Mapping[str, str] = field(default_factory=dict)  # host path -> sandbox path (ro)
     files: Mapping[str, Path] = field(default_factory=dict)  # name in /job -> host file (ro)
     env: Mapping[str, str] = field(default_factory=dict)
     network: bool = False
@@ -106,8 +105,6 @@ class Jail:
         ]
         for path in _outside_usr(self.read_only):
             args += ["--ro-bind", path, path]
-        for host, inside in self.mounts.items():
-            args += ["--ro-bind", host, inside]
         for name, host_file in self.files.items():
             args += ["--ro-bind", str(host_file), f"{JOB_DIR}/{name}"]
         if self.network:

@@ -119,16 +119,15 @@ async def run_sandboxed(
     limits: Limits,
     policy: SandboxPolicy,
     runtime_paths: Sequence[str] = (),
-    mounts: Mapping[str, str] | None = None,
     network: bool = False,
     cancel: asyncio.Event | None = None,
 ) -> SandboxRun:
     """Run `argv` with `files` in its working directory.
 
     `path_env` maps environment variables to file names there, for telling the program where
-    its files are. `rlimits` maps resource.RLIMIT_* names to (soft, hard). `runtime_paths`
-    (host paths) and `mounts` (host path -> sandbox path) are what the program needs to run,
-    bound read-only. `network` asks for outbound network, which `policy` must allow.
+    its files are. `rlimits` maps resource.RLIMIT_* names to (soft, hard). `runtime_paths` are
+    the host paths the program needs to run, bound read-only at the same place. `network` asks
+    for outbound network, which `policy` must allow.
     """
     host_dir = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_root()))
     group: cgroups.JobGroup | None = None
@@ -137,7 +136,7 @@ async def run_sandboxed(
             (host_dir / name).write_bytes(content)
         config: dict[str, Any] = {"rlimits": {k: list(v) for k, v in rlimits.items()}}
         if policy.isolate:
-            jail = _jail(policy, limits, host_dir, files, path_env, runtime_paths, mounts, network)
+            jail = _jail(policy, limits, host_dir, files, path_env, runtime_paths, network)
             command = jail.argv(argv)
             env = base_env()
             group = await asyncio.to_thread(
@@ -180,7 +179,6 @@ def _jail(
     files: Mapping[str, bytes],
     path_env: Mapping[str, str],
     runtime_paths: Sequence[str],
-    mounts: Mapping[str, str] | None,
     network: bool,
 ) -> Jail:
     bwrap = bwrap_binary()
@@ -192,7 +190,6 @@ def _jail(
         bwrap=bwrap,
         scratch_bytes=limits.scratch_mb * _MIB,
         read_only=tuple(runtime_paths),
-        mounts=dict(mounts or {}),
         files={name: host_dir / name for name in files},
         env={var: f"{JOB_DIR}/{name}" for var, name in path_env.items()},
         network=network,
