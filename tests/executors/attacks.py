@@ -11,6 +11,10 @@ for _ in range(300):
 print("forked 300")
 """
 
+# The same, but it stays: a polling watcher (no cgroups) may miss a burst that is over at once
+# (the sandbox's pid namespace dies with the job anyway), never one that lives on.
+LINGERING_FORK_BOMB = FORK_BOMB + "time.sleep(15)\n"
+
 
 def memory_hog(mb_each: int) -> str:
     """Four processes of `mb_each` MB, each one on its own under a limit their sum is over."""

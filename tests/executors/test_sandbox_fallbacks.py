@@ -10,7 +10,7 @@ import pytest
 from core.swarm.executors import Limits, cgroups, jail, run_code
 from core.swarm.executors.jail import probe
 from core.swarm.executors.policy import SandboxPolicy, node_sandbox
-from tests.executors.attacks import FORK_BOMB, memory_hog
+from tests.executors.attacks import LINGERING_FORK_BOMB, memory_hog
 
 needs_sandbox = pytest.mark.skipif(probe() is not None, reason=f"no sandbox here: {probe()}")
 
@@ -31,7 +31,7 @@ def fresh_probe() -> Iterator[None]:
 @pytest.mark.usefixtures("no_cgroups")
 @pytest.mark.parametrize(
     ("code", "named"),
-    [(FORK_BOMB, "limit of 64 processes"), (memory_hog(120), "memory limit of 256 MB")],
+    [(LINGERING_FORK_BOMB, "limit of 64 processes"), (memory_hog(120), "memory limit of 256 MB")],
     ids=["processes", "memory"],
 )
 async def test_without_cgroups_the_watcher_holds_the_whole_tree(code: str, named: str) -> None:
