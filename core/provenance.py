@@ -17,6 +17,12 @@ This module knows the exact shape each script writes and checks it against the r
 * a refund's reservation, payment, return and reversal against the refund record, and its
   origin against its purchase: the creator or the platform for a purchase we credited,
   `suspense` for one we never did.
+* Stripe's fee on a purchase's charge (platform → stripe_fees) against the fee the purchase
+  records, once per purchase;
+* a transfer reversal (world → reversed) against its record and a paid payout, once per Stripe
+  reversal id, the reversals of one payout adding up to at most what it paid;
+* a dispute's hold (origin and platform → disputes, platform → stripe_fees for its fee) against
+  the dispute record and its purchase, once; its close, won or lost, against the open hold.
 
 A posting no script would have written, or whose record does not back it, is *unproven* and is
 named by its journal id. An operator neutralises a forged one with `reverse` in core/ledger.py:
@@ -68,6 +74,11 @@ SOURCES: list[tuple[str, re.Pattern[str]]] = [
         ("refund_release", r"refund:release:(?P<id>[^:]+)"),
         ("refund_reversed", r"refund:reversed:(?P<id>[^:]+)"),
         ("refund_external", r"refund:external:(?P<id>[^:]+)"),
+        ("stripe_fee", r"stripe_fee:(?P<id>[^:]+)"),
+        ("reversal", r"reversal:(?P<id>[^:]+)"),
+        ("dispute_open", r"dispute:open:(?P<id>[^:]+)"),
+        ("dispute_won", r"dispute:won:(?P<id>[^:]+)"),
+        ("dispute_lost", r"dispute:lost:(?P<id>[^:]+)"),
         ("reverse", r"reverse:(?P<id>\d+-\d+)"),
     )
 ]
@@ -81,9 +92,11 @@ JOB_FIELDS = (
     "actual_cost",
     "node_share",
 )
-PURCHASE_FIELDS = ("id", "kind", "buyer", "amount", "status", "paid_micro")
+PURCHASE_FIELDS = ("id", "kind", "buyer", "amount", "status", "paid_micro", "stripe_fee")
 PAYOUT_FIELDS = ("id", "node", "amount", "gen", "status")
 REFUND_FIELDS = ("id", "purchase", "origin", "amount", "status")
+DISPUTE_FIELDS = ("id", "purchase", "amount", "fee", "origin", "from_origin", "fee_back", "status")
+REVERSAL_FIELDS = ("id", "payout", "amount")
 
 
 class PostingLeg(WireModel):
@@ -212,6 +225,8 @@ _FIELDS = {
     "purchase": PURCHASE_FIELDS,
     "payout": PAYOUT_FIELDS,
     "refund": REFUND_FIELDS,
+    "dispute": DISPUTE_FIELDS,
+    "reversal": REVERSAL_FIELDS,
 }
 
 
@@ -296,6 +311,12 @@ def _once_facts(name: str, rid: str, gen: int) -> list[str]:
         return [f"suspended|{rid}"]
     if name in ("refund_reserve", "refund_external"):
         return [f"refunds_seen|{'ext-' + rid if name == 'refund_external' else rid}"]
+    if name == "stripe_fee":
+        return [f"fees|{rid}"]
+    if name == "reversal":
+        return [f"transfer_reversals|{rid}"]
+    if name == "dispute_open":
+        return [f"disputes|{rid}"]
     return []
 
 
@@ -317,6 +338,11 @@ class Provenance:
         self._refunds_seen = self.once.view("refunds_seen")
         self._credited = self.once.view("credited")  # purchases already booked
         self._suspended = self.once.view("suspended")  # purchases whose payment went to suspense
+        self._fees = self.once.view("fees")  # purchases whose Stripe fee is booked
+        self._transfer_reversals = self.once.view("transfer_reversals")  # trr_… ids booked
+        self._reversed: dict[str, int] = {}  # payout → what its transfer reversals add up to
+        self._disputes = self.once.view("disputes")  # disputes opened
+        self._disputes_open: dict[str, tuple[str, int, int, int]] = {}  # origin, amount, mine, fee
         self._reversals: list[tuple[Posting, str]] = []
         self._kept: dict[str, UnprovenPosting] = {}
         self._kept_legs: dict[str, tuple[Leg, ...]] = {}
@@ -329,6 +355,8 @@ class Provenance:
             "payouts": [[p, g, a] for (p, g), a in sorted(self._payouts.items())],
             "refundsHeld": dict(sorted(self._refunds_held.items())),
             "refundsOut": sorted(self._refunds_out),
+            "reversed": dict(sorted(self._reversed.items())),
+            "disputesOpen": {d: list(v) for d, v in sorted(self._disputes_open.items())},
             "unproven": [u.model_dump(mode="json") for u in self._kept.values()],
             "unprovenCount": self.unproven_count,
             "reversedCount": self.reversed_count,
@@ -340,6 +368,11 @@ class Provenance:
         self._payouts = {(str(p), int(g)): int(a) for p, g, a in state["payouts"]}
         self._refunds_held = {str(k): int(v) for k, v in state["refundsHeld"].items()}
         self._refunds_out = {str(r) for r in state["refundsOut"]}
+        self._reversed = {str(k): int(v) for k, v in state.get("reversed", {}).items()}
+        self._disputes_open = {
+            str(d): (str(o), int(a), int(m), int(f))
+            for d, (o, a, m, f) in state.get("disputesOpen", {}).items()
+        }
         for raw in state["unproven"]:
             kept = UnprovenPosting.model_validate(raw)
             self._kept[kept.posting_id] = kept
@@ -366,8 +399,10 @@ class Provenance:
                 node = _settled_node(posting)
                 if node:
                     reads.want("history", node, rid)
-            if name.startswith("refund_") and posting.ref:
+            if name.startswith(("refund_", "dispute_")) and posting.ref:
                 reads.want("purchase", posting.ref)  # the origin a refund may come from
+            if name == "reversal" and posting.ref:
+                reads.want("payout", posting.ref)
         if self.once.seen_key is not None:  # continuing from a checkpoint: ask its tag set
             reads.once = self.once
             for source in sources:
@@ -609,6 +644,116 @@ class Provenance:
             self._refunds_out.add(rid)
         return None
 
+    def _stripe_fee(self, p: Posting, pid: str, _: int, r: _Reads) -> str | None:
+        rec = r.record("purchase", pid)
+        if rec is None:
+            return f"no purchase {pid} exists"
+        fee = _int(rec.get("stripe_fee"))
+        if (
+            rec.get("status") not in ("paid", "refunded", "mismatch")
+            or not fee
+            or fee > (_int(rec.get("paid_micro")) or 0)
+        ):
+            return f"purchase {pid} records no Stripe fee on a payment it received"
+        if (
+            p.kind != "stripe_fee"
+            or p.ref != pid
+            or p.legs != (("platform", "stripe_fees", fee, "stripe_fee"),)
+        ):
+            return f"it does not book purchase {pid}'s Stripe fee of {fee} µUSD"
+        if pid in self._fees:
+            return f"purchase {pid}'s Stripe fee is already booked"
+        self._fees.add(pid)
+        return None
+
+    def _reversal(self, p: Posting, rid: str, _: int, r: _Reads) -> str | None:
+        rec = r.record("reversal", rid)
+        if rec is None:
+            return f"no transfer reversal {rid} exists"
+        amount = _int(rec.get("amount")) or 0
+        payout = r.record("payout", p.ref) if p.ref else None
+        if payout is None or rec.get("payout") != p.ref:
+            return f"reversal {rid} names no payout {p.ref or '(none)'}"
+        if payout.get("status") != "paid":
+            return f"payout {p.ref} is {payout.get('status')}, not paid"
+        if (
+            amount <= 0
+            or p.kind != "payout_reversed"
+            or p.legs != (("world", "reversed", amount, "payout_reversed"),)
+        ):
+            return f"it does not book reversal {rid}'s {amount} µUSD back from payout {p.ref}"
+        if rid in self._transfer_reversals:
+            return f"reversal {rid} is already booked"
+        total = self._reversed.get(p.ref, 0) + amount
+        if total > (_int(payout.get("amount")) or 0):
+            return f"the reversals of payout {p.ref} add up to more than it paid"
+        self._transfer_reversals.add(rid)
+        self._reversed[p.ref] = total
+        return None
+
+    def _dispute_open(self, p: Posting, du: str, _: int, r: _Reads) -> str | None:
+        rec = r.record("dispute", du)
+        if rec is None:
+            return f"no dispute {du} exists"
+        purchase = r.record("purchase", p.ref) if p.ref else None
+        if purchase is None or rec.get("purchase") != p.ref:
+            return f"dispute {du} names no purchase {p.ref or '(none)'}"
+        if purchase.get("status") not in ("paid", "refunded", "mismatch"):
+            return f"purchase {p.ref} is {purchase.get('status')}, not paid"
+        origin = rec.get("origin", "")
+        if origin != _refund_origin(purchase):
+            return f"dispute {du} comes from {origin}, not from what purchase {p.ref} booked"
+        amount, fee = _int(rec.get("amount")), _int(rec.get("fee"))
+        mine = _int(rec.get("from_origin"))
+        paid = _int(purchase.get("paid_micro")) or 0
+        if (
+            amount is None
+            or fee is None
+            or mine is None
+            or not 0 < amount <= paid
+            or not 0 <= mine <= amount
+            or fee < 0
+            or (origin == "platform" and mine != 0)
+        ):
+            return f"dispute {du} records amounts its purchase {p.ref} does not back"
+        expected = (
+            (origin, "disputes", mine, "dispute"),
+            ("platform", "disputes", amount - mine, "dispute"),
+            ("platform", "stripe_fees", fee, "dispute_fee"),
+        )
+        if p.kind != "dispute" or p.legs != expected:
+            return f"it does not hold dispute {du}'s {amount} µUSD and its fee"
+        if du in self._disputes:
+            return f"dispute {du} is already booked"
+        self._disputes.add(du)
+        self._disputes_open[du] = (origin, amount, mine, fee)
+        return None
+
+    def _dispute_close(self, p: Posting, du: str, _: int, r: _Reads) -> str | None:
+        rec = r.record("dispute", du)
+        outcome = "won" if p.idem.startswith("dispute:won:") else "lost"
+        opened = self._disputes_open.get(du)
+        if rec is None or opened is None:
+            return f"dispute {du} is not open"
+        if rec.get("status") != outcome:
+            return f"dispute {du} is {rec.get('status')}, not {outcome}"
+        origin, amount, mine, fee = opened
+        if outcome == "won":
+            back = _int(rec.get("fee_back"))
+            if back is None or not 0 <= back <= fee:
+                return f"dispute {du} returns a fee it was not charged"
+            expected: tuple[Leg, ...] = (
+                ("disputes", origin, mine, "dispute_won"),
+                ("disputes", "platform", amount - mine, "dispute_won"),
+                ("stripe_fees", "platform", back, "dispute_won"),
+            )
+        else:
+            expected = (("disputes", "world", amount, "dispute_lost"),)
+        if p.kind != f"dispute_{outcome}" or p.ref != rec.get("purchase") or p.legs != expected:
+            return f"it does not close dispute {du} as {outcome}"
+        del self._disputes_open[du]
+        return None
+
     def _reverse(self, p: Posting, target: str, _: int, __: _Reads) -> str | None:
         if p.kind != "reverse" or p.ref != target or not p.legs:
             return "it is not shaped like an operator's reversal"
@@ -652,6 +797,11 @@ _RECORD_OF = {
     "refund_release": "refund",
     "refund_reversed": "refund",
     "refund_external": "refund",
+    "stripe_fee": "purchase",
+    "reversal": "reversal",
+    "dispute_open": "dispute",
+    "dispute_won": "dispute",
+    "dispute_lost": "dispute",
 }
 Judge = Callable[[Provenance, Posting, str, int, _Reads], str | None]
 _JUDGES: dict[str, Judge] = {
@@ -668,5 +818,10 @@ _JUDGES: dict[str, Judge] = {
     "refund_release": Provenance._refund,
     "refund_reversed": Provenance._refund,
     "refund_external": Provenance._refund,
+    "stripe_fee": Provenance._stripe_fee,
+    "reversal": Provenance._reversal,
+    "dispute_open": Provenance._dispute_open,
+    "dispute_won": Provenance._dispute_close,
+    "dispute_lost": Provenance._dispute_close,
     "reverse": Provenance._reverse,
 }

@@ -266,18 +266,29 @@ def payments_status(json_out: bool = typer.Option(False, "--json")) -> None:
 @payments_app.command("reconcile")
 def payments_reconcile(
     since_days: int = typer.Option(90, "--since-days", min=1, max=3650),
+    other_cents: int | None = typer.Option(
+        None,
+        "--other-cents",
+        min=0,
+        max=2**53 // 10_000,
+        help="Cents on the Stripe account that are not this pool's: Stripe's balance must then "
+        "equal our books' cash plus these (unset: it must at least cover our books' cash).",
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Compare our books with Stripe's; list every mismatch, exit 1 if any.
 
-    Our ledger, payouts, purchases and refunds against Stripe's transfers, charges and refunds.
+    Our ledger, payouts, purchases and refunds against Stripe's transfers, charges and refunds;
+    the cash our books hold at Stripe against Stripe's balance; the world account never above 0.
     """
     import time
 
     from core.payments.reconcile import reconcile
 
     since = int(time.time()) - since_days * 86400
-    report = _with_payments(lambda store, payments: reconcile(store, payments, since=since))
+    report = _with_payments(
+        lambda store, payments: reconcile(store, payments, since=since, other_cents=other_cents)
+    )
     if json_out:
         emit_json(report)
     else:
@@ -285,6 +296,10 @@ def payments_reconcile(
             f"compared {report.payouts} payouts, {report.purchases} purchases, "
             f"{report.refunds} refunds with {report.transfers} transfers, {report.charges} "
             f"charges, {report.stripe_refunds} refunds at Stripe"
+        )
+        typer.echo(
+            f"Stripe balance {format_usd(report.stripe_balance_cents * 10_000)}, our books' "
+            f"cash there {format_usd(report.ledger_cash_cents * 10_000)}"
         )
         for m in report.mismatches:
             typer.echo(f"MISMATCH {m.kind}: {m.detail}")

@@ -1,7 +1,7 @@
-"""The orchestrator's hook: send what the outbox has due, and hand over paid sales whose
-fulfilment did not finish. Safe to run from several orchestrators at once (a record is claimed
-by one script call) and to interrupt at any point (a claimed record is taken again later and
-sent with the same idempotency key)."""
+"""The orchestrator's hook: send what the outbox has due, hand over paid sales whose fulfilment
+did not finish, and book Stripe's fees on charges. Safe to run from several orchestrators at
+once (a record is claimed by one script call) and to interrupt at any point (a claimed record is
+taken again later and sent with the same idempotency key)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 
-from core.payments import catalog, outbox, payouts, refunds
+from core.payments import catalog, fees, outbox, payouts, refunds
 from core.payments.client import Payments
 from core.store import Store
 
@@ -51,4 +51,5 @@ async def dispatch_due(
             for member in await outbox.due(store, now=now, limit=limit):
                 sent += await _send(store, client, member, now=now, policy=policy)
             await catalog.fulfil_due(store)
+            await fees.book_due(store, client, now=now)
     return sent

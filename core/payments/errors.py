@@ -2,8 +2,9 @@
 
 Retrying is safe only because every write carries an idempotency key of ours. Worth retrying:
 rate limiting (429), Stripe's own failures (5xx), conflicts while another request with the same
-key is in flight (409), network errors, and authentication or permission errors (a key being
-rotated: we wait rather than fail money back). Everything else is Stripe's final word.
+key is in flight (409) and network errors. Not authentication or permission errors (401/403):
+Stripe refused our API key and did nothing, and the same key gets the same answer, so payouts
+hold and refunds fail back (`key_refused`). Everything else is Stripe's final word.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from core.errors import LcnError
 
 
 class StripeRefused(LcnError):
-    """Stripe turned the request down for good (a 4xx other than 401/403/409/429)."""
+    """Stripe turned the request down for good (a 4xx other than 409/429)."""
 
     code = "stripe_refused"
 
@@ -31,7 +32,7 @@ class StripeUnavailable(LcnError):
     code = "stripe_unavailable"
 
 
-RETRYABLE_STATUSES = frozenset({401, 403, 409, 429})
+RETRYABLE_STATUSES = frozenset({409, 429})
 
 
 def retryable(exc: stripe.StripeError) -> bool:

@@ -89,3 +89,17 @@ def payouts_held(store: Store) -> str:
 def stripe_key_refused(store: Store) -> str:
     """Set while Stripe refuses our API key (401/403): status, error, key_id, since, at."""
     return f"{store.keys.prefix}stripe:key_refused"
+
+
+def dispute(store: Store, dispute_id: str) -> str:
+    return f"{store.keys.prefix}dispute:{dispute_id}"
+
+
+def reversal(store: Store, reversal_id: str) -> str:
+    """One Stripe transfer reversal booked against a payout (trr_…)."""
+    return f"{store.keys.prefix}reversal:{reversal_id}"
+
+
+def fees_due(store: Store) -> str:
+    """Purchases whose Stripe fee is still to be read from their charge, by when to look."""
+    return f"{store.keys.prefix}purchases:fees"

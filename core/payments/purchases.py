@@ -14,7 +14,7 @@ from core.errors import InvalidInput
 from core.models.base import WireModel
 from core.models.node import ADDRESS_RE
 from core.money import format_usd, micro_to_json
-from core.payments import catalog, keys, outbox, pkp
+from core.payments import catalog, fees, keys, outbox, pkp
 from core.payments.cents import to_cents
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import as_refusal, describe
@@ -284,6 +284,8 @@ async def paid(
         now or outbox.now_ms(),
     )
     outcome = str(reply["outcome"])
+    if outcome in ("paid", "mismatch"):
+        await fees.queue(store, purchase_id)  # Stripe's fee on the charge, read by the dispatcher
     if outcome == "paid" and reply.get("kind") == "sale":
         await catalog.fulfil(store, purchase_id)
     return outcome

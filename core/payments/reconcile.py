@@ -5,6 +5,13 @@ ledger posting whose source the books check cannot prove (core/provenance.py). P
 records are matched through the metadata we put on every Stripe object (`lcn_pool`,
 `lcn_payout`, `lcn_purchase`, `lcn_refund`; a PaymentIntent's metadata is copied to its
 charge), so several pools, or other business, can share one Stripe account.
+
+Cash: what our books say we hold at Stripe is minus the `world` account (money that came in
+less money that went out) less `stripe_fees` (Stripe kept them) and `disputes` (Stripe holds
+them). Stripe's balance (`GET /v1/balance`, available plus pending) must equal it plus any money
+on the account that is not this pool's (`other_cents`); when that is not known (an account
+shared with other business), it must at least cover it. And `world` never goes positive: more
+cannot have left than came in.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pydantic import Field
 from core import ledger
 from core.models.base import WireModel
 from core.money import format_usd
-from core.payments import keys
+from core.payments import fees, keys
 from core.payments.cents import to_micro
 from core.payments.client import Payments, as_dict, call, require
 from core.payments.records import decode
@@ -46,6 +53,8 @@ class ReconcileReport(WireModel):
     transfers: int
     charges: int
     stripe_refunds: int
+    stripe_balance_cents: int = Field(description="Stripe's balance: available plus pending.")
+    ledger_cash_cents: int = Field(description="What our books say we hold at Stripe.")
     mismatches: list[Mismatch]
 
     @property
@@ -80,7 +89,12 @@ async def _ours(store: Store, kind: str, since_ms: int) -> list[dict[str, str]]:
 
 
 async def _records(store: Store, kind: str, ids: list[str]) -> list[dict[str, str]]:
-    key_of = {"payouts": keys.payout, "purchases": keys.purchase, "refunds": keys.refund}[kind]
+    key_of = {
+        "payouts": keys.payout,
+        "purchases": keys.purchase,
+        "refunds": keys.refund,
+        "disputes": keys.dispute,
+    }[kind]
     async with store.redis.pipeline(transaction=False) as pipe:
         for record_id in ids:
             pipe.hgetall(key_of(store, record_id))
@@ -145,7 +159,8 @@ def _compare_payouts(
                         f"{p.get('account')}.",
                     )
                 )
-            if int(t.get("amount_reversed") or 0):
+            booked = int(p.get("reversed") or 0)
+            if to_micro(int(t.get("amount_reversed") or 0)) != booked:
                 out.append(
                     Mismatch(
                         kind="transfer_reversed",
@@ -153,7 +168,7 @@ def _compare_payouts(
                         stripe_id=t["id"],
                         detail=f"Stripe reversed "
                         f"{format_usd(to_micro(int(t['amount_reversed'])))} of "
-                        f"payout {pid}.",
+                        f"payout {pid}, our books {format_usd(booked)}.",
                     )
                 )
         elif made:
@@ -331,9 +346,13 @@ def _compare_refunds(
 async def _holding(store: Store, out: list[Mismatch]) -> None:
     """The holding accounts must hold exactly what is in flight."""
     balances = await ledger.balances(store)
-    for kind, account in (("payouts", "payouts"), ("refunds", "refunds")):
+    for kind, account, statuses in (
+        ("payouts", "payouts", ("pending", "sent")),
+        ("refunds", "refunds", ("pending", "sent")),
+        ("disputes", "disputes", ("open",)),
+    ):
         ids: list[str] = []
-        for status in ("pending", "sent"):
+        for status in statuses:
             ids += [
                 m.decode()
                 for m in await store.redis.zrange(keys.by_status(store, kind, status), 0, -1)
@@ -352,10 +371,74 @@ async def _holding(store: Store, out: list[Mismatch]) -> None:
             )
 
 
+def ledger_cash(balances: dict[str, int]) -> int:
+    """Micro-USD our books say we hold at Stripe (see the module's docstring)."""
+    return -(
+        balances.get("world", 0) + balances.get("stripe_fees", 0) + balances.get("disputes", 0)
+    )
+
+
+async def _cash(
+    store: Store, client: Payments, other_cents: int | None, out: list[Mismatch]
+) -> tuple[int, int]:
+    """Stripe's balance and our books' cash, in cents; mismatches for a difference and for a
+    `world` account above zero."""
+    balance = await call(client.stripe.v1.balance.retrieve_async())
+    stripe_cents = sum(
+        int(entry.get("amount") or 0)
+        for part in ("available", "pending")
+        for entry in balance.get(part) or []
+        if entry.get("currency") == "usd"
+    )
+    books = await ledger.balances(store)
+    cash = ledger_cash(books)
+    theirs = to_micro(stripe_cents)
+    if other_cents is not None and theirs != cash + to_micro(other_cents):
+        other = to_micro(other_cents)
+        out.append(
+            Mismatch(
+                kind="cash_differs",
+                record=None,
+                stripe_id=None,
+                detail=f"Stripe's balance is {format_usd(theirs)}; our books hold "
+                f"{format_usd(cash)} there and {format_usd(other)} is not ours, "
+                f"{format_usd(theirs - cash - other)} apart.",
+            )
+        )
+    elif other_cents is None and theirs < cash:
+        out.append(
+            Mismatch(
+                kind="cash_differs",
+                record=None,
+                stripe_id=None,
+                detail=f"Stripe's balance is {format_usd(theirs)}, less than the "
+                f"{format_usd(cash)} our books hold there ({format_usd(cash - theirs)} short).",
+            )
+        )
+    world = books.get("world", 0)
+    if world > 0:
+        out.append(
+            Mismatch(
+                kind="world_positive",
+                record=None,
+                stripe_id=None,
+                detail=f"The world account is {format_usd(world)} above zero: the books say more "
+                "money left than ever came in.",
+            )
+        )
+    return stripe_cents, cash // 10_000
+
+
 async def reconcile(
-    store: Store, payments: Payments | None, *, since: int | None = None
+    store: Store,
+    payments: Payments | None,
+    *,
+    since: int | None = None,
+    other_cents: int | None = None,
 ) -> ReconcileReport:
-    """Compare everything created since `since` (unix seconds; default 90 days ago)."""
+    """Compare everything created since `since` (unix seconds; default 90 days ago).
+    `other_cents`: money on the Stripe account that is not this pool's (None: unknown, so
+    Stripe's balance need only cover our books' cash)."""
     client = require(payments)
     since = since if since is not None else int(time.time()) - DEFAULT_WINDOW_DAYS * 86400
     window = {"created": {"gte": since}}
@@ -379,11 +462,13 @@ async def reconcile(
     ]
     payouts = await _ours(store, "payouts", since * 1000)
     refunds = await _ours(store, "refunds", since * 1000)
+    await fees.book_missing(store, client, purchases)  # before cash is compared
     mismatches: list[Mismatch] = []
     _compare_payouts(payouts, transfers, mismatches)
     _compare_purchases(purchases, charges, mismatches)
     _compare_refunds(refunds, stripe_refunds, mismatches)
     await _holding(store, mismatches)
+    balance_cents, cash_cents = await _cash(store, client, other_cents, mismatches)
     books = await ledger.check(store)
     mismatches += [
         Mismatch(kind="ledger", record=None, stripe_id=None, detail=problem)
@@ -408,5 +493,7 @@ async def reconcile(
         transfers=len(transfers),
         charges=len(charges),
         stripe_refunds=len(stripe_refunds),
+        stripe_balance_cents=balance_cents,
+        ledger_cash_cents=cash_cents,
         mismatches=mismatches,
     )

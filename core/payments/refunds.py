@@ -27,7 +27,7 @@ from core.payments.amounts import (
 )
 from core.payments.cents import to_cents, to_micro
 from core.payments.client import Payments, as_dict, idempotency_key, require
-from core.payments.errors import describe, retryable
+from core.payments.errors import describe, key_refused, retryable
 from core.payments.records import Refund, get_refund, raw_record
 from core.store import Store
 
@@ -81,6 +81,19 @@ async def send(
         )
     except stripe.StripeError as exc:
         message = describe(exc)
+        if key_refused(exc):
+            # Stripe refused our API key and did nothing: sending again with it cannot help, so
+            # the refund fails back where it came from at once; refund again once it is fixed.
+            log.warning("refund %s not sent: %s", refund_id, message)
+            return await settle(
+                store,
+                refund_id,
+                gen,
+                "failed",
+                stripe_refund="",
+                error=f"{message[:-1]}; fix STRIPE_SECRET_KEY and refund again.",
+                now=now,
+            )
         if retryable(exc):
             retry_at = policy.retry_at(now, int(rec.get("attempts") or 1))
             await outbox.defer(

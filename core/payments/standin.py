@@ -85,6 +85,23 @@ class StandIn:
         await self.flush()
         return account
 
+    async def dispute(self, payment_intent: str, amount: int | None = None) -> Obj:
+        """The cardholder disputes a payment; returns after its webhooks were delivered."""
+        found = self.api.dispute(payment_intent, amount)
+        await self.flush()
+        return found
+
+    async def close_dispute(self, dispute_id: str, *, won: bool) -> Obj:
+        found = self.api.close_dispute(dispute_id, won=won)
+        await self.flush()
+        return found
+
+    async def reverse_transfer(self, transfer_id: str, amount: int | None = None) -> Obj:
+        """Reverse (part of) a transfer, as from the Dashboard."""
+        transfer = self.api.reverse_transfer(transfer_id, amount)
+        await self.flush()
+        return transfer
+
     async def flush(self) -> None:
         """Wait until every event so far was delivered (or given up on)."""
         await self._queue.join()

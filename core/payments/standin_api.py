@@ -47,6 +47,14 @@ DECLINE_CARDS = {"4000000000000002", "4000000000009995"}
 DECLINE_METHODS = {"pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"}
 START_BALANCE_CENTS = 1_000_000_000  # $10M available, so payouts work before any sale
 SETTLE_DELAY_S = 2 * 86400  # a card payment's funds are pending this long (US: two days)
+DISPUTE_FEE_CENTS = 1500  # Stripe's US dispute fee, withdrawn with the disputed amount
+
+
+def card_fee_cents(amount: int) -> int:
+    """Stripe's standard US card pricing: 2.9% + 30¢, rounded to the cent."""
+    return (amount * 29 + 500) // 1000 + 30
+
+
 IDEMPOTENCY_TTL_S = 24 * 3600  # Stripe prunes keys once they are at least 24 hours old
 PLATFORM_COUNTRY = "US"
 API_VERSION = "2025-01-27.acacia"
@@ -566,7 +574,13 @@ class StripeStandIn:
             intent["status"] = "succeeded"
             intent["amount_received"] = intent["amount"]
             intent["last_payment_error"] = None
-            self.pending_funds.append((self.clock() + self.settle_delay_s, intent["amount"]))
+            fee = card_fee_cents(intent["amount"])
+            available_on = self.clock() + self.settle_delay_s
+            txn = self._balance_txn(
+                intent["amount"], fee, "charge", charge["id"], available_on=available_on
+            )
+            charge["balance_transaction"] = txn["id"]
+            self.pending_funds.append((available_on, intent["amount"] - fee))
             self.emit("charge.succeeded", charge)
             self.emit("payment_intent.succeeded", intent)
         return charge, not declined
@@ -609,8 +623,115 @@ class StripeStandIn:
                 )
         return _public(intent)
 
-    def get_intent(self, _: Obj, ident: str) -> Obj:
-        return _public(self._get("payment_intent", ident, "payment_intent"))
+    def get_intent(self, params: Obj, ident: str) -> Obj:
+        intent = _public(self._get("payment_intent", ident, "payment_intent"))
+        return self._expand(intent, params)
+
+    def _expand(self, obj: Obj, params: Obj) -> Obj:
+        """Stripe's `expand[]`: the ids named (dotted paths, as Stripe takes them) become
+        the objects."""
+        wanted = params.get("expand") or []
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        kinds = {
+            "latest_charge": "charge",
+            "balance_transaction": "balance_transaction",
+            "charge": "charge",
+            "payment_intent": "payment_intent",
+        }
+        for path in wanted:
+            node: Any = obj
+            for name in str(path).split("."):
+                if not isinstance(node, dict):
+                    break
+                value = node.get(name)
+                if isinstance(value, str) and name in kinds:
+                    value = _public(self._get(kinds[name], value, name))
+                    node[name] = value
+                node = value
+        return obj
+
+    # -- balance transactions and disputes ----------------------------------------------------
+
+    def _balance_txn(
+        self, amount: int, fee: int, kind: str, source: str, *, available_on: float | None = None
+    ) -> Obj:
+        return self._put(
+            "balance_transaction",
+            {
+                "id": self._new_id("txn"),
+                "object": "balance_transaction",
+                "amount": amount,
+                "fee": fee,
+                "net": amount - fee,
+                "currency": "usd",
+                "type": kind,
+                "reporting_category": kind,
+                "source": source,
+                "status": "pending" if available_on else "available",
+                "available_on": int(available_on or self.clock()),
+                "fee_details": [
+                    {"amount": fee, "currency": "usd", "type": "stripe_fee", "description": None}
+                ]
+                if fee
+                else [],
+            },
+        )
+
+    def get_balance_transaction(self, _: Obj, ident: str) -> Obj:
+        return _public(self._get("balance_transaction", ident, "balance_transaction"))
+
+    def dispute(self, payment_intent: str, amount: int | None = None) -> Obj:
+        """The cardholder disputes the payment: Stripe withdraws the disputed amount and its
+        dispute fee from the balance at once (charge.dispute.created, with the withdrawal's
+        balance transaction, then charge.dispute.funds_withdrawn)."""
+        intent = self._get("payment_intent", payment_intent, "payment_intent")
+        charge = self._get("charge", str(intent.get("latest_charge") or ""), "charge")
+        disputed = charge["amount"] if amount is None else amount
+        withdrawal = self._balance_txn(-disputed, DISPUTE_FEE_CENTS, "dispute", "")
+        self._mature()
+        self.available_cents -= disputed + DISPUTE_FEE_CENTS
+        found = self._put(
+            "dispute",
+            {
+                "id": self._new_id("du"),
+                "object": "dispute",
+                "amount": disputed,
+                "currency": "usd",
+                "charge": charge["id"],
+                "payment_intent": intent["id"],
+                "reason": "fraudulent",
+                "status": "needs_response",
+                "is_charge_refundable": False,
+                "metadata": {},
+                "balance_transactions": [_public(withdrawal)],
+            },
+        )
+        withdrawal["source"] = found["id"]
+        found["balance_transactions"] = [_public(withdrawal)]
+        charge["disputed"] = True
+        self.emit("charge.dispute.created", found)
+        self.emit("charge.dispute.funds_withdrawn", found)
+        return _public(found)
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> Obj:
+        """The issuer decides. Won: Stripe reinstates the disputed amount (the US dispute fee is
+        not returned); lost: the money stays with the cardholder."""
+        found = self._get("dispute", dispute_id, "dispute")
+        if found["status"] in ("won", "lost"):
+            raise _bad(f"Dispute {dispute_id} is already {found['status']}.")
+        if won:
+            back = self._balance_txn(found["amount"], 0, "dispute", found["id"])
+            found["balance_transactions"].append(_public(back))
+            self.available_cents += found["amount"]
+        found["status"] = "won" if won else "lost"
+        self.emit("charge.dispute.closed", found)
+        if won:
+            self.emit("charge.dispute.funds_reinstated", found)
+        return _public(found)
+
+    def get_dispute(self, _: Obj, ident: str) -> Obj:
+        return _public(self._get("dispute", ident, "dispute"))
 
     def complete_checkout(self, session_id: str, card: str = "4242424242424242") -> Obj:
         """The customer pays on the hosted page (a declining card fails the payment; the session
@@ -684,6 +805,13 @@ class StripeStandIn:
                 "description": params.get("description"),
                 "metadata": params.get("metadata") or {},
                 "reversed": False,
+                "reversals": {
+                    "object": "list",
+                    "data": [],
+                    "has_more": False,
+                    "total_count": 0,
+                    "url": "/v1/transfers/reversals",
+                },
                 "transfer_group": params.get("transfer_group"),
             },
         )
@@ -697,6 +825,20 @@ class StripeStandIn:
         transfer = self._get("transfer", transfer_id, "transfer")
         left = transfer["amount"] - transfer["amount_reversed"]
         take = left if amount is None else min(amount, left)
+        if take <= 0:
+            raise _bad(f"Transfer {transfer_id} is already fully reversed.")
+        reversal = {
+            "id": self._new_id("trr"),
+            "object": "transfer_reversal",
+            "amount": take,
+            "currency": "usd",
+            "created": int(self.clock()),
+            "transfer": transfer_id,
+            "metadata": {},
+        }
+        block = transfer["reversals"]
+        block["data"].insert(0, reversal)  # newest first, as Stripe lists them
+        block["total_count"] += 1
         transfer["amount_reversed"] += take
         transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
         self.available_cents += take
@@ -776,8 +918,8 @@ class StripeStandIn:
     def get_refund(self, _: Obj, ident: str) -> Obj:
         return _public(self._get("refund", ident, "refund"))
 
-    def get_charge(self, _: Obj, ident: str) -> Obj:
-        return _public(self._get("charge", ident, "charge"))
+    def get_charge(self, params: Obj, ident: str) -> Obj:
+        return self._expand(_public(self._get("charge", ident, "charge")), params)
 
     def balance(self, _: Obj) -> Obj:
         return {
@@ -865,4 +1007,6 @@ ROUTES: dict[tuple[str, str, int], Route] = {
     ("GET", "charges", 0): StripeStandIn.list_charges,
     ("GET", "charges", 1): StripeStandIn.get_charge,
     ("GET", "balance", 0): StripeStandIn.balance,
+    ("GET", "balance_transactions", 1): StripeStandIn.get_balance_transaction,
+    ("GET", "disputes", 1): StripeStandIn.get_dispute,
 }

@@ -23,7 +23,7 @@ import stripe
 
 from core.errors import InvalidInput
 from core.models.base import WireModel
-from core.payments import keys, onboarding, purchases, refunds
+from core.payments import disputes, keys, onboarding, purchases, refunds, reversals
 from core.payments.amounts import stripe_cents
 from core.payments.mode import PaymentsOff
 from core.store import Store
@@ -168,18 +168,11 @@ async def _account(store: Store, obj: dict[str, Any]) -> str:
 
 
 async def _transfer_reversed(store: Store, obj: dict[str, Any]) -> str:
-    """A transfer reversed at Stripe: noted on the payout; `lcn payments reconcile` lists it
-    for an operator (whether the node is owed again is a business decision)."""
-    metadata = obj.get("metadata") or {}
-    payout_id = metadata.get("lcn_payout")
-    if metadata.get("lcn_pool") != store.pool or not payout_id:
-        return "ignored"
-    key = keys.payout(store, str(payout_id))
-    reversed_cents = stripe_cents(obj, "amount_reversed", positive=False)
-    if not await store.redis.exists(key):
-        return "unknown"
-    await store.redis.hset(key, "reversed", reversed_cents)
-    return "noted"
+    return await reversals.on_transfer_reversed(store, obj)
+
+
+async def _dispute(store: Store, obj: dict[str, Any]) -> str:
+    return await disputes.on_dispute(store, obj)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -195,6 +188,8 @@ HANDLERS: dict[str, Handler] = {
     "charge.refund.updated": _refund,
     "account.updated": _account,
     "transfer.reversed": _transfer_reversed,
+    "charge.dispute.created": _dispute,
+    "charge.dispute.closed": _dispute,
 }
 
 

@@ -14,9 +14,12 @@ from typer.testing import CliRunner
 
 from console.cli import app
 from core.config import Settings
+from core.payments import webhooks
 from core.payments.standin import StandIn, start_standin
+from core.payments.standin_api import sign
 from core.store import connect
 from tests.helpers import register_node
+from tests.jobfactory import CREATOR
 from tests.payments.conftest import earn
 
 
@@ -74,6 +77,21 @@ def earning_node(settings: Settings) -> str:
     return asyncio.run(work())
 
 
+def deliver_events(settings: Settings, stand_in: StandIn, secret: str) -> None:
+    """Hand the stand-in's events so far to our webhook handler, signed as Stripe signs them."""
+
+    async def work() -> None:
+        store = await connect(settings)
+        try:
+            for event in stand_in.api.events:
+                payload = json.dumps(event)
+                await webhooks.handle(store, payload.encode(), sign(payload, secret), secret)
+        finally:
+            await store.close()
+
+    asyncio.run(work())
+
+
 def test_with_payments_off_the_cli_says_so(lcn, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     node_id = earning_node(settings)
     off = lcn("payouts", "run", node_id, code=1)
@@ -105,6 +123,10 @@ def test_onboard_run_list_status_and_reconcile(  # type: ignore[no-untyped-def]
     assert "only a pending or failed payout can be retried" in again.output
     status = lcn("payments", "status")
     assert "payments on (test mode)" in status.output and "reachable" in status.output
+    # The jobs' creator pays for credit, so the money paid out came in first (`world` ≤ 0).
+    paid = lcn("payments", "buy", CREATOR, "25", "--payment-method", "pm_card_visa")
+    assert "succeeded" in paid.output or "paid" in paid.output, paid.output
+    deliver_events(settings, stand_in, "whsec_cli")
     clean = json.loads(lcn("payments", "reconcile", "--json").stdout)
     assert clean["mismatches"] == []
     # Stripe loses the transfer: reconcile lists it and fails.

@@ -1,0 +1,109 @@
+"""Stripe's processing fee on each payment, booked from the charge's balance transaction.
+
+Stripe takes its fee out of every charge before the money reaches our balance; the balance
+transaction of the charge (`balance_transaction`, expanded) states it in `fee`. The platform pays
+it: `platform` → `stripe_fees`, once per purchase (book_stripe_fee.lua). A purchase is queued
+when its payment is booked and the dispatcher reads its charge from Stripe; a charge whose
+balance transaction is not there yet, or a Stripe that cannot be reached, is looked at again
+later. Reconcile books any fee still missing before it compares cash with Stripe's balance.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import stripe
+
+from core.payments import keys, outbox
+from core.payments.amounts import stripe_cents
+from core.payments.client import Payments, as_dict
+from core.payments.errors import describe
+from core.payments.records import raw_record
+from core.store import Store
+
+log = logging.getLogger("lcn.payments")
+
+RETRY_MS = 60_000  # a fee not readable yet is looked at again a minute later
+PAID = ("paid", "refunded", "mismatch")  # the money arrived, so Stripe took a fee
+
+
+async def queue(store: Store, purchase_id: str, *, now: int | None = None) -> None:
+    await store.redis.zadd(keys.fees_due(store), {purchase_id: now or outbox.now_ms()})
+
+
+def _balance_transaction(intent: dict[str, Any]) -> dict[str, Any] | str | None:
+    charge = intent.get("latest_charge")
+    if not isinstance(charge, dict):
+        return None
+    txn = charge.get("balance_transaction")
+    return txn if isinstance(txn, dict | str) and txn else None
+
+
+async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) -> str:
+    """Read the purchase's charge fee from Stripe and book it: 'booked', 'duplicate',
+    'waiting' (not paid yet, or Stripe has no balance transaction for it yet) or 'unknown'.
+    Raises stripe.StripeError when Stripe cannot answer."""
+    rec = await raw_record(store, keys.purchase(store, purchase_id))
+    if not rec:
+        return "unknown"
+    if rec.get("stripe_fee"):
+        return "duplicate"
+    intent_id = rec.get("payment_intent")
+    if rec.get("status") not in PAID or not intent_id:
+        return "waiting"
+    intent = as_dict(
+        await payments.stripe.v1.payment_intents.retrieve_async(
+            intent_id, {"expand": ["latest_charge.balance_transaction"]}
+        )
+    )
+    txn = _balance_transaction(intent)
+    if isinstance(txn, str):
+        txn = as_dict(await payments.stripe.v1.balance_transactions.retrieve_async(txn))
+    if txn is None:
+        return "waiting"
+    fee = stripe_cents(txn, "fee", positive=False)
+    reply = await store.script(
+        "book_stripe_fee",
+        [keys.purchase(store, purchase_id)],
+        str(fee),
+        str(txn.get("id") or ""),
+        now,
+    )
+    return str(reply)
+
+
+async def book_due(
+    store: Store, payments: Payments, *, now: int | None = None, limit: int = 20
+) -> int:
+    """Book the fees of queued purchases that are due; how many were booked."""
+    at = now or outbox.now_ms()
+    due = await store.redis.zrangebyscore(keys.fees_due(store), "-inf", at, start=0, num=limit)
+    booked = 0
+    for raw in due:
+        purchase_id = raw.decode()
+        try:
+            outcome = await book(store, payments, purchase_id, now=at)
+        except stripe.StripeError as exc:
+            log.warning("stripe fee of purchase %s not read: %s", purchase_id, describe(exc))
+            outcome = "waiting"
+        if outcome == "waiting":
+            await store.redis.zadd(keys.fees_due(store), {purchase_id: at + RETRY_MS})
+            continue
+        booked += outcome == "booked"
+        await store.redis.zrem(keys.fees_due(store), purchase_id)
+    return booked
+
+
+async def book_missing(
+    store: Store, payments: Payments, purchases: list[dict[str, str]], *, now: int | None = None
+) -> None:
+    """Book the fee of every purchase given whose money arrived and whose fee is not booked."""
+    at = now or outbox.now_ms()
+    for rec in purchases:
+        if rec.get("status") in PAID and not rec.get("stripe_fee"):
+            try:
+                if await book(store, payments, rec["id"], now=at) == "booked":
+                    await store.redis.zrem(keys.fees_due(store), rec["id"])
+            except stripe.StripeError as exc:
+                log.warning("stripe fee of purchase %s not read: %s", rec["id"], describe(exc))
