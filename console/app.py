@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from redis.exceptions import NoPermissionError, RedisError
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Container
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from console import commands
-from console.format import clock, compact, short_id
+from console.format import clock, compact, short_id, usd
 from console.screens.confirm import ConfirmScreen
 from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
 from console.screens.help import HelpScreen
@@ -45,6 +47,8 @@ from core.config import Settings
 from core.errors import LcnError
 from core.money import format_usd
 from core.payments import actions as payments_actions
+from core.payments import records
+from core.payments.cents import MICRO_PER_CENT
 from core.payments.client import Payments
 from core.store import Store, connect
 
@@ -96,6 +100,21 @@ class LcnConsole(App[None]):
         self.polls = 0
         self._wake = asyncio.Event()
         self._failures = 0
+        # Panes the operator asked to see anew (page, sort, filter): drawn even while paused.
+        self._redraw: set[str] = set()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications are literal text: they carry ids, errors and filters from data, and
+        markup in them would be drawn (or, unbalanced, raise and take the console down)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # ── layout ──────────────────────────────────────────────────────────────────────────────
 
@@ -188,7 +207,7 @@ class LcnConsole(App[None]):
         while True:
             forced = self._wake.is_set()
             self._wake.clear()
-            if not self.state.paused or forced or self.snapshot is None:
+            if not self.state.paused or self.snapshot is None or (forced and self.needs_draw()):
                 await self.poll_once()
             delay = self.state.refresh
             if not self.connected:
@@ -259,30 +278,65 @@ class LcnConsole(App[None]):
             payments_enabled=self.payments_enabled,
         )
 
+    def _new_view(self, pane: str) -> None:
+        """The operator asked for another window of a pane: it is drawn even while paused, and
+        its table selects the new window's top row if the selected one is not in it."""
+        self._redraw.add(pane)
+        with contextlib.suppress(Exception):
+            self.pane(pane).table.new_view()
+
+    def needs_draw(self) -> bool:
+        """While paused, whether something on screen has never been drawn or was asked for
+        anew (a page, a sort, a filter, a detail screen just opened)."""
+        if self._redraw:
+            return True
+        if any(not p.drawn for p in self.panes() if p.PANE in self.shown_panes()):
+            return True
+        return any(isinstance(s, DetailScreen) and not s.drawn for s in self.screen_stack)
+
     def apply(self, result: snap.Snapshot) -> None:
-        """Draw a snapshot: every shown pane updates its rows in place."""
-        self.snapshot = result
-        if result.map is not None:
-            self.state.map_sweep.absorb(result.map)
-        for name, page in (("nodes", result.nodes), ("jobs", result.jobs),
-                           ("earnings", result.earnings)):  # fmt: skip
-            if page is not None:
-                self.state.tables[name].total = page.total
-        if result.agents is not None:
-            self.state.tables["swarm"].total = result.agents.page.total
+        """Draw a snapshot: every shown pane updates its rows in place. A paused console is
+        paused everywhere: the status line, the panes and open detail screens keep what they
+        show, and only what the operator asked for (or has never been drawn) is filled in."""
+        paused = self.state.paused and self.snapshot is not None
+        if not paused:
+            self.snapshot = result
         shown = self.shown_panes()
         for pane in self.panes():
-            if pane.PANE in shown:
-                pane.update_from(result, self.state)
+            if pane.PANE not in shown:
+                continue
+            if paused and pane.drawn and pane.PANE not in self._redraw:
+                continue
+            self._absorb(pane.PANE, result)
+            pane.update_from(result, self.state)
+            pane.drawn = True
+        self._redraw.clear()
         for screen in self.screen_stack:
+            if not isinstance(screen, DetailScreen) or (paused and screen.drawn):
+                continue
             if isinstance(screen, JobDetailScreen) and screen.record_id == self.state.job_detail:
                 if result.job_detail is not None:
                     screen.show(result.job_detail, result.now_ms)
                 elif result.detail_missing == screen.record_id:
                     screen.missing()
-            elif isinstance(screen, NodeDetailScreen) and result.node_detail is not None:
-                screen.show(result.node_detail, result.now_ms)
+            elif (
+                isinstance(screen, NodeDetailScreen) and screen.record_id == self.state.node_detail
+            ):
+                if result.node_detail is not None:
+                    screen.show(result.node_detail, result.now_ms)
+                elif result.detail_missing == screen.record_id:
+                    screen.missing()
         self.update_status()
+
+    def _absorb(self, pane: str, result: snap.Snapshot) -> None:
+        """What a pane's drawing needs in the view state: its window's total, the map sweep."""
+        page = {"nodes": result.nodes, "jobs": result.jobs, "earnings": result.earnings}.get(pane)
+        if page is not None:
+            self.state.tables[pane].total = page.total
+        if pane == "swarm" and result.agents is not None:
+            self.state.tables["swarm"].total = result.agents.page.total
+        if pane == "nodes" and result.map is not None:
+            self.state.map_sweep.absorb(result.map)
 
     # ── status line and banner ──────────────────────────────────────────────────────────────
 
@@ -338,7 +392,7 @@ class LcnConsole(App[None]):
                 screen.query_one(StatusLine).show(parts)
             with contextlib.suppress(Exception):
                 banner = screen.query_one(Banner)
-                banner.update(banner_text)
+                banner.update(Text(banner_text))
                 banner.set_class(bool(banner_text), "-shown")
 
     # ── what is selected ────────────────────────────────────────────────────────────────────
@@ -356,35 +410,73 @@ class LcnConsole(App[None]):
         if pane in ("nodes", "earnings"):
             return "nodes"
         if pane == "triage":
-            key = self._table_key("triage") or ""
+            key = self._table_selection("triage") or ""
             return {"job": "jobs", "node": "nodes"}.get(key.split(":")[0], "app")
         return "app"
 
+    def _table_selection(self, pane: str) -> str | None:
+        """The key selected in a pane's table, also when it has left the view."""
+        try:
+            return self.pane(pane).table.selection
+        except Exception:
+            return None
+
     def _table_key(self, pane: str) -> str | None:
+        """The key selected in a pane's table while its row is on screen."""
         try:
             return self.pane(pane).table.selected_key
         except Exception:
             return None
 
+    def selection_problem(self, pane: str) -> str | None:
+        """The sentence that refuses an action when the selected row has left the view."""
+        try:
+            lost = self.pane(pane).table.lost
+        except Exception:
+            return None
+        if lost is None:
+            return None
+        kind, _, target = lost.partition(":") if pane == "triage" else ("", "", lost)
+        what = kind or {"jobs": "job", "swarm": "agent"}.get(pane, "node")
+        return (
+            f"The selected {what} {short_id(target)} has left this view (newer rows, another "
+            "page or the filter), so nothing was done; select a row first."
+        )
+
+    def selected(self, kind: str) -> tuple[str | None, str]:
+        """The selected job or node id, or None and the sentence saying why there is none:
+        a detail screen's record (unless it no longer exists), else the current table's
+        selected row (unless it has left the view)."""
+        screen = self.screen
+        detail_class = JobDetailScreen if kind == "job" else NodeDetailScreen
+        if isinstance(screen, detail_class):
+            if screen.gone:
+                return None, (
+                    f"{kind.capitalize()} {short_id(screen.record_id)} no longer exists in "
+                    "this pool, so nothing was done."
+                )
+            return screen.record_id, ""
+        if isinstance(screen, DetailScreen):
+            return None, f"This screen shows no {kind}; select a {kind} first."
+        pane = self.state.pane
+        tables = ("jobs", "triage") if kind == "job" else ("nodes", "earnings", "triage")
+        if pane in tables:
+            problem = self.selection_problem(pane)
+            if problem:
+                return None, problem
+            key = self._table_key(pane)
+            if pane == "triage":
+                target_kind, _, key = (key or "").partition(":")
+                key = key if target_kind == kind else ""
+            if key:
+                return key, ""
+        return None, f"Select a {kind} first."
+
     def selected_job(self) -> str | None:
-        if isinstance(self.screen, JobDetailScreen):
-            return self.screen.record_id
-        if self.state.pane == "jobs":
-            return self._table_key("jobs")
-        if self.state.pane == "triage":
-            kind, _, target = (self._table_key("triage") or "").partition(":")
-            return target if kind == "job" else None
-        return None
+        return self.selected("job")[0]
 
     def selected_node(self) -> str | None:
-        if isinstance(self.screen, NodeDetailScreen):
-            return self.screen.record_id
-        if self.state.pane in ("nodes", "earnings"):
-            return self._table_key(self.state.pane)
-        if self.state.pane == "triage":
-            kind, _, target = (self._table_key("triage") or "").partition(":")
-            return target if kind == "node" else None
-        return None
+        return self.selected("node")[0]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Job commands show in the footer only where a job is selectable, node commands only
@@ -427,7 +519,12 @@ class LcnConsole(App[None]):
 
     def action_pause(self) -> None:
         self.state.paused = not self.state.paused
-        self.notify("Refresh paused." if self.state.paused else "Refresh resumed.", timeout=2)
+        self.notify(
+            "Paused: nothing on screen changes until p resumes."
+            if self.state.paused
+            else "Refresh resumed.",
+            timeout=2,
+        )
         self.update_status()
         if not self.state.paused:
             self.poll_now()
@@ -446,6 +543,7 @@ class LcnConsole(App[None]):
         view = self.state.tables[self.state.pane]
         view.sort_index = (view.sort_index + 1) % len(view.sorts)
         view.offset = 0
+        self._new_view(self.state.pane)
         self.notify(f"Sorted {view.sort_label}.", timeout=2)
         self.poll_now()
 
@@ -453,17 +551,20 @@ class LcnConsole(App[None]):
         view = self.state.tables[self.state.pane]
         if view.offset + view.limit < max(view.total, view.offset + view.limit + 1):
             view.offset += view.limit
+            self._new_view(self.state.pane)
             self.poll_now()
 
     def action_prev_page(self) -> None:
         view = self.state.tables[self.state.pane]
         if view.offset:
             view.offset = max(0, view.offset - view.limit)
+            self._new_view(self.state.pane)
             self.poll_now()
 
     def action_clear_filter(self) -> None:
         view = self.state.tables.get(self.state.pane)
         if view is not None and view.clear_filter():
+            self._new_view(self.state.pane)
             self.notify("Filter cleared.", timeout=2)
             self.poll_now()
 
@@ -495,6 +596,7 @@ class LcnConsole(App[None]):
             found["node_id"],
         )
         view.offset = 0
+        self._new_view(pane)
         self.notify(f"Filter: {view.filter_label or 'none'}.", timeout=2)
         self.poll_now()
 
@@ -548,6 +650,10 @@ class LcnConsole(App[None]):
 
     def _open_selected(self) -> None:
         pane = self.state.pane
+        problem = self.selection_problem(pane)
+        if problem:
+            self.notify(problem, severity="warning", timeout=4)
+            return
         key = self._table_key(pane)
         if not key:
             return
@@ -622,10 +728,34 @@ class LcnConsole(App[None]):
         self.poll_now()
         return outcome
 
-    def _need(self, what: str, value: str | None) -> str | None:
+    def _need(self, kind: str) -> str | None:
+        """The selected job or node, or None after saying (one sentence) why there is none."""
+        value, problem = self.selected(kind)
         if not value:
-            self.notify(f"Select a {what} first.", severity="warning", timeout=3)
+            self.notify(problem, severity="warning", timeout=4)
         return value
+
+    async def _read_record(
+        self, kind: str, record_id: str
+    ) -> snap.JobDetail | snap.NodeDetail | None:
+        """The job or node as it stands now (one read), for a confirmation to name its state;
+        None after saying why it cannot be read or does not exist."""
+        request = (
+            snap.ViewRequest(job_detail=record_id, triage=False, series_buckets=1)
+            if kind == "job"
+            else snap.ViewRequest(node_detail=record_id, triage=False, series_buckets=1)
+        )
+        try:
+            found = await snap.poll(await self._ensure_store(), request)
+        except (RedisError, OSError, LcnError) as exc:
+            self.notify(f"Cannot read {kind} {short_id(record_id)}: {_one_line(exc)}",
+                        severity="error")  # fmt: skip
+            return None
+        record = found.job_detail if kind == "job" else found.node_detail
+        if record is None:
+            self.notify(f"No {kind} {short_id(record_id)} in pool {self.settings.pool}; "
+                        "nothing was done.", severity="warning")  # fmt: skip
+        return record
 
     async def confirm(self, question: str, detail: str = "", yes: str = "Yes") -> bool:
         screen: Screen[Any] = ConfirmScreen(question, detail, yes)
@@ -633,7 +763,7 @@ class LcnConsole(App[None]):
 
     @work(group="action")
     async def action_reassign(self) -> None:
-        job_id = self._need("job", self.selected_job())
+        job_id = self._need("job")
         if not job_id or self.refused_read_only("Reassign"):
             return
         try:
@@ -657,12 +787,16 @@ class LcnConsole(App[None]):
 
     @work(group="action")
     async def action_cancel(self) -> None:
-        job_id = self._need("job", self.selected_job())
+        job_id = self._need("job")
         if not job_id or self.refused_read_only("Cancel"):
             return
+        job = await self._read_record("job", job_id)
+        if not isinstance(job, snap.JobDetail):
+            return
         if not await self.confirm(
-            f"Cancel job {short_id(job_id)}?",
-            "Its hold is released and its agent's result will be refused.",
+            f"Cancel job {short_id(job_id)}, now {job_state(job)}?",
+            f"Its hold of {usd(_int(job.fields.get('held')))} is released and its agent's "
+            "result will be refused.",
             "Cancel job",
         ):
             return
@@ -674,7 +808,7 @@ class LcnConsole(App[None]):
 
     @work(group="action")
     async def action_retry(self) -> None:
-        job_id = self._need("job", self.selected_job())
+        job_id = self._need("job")
         if not job_id or self.refused_read_only("Retry"):
             return
         outcome = await self.perform("Retry", lambda s: actions.retry_job(s, self.operator, job_id))
@@ -682,11 +816,16 @@ class LcnConsole(App[None]):
             self.notify(f"Job {short_id(job_id)} is {outcome} again.", title="Retried")
 
     async def _node_action(self, action: str, title: str, question: str | None) -> None:
-        node_id = self._need("node", self.selected_node())
+        node_id = self._need("node")
         if not node_id or self.refused_read_only(title):
             return
-        if question and not await self.confirm(question.format(node=short_id(node_id)), yes=title):
-            return
+        if question:
+            node = await self._read_record("node", node_id)
+            if not isinstance(node, snap.NodeDetail):
+                return
+            shown = f"{short_id(node_id)} ({node_state(node)})"
+            if not await self.confirm(question.format(node=shown), yes=title):
+                return
         outcome = await self.perform(
             title, lambda s: actions.node_action(s, self.operator, action, node_id)
         )
@@ -723,12 +862,24 @@ class LcnConsole(App[None]):
 
     @work(group="action")
     async def action_pay_out(self) -> None:
-        node_id = self._need("node", self.selected_node())
+        node_id = self._need("node")
         if not node_id or self.refused_read_only("Pay out"):
             return
+        node = await self._read_record("node", node_id)
+        if not isinstance(node, snap.NodeDetail):
+            return
+        try:
+            store = await self._ensure_store()
+            balance = _int(await store.redis.hget(store.keys.balances, f"node:{node_id}")) or 0
+        except (RedisError, OSError) as exc:
+            self.notify(f"Cannot read node {short_id(node_id)}'s balance: {_one_line(exc)}",
+                        severity="error")  # fmt: skip
+            return
+        whole_cents = max(0, balance - balance % MICRO_PER_CENT)
         if not await self.confirm(
-            f"Pay node {short_id(node_id)} its earnings now?",
-            "Its available whole cents go to its Stripe Connect account.",
+            f"Pay node {short_id(node_id)} ({node_state(node)}) {format_usd(whole_cents)} now?",
+            f"Its available whole cents ({format_usd(whole_cents)} of "
+            f"{format_usd(balance)}) go to its Stripe Connect account.",
             "Pay out",
         ):
             return
@@ -767,9 +918,20 @@ class LcnConsole(App[None]):
         if self.refused_read_only("Refund"):
             return
         purchase_id = await self._ask_id("Refund", "The purchase id (lcn payments purchases).")
-        if not purchase_id or not await self.confirm(
-            f"Refund purchase {purchase_id}?",
-            "All that is left of it goes back to the buyer.",
+        if not purchase_id:
+            return
+        try:
+            purchase = await records.get_purchase(await self._ensure_store(), purchase_id)
+        except (RedisError, OSError, LcnError) as exc:
+            self.notify(f"Cannot refund purchase {purchase_id}: {_one_line(exc)}",
+                        title="Refund refused", severity="error")  # fmt: skip
+            return
+        left = purchase.amount_micro_usd - purchase.refunded_micro_usd
+        if not await self.confirm(
+            f"Refund purchase {purchase_id} ({purchase.status}): {format_usd(left)} to "
+            f"{purchase.buyer}?",
+            f"Paid {format_usd(purchase.amount_micro_usd)}, refunded "
+            f"{format_usd(purchase.refunded_micro_usd)} so far; all that is left goes back.",
             "Refund",
         ):
             return
@@ -787,6 +949,31 @@ class LcnConsole(App[None]):
     async def action_quit(self) -> None:
         await self._drop_store()
         self.exit()
+
+
+def _int(value: str | bytes | None) -> int | None:
+    if isinstance(value, bytes):
+        value = value.decode()
+    try:
+        return int(float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def job_state(job: snap.JobDetail) -> str:
+    """A job's state for a confirmation: 'running on node …x, try 1/3'."""
+    f = job.fields
+    state = f.get("status", "?")
+    if f.get("node"):
+        state += f" on node {short_id(f['node'])}"
+    return f"{state}, try {f.get('attempts', '0')}/{f.get('max_attempts', '?')}"
+
+
+def node_state(node: snap.NodeDetail) -> str:
+    """A node's state for a confirmation: 'busy, holding 3 jobs'."""
+    held = len(node.jobs)
+    jobs = "no jobs" if not held else f"{held} job" + ("s" if held > 1 else "")
+    return f"{node.fields.get('status', '?')}, holding {jobs}"
 
 
 def _one_line(exc: BaseException) -> str:

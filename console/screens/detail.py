@@ -4,7 +4,7 @@ reads the record while the screen is open (in the same round trip) and hands it 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -54,26 +54,35 @@ class DetailScreen(Screen[None]):
     def __init__(self, record_id: str) -> None:
         super().__init__()
         self.record_id = record_id
+        self.drawn = False  # a paused console still fills a screen opened while paused
+        self.gone = False  # the record no longer exists: actions on it refuse
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         yield Banner(id="banner")
         with VerticalScroll(id="detail-body", classes="detail"):
-            yield Static(f"{self.KIND} {self.record_id}", id="detail-title")
+            yield Static(Text(f"{self.KIND} {self.record_id}"), id="detail-title")
             for section in self.SECTIONS:
-                yield Static(section, classes="section-title")
-                yield Static("loading…", id=f"detail-{section.lower().replace(' ', '-')}")
+                yield Static(section, classes="section-title", markup=False)
+                yield Static(
+                    "loading…", id=f"detail-{section.lower().replace(' ', '-')}", markup=False
+                )
         yield Footer()
 
     SECTIONS: tuple[str, ...] = ()
 
-    def section(self, name: str, content: Any) -> None:
+    def section(self, name: str, content: Text | str) -> None:
+        """Fill a section; a str (code, input, logs) is shown literally, never as markup."""
+        if isinstance(content, str):
+            content = Text(content)
         self.query_one(f"#detail-{name.lower().replace(' ', '-')}", Static).update(content)
+        self.drawn = True
 
     def action_close(self) -> None:
         self.app.pop_screen()
 
     def missing(self) -> None:
+        self.gone = True
         self.section(self.SECTIONS[0], f"No {self.KIND.lower()} {self.record_id} in this pool.")
 
 
@@ -83,6 +92,7 @@ class JobDetailScreen(DetailScreen):
 
     def show(self, detail: JobDetail, now: int) -> None:
         f = detail.fields
+        self.gone = False
         task = detail.task or {}
         req = task.get("requirements") or {}
         self.section(
@@ -156,6 +166,7 @@ class NodeDetailScreen(DetailScreen):
 
     def show(self, detail: NodeDetail, now: int) -> None:
         f = detail.fields
+        self.gone = False
         self.section(
             "Summary",
             _pairs(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -39,13 +40,17 @@ class HelpScreen(ModalScreen[None]):
             elif command.destructive:
                 note = " (asks first)"
             table.add_row(
-                key_label(command.keys, command.key_display), command.title, command.help + note
+                Text(key_label(command.keys, command.key_display)),
+                Text(command.title),
+                Text(command.help + note),
             )
         with VerticalScroll(id="help-box", classes="dialog"):
             yield Static("lcn console — commands (also in the palette, ctrl+p)", id="help-title")
             yield Static(table, id="help-table")
             if self.read_only_reason:
-                yield Static(f"Read-only: {self.read_only_reason}", id="help-readonly")
+                yield Static(
+                    f"Read-only: {self.read_only_reason}", id="help-readonly", markup=False
+                )
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -23,9 +23,9 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box", classes="dialog"):
-            yield Static(self.title_text, id="prompt-title")
+            yield Static(self.title_text, id="prompt-title", markup=False)
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Static(self.hint, id="prompt-hint")
+            yield Static(self.hint, id="prompt-hint", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

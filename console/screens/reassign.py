@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -41,16 +42,18 @@ class ReassignScreen(ModalScreen[str | None]):
                 label += "  (current)"
             elif not n.fits:
                 label += "  (no room)"
-            options.append(Option(label, id=n.node_id, disabled=not n.fits))
+            options.append(Option(Text(label), id=n.node_id, disabled=not n.fits))
         with Vertical(id="reassign-box", classes="dialog"):
             yield Static(
                 f"Reassign job {short_id(self.job_id)} ({c.status}, needs {c.tag})",
                 id="reassign-title",
+                markup=False,
             )
             yield Static(
                 f"{c.capable} registered nodes can run it; {len(fitting)} of the best "
                 f"{len(c.nodes)} have room now. Enter chooses, Escape cancels.",
                 id="reassign-hint",
+                markup=False,
             )
             yield OptionList(*options, id="reassign-options")
 

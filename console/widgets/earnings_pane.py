@@ -94,4 +94,4 @@ class EarningsPane(Pane):
             ]
         )
         label = window_label(page.offset, len(rows), page.total)
-        self.border_subtitle = f"{label} · {view.sort_label}"
+        self.border_subtitle = f"{self.selection_note()}{label} · {view.sort_label}"

@@ -68,4 +68,4 @@ class JobsPane(Pane):
         if not page.exact:
             label += f" (filter scanned {page.scanned:,})"
         where = f" · {view.filter_label}" if view.filter_label else ""
-        self.border_subtitle = f"{label}{where} · {view.sort_label}"
+        self.border_subtitle = f"{self.selection_note()}{label}{where} · {view.sort_label}"

@@ -1,14 +1,21 @@
 """A DataTable that shows a window of a live index: rows are added, updated cell by cell and
-removed by key, so a refresh never rebuilds the table, the cursor stays on its row, and only
-changed cells are redrawn."""
+removed by key, so a refresh never rebuilds the table and only changed cells are redrawn.
+
+The selection is a key, not a row: the operator's cursor moves choose it, and a refresh moves
+the cursor to wherever that key's row now is. When the key leaves the window (newer rows
+pushed it off the page, a filter no longer matches it), the selection is kept but marked
+lost: the cursor is drawn dim, the pane says so, and actions refuse until the operator picks
+a row again. Every cell is shown literally: strings from data are never parsed as markup."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -35,6 +42,38 @@ class LiveTable(DataTable[Any]):
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._column_spec = list(columns)
+        self.selection: str | None = None  # the key the operator chose; None: none yet
+        self._applying = False  # cursor moves made by show() are not the operator's
+        self._new_view = False  # the operator asked for another window (page, sort, filter)
+
+    @contextmanager
+    def _applying_rows(self) -> Iterator[None]:
+        self._applying = True
+        try:
+            yield
+        finally:
+            self._applying = False
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if not self._applying:
+            self._choose_cursor_row()
+
+    def _choose_cursor_row(self) -> None:
+        """The operator moved the cursor (keys, mouse, `g`): its row is the selection now."""
+        key = self._key_at_cursor()
+        if key is not None:
+            self.selection = key
+            self.set_class(False, "-lost")
+
+    def _key_at_cursor(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except Exception:  # an empty or just-cleared table has no cursor cell
+            return None
+        return str(row_key.value) if row_key.value is not None else None
 
     def on_mount(self) -> None:
         for key, label in self._column_spec:
@@ -55,17 +94,49 @@ class LiveTable(DataTable[Any]):
 
     @property
     def selected_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except Exception:  # an empty or just-cleared table has no cursor cell
-            return None
-        return str(row_key.value) if row_key.value is not None else None
+        """The selected row's key while that row is in the table; None when nothing is
+        selected or the selection left the view (see `lost`)."""
+        if self.selection is not None and self.selection in self._keys():
+            return self.selection
+        return None
+
+    @property
+    def lost(self) -> str | None:
+        """The selected key when its row is no longer in the table, else None."""
+        if self.selection is not None and self.selection not in self._keys():
+            return self.selection
+        return None
+
+    def _keys(self) -> set[str]:
+        return {str(key.value) for key in self.rows}
+
+    def select(self, key: str) -> bool:
+        """Select the row with this key (False when it is not in the table)."""
+        if key not in self._keys():
+            return False
+        self.move_cursor(row=self.get_row_index(RowKey(key)), animate=False)
+        self._choose_cursor_row()  # also when the cursor was already on that row
+        return True
+
+    def new_view(self) -> None:
+        """The operator asked for another window (a page, a sort, a filter): if the selected
+        row is not in it, the next `show` selects its top row instead of calling it lost."""
+        self._new_view = True
 
     def show(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Make the table hold `rows` (key, cells) in this order, touching only what changed."""
-        selected = self.selected_key
+        """Make the table hold `rows` (key, cells) in this order, touching only what changed,
+        and keep the cursor on the selected key. Strings are shown literally."""
+        with self._applying_rows():
+            self._show(rows)
+            reselect = self.selection is None or (self._new_view and self.lost is not None)
+            if reselect and self.lost is not None and self.row_count:
+                self.move_cursor(row=0, animate=False)
+        self._new_view = False
+        if reselect:
+            self._choose_cursor_row()  # the first rows, or a new window: its top row
+        self.set_class(self.lost is not None, "-lost")
+
+    def _show(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
         wanted = [key for key, _ in rows]
         wanted_set = set(wanted)
         for row in list(self.ordered_rows):
@@ -73,7 +144,8 @@ class LiveTable(DataTable[Any]):
                 self.remove_row(row.key)
         column_keys = [column.key for column in self.ordered_columns]
         present = {row.key.value for row in self.ordered_rows}
-        for key, cells in rows:
+        for key, raw in rows:
+            cells = [literal(cell) for cell in raw]
             if key in present:
                 for column_key, cell in zip(column_keys, cells, strict=False):
                     if self.get_cell(key, column_key) != cell:
@@ -83,7 +155,13 @@ class LiveTable(DataTable[Any]):
         if [row.key.value for row in self.ordered_rows] != wanted:
             rank = {key: i for i, key in enumerate(wanted)}
             self.sort(key=lambda values: rank.get(getattr(values[0], "row_key", ""), 0))
-        if selected in wanted_set:
-            index = self.get_row_index(RowKey(selected))
+        if self.selection in wanted_set:
+            index = self.get_row_index(RowKey(self.selection))
             if index != self.cursor_row:
                 self.move_cursor(row=index, animate=False, scroll=False)
+
+
+def literal(cell: Any) -> Any:
+    """A cell as DataTable shows it, with strings as plain text: DataTable parses a str cell
+    as Rich markup, so `a[i]` would vanish and a stray `[/bold]` would raise."""
+    return Text(cell, end="") if isinstance(cell, str) else cell

@@ -74,7 +74,7 @@ class NodesPane(Pane):
             )
             label = window_label(page.offset, len(rows), page.total)
             where = f" · {view.filter_label}" if view.filter_label else ""
-            self.border_subtitle = f"{label}{where} · {view.sort_label}"
+            self.border_subtitle = f"{self.selection_note()}{label}{where} · {view.sort_label}"
         self.border_title = (
             f"{self.NUMBER} Nodes {counts.nodes:,} · {by.get('active', 0):,} active · "
             f"{by.get('busy', 0):,} busy · {by.get('draining', 0):,} draining · "

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Sparkline, Static
 
+from console.format import short_id
 from console.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
@@ -25,6 +27,19 @@ class Pane(Vertical):
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.PANE}", classes="pane")
         self.border_title = f"{self.NUMBER} {self.TITLE}"
+        self.drawn = False  # whether a snapshot was ever drawn here (a paused console draws
+        # a pane only when it has never been drawn or the operator asked for another window)
+
+    def render_str(self, text_content: str | Content) -> Content:
+        """Border titles are shown literally (they carry filters the operator typed)."""
+        return text_content if isinstance(text_content, Content) else Content(text_content)
+
+    def selection_note(self) -> str:
+        """What the subtitle says when the selected row has left this pane's window."""
+        lost = self.table.lost
+        if lost is None:
+            return ""
+        return f"selected {short_id(lost.partition(':')[2] or lost)} not in view · "
 
     @property
     def table(self) -> LiveTable:
@@ -40,9 +55,12 @@ class Pane(Vertical):
         raise NotImplementedError
 
     def set_text(self, selector: str, content: Text | str) -> None:
-        """Update a Static only when its content changed: an unchanged poll redraws nothing."""
+        """Update a Static only when its content changed: an unchanged poll redraws nothing.
+        A str is shown literally, never parsed as markup."""
         widget = self.query_one(selector, Static)
-        key = content.markup if isinstance(content, Text) else content
+        if isinstance(content, str):
+            content = Text(content)
+        key = content.markup
         if getattr(widget, "_lcn_shown", None) != key:
             widget._lcn_shown = key  # type: ignore[attr-defined]
             widget.update(content)

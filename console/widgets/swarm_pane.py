@@ -89,4 +89,6 @@ class SwarmPane(Pane):
                 for r in rows
             ]
         )
-        self.border_subtitle = window_label(view.page.offset, len(rows), view.page.total)
+        self.border_subtitle = self.selection_note() + window_label(
+            view.page.offset, len(rows), view.page.total
+        )

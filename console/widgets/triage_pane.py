@@ -71,6 +71,7 @@ class TriagePane(Pane):
                 for item in items
             ]
         )  # fmt: skip
+        self.border_subtitle = self.selection_note().removesuffix(" · ")
         serious = sum(1 for i in items if i.severity in ("critical", "high"))
         self.border_title = (
             f"{self.NUMBER} Triage · {len(items)} items · {serious} serious · "
