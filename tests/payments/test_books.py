@@ -12,7 +12,7 @@ import pytest
 
 from core import ledger
 from core.errors import InvalidInput
-from core.payments import dispatch, fees, keys, payouts, purchases, refunds
+from core.payments import dispatch, fees, keys, payouts, refunds
 from core.payments.client import Payments
 from core.payments.reconcile import ledger_cash, reconcile
 from core.payments.records import get_refund, raw_record
@@ -25,7 +25,7 @@ from core.payments.standin_api import (
 from core.store import Store
 from tests.forgery import forge
 from tests.jobfactory import CREATOR
-from tests.payments.conftest import Webhooks, earn, onboarded
+from tests.payments.conftest import Webhooks, buy_job_logs, onboarded, paid_credit
 from tests.payments.fakes import RecordingHTTPClient
 
 CENT = 10_000
@@ -35,11 +35,7 @@ async def buy(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks, cents: int
 ) -> str:
     """The creator buys credit through Checkout and pays; the purchase id."""
-    checkout = await purchases.buy_credit(store, payments, CREATOR, cents * CENT)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
-    await hooks.flush()
-    return checkout.purchase_id
+    return (await paid_credit(store, payments, stand_in, hooks, cents * CENT)).purchase_id
 
 
 async def books_clean(store: Store) -> None:
@@ -129,8 +125,7 @@ async def paid_out(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> payouts.Payout:
     await buy(store, payments, stand_in, hooks, 5000)
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node, times=3)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=3)
     [payout] = await payouts.run(store, payments, node.node_id)
     assert payout.status == "paid" and payout.transfer_id
     await hooks.flush()
@@ -227,8 +222,7 @@ async def test_a_lost_dispute_takes_the_creators_credit_then_the_platforms(
     await dispatch.dispatch_due(store, payments)  # the charge's fee
     creator = f"creator:{CREATOR}"
     # The creator spends part of the $1.00 on real jobs before disputing the payment.
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node, times=4)
+    await onboarded(store, payments, stand_in, hooks, jobs_run=4)
     left = await ledger.balance(store, creator)
     assert 0 < left < 100 * CENT
     platform_before = await ledger.balance(store, "platform")
@@ -281,13 +275,7 @@ async def test_a_won_dispute_gives_the_money_back_where_it_came_from(
 async def test_a_dispute_of_a_sale_and_a_close_that_arrives_first(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
-    sale = await purchases.buy_item(
-        store,
-        payments,
-        "job-logs",
-        CREATOR,
-        ref="bafyreihp4vvj4a5wo2glajqakalp7bam2ftirzveq2nwy3d5nv5vrcjwdy",
-    )
+    sale = await buy_job_logs(store, payments)
     stand_in.complete_checkout(sale.session_id or "")
     await hooks.flush()
     dispute = stand_in.dispute(intent_of(stand_in))

@@ -5,63 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from console.cli import app
 from core.config import Settings
 from core.payments import webhooks
-from core.payments.standin import StandIn, start_standin
+from core.payments.standin import StandIn
 from core.payments.standin_api import sign
 from core.store import connect
 from tests.helpers import register_node
 from tests.jobfactory import CREATOR
-from tests.payments.conftest import earn
-
-
-class StandInThread:
-    """A stand-in with its own event loop in a daemon thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.stand_in: StandIn = self.call(start_standin("127.0.0.1", 0, None))
-
-    def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(20)
-
-    def close(self) -> None:
-        self.call(self.stand_in.close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
-@pytest.fixture
-def stand_in_thread() -> Iterator[StandInThread]:
-    running = StandInThread()
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def lcn(redis_url: str, pool: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("LCN_REDIS_URL", redis_url)
-    monkeypatch.setenv("LCN_POOL", pool)
-    for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, code: int = 0):  # type: ignore[no-untyped-def]
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, result.output + str(result.exception)
-        return result
-
-    return invoke
+from tests.payments.conftest import StandInThread, earn
 
 
 def earning_node(settings: Settings) -> str:

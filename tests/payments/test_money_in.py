@@ -14,7 +14,7 @@ from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from core.submission import submit
 from tests.jobfactory import CREATOR, job_body
-from tests.payments.conftest import Webhooks
+from tests.payments.conftest import Webhooks, paid_credit
 from tests.payments.fakes import RecordingHTTPClient
 
 CREDIT = ledger.creator_account(CREATOR)
@@ -121,10 +121,7 @@ async def test_with_payments_on_a_creator_needs_credit_to_submit(
     with pytest.raises(InvalidInput, match=r"has \$0.00 of credit .* buy credit first"):
         await submit(store, job_body(), max_attempts=3)
     assert await store.redis.zcard(store.keys.jobs_all) == 0
-    checkout = await purchases.buy_credit(store, payments, CREATOR, 5_000_000)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
-    await hooks.flush()
+    await paid_credit(store, payments, stand_in, hooks, 5_000_000)
     result = await submit(store, job_body(), max_attempts=3)
     assert result.job_id
 

@@ -12,13 +12,12 @@ import pytest
 from core import ledger, registry
 from core.errors import Conflict
 from core.money import split
-from core.payments import dispatch, keys, onboarding, outbox, payouts, purchases, records
+from core.payments import dispatch, keys, onboarding, outbox, payouts, records
 from core.payments.client import Payments
 from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.helpers import register_node
-from tests.jobfactory import CREATOR
-from tests.payments.conftest import Webhooks, earn, onboarded
+from tests.payments.conftest import Webhooks, earn, onboarded, paid_credit
 from tests.payments.fakes import Crash, RecordingHTTPClient
 
 RATE = 1000 + 2 * 50_000  # µUSD/s of the test job (1 cpu, 2 GB) at the test node's prices
@@ -32,10 +31,7 @@ async def creator_paid(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
     """The creator whose jobs the nodes run has paid $100 by card (so it may be held)."""
-    checkout = await purchases.buy_credit(store, payments, CREATOR, 100_000_000)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
-    await hooks.flush()
+    await paid_credit(store, payments, stand_in, hooks, 100_000_000)
 
 
 async def balance(store: Store, node_id: str) -> int:
@@ -77,8 +73,7 @@ async def test_a_payout_pays_whole_cents_once_and_leaves_the_remainder(
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node, times=3)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=3)
     earned = 3 * EARNED
     whole = earned - earned % 10_000
     [payout] = await payouts.run(store, payments, node.node_id, now=T0)
@@ -105,8 +100,7 @@ async def test_429_keeps_the_key_and_after_a_500_the_transfer_is_looked_up_then_
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=1)
     stand_in.fail_next("/v1/transfers", 429)
     stand_in.fail_next("/v1/transfers", 500)
     payout_id = await payouts.reserve(store, node.node_id, now=T0)
@@ -140,8 +134,7 @@ async def test_a_lost_answer_is_replayed_with_the_same_key(
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=1)
     http.trap("/v1/transfers", "network-after")  # Stripe acted; the connection dropped
     payout_id = await payouts.reserve(store, node.node_id, now=T0)
     assert payout_id
@@ -163,8 +156,7 @@ async def test_a_dispatcher_killed_after_stripe_answered_is_recovered_by_replay(
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=1)
     payout_id = await payouts.reserve(store, node.node_id, now=T0)
     assert payout_id
     http.trap("/v1/transfers", "crash-after")
@@ -189,8 +181,7 @@ async def test_a_dispatcher_killed_after_stripe_answered_is_recovered_by_replay(
 async def test_payouts_racing_new_earnings_never_pay_more_than_was_earned(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node, times=2)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=2)
     # Two operators pay the node out at the same moment, while new jobs complete.
     runs = await asyncio.gather(
         payouts.run(store, payments, node.node_id, now=T0),
@@ -228,8 +219,7 @@ async def test_a_refused_transfer_fails_back_to_the_node_and_retries_with_a_new_
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node, times=2)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=2)
     # Stripe refuses the transfer for good (and saves that answer under its key).
     stand_in.fail_next("/v1/transfers", 400, saved=True)
     [failed] = await payouts.run(store, payments, node.node_id, now=T0)

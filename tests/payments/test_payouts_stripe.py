@@ -14,14 +14,13 @@ from core import ledger, registry
 from core.config import Settings
 from core.errors import Conflict
 from core.models.node import Node
-from core.payments import dispatch, keys, onboarding, outbox, payouts, purchases, records
+from core.payments import dispatch, keys, onboarding, outbox, payouts, records
 from core.payments.client import Payments
 from core.payments.standin_api import SETTLE_DELAY_S, ManualClock, StripeStandIn, card_fee_cents
 from core.snapshot import ViewRequest, poll
 from core.store import Store
 from tests.helpers import register_node
-from tests.jobfactory import CREATOR
-from tests.payments.conftest import Webhooks, earn, onboarded
+from tests.payments.conftest import Webhooks, earn, onboarded, paid_credit
 from tests.payments.fakes import RecordingHTTPClient
 
 T0 = 1_800_000_000_000  # the outbox's "now" (ms); the stand-in keeps its own clock
@@ -40,24 +39,21 @@ def stand_in(clock: ManualClock) -> StripeStandIn:
     return StripeStandIn(available_cents=0, clock=clock)
 
 
-async def fund(
-    store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks, micro: int
-) -> None:
-    """The creator buys credit through Checkout and pays: the money is pending at Stripe."""
-    checkout = await purchases.buy_credit(store, payments, CREATOR, micro)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
-    await hooks.flush()
-
-
 async def earning_node(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks, times: int = 2
 ) -> Node:
-    """An onboarded node that ran `times` jobs for a creator who paid $50 by card."""
-    await fund(store, payments, stand_in, hooks, 50_000_000)
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node, times=times)
-    return node
+    """An onboarded node that ran `times` jobs for a creator who paid $50 by card (the money is
+    pending at Stripe)."""
+    await paid_credit(store, payments, stand_in, hooks, 50_000_000)
+    return await onboarded(store, payments, stand_in, hooks, jobs_run=times)
+
+
+@pytest.fixture
+async def node(store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks) -> Node:
+    """An earning node (two jobs) on a platform account with plenty available: no payout waits
+    for funds."""
+    stand_in.available_cents = 10**9
+    return await earning_node(store, payments, stand_in, hooks)
 
 
 async def create_transfer(payments: Payments, key: str, params: dict[str, object]) -> Any:
@@ -82,7 +78,7 @@ async def test_card_money_is_pending_until_it_matures(
     hooks: Webhooks,
     clock: ManualClock,
 ) -> None:
-    await fund(store, payments, stand_in, hooks, 25_000_000)
+    await paid_credit(store, payments, stand_in, hooks, 25_000_000)
     net = 2500 - card_fee_cents(2500)  # Stripe keeps its fee (2.9% + 30¢) from the charge
     balance = await payments.stripe.v1.balance.retrieve_async()
     assert balance.available[0].amount == 0 and balance.pending[0].amount == net
@@ -161,10 +157,8 @@ async def test_a_saved_500_is_left_behind_after_looking_the_transfer_up(
     payments: Payments,
     http: RecordingHTTPClient,
     stand_in: StripeStandIn,
-    hooks: Webhooks,
+    node: Node,
 ) -> None:
-    stand_in.available_cents = 10**9
-    node = await earning_node(store, payments, stand_in, hooks)
     stand_in.fail_next("/v1/transfers", 500, saved=True)  # Stripe began, failed, saved the 500
     [payout] = await payouts.run(store, payments, node.node_id, now=T0)
     assert payout.status == "pending" and "500" in (payout.error or "")
@@ -186,10 +180,8 @@ async def test_a_500_after_the_transfer_was_made_finds_it_and_sends_nothing_more
     payments: Payments,
     http: RecordingHTTPClient,
     stand_in: StripeStandIn,
-    hooks: Webhooks,
+    node: Node,
 ) -> None:
-    stand_in.available_cents = 10**9
-    node = await earning_node(store, payments, stand_in, hooks)
     stand_in.fail_next("/v1/transfers", 502, after=True)  # made, but the answer was a 502
     [payout] = await payouts.run(store, payments, node.node_id, now=T0)
     assert payout.status == "pending"
@@ -206,10 +198,8 @@ async def test_409_while_the_first_request_runs_then_its_answer_is_replayed(
     payments: Payments,
     http: RecordingHTTPClient,
     stand_in: StripeStandIn,
-    hooks: Webhooks,
+    node: Node,
 ) -> None:
-    stand_in.available_cents = 10**9
-    node = await earning_node(store, payments, stand_in, hooks)
     stand_in.stall_next("/v1/transfers")  # still executing when our client times out
     [payout] = await payouts.run(store, payments, node.node_id, now=T0)
     assert payout.status == "pending" and "network" in (payout.error or "")
@@ -233,13 +223,11 @@ async def test_a_dispatcher_back_after_24_hours_looks_the_transfer_up_first(
     payments: Payments,
     http: RecordingHTTPClient,
     stand_in: StripeStandIn,
-    hooks: Webhooks,
     clock: ManualClock,
+    node: Node,
 ) -> None:
     from tests.payments.fakes import Crash
 
-    stand_in.available_cents = 10**9
-    node = await earning_node(store, payments, stand_in, hooks)
     payout_id = await payouts.reserve(store, node.node_id, now=T0)
     assert payout_id
     http.trap("/v1/transfers", "crash-after")
@@ -265,10 +253,8 @@ async def test_a_refused_key_holds_payouts_raises_triage_and_never_loops(
     paid_settings: Settings,
     http: RecordingHTTPClient,
     stand_in: StripeStandIn,
-    hooks: Webhooks,
+    node: Node,
 ) -> None:
-    stand_in.available_cents = 10**9
-    node = await earning_node(store, payments, stand_in, hooks)
     stand_in.revoked_keys.add(str(paid_settings.stripe_secret_key))  # rolled in the Dashboard
     [held] = await payouts.run(store, payments, node.node_id, now=T0)
     assert held.status == "pending" and "401" in (held.error or "")
@@ -304,10 +290,8 @@ async def test_a_403_is_held_until_an_operator_retries(
     paid_settings: Settings,
     http: RecordingHTTPClient,
     stand_in: StripeStandIn,
-    hooks: Webhooks,
+    node: Node,
 ) -> None:
-    stand_in.available_cents = 10**9
-    node = await earning_node(store, payments, stand_in, hooks)
     stand_in.restricted_keys.add(str(paid_settings.stripe_secret_key))
     [held] = await payouts.run(store, payments, node.node_id, now=T0)
     assert held.status == "pending" and "403" in (held.error or "")
@@ -362,7 +346,7 @@ async def test_a_node_outside_the_us_is_onboarded_as_a_recipient_and_paid(
     hooks: Webhooks,
 ) -> None:
     stand_in.available_cents = 10**9
-    await fund(store, payments, stand_in, hooks, 50_000_000)
+    await paid_credit(store, payments, stand_in, hooks, 50_000_000)
     abroad = await register_node(store)
     de = await onboarding.onboard(store, payments, abroad.node_id, country="de")
     [de_create] = http.writes("/v1/accounts")
@@ -400,10 +384,8 @@ async def test_a_payout_reserved_before_keys_were_numbered_keeps_its_first_key(
     payments: Payments,
     http: RecordingHTTPClient,
     stand_in: StripeStandIn,
-    hooks: Webhooks,
+    node: Node,
 ) -> None:
-    stand_in.available_cents = 10**9
-    node = await earning_node(store, payments, stand_in, hooks)
     payout_id = await payouts.reserve(store, node.node_id, now=T0)
     assert payout_id
     await store.redis.hdel(keys.payout(store, payout_id), "key_n")  # as an older lcn wrote it

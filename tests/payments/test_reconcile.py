@@ -10,24 +10,17 @@ from core.payments.reconcile import reconcile
 from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.jobfactory import CREATOR
-from tests.payments.conftest import Webhooks, earn, onboarded
+from tests.payments.conftest import Webhooks, buy_job_logs, earn, onboarded
 
 
 async def activity(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> dict[str, str]:
     """Some of everything: a paid-out node, a credit purchase with a refund, a sale."""
-    node = await onboarded(store, payments, stand_in, hooks)
-    await earn(store, node, times=2)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=2)
     [payout] = await payouts.run(store, payments, node.node_id)
     credit = await purchases.buy_credit(store, payments, CREATOR, 10_000_000)
-    sale = await purchases.buy_item(
-        store,
-        payments,
-        "job-logs",
-        CREATOR,
-        ref="bafyreihp4vvj4a5wo2glajqakalp7bam2ftirzveq2nwy3d5nv5vrcjwdy",
-    )
+    sale = await buy_job_logs(store, payments)
     assert credit.session_id and sale.session_id
     stand_in.complete_checkout(credit.session_id)
     stand_in.complete_checkout(sale.session_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
@@ -19,16 +18,9 @@ from core.payments.client import Payments
 from core.payments.standin_api import sign
 from core.store import connect
 from tests.jobfactory import CREATOR
-from tests.payments.test_cli import StandInThread
+from tests.payments.conftest import StandInThread
 
 SECRET = "whsec_refund_cli_" + "r" * 16
-
-
-@pytest.fixture
-def stand_in_thread() -> Iterator[StandInThread]:
-    running = StandInThread()
-    yield running
-    running.close()
 
 
 @pytest.fixture

@@ -15,39 +15,24 @@ gateway), the Lua scripts, the stand-in answering through the real `stripe` libr
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from core import ledger
-from core.config import Settings
 from core.errors import Conflict, InvalidInput
-from core.gateway import GatewaySettings, create_app
 from core.payments import keys, purchases, records, refunds
 from core.payments.amounts import MAX_CENTS, MAX_REFUND_MICRO
 from core.payments.client import Payments
 from core.payments.standin_api import StripeStandIn, sign
 from core.store import Store
 from tests.jobfactory import CREATOR
-from tests.payments.conftest import WEBHOOK_SECRET, Webhooks
+from tests.payments.conftest import WEBHOOK_SECRET, Webhooks, paid_checkout, paid_credit
 from tests.payments.fakes import RecordingHTTPClient
 
 CREDIT = ledger.creator_account(CREATOR)
 OTHER = "0x" + "ef" * 20
-
-
-async def paid_credit(
-    store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks, micro: int
-) -> records.Purchase:
-    checkout = await purchases.buy_credit(store, payments, CREATOR, micro)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
-    await hooks.flush()
-    purchase = await records.get_purchase(store, checkout.purchase_id)
-    assert purchase.status == "paid"
-    return purchase
 
 
 async def mismatched(
@@ -146,14 +131,6 @@ async def test_a_dashboard_refund_above_what_is_left_is_refused_before_any_write
     assert await state(store) == before
 
 
-@pytest.fixture
-async def gateway(paid_settings: Settings, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(paid_settings, GatewaySettings(), store=store)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        yield client
-
-
 async def test_the_gateway_answers_a_hostile_amount_with_400_and_stripe_may_retry(
     store: Store,
     payments: Payments,
@@ -185,9 +162,7 @@ async def test_the_gateway_answers_a_hostile_amount_with_400_and_stripe_may_retr
 async def test_hostile_paid_amounts_are_refused_and_the_purchase_stays_open(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
-    checkout = await purchases.buy_credit(store, payments, CREATOR, 7_000_000)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
+    checkout = await paid_checkout(store, payments, stand_in, 7_000_000)
     paid = next(e for e in stand_in.events if e["type"] == "checkout.session.completed")
     before = await state(store)
     for n, amount in enumerate((-700, 1e15, 10**15, 700.0, "700")):

@@ -13,21 +13,11 @@ from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.helpers import register_body
 from tests.jobfactory import CREATOR
-from tests.payments.conftest import Webhooks
+from tests.payments.conftest import Webhooks, paid_credit
 from tests.payments.fakes import RecordingHTTPClient
 
 BUYER = "0x" + "cd" * 20
 CREDIT = ledger.creator_account(CREATOR)
-
-
-async def bought_credit(
-    store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks, micro: int
-) -> records.Purchase:
-    checkout = await purchases.buy_credit(store, payments, CREATOR, micro)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
-    await hooks.flush()
-    return await records.get_purchase(store, checkout.purchase_id)
 
 
 async def test_a_pkp_sale_hands_over_one_keystore_that_opens_to_a_working_key(
@@ -107,7 +97,7 @@ async def test_an_operator_refund_goes_through_stripe_and_the_ledger_follows(
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    purchase = await bought_credit(store, payments, stand_in, hooks, 20_000_000)
+    purchase = await paid_credit(store, payments, stand_in, hooks, 20_000_000)
     part = await refunds.refund(
         store, payments, purchase.purchase_id, amount_micro=5_000_000, operator="ops"
     )
@@ -134,7 +124,7 @@ async def test_an_operator_refund_goes_through_stripe_and_the_ledger_follows(
 async def test_spent_credit_cannot_be_refunded(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
-    purchase = await bought_credit(store, payments, stand_in, hooks, 5_000_000)
+    purchase = await paid_credit(store, payments, stand_in, hooks, 5_000_000)
     await ledger.post(store, CREDIT, "platform", 4_000_000, "spent-test", "test")
     with pytest.raises(Conflict, match=r"only \$1.00 of unspent credit"):
         await refunds.refund(store, payments, purchase.purchase_id, amount_micro="all")
@@ -146,7 +136,7 @@ async def test_spent_credit_cannot_be_refunded(
 async def test_dashboard_refunds_and_late_refund_failures_are_followed(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
-    purchase = await bought_credit(store, payments, stand_in, hooks, 10_000_000)
+    purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
     assert purchase.payment_intent
     outside = stand_in.refund_outside(purchase.payment_intent, 300)  # $3 from the Dashboard
     await hooks.flush()
@@ -177,7 +167,7 @@ async def test_a_refund_whose_answer_was_lost_is_finished_by_the_webhook(
     stand_in: StripeStandIn,
     hooks: Webhooks,
 ) -> None:
-    purchase = await bought_credit(store, payments, stand_in, hooks, 10_000_000)
+    purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
     http.trap("/v1/refunds", "network-after")
     pending = await refunds.refund(store, payments, purchase.purchase_id, amount_micro=1_000_000)
     assert pending.status == "pending"  # Stripe refunded; we did not hear it

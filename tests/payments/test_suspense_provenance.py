@@ -12,8 +12,8 @@ from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.forgery import FIVE_THOUSAND_USD, forge
 from tests.jobfactory import CREATOR
-from tests.payments.conftest import Webhooks
-from tests.payments.test_refunds_hostile import mismatched, paid_credit
+from tests.payments.conftest import Webhooks, paid_credit
+from tests.payments.test_refunds_hostile import mismatched
 
 CREDIT = ledger.creator_account(CREATOR)
 

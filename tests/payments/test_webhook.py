@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,31 +12,21 @@ import pytest
 from core import ledger
 from core.config import Settings
 from core.gateway import GatewaySettings, create_app
-from core.payments import purchases, webhooks
+from core.payments import webhooks
 from core.payments.client import Payments
 from core.payments.standin_api import StripeStandIn, sign
 from core.store import Store
 from tests.jobfactory import CREATOR
-from tests.payments.conftest import WEBHOOK_SECRET, Webhooks
+from tests.payments.conftest import WEBHOOK_SECRET, Webhooks, paid_checkout
 
 CREDIT = ledger.creator_account(CREATOR)
-
-
-@pytest.fixture
-async def gateway(paid_settings: Settings, store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(paid_settings, GatewaySettings(), store=store)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        yield client
 
 
 async def paid_event(
     store: Store, payments: Payments, stand_in: StripeStandIn
 ) -> dict[str, object]:
     """A genuine checkout.session.completed for a credit purchase, not yet delivered."""
-    checkout = await purchases.buy_credit(store, payments, CREATOR, 7_000_000)
-    assert checkout.session_id
-    stand_in.complete_checkout(checkout.session_id)
+    await paid_checkout(store, payments, stand_in, 7_000_000)
     return next(e for e in stand_in.events if e["type"] == "checkout.session.completed")
 
 
