@@ -14,6 +14,7 @@ import gc
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +48,25 @@ from core.config import Settings
 from core.errors import LcnError
 from core.money import format_usd
 from core.payments import actions as payments_actions
+from core.payments import mode as payments_mode
 from core.payments import records
 from core.payments.cents import MICRO_PER_CENT
 from core.payments.client import Payments
 from core.store import Store, connect
 
-STYLES = Path(__file__).parent.parent / "styles" / "lcn.tcss"
 RETRY_S = (0.5, 1.0, 2.0, 5.0)  # reconnect backoff while Redis is away
 NO_PERMISSION = ("NOPERM", "can't run this command", "no permissions to run")
+
+
+def stylesheet() -> Path:
+    """styles/lcn.tcss wherever this install put it (the checkout, or a wheel's site-packages)."""
+    sheet = resources.files("styles") / "lcn.tcss"
+    if not isinstance(sheet, Path):  # a zipped install: Textual reads a stylesheet from a file
+        raise RuntimeError(f"The console's stylesheet is not a file on disk: {sheet}")
+    return sheet
+
+
+STYLES = stylesheet()
 
 
 class LcnConsole(App[None]):
@@ -62,7 +74,7 @@ class LcnConsole(App[None]):
 
     CSS_PATH = STYLES
     TITLE = "lcn console"
-    BINDINGS = commands.bindings()  # type: ignore[assignment]
+    BINDINGS = commands.bindings()
     # The dashboard needs 120×36 (styles/lcn.tcss: Screen.-wide.-tall); smaller shows one pane.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012
@@ -89,7 +101,7 @@ class LcnConsole(App[None]):
         self.show_timing = show_timing
         self.map_chunk = map_chunk
         # A Stripe key turns payments on (core.payments.mode); the earnings pane says which.
-        self.payments_enabled = bool(getattr(settings, "stripe_secret_key", None))
+        self.payments_enabled = payments_mode.enabled(settings)
         self.store: Store | None = None
         self.snapshot: snap.Snapshot | None = None
         self.connected = False
@@ -261,7 +273,7 @@ class LcnConsole(App[None]):
                 view.limit = min(200, self.pane(name).visible_rows())
         grid = None
         if "nodes" in shown:
-            grid = self.pane("nodes").world_map.grid_size  # type: ignore[attr-defined]
+            grid = self.query_one("#pane-nodes", NodesPane).world_map.grid_size
         state = self.state
         state.job_detail = state.node_detail = None
         for screen in self.screen_stack:

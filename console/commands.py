@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 Scope = Literal["app", "jobs", "nodes", "table"]
 
@@ -73,7 +73,7 @@ COMMANDS: tuple[Command, ...] = (
 )  # fmt: skip
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     """Key bindings for the App, straight from the registry."""
     return [
         Binding(c.keys, c.action, c.title, show=c.footer, key_display=c.key_display)

@@ -23,10 +23,10 @@ from typing import Any
 from core.models.job import Task
 from core.money import split
 from core.store import Store
+from core.store.series import STATS_BUCKET_MS
 
 # 2026-01-15 12:00:00 UTC: the fixed "now" of screenshots and snapshot tests.
 FIXED_NOW_MS = 1_768_478_400_000
-BUCKET_MS = 10_000  # the scripts' time-series bucket (STATS_BUCKET_MS in lua/include/jobs.lua)
 REF_RATE = 51_000  # lua/include/lib.lua: the placement score's reference rate
 SERIES_BUCKETS = 90
 
@@ -576,7 +576,7 @@ async def _seed_agents(
             if state != "stalled":
                 await w.add("ZADD", f"{P}agents:seen", beat, agent_id)
             series = []
-            base = now_ms // BUCKET_MS
+            base = now_ms // STATS_BUCKET_MS
             for b in range(SERIES_BUCKETS):
                 if rng.random() < 0.6:
                     series += [base - b, rng.randint(1, 6)]
@@ -592,7 +592,7 @@ async def _seed_series(
     """Throughput and revenue per 10-second bucket over the last quarter hour, with a slow wave
     so a sparkline has a shape."""
     P = store.keys.prefix
-    base = now_ms // BUCKET_MS
+    base = now_ms // STATS_BUCKET_MS
     scale = max(1, len(fleet) // 4)
     completed, failed, revenue = [], [], []
     for b in range(SERIES_BUCKETS):

@@ -23,8 +23,8 @@ from core.models.node import NODE_STATUSES
 from core.payments.summary import summary_commands, summary_from
 from core.store import Store
 from core.store import scripts as lua
+from core.store.series import STATS_BUCKET_MS
 
-BUCKET_MS = 10_000  # the scripts' time-series bucket (STATS_BUCKET_MS in lua/include/jobs.lua)
 MAP_TOP, MAP_BOTTOM = 84.0, -58.0  # the map's latitude range: no Antarctica, little Arctic
 SCRIPTS = (
     "snapshot_nodes",
@@ -505,7 +505,7 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
     i_leases = plan.call("ZCARD", keys.leases)
     i_totals = plan.call("HMGET", P + "totals", "gross", "node_earnings", "platform_revenue")
     i_balances = plan.call("HMGET", keys.balances, "platform", "escrow")
-    last_bucket = now // BUCKET_MS
+    last_bucket = now // STATS_BUCKET_MS
     buckets = [str(b) for b in range(last_bucket - view.series_buckets + 1, last_bucket + 1)]
     i_series = {
         name: plan.call("HMGET", P + "ts:" + name, *buckets)
@@ -611,7 +611,7 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
         escrow_balance=escrow,
     )
     series = Series(
-        bucket_ms=BUCKET_MS,
+        bucket_ms=STATS_BUCKET_MS,
         last_bucket=last_bucket,
         completed=[_int(v) for v in r[i_series["completed"]]],
         failed=[_int(v) for v in r[i_series["failed"]]],

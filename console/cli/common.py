@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -48,7 +48,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"{where}: {message}{more}."
 
 
-def fail(message: str, code: int = EXIT_REFUSED) -> Any:
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -66,11 +66,11 @@ def run(work: Callable[[Store], Awaitable[T]], settings: Settings | None = None)
     try:
         return asyncio.run(main())
     except LcnError as exc:
-        return fail(str(exc))  # type: ignore[no-any-return]
+        fail(str(exc))
     except ValidationError as exc:
-        return fail(describe_validation_error(exc))  # type: ignore[no-any-return]
+        fail(describe_validation_error(exc))
     except (RedisError, OSError) as exc:
-        return fail(f"Redis is unreachable ({exc}).", EXIT_UNAVAILABLE)  # type: ignore[no-any-return]
+        fail(f"Redis is unreachable ({exc}).", EXIT_UNAVAILABLE)
 
 
 def emit_json(value: Any) -> None:

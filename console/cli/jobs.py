@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -12,6 +13,7 @@ from console.cli.common import Context, emit_json, fail, run, table
 from core import actions, jobs, submission
 from core.models.job import Job, SubmitJob
 from core.money import format_usd
+from core.payments import mode
 from core.store import Store
 
 app = typer.Typer(help="Submit and manage jobs.", no_args_is_help=True)
@@ -49,7 +51,7 @@ def submit(
             s,
             body,
             max_attempts=settings.max_attempts,
-            payments_on=settings.stripe_secret_key is not None,
+            payments_on=mode.enabled(settings),
         ),
         settings,
     )
@@ -119,7 +121,8 @@ def list_(
         typer.echo(f"… {total - offset - len(found)} more (use --offset)")
 
 
-def _operator_option() -> str | None:
+def _operator_option() -> Any:
+    """The `--operator` option: typer's OptionInfo, which a parameter takes as its default."""
     return typer.Option(None, "--operator", help="Name recorded in the audit log.")
 
 

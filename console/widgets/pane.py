@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from rich.text import Text
 from textual.containers import Vertical
@@ -26,6 +27,8 @@ class Pane(Vertical):
 
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.PANE}", classes="pane")
+        # What each Static was last given (weak: a recomposed Static starts afresh).
+        self._shown: WeakKeyDictionary[Static, str] = WeakKeyDictionary()
         self.border_title = f"{self.NUMBER} {self.TITLE}"
         self.drawn = False  # whether a snapshot was ever drawn here (a paused console draws
         # a pane only when it has never been drawn or the operator asked for another window)
@@ -61,8 +64,8 @@ class Pane(Vertical):
         if isinstance(content, str):
             content = Text(content)
         key = content.markup
-        if getattr(widget, "_lcn_shown", None) != key:
-            widget._lcn_shown = key  # type: ignore[attr-defined]
+        if self._shown.get(widget) != key:
+            self._shown[widget] = key
             widget.update(content)
 
     def set_series(self, selector: str, values: list[int]) -> None:

@@ -66,8 +66,10 @@ class WorldMap(Widget):
         "worldmap--offline", "worldmap--selected", "worldmap--legend",
     }  # fmt: skip
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.cells: dict[int, list[int]] = {}
         self.grid = (0, 0)
         self.selected: int | None = None

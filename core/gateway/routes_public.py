@@ -152,9 +152,7 @@ async def submit_job(
         store,
         body,
         max_attempts=state.settings.max_attempts,
-        credit=credit.policy(
-            state.settings, payments_on=state.settings.stripe_secret_key is not None
-        ),
+        credit=credit.policy(state.settings),
     )
 
 

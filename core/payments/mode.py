@@ -25,11 +25,16 @@ class PaymentsOff(LcnError):
         super().__init__(message)
 
 
+def key_turns_on(secret_key: str | None) -> bool:
+    """The rule itself: a secret key turns payments on; none, an empty one or blanks do not.
+    Every other way of asking goes through here, so no two parts of lcn disagree."""
+    return bool(secret_key and secret_key.strip())
+
+
 def enabled(settings: Settings) -> bool:
-    return bool(settings.stripe_secret_key)
+    return key_turns_on(settings.stripe_secret_key)
 
 
 def enabled_in_env() -> bool:
-    """The same decision from the environment alone, for code that has no Settings at hand
-    (Settings reads the same variable, so the two agree)."""
-    return bool(os.environ.get("STRIPE_SECRET_KEY", "").strip())
+    """The same decision from the environment alone, for code that has no Settings at hand."""
+    return key_turns_on(os.environ.get("STRIPE_SECRET_KEY"))

@@ -1,6 +1,7 @@
 """Key names. Every key of a pool carries the hash tag `{pool}`, so a pool lives in one slot
 of a Redis Cluster and its scripts stay atomic. The Lua scripts build the same names from the
-prefix (see lua/include/keys.lua); keep the two in step."""
+prefix they receive as ARGV[1] (`P .. 'job:' .. id`, in each script and in lua/include/*.lua);
+keep the two in step."""
 
 from __future__ import annotations
 

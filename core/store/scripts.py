@@ -18,14 +18,19 @@ from typing import Any
 from redis.exceptions import NoScriptError, ResponseError
 
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
+from core.store.series import LUA_CONSTANTS
 
 LUA_PACKAGE = "core.store.lua"
+# Numbers Python and Lua must agree on, declared once in Python (core.store.series).
+LUA_PRELUDE = "local {} = {}".format(
+    ", ".join(LUA_CONSTANTS), ", ".join(str(v) for v in LUA_CONSTANTS.values())
+)
 
 
 @cache
 def script_source(name: str) -> str:
     root = resources.files(LUA_PACKAGE)
-    lines = []
+    lines = [LUA_PRELUDE]
     for line in (root / f"{name}.lua").read_text().splitlines():
         if line.startswith("--!include "):
             include = line.split(maxsplit=1)[1].strip()

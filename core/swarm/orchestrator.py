@@ -25,6 +25,7 @@ from core.config import Settings
 from core.payments.credit import CreditPolicy, policy_from_env
 from core.payments.credit import policy as credit_policy
 from core.store import Store
+from core.store.series import STATS_BUCKET_MS
 from core.swarm import fanout, roster
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class Orchestrator:
             self.store, int(self.config.node_grace_s)
         )
         report.agents_stalled = await roster.sweep_stalled(self.store, self.config.agent_grace_s)
-        oldest = int(time.time() * 1000) // 10_000 - STATS_WINDOW_BUCKETS
+        oldest = int(time.time() * 1000) // STATS_BUCKET_MS - STATS_WINDOW_BUCKETS
         await self.store.script(
             "trim_stats",
             [self.store.keys.prefix + "ts:completed"],

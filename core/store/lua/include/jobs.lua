@@ -2,7 +2,8 @@
 local SCAN_LIMIT = 32          -- candidates read per placement: cost never grows with the fleet
 local MIN_BILLABLE_MS = 1000   -- like most clouds, a started job bills at least one second
 
-local STATS_BUCKET_MS = 10000  -- time series for the console: 10-second buckets
+-- STATS_BUCKET_MS (the console's time series) comes from core/store/series.py: the loader
+-- declares it at the top of every script.
 
 local function job_key(id) return P .. 'job:' .. id end
 
