@@ -86,7 +86,8 @@ def test_register_refuses_bad_input_in_one_sentence(
 def test_missing_key_file_and_bad_node_id(lcn, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = lcn(*register_args(tmp_path / "missing.key"), ok=False)
     assert "does not exist" in result.stderr
-    assert "not a valid CID" in lcn("node", "get", "xyz", ok=False).stderr
+    assert "No node id in pool" in lcn("node", "get", "xyz", ok=False).stderr
+    assert "not a valid CID" in lcn("node", "get", "x" * 59, ok=False).stderr
 
 
 def test_ledger_check_fails_on_an_unbalanced_ledger(lcn, redis_url: str, pool: str) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +106,10 @@ def test_status_is_degraded_when_redis_is_unreachable(monkeypatch: pytest.Monkey
     monkeypatch.setenv("LCN_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
     result = CliRunner().invoke(app, ["status", "--json"])
     assert result.exit_code == 3
-    assert "unreachable" in result.stderr
+    error = json.loads(result.stdout)["error"]  # --json: the failure is JSON on stdout
+    assert error["code"] == "unavailable" and "unreachable" in error["message"]
+    plain = CliRunner().invoke(app, ["status"])
+    assert plain.exit_code == 3 and "unreachable" in plain.stderr
 
 
 def test_embedded_redis_starts_once_and_is_reused(

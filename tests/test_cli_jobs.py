@@ -110,7 +110,8 @@ def test_unknown_job_and_bad_filter(lcn) -> None:  # type: ignore[no-untyped-def
     missing = "bafyreihltcnuuyqp2jm24aqydpnlj7b6w3ogwrplomrjtg5rifv44mmjey"
     assert "No job" in lcn("job", "get", missing, ok=False).stderr
     assert "Unknown job status" in lcn("job", "list", "--status", "done", ok=False).stderr
-    assert "not a valid CID" in lcn("job", "retry", "nope", ok=False).stderr
+    assert "No job id in pool" in lcn("job", "retry", "nope", ok=False).stderr
+    assert "not a valid CID" in lcn("job", "retry", "n" * 59, ok=False).stderr
 
 
 def test_bench_scheduler_prints_figures_and_cleans_up(lcn, redis_url: str) -> None:  # type: ignore[no-untyped-def]

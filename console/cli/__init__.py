@@ -2,19 +2,74 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sys
+from typing import Any
 
 import typer
+from typer._click.core import Context as ClickContext  # typer ships its own click
+from typer.core import TyperGroup
 
 from console.cli import bench_console, console_cmd, gateway_cmd, jobs, nodes, payments_cmd
 from console.cli.bench import bench_app
-from console.cli.common import EXIT_UNAVAILABLE, Context, emit_json, fail, run
+from console.cli.common import EXIT_UNAVAILABLE, EXIT_USAGE, Context, emit_json, fail, run
 from console.cli.swarm_cmd import demo, orchestrator
 from core import ledger, status
 from core.money import format_usd
 from core.store import Store
 
+GLOBAL_OPTIONS = ("--redis", "--pool")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """The global options moved to the front, wherever they were given: `lcn console --pool demo`
+    means `lcn --pool demo console`. Nothing after `--` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS and ("=" in arg or i + 1 < len(args)):
+            if "=" in arg:
+                front.append(arg)
+                i += 1
+            else:
+                front.extend(args[i : i + 2])
+                i += 2
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class LcnGroup(TyperGroup):
+    """The root command: global options accepted before or after the subcommand, and with
+    `--json` anywhere on the line, every failure (usage errors too) reported as JSON on stdout."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        before = args[: args.index("--")] if "--" in args else args
+        Context.json = "--json" in before
+        Context.emitted = False
+        return super().parse_args(ctx, hoist_global_options(args))
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as exc:  # click's usage errors, as typer ships them
+            if not Context.json:
+                raise
+            message = getattr(exc, "format_message", exc.__str__)()
+            sys.stdout.write(json.dumps({"error": {"code": "usage", "message": message}}) + "\n")
+            raise typer.Exit(getattr(exc, "exit_code", EXIT_USAGE)) from None
+
+
 app = typer.Typer(
+    cls=LcnGroup,
     help="lcn — the Lit Compute Network's core and operator console.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from console.cli.common import Context, emit_json, fail, run, table
+from console.cli.common import Context, emit_json, fail, full_id, run, table
 from core import actions, jobs, submission
 from core.models.job import Job, SubmitJob
 from core.money import format_usd
@@ -44,7 +44,7 @@ def submit(
     try:
         body = _read_body(source)
     except ValidationError as exc:
-        fail(describe_validation_error(exc))
+        fail(describe_validation_error(exc), code="invalid")
     settings = Context.settings()
     result = run(
         lambda s: submission.submit(
@@ -78,12 +78,19 @@ def job_line(job: Job) -> list[str]:
     ]
 
 
+JOB_ID_HELP = "The job's id, or a unique tail of it (…jwiahmwu)."
+
+
 @app.command()
-def get(job_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
+def get(
+    job_id: str = typer.Argument(..., help=JOB_ID_HELP),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """Show one job, with its history."""
 
     async def work(store: Store) -> tuple[Job, list[str]]:
-        return await jobs.get_job(store, job_id), await jobs.job_history(store, job_id)
+        whole = await full_id(store, job_id, "job")
+        return await jobs.get_job(store, whole), await jobs.job_history(store, whole)
 
     job, history = run(work)
     if json_out:
@@ -102,15 +109,22 @@ def get(job_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
 @app.command("list")
 def list_(
     status: str | None = typer.Option(None, help="pending, assigned, running, completed, …"),
-    node: str | None = typer.Option(None, help="Only jobs placed on this node."),
+    node: str | None = typer.Option(
+        None, help="Only jobs placed on this node (its id or a unique tail)."
+    ),
     offset: int = typer.Option(0, min=0),
     limit: int = typer.Option(50, min=1, max=1000),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """List jobs, newest first."""
-    found, total = run(
-        lambda s: jobs.list_jobs(s, status=status, node_id=node, offset=offset, limit=limit)
-    )
+
+    async def work(store: Store) -> tuple[list[Job], int]:
+        node_id = None if node is None else await full_id(store, node, "node")
+        return await jobs.list_jobs(
+            store, status=status, node_id=node_id, offset=offset, limit=limit
+        )
+
+    found, total = run(work)
     if json_out:
         emit_json({"jobs": [j.wire() for j in found], "total": total, "offset": offset})
         return
@@ -128,13 +142,21 @@ def _operator_option() -> Any:
 
 @app.command()
 def reassign(
-    job_id: str,
-    to: str | None = typer.Option(None, "--to", help="Node to move it to (default: best other)."),
+    job_id: str = typer.Argument(..., help=JOB_ID_HELP),
+    to: str | None = typer.Option(
+        None, "--to", help="Node to move it to, its id or a unique tail (default: best other)."
+    ),
     operator: str | None = _operator_option(),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Move a job to another node; the old lease is fenced."""
-    node = run(lambda s: actions.reassign_job(s, actions.who(operator), job_id, to))
+
+    async def work(store: Store) -> tuple[str, str]:
+        whole = await full_id(store, job_id, "job")
+        target = None if to is None else await full_id(store, to, "node")
+        return whole, await actions.reassign_job(store, actions.who(operator), whole, target)
+
+    job_id, node = run(work)
     if json_out:
         emit_json({"jobId": job_id, "assignedNodeId": node})
     else:
@@ -143,12 +165,17 @@ def reassign(
 
 @app.command()
 def cancel(
-    job_id: str,
+    job_id: str = typer.Argument(..., help=JOB_ID_HELP),
     operator: str | None = _operator_option(),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Cancel a job that has not finished; its hold is released."""
-    status = run(lambda s: actions.cancel_job(s, actions.who(operator), job_id))
+
+    async def work(store: Store) -> tuple[str, str]:
+        whole = await full_id(store, job_id, "job")
+        return whole, await actions.cancel_job(store, actions.who(operator), whole)
+
+    job_id, status = run(work)
     if json_out:
         emit_json({"jobId": job_id, "status": status})
     else:
@@ -157,12 +184,17 @@ def cancel(
 
 @app.command()
 def retry(
-    job_id: str,
+    job_id: str = typer.Argument(..., help=JOB_ID_HELP),
     operator: str | None = _operator_option(),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Run a failed or cancelled job again."""
-    status = run(lambda s: actions.retry_job(s, actions.who(operator), job_id))
+
+    async def work(store: Store) -> tuple[str, str]:
+        whole = await full_id(store, job_id, "job")
+        return whole, await actions.retry_job(store, actions.who(operator), whole)
+
+    job_id, status = run(work)
     if json_out:
         emit_json({"jobId": job_id, "status": status})
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from console.cli.common import Context, emit_json, fail, run, table
+from console.cli.common import Context, emit_json, fail, full_id, run, table
 from core import registry
 from core.errors import InvalidInput
 from core.identity import new_key, read_key, write_key
@@ -61,6 +61,7 @@ def _sandbox_cell(node: Node) -> str:
     return "bwrap+net" if caps.network else "bwrap"
 
 
+NODE_ID_HELP = "The node's id, or a unique tail of it (…jwiahmwu)."
 NODE_HEADERS = ["id", "region", "status", "cpu", "rep", "jobs", "earned", "sandbox", "last seen"]
 
 
@@ -152,9 +153,16 @@ def list_(
 
 
 @app.command()
-def get(node_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
+def get(
+    node_id: str = typer.Argument(..., help=NODE_ID_HELP),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
     """Show one node."""
-    node = run(lambda s: registry.get_node(s, node_id))
+
+    async def work(store: Store) -> Node:
+        return await registry.get_node(store, await full_id(store, node_id, "node"))
+
+    node = run(work)
     if json_out:
         emit_json(node)
         return
@@ -164,13 +172,17 @@ def get(node_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
 
 def _status_command(action: str, doc: str) -> None:
     def command(
-        node_id: str,
+        node_id: str = typer.Argument(..., help=NODE_ID_HELP),
         operator: str | None = typer.Option(None, help="Name recorded in the audit log."),
         json_out: bool = typer.Option(False, "--json"),
     ) -> None:
         from core import actions
 
-        status = run(lambda s: actions.node_action(s, actions.who(operator), action, node_id))
+        async def work(store: Store) -> tuple[str, str]:
+            whole = await full_id(store, node_id, "node")
+            return whole, await actions.node_action(store, actions.who(operator), action, whole)
+
+        node_id, status = run(work)
         if json_out:
             emit_json({"nodeId": node_id, "status": status})
         else:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from console.cli.common import Context, emit_json, fail, run, table
+from console.cli.common import Context, emit_json, fail, full_id, run, table
 from core.actions import who
 from core.errors import InvalidInput
 from core.money import format_usd, usd_to_micro
@@ -92,7 +92,12 @@ def payouts_list(
 ) -> None:
     """Payouts, newest first."""
     _off_note()
-    found = run(lambda s: records.list_payouts(s, status=status, node_id=node, limit=limit))
+
+    async def work(store: Store) -> list[records.Payout]:
+        whole = None if node is None else await full_id(store, node, "node")
+        return await records.list_payouts(store, status=status, node_id=whole, limit=limit)
+
+    found = run(work)
     if json_out:
         emit_json(found)
         return
@@ -126,7 +131,9 @@ def _show_payouts(found: list[records.Payout], json_out: bool) -> None:
 
 @payouts_app.command("run")
 def payouts_run(
-    node: str | None = typer.Argument(None, help="One node (default: every onboarded node)."),
+    node: str | None = typer.Argument(
+        None, help="One node, its id or a unique tail (default: every onboarded node)."
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Pay out available earnings now: whole cents, sent as Stripe Transfers."""
@@ -135,7 +142,8 @@ def payouts_run(
     operator = who()
 
     async def work(store: Store, payments: Payments | None) -> list[records.Payout]:
-        return (await actions.pay_out_node(store, payments, operator, node)).payouts
+        whole = None if node is None else await full_id(store, node, "node")
+        return (await actions.pay_out_node(store, payments, operator, whole)).payouts
 
     _show_payouts(_with_payments(work), json_out)
 
@@ -158,7 +166,7 @@ def payouts_retry(
 
 @payouts_app.command("onboard")
 def payouts_onboard(
-    node: str = typer.Argument(..., help="The node's id."),
+    node: str = typer.Argument(..., help="The node's id, or a unique tail of it."),
     email: str | None = typer.Option(None, "--email", help="The operator's email for Stripe."),
     country: str = typer.Option("US", "--country", help="Two-letter country of the account."),
     return_url: str | None = typer.Option(
@@ -179,7 +187,7 @@ def payouts_onboard(
             store,
             payments,
             operator,
-            node,
+            await full_id(store, node, "node"),
             return_url=return_url,
             refresh_url=refresh_url,
             country=country,
