@@ -857,8 +857,15 @@ class LcnConsole(App[None]):
     @work(group="action")
     async def action_offline(self) -> None:
         await self._node_action(
-            "offline", "Offline", "Take node {node} offline? Its jobs go back to the queue."
+            "offline",
+            "Offline",
+            "Take node {node} offline? Its jobs go back to the queue, and it stays offline"
+            " until you bring it back online (O).",
         )
+
+    @work(group="action")
+    async def action_online(self) -> None:
+        await self._node_action("online", "Online", None)
 
     # ── money actions (core.payments.actions: audited; refused when payments are off) ──────
 

@@ -8,13 +8,25 @@ from datetime import UTC, datetime
 from core.money import format_usd
 from core.snapshot import short_id
 
-__all__ = ["ago", "clock", "compact", "duration", "load_bar", "short_id", "usd"]
+__all__ = ["ago", "clock", "compact", "duration", "load_bar", "short_id", "usd", "usd_exact"]
 
 SPARK = "▁▂▃▄▅▆▇█"
 
 
 def usd(micro: int | None) -> str:
     return "-" if micro is None else format_usd(micro)
+
+
+def usd_exact(micro: int | None) -> str:
+    """Dollars to the micro-dollar, trailing zeros dropped down to cents: $1.25, $1.89081,
+    $0.012345. For a view where every amount is compared with the others (a job's cost, its
+    history), so none is rounded away."""
+    if micro is None:
+        return "-"
+    sign = "-" if micro < 0 else ""
+    whole, part = divmod(abs(micro), 1_000_000)
+    decimals = f"{part:06d}".rstrip("0").ljust(2, "0")
+    return f"{sign}${whole:,}.{decimals}"
 
 
 def compact(n: int) -> str:

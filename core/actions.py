@@ -13,7 +13,7 @@ from core.errors import InvalidInput, LcnError
 from core.store import Store
 
 T = TypeVar("T")
-NODE_ACTIONS = ("drain", "undrain", "offline")
+NODE_ACTIONS = ("drain", "undrain", "offline", "online")
 
 
 def who(operator: str | None = None) -> str:
@@ -50,6 +50,8 @@ async def audited(
 
 
 async def node_action(store: Store, operator: str, action: str, node_id: str) -> str:
+    """An operator's offline is held in their name: the node's heartbeats do not undo it, only
+    `online` does."""
     if action not in NODE_ACTIONS:
         raise InvalidInput(f"Unknown node action {action!r}; use one of {', '.join(NODE_ACTIONS)}.")
     return await audited(
@@ -57,7 +59,9 @@ async def node_action(store: Store, operator: str, action: str, node_id: str) ->
         operator,
         f"node.{action}",
         node_id,
-        lambda: registry.change_status(store, node_id, action),
+        lambda: registry.change_status(
+            store, node_id, action, held_by=operator if action == "offline" else None
+        ),
     )
 
 

@@ -229,10 +229,16 @@ async def heartbeat(store: Store, node_id: str) -> str:
     return str(await store.script("node_heartbeat", [store.keys.node(node_id)]))
 
 
-async def change_status(store: Store, node_id: str, action: str) -> str:
-    """drain | undrain | offline; refusals (already draining, unknown node) are one sentence."""
+async def change_status(
+    store: Store, node_id: str, action: str, *, held_by: str | None = None
+) -> str:
+    """drain | undrain | offline | online; refusals (already draining, unknown node) are one
+    sentence. An offline `held_by` an operator outlasts heartbeats until `online` lifts it; one
+    without (a node shutting down) ends with the node's next heartbeat."""
     check_cid(node_id, what="node id")
-    return str(await store.script("change_node_status", [store.keys.node(node_id)], action))
+    return str(
+        await store.script("change_node_status", [store.keys.node(node_id)], action, held_by or "")
+    )
 
 
 async def sweep_silent(store: Store, grace_s: int, limit: int = 1000) -> int:

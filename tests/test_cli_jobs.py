@@ -92,6 +92,20 @@ def test_actions_are_audited_with_operator_and_outcome(
     assert rows[1]["target"] == job["jobId"] and "already cancelled" in rows[1]["detail"]
 
 
+def test_an_operators_offline_holds_until_node_online(
+    lcn, tmp_path: Path, redis_url: str, pool: str
+) -> None:  # type: ignore[no-untyped-def]
+    import redis
+
+    node_id = node(lcn, tmp_path, "a.key")
+    assert "is now offline" in lcn("node", "offline", node_id, "--operator", "ana").stdout
+    client = redis.Redis.from_url(redis_url)
+    assert client.hget(f"lcn:{{{pool}}}:node:{node_id}", "held_offline_by") == b"ana"
+    assert "is now active" in lcn("node", "online", node_id, "--operator", "ana").stdout
+    again = lcn("node", "online", node_id, ok=False)
+    assert again.exit_code == 1 and "active, not offline" in again.stderr
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [

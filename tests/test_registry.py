@@ -143,6 +143,34 @@ async def test_drain_undrain_offline_and_refusals(store: Store) -> None:
     assert await registry.heartbeat(store, node.node_id) == "active"
 
 
+async def test_an_operators_offline_outlasts_heartbeats_until_lifted(store: Store) -> None:
+    from core import actions, events
+
+    node = await register_node(store)
+    assert await actions.node_action(store, "ana", "offline", node.node_id) == "offline"
+    for _ in range(3):
+        assert await registry.heartbeat(store, node.node_id) == "offline"
+    assert (await registry.get_node(store, node.node_id)).status == "offline"
+    other = await register_node(store)
+    with pytest.raises(Conflict, match="active, not offline"):
+        await actions.node_action(store, "ana", "online", other.node_id)
+    assert await actions.node_action(store, "ana", "online", node.node_id) == "active"
+    assert await registry.heartbeat(store, node.node_id) == "active"
+    trail = [(e["action"], e["operator"], e["outcome"]) for e in await events.recent_audit(store)]
+    assert ("node.offline", "ana", "ok") in trail and ("node.online", "ana", "ok") in trail
+    assert ("node.online", "ana", "refused") in trail
+
+
+async def test_a_held_node_stays_offline_when_it_registers_again(store: Store) -> None:
+    from core import actions
+
+    key = new_key()
+    node = await register_node(store, key)
+    await actions.node_action(store, "ana", "offline", node.node_id)
+    again = await register_node(store, key)
+    assert again.node_id == node.node_id and again.status == "offline"
+
+
 async def test_unknown_and_malformed_node_ids(store: Store) -> None:
     with pytest.raises(InvalidInput, match="not a valid CID"):
         await registry.get_node(store, "nope")

@@ -194,7 +194,12 @@ def _status_command(action: str, doc: str) -> None:
 
 _status_command("drain", "Stop placing new jobs on a node; its running jobs finish.")
 _status_command("undrain", "Let a draining node take new jobs again.")
-_status_command("offline", "Take a node offline now; its jobs go back to the queue.")
+_status_command(
+    "offline",
+    "Take a node offline now; its jobs go back to the queue and it stays offline, heartbeats"
+    " or not, until `lcn node online`.",
+)
+_status_command("online", "Bring a node an operator took offline back online.")
 
 
 @app.command("run")

@@ -4,8 +4,10 @@ reads the record while the screen is open (in the same round trip) and hands it 
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+import re
+from typing import Any, ClassVar
 
+from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.format import ago, clock, duration, short_id, usd
+from console.format import ago, clock, duration, short_id, usd, usd_exact
 from console.widgets.status_line import Banner, StatusLine
 from core.money import split
 from core.snapshot import JobDetail, NodeDetail
@@ -38,13 +40,59 @@ def _pairs(rows: list[tuple[str, str]]) -> Text:
     return text
 
 
-def history_line(entry: str) -> str:
-    """History entries are '<ms> <text>'; show the time as a clock."""
+INPUT_LINES = 8  # an input longer than this is folded until the operator unfolds it (`i`)
+MICRO_USD = re.compile(r"(-?\d+) µUSD")
+LEXERS = {
+    "javascript": "javascript",
+    "js": "javascript",
+    "python": "python",
+    "py": "python",
+    "json": "json",
+}
+
+
+def in_dollars(text: str) -> str:
+    """History written by the core counts micro-USD; the detail shows dollars only."""
+    return MICRO_USD.sub(lambda m: usd_exact(int(m.group(1))), text)
+
+
+def history_line(entry: str, now: int | None = None) -> str:
+    """History entries are '<ms> <text>'; show the time as a clock, and how long ago."""
     stamp, _, text = entry.partition(" ")
     try:
-        return f"{clock(int(stamp))}  {text}"
+        at = int(stamp)
     except ValueError:
-        return entry
+        return in_dollars(entry)
+    since = f" ({ago(at, now)} ago)" if now is not None else ""
+    return f"{clock(at)}{since}  {in_dollars(text)}"
+
+
+def code_view(code: str, language: str | None) -> Syntax:
+    """Code as code: highlighted by its language, numbered, wrapped. A Syntax never reads its
+    text as markup, so submitted code is shown exactly as it was sent."""
+    lexer = LEXERS.get((language or "").lower(), "text")
+    return Syntax(
+        code,
+        lexer,
+        theme="ansi_dark",
+        line_numbers=True,
+        word_wrap=True,
+        background_color="default",
+    )
+
+
+def input_view(value: Any, unfolded: bool) -> tuple[Syntax, str]:
+    """The job's input as indented JSON, cut to INPUT_LINES unless unfolded; and a note saying
+    how much is hidden and how to see it."""
+    text = value if isinstance(value, str) else json.dumps(value, indent=2)
+    lines = text.splitlines() or [""]
+    language = "text" if isinstance(value, str) else "json"
+    if unfolded or len(lines) <= INPUT_LINES:
+        note = "" if len(lines) <= INPUT_LINES else f"{len(lines)} lines · i folds"
+        return code_view(text, language), note
+    shown = "\n".join(lines[:INPUT_LINES])
+    hidden = len(lines) - INPUT_LINES
+    return code_view(shown, language), f"… {hidden} more lines · i shows all"
 
 
 class DetailScreen(Screen[None]):
@@ -67,9 +115,20 @@ class DetailScreen(Screen[None]):
                 yield Static(
                     "loading…", id=f"detail-{section.lower().replace(' ', '-')}", markup=False
                 )
+                for part in self.PARTS.get(section, ()):
+                    yield Static("", id=f"detail-{part}", classes="detail-part", markup=False)
         yield Footer()
 
     SECTIONS: tuple[str, ...] = ()
+    # Further widgets under a section (a job's code and input), filled by `part`.
+    PARTS: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def part(self, name: str, content: Syntax | Text | str | None) -> None:
+        """Fill or hide a part; a str is shown literally, never as markup."""
+        widget = self.query_one(f"#detail-{name}", Static)
+        widget.display = content is not None and content != ""
+        if content is not None:
+            widget.update(Text(content) if isinstance(content, str) else content)
 
     def section(self, name: str, content: Text | str) -> None:
         """Fill a section; a str (code, input, logs) is shown literally, never as markup."""
@@ -89,10 +148,26 @@ class DetailScreen(Screen[None]):
 class JobDetailScreen(DetailScreen):
     KIND = "Job"
     SECTIONS = ("Summary", "Lease", "Cost", "Result", "Task", "Logs", "History")
+    PARTS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "Task": ("code-title", "code", "input-title", "input", "input-note")
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("i", "toggle_input", "Input")]
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(record_id)
+        self.input_unfolded = False
+        self.last: tuple[JobDetail, int] | None = None
+
+    def action_toggle_input(self) -> None:
+        """Fold or unfold a long input; drawn again at once, a paused console too."""
+        self.input_unfolded = not self.input_unfolded
+        if self.last is not None:
+            self.show(*self.last)
 
     def show(self, detail: JobDetail, now: int) -> None:
         f = detail.fields
         self.gone = False
+        self.last = (detail, now)
         task = detail.task or {}
         req = task.get("requirements") or {}
         self.section(
@@ -115,33 +190,21 @@ class JobDetailScreen(DetailScreen):
                 ]
             ),
         )  # fmt: skip
-        expires = _int(f, "lease_expires_at")
-        self.section(
-            "Lease",
-            _pairs(
-                [
-                    ("agent", f.get("agent") or "-"),
-                    ("attempts", f"{f.get('attempts', '0')} of {f.get('max_attempts', '?')}"),
-                    ("lease", "held (token set)" if f.get("lease_token") else "none"),
-                    ("expires", f"in {duration(expires - now)}" if expires and expires > now
-                     else ("expired" if expires else "-")),
-                ]
-            ),
-        )  # fmt: skip
+        self.section("Lease", _pairs(lease_rows(f, now)))
         actual = _int(f, "actual_cost")
         estimate = _int(f, "estimated_cost") or 0
         held = _int(f, "held") or 0
-        cost_rows = [("estimate", usd(estimate)), ("held in escrow", usd(held))]
+        cost_rows = [("estimate", usd_exact(estimate)), ("held in escrow", usd_exact(held))]
         if actual is not None:
             node_part = _int(f, "node_share")
             platform_part = _int(f, "platform_share")
             if node_part is None or platform_part is None:
                 node_part, platform_part = split(actual)
             cost_rows += [
-                ("actual", f"{usd(actual)} for {f.get('duration_ms', '?')} ms at "
-                 f"{usd(_int(f, 'rate') or 0)}/s"),
-                ("node (70%)", usd(node_part)),
-                ("platform (30%)", usd(platform_part)),
+                ("actual", f"{usd_exact(actual)} for {f.get('duration_ms', '?')} ms at "
+                 f"{usd_exact(_int(f, 'rate') or 0)}/s"),
+                ("node (70%)", usd_exact(node_part)),
+                ("platform (30%)", usd_exact(platform_part)),
             ]  # fmt: skip
         self.section("Cost", _pairs(cost_rows))
         result = f.get("result") or ""
@@ -154,10 +217,60 @@ class JobDetailScreen(DetailScreen):
                 ]
             ),
         )
-        self.section("Task", json.dumps(task, indent=2) if task else "(not kept for this job)")
+        self.show_task(task)
         logs = detail.logs
         self.section("Logs", "\n".join(logs) if logs else "(no logs)")
-        self.section("History", "\n".join(history_line(h) for h in detail.history) or "-")
+        self.section("History", "\n".join(history_line(h, now) for h in detail.history) or "-")
+
+    def show_task(self, task: dict[str, Any]) -> None:
+        """What was asked for, in rows; its code highlighted by language; its input folded."""
+        if not task:
+            self.section("Task", "(not kept for this job)")
+            for name in self.PARTS["Task"]:
+                self.part(name, None)
+            return
+        rows = [
+            (name, value if isinstance(value, str) else json.dumps(value))
+            for name, value in task.items()
+            if name not in ("code", "input") and value not in (None, "", [], {})
+        ]
+        self.section("Task", _pairs(rows))
+        code = task.get("code")
+        language = task.get("language")
+        if isinstance(code, str) and code:
+            self.part("code-title", f"code ({language or 'plain text'})")
+            self.part("code", code_view(code, language if isinstance(language, str) else None))
+        else:
+            self.part("code-title", None)
+            self.part("code", None)
+        value = task.get("input")
+        if value in (None, "", [], {}):
+            self.part("input-title", None)
+            self.part("input", None)
+            self.part("input-note", None)
+            return
+        view, note = input_view(value, self.input_unfolded)
+        self.part("input-title", "input")
+        self.part("input", view)
+        self.part("input-note", note or None)
+
+
+def lease_rows(f: dict[str, str], now: int) -> list[tuple[str, str]]:
+    """The lease is shown only while there is one: an assigned or running job with a token."""
+    rows = [
+        ("agent", f.get("agent") or "-"),
+        ("attempts", f"{f.get('attempts', '0')} of {f.get('max_attempts', '?')}"),
+    ]
+    expires = _int(f, "lease_expires_at")
+    if f.get("lease_token") and f.get("status") in ("assigned", "running") and expires:
+        left = expires - now
+        rows.append(
+            ("lease", f"held, expires in {duration(left)}" if left > 0
+             else f"expired {duration(-left)} ago, awaiting the sweep")
+        )  # fmt: skip
+    else:
+        rows.append(("lease", "none"))
+    return rows
 
 
 class NodeDetailScreen(DetailScreen):
@@ -171,7 +284,7 @@ class NodeDetailScreen(DetailScreen):
             "Summary",
             _pairs(
                 [
-                    ("state", f.get("status", "?")),
+                    ("state", node_state_line(f, now)),
                     ("region", f"{f.get('region', '?')} "
                      f"({f.get('lat', '?')}, {f.get('lon', '?')})"),
                     ("address", f.get("address", "-")),
@@ -199,3 +312,13 @@ class NodeDetailScreen(DetailScreen):
             ),
         )  # fmt: skip
         self.section("Jobs held", "\n".join(short_id(j, 20) for j in detail.jobs) or "(none)")
+
+
+def node_state_line(f: dict[str, str], now: int) -> str:
+    """An operator's offline names who holds it: heartbeats do not lift it, `O` does."""
+    state = f.get("status", "?")
+    holder = f.get("held_offline_by")
+    if state == "offline" and holder:
+        since = _int(f, "held_offline_at")
+        return f"{state}, held by {holder} for {ago(since, now)} (O brings it back online)"
+    return state

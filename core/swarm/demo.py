@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core import ledger, status
+from core import ledger, registry, status
 from core.bench.fleet import drop_pool
 from core.config import Settings
 from core.errors import InvalidInput, LcnError
@@ -279,6 +279,7 @@ async def _run(
             await asyncio.gather(*fleet_tasks, return_exceptions=True)
             for _, link in fleet:
                 await link.close()
+            await take_fleet_offline(store, [link.node_id for _, link in fleet])
             await payer
             # Let the orchestrator place, reduce and pay out what the last completions left.
             await orchestrator.tick()
@@ -287,6 +288,15 @@ async def _run(
         return await summarise(store, started, submitted, agents)
     finally:
         await money.close()
+
+
+async def take_fleet_offline(store: Store, node_ids: list[str]) -> None:
+    """The demo's nodes are gone when it ends: each is marked offline (not held, so a node that
+    comes back with the same key is active again), which hands back any job the orchestrator
+    placed on it while the fleet was stopping, so no node stays busy and no job stays running."""
+    for node_id in node_ids:
+        with contextlib.suppress(LcnError):  # already offline: nothing left to hand back
+            await registry.change_status(store, node_id, "offline")
 
 
 async def pay_out_now_and_then(money: DemoMoney, stop: asyncio.Event) -> None:

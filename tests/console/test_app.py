@@ -198,6 +198,12 @@ async def test_drain_undrain_offline_from_the_node_table(
         await press(pilot, app, "o", "y")
         await settle(pilot, app)
         assert app.said("already offline")
+        # The operator's offline holds through the node's heartbeats, until `O` lifts it.
+        assert await registry.heartbeat(store, node_id) == "offline"
+        await press(pilot, app, "O")
+        await settle(pilot, app)
+        assert (await registry.get_node(store, node_id)).status in ("active", "busy")
+        assert app.said("is active") or app.said("is busy")
 
 
 async def test_read_only_refuses_every_action_and_says_why(
@@ -231,8 +237,8 @@ async def test_open_detail_jump_help_and_palette(make_console: Make, seeded: See
         assert isinstance(app.screen, JobDetailScreen)
         assert "held in escrow" in screen_text(app)
         history = str(app.screen.query_one("#detail-history", Static).content)
-        task = str(app.screen.query_one("#detail-task", Static).content)
-        assert "claimed by" in history and "Hello from Lit" in task
+        code = app.screen.query_one("#detail-code", Static).content
+        assert "claimed by" in history and "Hello from Lit" in getattr(code, "code", "")
         await press(pilot, app, "escape")
         await press(pilot, app, "g")
         app.screen.query_one(Input).value = seeded.nodes[3]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.syntax import Syntax
 from textual.widgets import Input, Static
 
 from console.screens.confirm import ConfirmScreen
@@ -65,9 +66,12 @@ async def test_text_with_markup_is_shown_literally_everywhere(
         text = screen_text(app)
         for shown in (INDEXED, UNMATCHED, REVERSED, LINK, ERROR, AGENT):
             assert shown in text, shown
-        task = str(app.screen.query_one("#detail-task", Static).content)
+        code = app.screen.query_one("#detail-code", Static).content
+        given = app.screen.query_one("#detail-input", Static).content
         logs = str(app.screen.query_one("#detail-logs", Static).content)
-        assert f"{REVERSED} {UNMATCHED}" in task and INDEXED in task
+        assert isinstance(code, Syntax) and code.code == CODE  # highlighted, never markup
+        assert isinstance(given, Syntax) and f"{REVERSED} {UNMATCHED}" in given.code
+        assert INDEXED in given.code
         assert f"{UNMATCHED} unbalanced" in logs and LINK in logs
         await press(pilot, app, "escape", "5")
         assert "failed job" in screen_text(app)

@@ -48,3 +48,15 @@ async def test_demo_creators_buy_more_credit_when_they_run_short(
     summary = await run_demo(store, settings, DemoConfig(duration_s=3, nodes=10))
     assert summary["creditsBoughtUsd"] > 4 * 2  # more than the first purchase of each creator
     assert summary["jobsCompleted"] > 0 and summary["ledgerBalanced"]
+
+
+async def test_demo_exit_hands_jobs_back_and_takes_its_nodes_offline(store: Store) -> None:
+    settings = Settings(redis_url=store.url, pool=store.pool)
+    await run_demo(store, settings, DemoConfig(duration_s=2, nodes=10))
+    for status in ("active", "busy", "draining"):
+        assert await store.redis.zcard(store.keys.nodes_with_status(status)) == 0, status
+    assert await store.redis.zcard(store.keys.nodes_with_status("offline")) == 10
+    assert await store.redis.zcard(store.keys.jobs_with_status("assigned")) == 0
+    # Only a sharded job's parent may still be running: it waits for its shards, on no node.
+    for job_id in await store.redis.zrange(store.keys.jobs_with_status("running"), 0, -1):
+        assert await store.redis.hget(store.keys.job(job_id.decode()), "node") in (b"", None)

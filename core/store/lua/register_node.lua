@@ -42,7 +42,10 @@ redis.call('SET', addr_key, node_id)
 redis.call('ZADD', P .. 'nodes:seen', now, node_id)
 event(is_new and 'node.registered' or 'node.reattached', 'node', node_id, 'address', address)
 
-if node['status'] == 'offline' then set_node_status(node_key, node, 'active') end
+-- An operator's offline holds through a re-registration too, until the operator lifts it.
+if node['status'] == 'offline' and (node['held_offline_by'] or '') == '' then
+  set_node_status(node_key, node, 'active')
+end
 refresh_capacity_status(node_key, node)
 index_node(node) -- its tags or price may have changed even if its status did not
 return cjson.encode({node_id = node_id, created = is_new})
