@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from core.swarm.executors import Limits, available_runtimes, run_code
+from core.swarm.executors import Limits, available_runtimes, run_code, sandbox
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
@@ -193,3 +194,26 @@ async def test_hostile_output_lines_stay_text(limits: Limits, line: str) -> None
     assert outcome.ok, outcome.error
     assert outcome.output == line + "\n"
     json.dumps(outcome.output).encode("utf-8")  # storable and answerable as it is
+
+
+async def test_a_job_that_mimics_a_bwrap_failure_runs_once(
+    limits: Limits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bwrap's own set-up failures are retried; a job that only says the same words after
+    running a while is not, so it cannot buy itself extra runs."""
+    runs: list[int] = []
+    real = sandbox._supervise
+
+    async def counted(*args: Any, **kwargs: Any) -> sandbox.SandboxRun:
+        runs.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "_supervise", counted)
+    code = (
+        "import sys, time\ntime.sleep(0.8)\n"
+        "sys.stderr.write('bwrap: loopback: Failed RTM_NEWADDR\\n')\nsys.exit(1)"
+    )
+    outcome = await run_code("python", code, None, limits)
+    assert not outcome.ok and "Exited with code 1" in (outcome.error or "")
+    assert outcome.logs == ["stderr: bwrap: loopback: Failed RTM_NEWADDR"]
+    assert len(runs) == 1

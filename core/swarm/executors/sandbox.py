@@ -23,6 +23,7 @@ import signal
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,8 @@ def sweep_stale_scratch() -> int:
 _MIB = 1024 * 1024
 _SIGNALLED = 128
 _SETUP_TRIES = 3
+# bwrap's own set-up failures happen within milliseconds of its start.
+_SETUP_FAILS_WITHIN_S = 0.5
 # How long the supervisor gets to clean up after SIGTERM before we kill it ourselves.
 GRACE_S = 5.0
 _CHUNK = 64 * 1024
@@ -157,8 +160,9 @@ async def run_sandboxed(
             }
             config["limit_file"] = str(host_dir / LIMIT_FILE)
         for _ in range(_SETUP_TRIES):
+            started = time.monotonic()
             run = await _supervise(command, host_dir, env, config, limits, cancel)
-            if not (policy.isolate and _setup_failed(run)):
+            if not (policy.isolate and _setup_failed(run, time.monotonic() - started)):
                 break
         limit = group.exceeded() if group is not None else _read_limit(host_dir / LIMIT_FILE)
         returncode = run.returncode
@@ -196,13 +200,18 @@ def _jail(
     )
 
 
-def _setup_failed(run: SandboxRun) -> bool:
+def _setup_failed(run: SandboxRun, took_s: float) -> bool:
     """bwrap itself failed before the program started (it says so on stderr, prefixed
     "bwrap:"). Seen now and then under load, e.g. "loopback: Failed RTM_NEWADDR"; the program
-    never ran, so starting again is safe."""
+    never ran, so starting again is safe. A job can print the same words, so only a run over
+    within moments counts: a job cannot buy itself extra runs of any length this way."""
     return (
-        run.returncode == 1 and not run.stdout and run.stderr.startswith(b"bwrap: ")
-    ) and run.stopped is None
+        took_s < _SETUP_FAILS_WITHIN_S
+        and run.stopped is None
+        and run.returncode == 1
+        and not run.stdout
+        and run.stderr.startswith(b"bwrap: ")
+    )
 
 
 def _read_limit(path: Path) -> Limit | None:
