@@ -23,7 +23,7 @@ def usd_to_micro(amount: Decimal | int | str | float) -> int:
         raise ValueError(f"{amount!r} is not an amount of money") from exc
     if not value.is_finite():
         raise ValueError(f"{amount!r} is not an amount of money")
-    if abs(value) * MICRO_PER_USD >= 2**53:  # not exact in Lua, which posts to the ledger
+    if abs(value) * MICRO_PER_USD >= MAX_MICRO:  # not exact in Lua, which posts to the ledger
         raise ValueError(f"{amount!r} USD is too large: amounts stay below 2^53 micro-USD")
     return int((value * MICRO_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 

@@ -14,10 +14,9 @@ from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any, Literal
 
 from core.errors import InvalidInput
-from core.money import MICRO_PER_USD, format_usd
+from core.money import MAX_MICRO, MICRO_PER_USD, format_usd
 from core.payments.cents import MICRO_PER_CENT
 
-MAX_MICRO = 2**53  # exclusive: every amount is below it
 MAX_CENTS = (MAX_MICRO - 1) // MICRO_PER_CENT
 MAX_REFUND_MICRO = MAX_CENTS * MICRO_PER_CENT  # the most whole cents below 2^53 micro-USD
 ALL: Literal["all"] = "all"
