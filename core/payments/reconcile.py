@@ -27,7 +27,7 @@ from core import ledger
 from core.models.base import WireModel
 from core.money import format_usd
 from core.payments import fees, keys
-from core.payments.cents import to_micro
+from core.payments.cents import MICRO_PER_CENT, to_micro
 from core.payments.client import Payments, as_dict, call, require
 from core.payments.records import decode
 from core.store import Store
@@ -426,7 +426,7 @@ async def _cash(
                 "money left than ever came in.",
             )
         )
-    return stripe_cents, cash // 10_000
+    return stripe_cents, cash // MICRO_PER_CENT
 
 
 async def reconcile(

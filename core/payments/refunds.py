@@ -25,7 +25,7 @@ from core.payments.amounts import (
     check_refund_micro,
     stripe_cents,
 )
-from core.payments.cents import to_cents, to_micro
+from core.payments.cents import MICRO_PER_CENT, to_cents, to_micro
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import describe, key_refused, retryable
 from core.payments.records import Refund, get_refund, raw_record
@@ -202,7 +202,7 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
         if to_micro(cents) != int(rec["amount"]):
             raise StripeObjectRefused(
                 f"Stripe refund {sid} is for {cents} cents, not the "
-                f"{int(rec['amount']) // 10_000} cents of our refund {ours}."
+                f"{int(rec['amount']) // MICRO_PER_CENT} cents of our refund {ours}."
             )
         current = rec["status"]
         if status in ACCEPTED and current in ("pending", "sent"):
