@@ -16,6 +16,7 @@ before it could clean up leaves groups that `sweep_stale_groups` finds and remov
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import signal
@@ -27,10 +28,12 @@ from typing import Literal
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 GROUP_PREFIX = "lcn-job-"
 _counter = itertools.count()
+_made: set[Path] = set()  # the node's own parent groups, once made
 
 LimitName = Literal["memory", "processes"]
 
 
+@functools.cache
 def _own_groups() -> dict[str, str]:
     """Our group per hierarchy, from /proc/self/cgroup: '' for v2, else the controller names."""
     groups: dict[str, str] = {}
@@ -42,6 +45,7 @@ def _own_groups() -> dict[str, str]:
     return groups
 
 
+@functools.cache
 def _mounts() -> dict[str, Path]:
     """Mount points of cgroup hierarchies, keyed like `_own_groups`."""
     found: dict[str, Path] = {}
@@ -126,12 +130,15 @@ def _parent_for(hierarchy: str) -> Path | None:
 
 
 def _make_parent(parent: Path, v2_controllers: bool) -> bool:
+    if parent in _made:  # once per node process, not once per job
+        return True
     try:
         parent.mkdir(exist_ok=True)
         if v2_controllers:
             # A v2 group may only hand controllers to children when it holds no process itself;
             # the node's parent group does, so the node gets a group of its own for its jobs.
             (parent / "cgroup.subtree_control").write_text("+memory +pids")
+        _made.add(parent)
         return True
     except OSError:
         return False
