@@ -191,4 +191,8 @@ async def _drain(stream: asyncio.StreamReader | None, said: list[str]) -> None:
     tail = b""
     while chunk := await stream.read(64 * 1024):
         tail = (tail + chunk)[-4096:]
-        said[:] = [line.decode("utf-8", "replace")[:500] for line in tail.splitlines()[-5:]]
+        # Printable only: the line goes to the operator's log and terminal.
+        said[:] = [
+            "".join(c if c.isprintable() else "?" for c in line.decode("utf-8", "replace")[:500])
+            for line in tail.splitlines()[-5:]
+        ]
