@@ -183,8 +183,8 @@ async def test_file_size_limit(limits: Limits) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ['"\\ud800"', '{"a": "\\udc00x"}', "[" * 10_000 + "]" * 10_000],
-    ids=["half-surrogate", "low-half", "10k-deep"],
+    ['"\\ud800"', '{"a": "\\udc00x"}', "[" * 10_000 + "]" * 10_000, '{"x": 1e400}'],
+    ids=["half-surrogate", "low-half", "10k-deep", "infinite-float"],
 )
 async def test_hostile_output_lines_stay_text(limits: Limits, line: str) -> None:
     """Output no reader could encode again, or nested deep enough to kill a parser, is kept as

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from core.json_screen import has_unpaired_surrogate, nested_deeper_than
@@ -35,6 +36,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    # `1e400` is valid JSON that Python reads as infinity, which no one can write back.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a JSON number")
+    return value
+
+
 def parse_json_line(line: str) -> tuple[bool, Any]:
     """Parse strict JSON (no NaN/Infinity, which other nodes could not serialise again).
 
@@ -45,6 +54,6 @@ def parse_json_line(line: str) -> tuple[bool, Any]:
     if nested_deeper_than(raw, MAX_OUTPUT_DEPTH) or has_unpaired_surrogate(raw):
         return False, None
     try:
-        return True, json.loads(line, parse_constant=_reject_constant)
+        return True, json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
     except ValueError:
         return False, None
