@@ -23,7 +23,7 @@ from pydantic import Field
 from core import ledger_checkpoint as checkpoints
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models.base import WireModel
-from core.provenance import Once, Posting, Provenance, UnprovenPosting
+from core.provenance import Once, Posting, Provenance, UnprovenPosting, posting_order
 from core.provenance import parse as parse_posting
 from core.store import Store
 
@@ -330,7 +330,7 @@ async def _earnings_mismatches(
         later_id = later.decode() if isinstance(later, bytes) else str(later)
         since: dict[str, int] = defaultdict(int)
         start = "(" + last_id
-        while later_id and checkpoints.order(later_id) > checkpoints.order(last_id):
+        while later_id and posting_order(later_id) > posting_order(last_id):
             batch = await store.redis.xrange(
                 store.keys.journal, min=start, max=later_id, count=5000
             )

@@ -41,6 +41,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from core.errors import LcnError, SetupError
+from core.provenance import posting_order
 from core.store import Store
 
 KEY_ENV = "LCN_LEDGER_KEY"
@@ -150,11 +151,6 @@ class Checkpoint:
     sig: str
 
 
-def order(posting_id: str) -> tuple[int, int]:
-    ms, _, seq = posting_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
 def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | None, str]:
     """The newest checkpoint if it can be trusted, else None and why not (empty: there is none)."""
     if not snap.body:
@@ -182,7 +178,9 @@ def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | N
             f"the checkpoint's set of once-only tags has {snap.seen_count} members, "
             f"its checkpoint signed {raw['seen']}: it was changed in Redis"
         )
-    if raw["position"] and (not snap.last_id or order(snap.last_id) < order(raw["position"])):
+    if raw["position"] and (
+        not snap.last_id or posting_order(snap.last_id) < posting_order(raw["position"])
+    ):
         return None, "the journal ends before the newest checkpoint: it was cut in Redis"
     return (
         Checkpoint(

@@ -164,7 +164,8 @@ def _leg(item: Any) -> Leg:
     return source, target, amount, kind
 
 
-def _order(posting_id: str) -> tuple[int, int]:
+def posting_order(posting_id: str) -> tuple[int, int]:
+    """A journal id (`ms-seq`) as a pair that sorts as the journal does."""
     ms, _, seq = posting_id.partition("-")
     return int(ms), int(seq or 0)
 
@@ -431,7 +432,7 @@ class Provenance:
             )
             if (
                 original is None
-                or _order(target) >= _order(reversal.posting_id)
+                or posting_order(target) >= posting_order(reversal.posting_id)
                 or reversal.legs != mirrored
             ):
                 self._flag(reversal, f"it does not mirror an unproven posting {target}")
