@@ -127,6 +127,21 @@ async def test_orchestrator_placement_of_waiting_jobs_checks_credit(
     assert await balance(store) == DOLLAR - 3 * 303_000 >= 0
 
 
+async def test_failing_unaffordable_waiting_jobs_counts_against_the_placement_budget(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_holds")
+    node = await register_node(store, capabilities=BIG)
+    await registry.change_status(store, node.node_id, "drain")
+    await fund(store, 400_000)
+    waiting = [await submission.submit(store, body(timeout=3), max_attempts=3) for _ in range(6)]
+    await registry.change_status(store, node.node_id, "undrain")
+    # One call places one ($0.303) and fails one: two of its budget of two, not all six.
+    assert await jobs.place_pending(store, limit=2, credit=PAYMENTS_ON) == 1
+    states = [(await jobs.get_job(store, w.job_id)).status for w in waiting]
+    assert sorted(states) == ["assigned", "failed"] + ["pending"] * 4
+
+
 async def test_a_price_ceiling_keeps_a_job_off_dearer_nodes(store: Store) -> None:
     dear = await register_node(store, capabilities=BIG, pricing={"cpuPerSecond": 0.01})
     trusted = CreditPolicy(payments_on=False, debt_limit=None)
