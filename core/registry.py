@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
+from core import jobs
 from core.errors import InvalidInput, NotFound
 from core.identity import challenge_message, verify_proof
 from core.ids import check_cid, record_cid
@@ -23,7 +24,6 @@ from core.models.node import (
     RegisterNode,
 )
 from core.money import micro_to_json, micro_to_usd, usd_to_micro
-from core.payments.credit import policy_from_env
 from core.store import Store
 from core.store.reads import hashes, zpage
 
@@ -136,9 +136,7 @@ async def register(store: Store, body: RegisterNode) -> Node:
         ),
     )
     # Jobs that were waiting for a node like this one are placed now, not at the next tick.
-    await store.script(
-        "place_pending", [store.keys.prefix + "pending:tags"], 100, *policy_from_env().argv()
-    )
+    await jobs.place_pending(store, 100)
     return await get_node(store, node_id)
 
 
