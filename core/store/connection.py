@@ -23,7 +23,7 @@ class Store:
 
     redis: Any  # redis.asyncio.Redis or RedisCluster: they share the command API we use
     keys: Keys
-    url: str
+    url: str = field(repr=False)  # the embedded server's URL carries a password
     embedded: bool
     cluster: bool = False
     data_dir: Path | None = None  # where the ledger's checkpoint key lives (core/ledger_checkpoint)
