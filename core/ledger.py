@@ -295,11 +295,11 @@ async def reverse(store: Store, posting_id: str) -> Reversal:
             f"Posting {posting_id} is proven by its source (or not among the "
             f"{LISTED_UNPROVEN} listed unproven ones); only an unproven posting is reversed."
         )
-    await store.script("reverse_posting", [store.keys.balances], posting_id)
-    [(reversal_id, _)] = await store.redis.xrevrange(store.keys.journal, count=1)
+    reply = await store.script("reverse_posting", [store.keys.balances], posting_id)
+    reversal_id = str(reply["reversalId"])  # the script's JSON reply, decoded
     after = await check(store)
     await record_check(store, after)
-    return Reversal(posting_id=posting_id, reversal_id=reversal_id.decode(), check=after)
+    return Reversal(posting_id=posting_id, reversal_id=reversal_id, check=after)
 
 
 async def _earnings_mismatches(

@@ -184,6 +184,30 @@ async def test_an_operator_reverses_a_forgery_and_payouts_may_resume(store: Stor
     )
 
 
+async def test_a_reversal_names_its_own_entry_when_another_posting_follows_it(
+    store: Store,
+) -> None:
+    node = await register_node(store)
+    earned, _ = await mint_five_thousand(store, node.node_id, CREATOR)
+    script = store.script
+
+    async def then_a_job(name: str, *args: object, **kwargs: object) -> object:
+        reply = await script(name, *args, **kwargs)  # type: ignore[arg-type]
+        if name == "reverse_posting":
+            await run_job(store, node.node_id)  # lands before the reversal's id could be read
+        return reply
+
+    store.script = then_a_job  # type: ignore[method-assign,assignment]
+    try:
+        done = await ledger.reverse(store, earned)
+    finally:
+        store.script = script  # type: ignore[method-assign]
+    [(_, fields)] = await store.redis.xrange(
+        store.keys.journal, min=done.reversal_id, max=done.reversal_id
+    )
+    assert fields[b"kind"] == b"reverse" and fields[b"ref"] == earned.encode()
+
+
 async def test_the_check_reads_records_in_one_round_trip_per_chunk(store: Store) -> None:
     node = await register_node(store)
     for _ in range(6):

@@ -29,6 +29,8 @@ for _, leg in ipairs(legs) do
   mirrored[#mirrored + 1] = {leg[2], leg[1], amount, 'reverse:' .. leg[4]}
 end
 post_legs('reverse:' .. id, 'reverse', id, mirrored)
+-- The mirrored entry's journal id, read here: after the script another posting may be the last.
+local reversal_id = redis.call('XREVRANGE', P .. 'ledger:journal', '+', '-', 'COUNT', 1)[1][1]
 -- What the posting claimed a node earned comes off the node's earnings counter too.
 for _, leg in ipairs(mirrored) do
   local node_key = P .. 'node:' .. string.sub(leg[1], 6)
@@ -38,4 +40,4 @@ for _, leg in ipairs(mirrored) do
   end
 end
 event('ledger.reversed', 'posting', id)
-return cjson.encode({postingId = id, legs = #mirrored})
+return cjson.encode({postingId = id, reversalId = reversal_id, legs = #mirrored})
