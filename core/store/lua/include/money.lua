@@ -81,10 +81,11 @@ end
 -- 2^53, the largest range in which a Lua number (a double) holds every integer exactly. nil for
 -- anything else (a sign, a fraction, an exponent, too many digits), so a script can refuse it
 -- before its first write.
-local MAX_EXACT = 9007199254740992
+-- lib.lua's posting_amount is the one test of a whole amount below 2^53 (MICRO_LIMIT).
+local MAX_EXACT = MICRO_LIMIT
 local function bounded_amount(text, low)
-  if type(text) ~= 'string' or #text > 16 or not string.match(text, '^%d+$') then return nil end
-  local n = tonumber(text)
-  if n < low or n >= MAX_EXACT then return nil end
+  if type(text) ~= 'string' or #text > 16 then return nil end
+  local n = posting_amount(text)
+  if n == nil or n < low then return nil end
   return n
 end
