@@ -52,6 +52,13 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     intent_id = rec.get("payment_intent")
     if rec.get("status") not in PAID or not intent_id:
         return "waiting"
+    if not int(rec.get("paid_micro") or 0):
+        # Nothing arrived (a mismatch of $0): no charge, so no fee, and nothing to ask Stripe
+        # every minute for ever. Booked as 0, which takes it off the queue.
+        reply = await store.script(
+            "book_stripe_fee", [keys.purchase(store, purchase_id)], "0", "", now
+        )
+        return str(reply)
     intent = as_dict(
         await payments.stripe.v1.payment_intents.retrieve_async(
             intent_id, {"expand": ["latest_charge.balance_transaction"]}

@@ -12,7 +12,7 @@ import pytest
 
 from core import ledger
 from core.errors import InvalidInput
-from core.payments import dispatch, fees, keys, payouts, refunds
+from core.payments import dispatch, fees, keys, payouts, purchases, refunds
 from core.payments.client import Payments
 from core.payments.reconcile import ledger_cash, reconcile
 from core.payments.records import get_refund, raw_record
@@ -101,6 +101,23 @@ async def test_reconcile_books_a_fee_the_dispatcher_never_read(
     await store.redis.delete(keys.fees_due(store))  # the queue entry is lost
     await reconciled(store, payments)
     assert await ledger.balance(store, "stripe_fees") == card_fee_cents(1000) * CENT
+
+
+async def test_a_payment_of_nothing_books_a_zero_fee_without_asking_stripe(
+    store: Store, payments: Payments, stand_in: StripeStandIn
+) -> None:
+    checkout = await purchases.buy_credit(store, payments, CREATOR, 10 * 1_000_000)
+    pid = checkout.purchase_id
+    assert await purchases.paid(store, pid, cents=0, payment_intent="pi_never_charged") == (
+        "mismatch"
+    )
+    asked = len(stand_in.requests)
+    assert await fees.book(store, payments, pid, now=1) == "booked"
+    assert len(stand_in.requests) == asked  # no charge, so nothing to read
+    assert (await raw_record(store, keys.purchase(store, pid)))["stripe_fee"] == "0"
+    assert await fees.book_due(store, payments) == 0  # "duplicate": off the queue
+    assert await store.redis.zcard(keys.fees_due(store)) == 0
+    assert await ledger.balance(store, "stripe_fees") == 0
 
 
 async def test_a_fee_above_what_was_paid_is_refused_before_any_write(
