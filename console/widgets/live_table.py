@@ -96,23 +96,25 @@ class LiveTable(DataTable[Any]):
     def selected_key(self) -> str | None:
         """The selected row's key while that row is in the table; None when nothing is
         selected or the selection left the view (see `lost`)."""
-        if self.selection is not None and self.selection in self._keys():
+        if self.selection is not None and self._has(self.selection):
             return self.selection
         return None
 
     @property
     def lost(self) -> str | None:
         """The selected key when its row is no longer in the table, else None."""
-        if self.selection is not None and self.selection not in self._keys():
+        if self.selection is not None and not self._has(self.selection):
             return self.selection
         return None
 
-    def _keys(self) -> set[str]:
-        return {str(key.value) for key in self.rows}
+    def _has(self, key: str) -> bool:
+        """Whether a row with this key is in the table: a dict lookup (a RowKey matches its
+        str), not a set of every key built anew on each call."""
+        return key in self.rows
 
     def select(self, key: str) -> bool:
         """Select the row with this key (False when it is not in the table)."""
-        if key not in self._keys():
+        if not self._has(key):
             return False
         self.move_cursor(row=self.get_row_index(RowKey(key)), animate=False)
         self._choose_cursor_row()  # also when the cursor was already on that row
