@@ -50,7 +50,7 @@ from core.money import format_usd
 from core.payments import actions as payments_actions
 from core.payments import mode as payments_mode
 from core.payments import records
-from core.payments.cents import MICRO_PER_CENT
+from core.payments.cents import to_micro, whole_cents
 from core.payments.client import Payments
 from core.store import Store, connect
 
@@ -894,10 +894,11 @@ class LcnConsole(App[None]):
             self.notify(f"Cannot read node {short_id(node_id)}'s balance: {_one_line(exc)}",
                         severity="error")  # fmt: skip
             return
-        whole_cents = max(0, balance - balance % MICRO_PER_CENT)
+        cents, _ = whole_cents(max(0, balance))
+        payable = to_micro(cents)
         if not await self.confirm(
-            f"Pay node {short_id(node_id)} ({node_state(node)}) {format_usd(whole_cents)} now?",
-            f"Its available whole cents ({format_usd(whole_cents)} of "
+            f"Pay node {short_id(node_id)} ({node_state(node)}) {format_usd(payable)} now?",
+            f"Its available whole cents ({format_usd(payable)} of "
             f"{format_usd(balance)}) go to its Stripe Connect account.",
             "Pay out",
         ):
