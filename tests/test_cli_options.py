@@ -115,3 +115,17 @@ def test_json_failures_are_json_on_stdout_with_the_same_exit(lcn, args: tuple[st
     error = json.loads(as_json.stdout)["error"]
     assert set(error) == {"code", "message"} and error["message"]
     assert as_json.stderr == ""
+
+
+def test_glob_characters_in_a_tail_match_only_themselves(lcn, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    async def one_id() -> None:
+        store = await connect(settings)
+        await store.redis.zadd(store.keys.jobs_all, {"bafyreiccccccccccccglobtail": 1})
+        await store.close()
+
+    asyncio.run(one_id())
+    assert "bafyreiccccccccccccglobtail" in lcn("job", "get", "globtail", ok=False).stderr
+    for tail in ("*", "?lobtail", "[g]lobtail", "[^x]lobtail", "*tail", "\\globtail"):
+        refused = lcn("job", "get", tail, ok=False)
+        assert refused.exit_code == 1, tail
+        assert "No job id in pool" in refused.stderr, (tail, refused.stderr)
