@@ -157,6 +157,7 @@ class JobDetailScreen(DetailScreen):
         super().__init__(record_id)
         self.input_unfolded = False
         self.last: tuple[JobDetail, int] | None = None
+        self._task_shown: tuple[dict[str, Any], bool] | None = None  # what show_task drew
 
     def action_toggle_input(self) -> None:
         """Fold or unfold a long input; drawn again at once, a paused console too."""
@@ -223,7 +224,12 @@ class JobDetailScreen(DetailScreen):
         self.section("History", "\n".join(history_line(h, now) for h in detail.history) or "-")
 
     def show_task(self, task: dict[str, Any]) -> None:
-        """What was asked for, in rows; its code highlighted by language; its input folded."""
+        """What was asked for, in rows; its code highlighted by language; its input folded.
+        Drawn again only when the task or the fold changed: a poll that brings the same task
+        does not highlight its code anew."""
+        if self._task_shown == (task, self.input_unfolded):
+            return
+        self._task_shown = (task, self.input_unfolded)
         if not task:
             self.section("Task", "(not kept for this job)")
             for name in self.PARTS["Task"]:

@@ -239,6 +239,9 @@ async def test_open_detail_jump_help_and_palette(make_console: Make, seeded: See
         history = str(app.screen.query_one("#detail-history", Static).content)
         code = app.screen.query_one("#detail-code", Static).content
         assert "claimed by" in history and "Hello from Lit" in getattr(code, "code", "")
+        await app.poll_once()  # a refresh bringing the same task does not highlight it anew
+        await pilot.pause()
+        assert app.screen.query_one("#detail-code", Static).content is code
         await press(pilot, app, "escape")
         await press(pilot, app, "g")
         app.screen.query_one(Input).value = seeded.nodes[3]
