@@ -17,12 +17,8 @@ local cents, fee_cents = bounded_amount(ARGV[3], 1), bounded_amount(ARGV[4], 0)
 if cents == nil or fee_cents == nil or cents * CENT >= MAX_EXACT or fee_cents > MAX_FEE_CENTS then
   return refuse('invalid', 'A dispute is whole cents above 0 with a fee of at most $100.')
 end
-local origin
-if st == 'paid' or st == 'refunded' then
-  origin = purchase['kind'] == 'credit' and ('creator:' .. purchase['buyer']) or 'platform'
-elseif st == 'mismatch' then
-  origin = 'suspense'
-else
+local origin = purchase_origin(purchase)
+if not origin then
   return refuse('conflict', 'Purchase ' .. pid .. ' is ' .. tostring(st)
     .. ', so no payment of it can be disputed.')
 end

@@ -23,13 +23,8 @@ local amount = cents * CENT
 local rid = 'ext-' .. sid
 local rkey = P .. 'refund:' .. rid
 if redis.call('EXISTS', rkey) == 1 then return 'duplicate' end
-local origin, base
-if st == 'paid' or st == 'refunded' then
-  origin = purchase['kind'] == 'credit' and ('creator:' .. purchase['buyer']) or 'platform'
-  base = tonumber(purchase['amount'])
-elseif st == 'mismatch' then
-  origin, base = 'suspense', tonumber(purchase['paid_micro'] or '0')
-else
+local origin, base = purchase_origin(purchase)
+if not origin then
   return refuse('conflict', 'Purchase ' .. pid .. ' is ' .. st .. '; no refund of it is booked.')
 end
 local left = base - tonumber(purchase['refunded'] or '0')

@@ -11,12 +11,8 @@ local rec = hgetall_map(pkey)
 if rec['id'] == nil then return refuse('not_found', 'No such purchase.') end
 local pid = rec['id']
 local origin, base
-if rec['status'] == 'paid' then
-  origin = rec['kind'] == 'credit' and ('creator:' .. rec['buyer']) or 'platform'
-  base = tonumber(rec['amount'])
-elseif rec['status'] == 'mismatch' then
-  origin, base = 'suspense', tonumber(rec['paid_micro'] or '0')
-else
+if rec['status'] ~= 'refunded' then origin, base = purchase_origin(rec) end
+if not origin then
   return refuse('conflict', 'Purchase ' .. pid .. ' is ' .. rec['status'] .. ', not paid.')
 end
 if (rec['payment_intent'] or '') == '' then

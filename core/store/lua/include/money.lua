@@ -73,6 +73,18 @@ local function transfers_inactive(node_id)
     .. '); finish onboarding with lcn payouts onboard ' .. node_id .. '.')
 end
 
+-- Where a purchase's payment was booked, and how much of it a refund or dispute can concern:
+-- the creator's credit (credit) or the platform (a sale) for a purchase we credited (paid or
+-- refunded), suspense for one whose money arrived but was never credited (mismatch). nil for any
+-- other status: no payment of it was booked. (core/provenance.py `_refund_origin` is its check.)
+local function purchase_origin(purchase)
+  local st = purchase['status']
+  if st == 'mismatch' then return 'suspense', tonumber(purchase['paid_micro'] or '0') end
+  if st ~= 'paid' and st ~= 'refunded' then return nil end
+  local origin = purchase['kind'] == 'credit' and ('creator:' .. purchase['buyer']) or 'platform'
+  return origin, tonumber(purchase['amount'])
+end
+
 local function usd(micro)
   return string.format('$%.2f', micro / 1000000)
 end
