@@ -13,8 +13,8 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from console.app import LcnConsole
-from core import seed
 from core.config import Settings
+from core.devkit import seed
 from core.store import connect
 
 OPERATOR = "ops@lcn"

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from core import ledger
-from core.bench.ledger import Seeder
+from core.devkit.bench.ledger import Seeder
 from core.store import Store
 
 

@@ -249,7 +249,7 @@ async def test_a_live_pool_never_looks_unbalanced_while_it_is_checked(store: Sto
 
 
 async def test_the_seeded_console_pool_keeps_honest_books(store: Store) -> None:
-    from core import seed
+    from core.devkit import seed
 
     await seed.seed(store)
     result = await ledger.check(store)

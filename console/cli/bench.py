@@ -30,7 +30,7 @@ def scheduler(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Placements/s and p50/p99 latency, against the naive scan-every-node algorithm."""
-    from core.bench.scheduler import render, run_scheduler_bench
+    from core.devkit.bench.scheduler import render, run_scheduler_bench
 
     report = asyncio.run(run_scheduler_bench(Context.settings(), _sizes(nodes), placements))
     typer.echo(json.dumps(report, indent=2) if json_out else render(report))
@@ -42,7 +42,7 @@ def pipeline(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """No-op jobs through the core end to end, against RQ and arq on the same Redis."""
-    from core.bench.pipeline import add_rq, render, run_pipeline_bench
+    from core.devkit.bench.pipeline import add_rq, render, run_pipeline_bench
 
     report = add_rq(asyncio.run(run_pipeline_bench(Context.settings(), jobs)))
     typer.echo(json.dumps(report, indent=2) if json_out else render(report))
@@ -57,7 +57,7 @@ def swarm(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Throughput of 1, 5 and 10 agents on jobs that wait on I/O; what the sandbox costs."""
-    from core.bench.swarm import render, run_swarm_bench
+    from core.devkit.bench.swarm import render, run_swarm_bench
 
     counts = _sizes(agents)
     report = asyncio.run(run_swarm_bench(Context.settings(), counts, jobs, wait, runs))
@@ -73,7 +73,7 @@ def ledger_bench(
 ) -> None:
     """The books check at each journal size: a full replay, and the ordinary check that begins
     at the last signed checkpoint; the ratio of the largest size to the smallest."""
-    from core.bench.ledger import render, run_ledger_bench
+    from core.devkit.bench.ledger import render, run_ledger_bench
 
     sizes = _sizes(postings)
     report = asyncio.run(run_ledger_bench(Context.settings(), sizes, new, rounds))

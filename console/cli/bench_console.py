@@ -20,7 +20,7 @@ def bench_console(
     small_only: bool = typer.Option(False, "--small-only", help="Only 1k nodes / 10k jobs."),
 ) -> None:
     """Poll+render p50/p99 and peak memory at 1k/10k and 100k/1M (seeded, then deleted)."""
-    from console.benchmark import SIZES, render, run_console_bench
+    from console.devkit.console_bench import SIZES, render, run_console_bench
 
     sizes = SIZES[:1] if small_only else SIZES
     report = asyncio.run(run_console_bench(Context.settings(), sizes, samples))

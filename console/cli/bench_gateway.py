@@ -1,5 +1,5 @@
 """`lcn bench gateway`: requests per second and p50/p99 latency of submit + get through a real
-gateway process on loopback (see core/gateway/bench.py)."""
+gateway process on loopback (see core/devkit/bench/gateway.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def gateway(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Submit + get requests/s and p50/p99 latency under a fixed concurrency."""
-    from core.gateway.bench import render, run_gateway_bench
+    from core.devkit.bench.gateway import render, run_gateway_bench
 
     if client not in ("raw", "httpx"):
         raise typer.BadParameter("choose raw or httpx", param_hint="--client")

@@ -483,7 +483,7 @@ def payments_standin(
     """Run the local Stripe stand-in until interrupted (point STRIPE_API_BASE at it)."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         fail("The stand-in serves loopback only (--host 127.0.0.1).")
-    from core.payments.standin import start_standin
+    from core.devkit.standin import start_standin
 
     async def main() -> None:
         standin = await start_standin(

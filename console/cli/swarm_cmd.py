@@ -44,7 +44,7 @@ def demo(
     An orchestrator, a world-wide fleet of nodes and agents, a job generator and a Stripe
     stand-in; with --headless, a summary after --duration seconds instead of the console.
     """
-    from core.swarm.demo import DemoConfig, render_summary, run_demo
+    from console.devkit.demo import DemoConfig, render_summary, run_demo
 
     if fleet not in ("redis", "http"):
         from console.cli.common import fail

@@ -20,8 +20,8 @@ import tracemalloc
 from typing import Any
 
 from console.app import LcnConsole
-from core import seed
 from core.config import Settings
+from core.devkit import seed
 from core.store import connect
 
 SIZES = ((1_000, 10_000), (100_000, 1_000_000))
@@ -37,7 +37,7 @@ async def _seed(settings: Settings, url: str, nodes: int, jobs: int) -> float:
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "core.seed", settings.pool, str(nodes), str(jobs), "lean"),
+        *("-m", "core.devkit.seed", settings.pool, str(nodes), str(jobs), "lean"),
         env={**os.environ, "LCN_REDIS_URL": url},  # it may carry a password: not in argv
     )
     if await proc.wait() != 0:

@@ -19,16 +19,16 @@ from decimal import Decimal
 from typing import Any
 
 from core import ledger, registry, status
-from core.bench.fleet import drop_pool
 from core.config import Settings
+from core.devkit.bench.fleet import drop_pool
+from core.devkit.demo_jobs import next_job
+from core.devkit.demo_money import DemoMoney, start_demo_money
 from core.errors import InvalidInput, LcnError
 from core.identity import new_key
 from core.money import micro_to_json
-from core.payments.demo_flow import DemoMoney, start_demo_money
 from core.payments.summary import earnings_summary
 from core.store import Store
 from core.submission import submit
-from core.swarm.demo_jobs import next_job
 from core.swarm.executors.policy import node_sandbox
 from core.swarm.link import NodeLink, RedisLink
 from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
@@ -224,11 +224,10 @@ async def summarise(store: Store, started: float, submitted: int, agents: int) -
 
 async def open_console(settings: Settings) -> None:
     """The console over the running network, in this event loop so the fleet keeps working.
-    Imported late and by name: core never depends on the console package."""
-    import importlib
+    Imported late, so a headless demo never loads Textual."""
+    from console.app import LcnConsole
 
-    console_app = importlib.import_module("console.app")
-    await console_app.LcnConsole(settings).run_async()
+    await LcnConsole(settings).run_async()
 
 
 async def run_demo(store: Store, settings: Settings, config: DemoConfig) -> dict[str, Any]:

@@ -16,10 +16,10 @@ import secrets
 from dataclasses import dataclass
 
 from core.config import Settings
+from core.devkit.standin import StandIn, start_standin
 from core.payments import onboarding, payouts, purchases, webhooks
 from core.payments.client import Payments
 from core.payments.records import Payout
-from core.payments.standin import StandIn, start_standin
 from core.store import Store
 
 

@@ -622,7 +622,7 @@ async def drop_pool(store: Store) -> int:
 
 
 def main() -> None:
-    """`LCN_REDIS_URL=… python -m core.seed POOL NODES JOBS [lean]`: the bench seeds in a
+    """`LCN_REDIS_URL=… python -m core.devkit.seed POOL NODES JOBS [lean]`: the bench seeds in a
     separate process so the memory it measures is the console's alone. The URL comes in the
     environment, not the arguments: it may carry a password, and any local user can read a
     process's arguments."""

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from core.payments.standin_api import Obj, Stalled, StripeApiError, StripeStandIn, sign
+from core.devkit.standin_api import Obj, Stalled, StripeApiError, StripeStandIn, sign
 
 log = logging.getLogger("lcn.standin")
 

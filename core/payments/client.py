@@ -1,9 +1,9 @@
 """The network's connection to Stripe: one `StripeClient`, configured from Settings.
 
-`STRIPE_API_BASE` points every Stripe address at another server (the local stand-in, see
-standin.py); tests give an HTTP client of their own instead. The library's own network retries
-are off (`max_network_retries=0`): retrying is the payout outbox's job, with backoff and the
-same idempotency key, so what happened is visible in Redis.
+`STRIPE_API_BASE` points every Stripe address at another server (the local stand-in,
+core/devkit/standin.py); tests give an HTTP client of their own instead. The library's own
+network retries are off (`max_network_retries=0`): retrying is the payout outbox's job, with
+backoff and the same idempotency key, so what happened is visible in Redis.
 """
 
 from __future__ import annotations

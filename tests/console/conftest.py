@@ -10,8 +10,8 @@ from textual.pilot import Pilot
 
 from console.app import LcnConsole
 from console.shots import settle
-from core import seed
 from core.config import Settings
+from core.devkit import seed
 from core.store import Store
 
 

@@ -16,7 +16,7 @@ from console.screens.reassign import ReassignScreen
 from console.shots import screen_text, settle
 from core import events, jobs, registry
 from core.config import Settings
-from core.seed import SeedSummary
+from core.devkit.seed import SeedSummary
 from core.store import Store
 from tests.console.conftest import RecordingConsole, press
 
@@ -337,8 +337,8 @@ async def test_money_actions_in_read_only_mode(
 async def test_pay_out_a_node_through_the_stripe_stand_in(
     make_console: Make, seeded: SeedSummary, store: Store, settings: Settings
 ) -> None:
+    from core.devkit.demo_money import start_demo_money
     from core.payments import records
-    from core.payments.demo_flow import start_demo_money
 
     money = await start_demo_money(store, settings)
     try:

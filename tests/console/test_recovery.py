@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core import seed
 from core.config import Settings
+from core.devkit import seed
 from core.store import connect
 from tests import redis_servers
 from tests.console.conftest import RecordingConsole

@@ -15,8 +15,8 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.detail import JobDetailScreen
 from console.shots import screen_text, settle
 from core import jobs
+from core.devkit.seed import SeedSummary
 from core.money import format_usd
-from core.seed import SeedSummary
 from core.store import Store
 from tests.console.conftest import RecordingConsole, press
 from tests.helpers import register_node

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from redis.asyncio.client import Pipeline, Redis
 
-from core import seed
 from core import snapshot as snap
 from core.config import Settings
+from core.devkit import seed
 from core.store import Store, connect
 
 

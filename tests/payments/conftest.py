@@ -17,12 +17,12 @@ import pytest
 
 from core import jobs, registry
 from core.config import Settings
+from core.devkit.standin import StandIn, start_standin
+from core.devkit.standin_api import StripeStandIn, sign
 from core.gateway import GatewaySettings, create_app
 from core.models.node import Node
 from core.payments import purchases, records, webhooks
 from core.payments.client import Payments
-from core.payments.standin import StandIn, start_standin
-from core.payments.standin_api import StripeStandIn, sign
 from core.payments.webhooks import WebhookResult
 from core.store import Store
 from tests.helpers import register_node

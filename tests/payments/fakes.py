@@ -1,5 +1,5 @@
 """An HTTP client of our own for `StripeClient`: it answers like Stripe (through the in-memory
-stand-in, core/payments/standin_api.py) and records every request — method, path, form
+stand-in, core/devkit/standin_api.py) and records every request — method, path, form
 parameters, idempotency key. Faults that only a client can see are injected here: a network
 error (before or after Stripe acted) and a crash of our process right after Stripe answered."""
 
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from core.payments.standin_api import Stalled, StripeStandIn, decode_form
+from core.devkit.standin_api import Stalled, StripeStandIn, decode_form
 
 
 class Crash(BaseException):

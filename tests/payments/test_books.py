@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 
 from core import ledger
-from core.errors import InvalidInput
-from core.payments import dispatch, fees, keys, payouts, purchases, refunds
-from core.payments.client import Payments
-from core.payments.reconcile import ledger_cash, reconcile
-from core.payments.records import get_refund, raw_record
-from core.payments.standin_api import (
+from core.devkit.standin_api import (
     DISPUTE_FEE_CENTS,
     START_BALANCE_CENTS,
     StripeStandIn,
     card_fee_cents,
 )
+from core.errors import InvalidInput
+from core.payments import dispatch, fees, keys, payouts, purchases, refunds
+from core.payments.client import Payments
+from core.payments.reconcile import ledger_cash, reconcile
+from core.payments.records import get_refund, raw_record
 from core.store import Store
 from tests.forgery import forge
 from tests.jobfactory import CREATOR

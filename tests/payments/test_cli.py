@@ -9,9 +9,9 @@ import json
 import pytest
 
 from core.config import Settings
+from core.devkit.standin import StandIn
+from core.devkit.standin_api import sign
 from core.payments import webhooks
-from core.payments.standin import StandIn
-from core.payments.standin_api import sign
 from core.store import connect
 from tests.helpers import register_node
 from tests.jobfactory import CREATOR

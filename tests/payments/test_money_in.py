@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from core import ledger
+from core.devkit.standin_api import StripeStandIn
 from core.errors import InvalidInput
 from core.payments import purchases, records
 from core.payments.client import Payments
 from core.payments.errors import PaymentDeclined
-from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from core.submission import submit
 from tests.jobfactory import CREATOR, job_body

@@ -7,10 +7,10 @@ import pytest
 
 from core import events, ledger
 from core.config import Settings
+from core.devkit.standin_api import StripeStandIn
 from core.payments import actions, dispatch, payouts, purchases, records
 from core.payments.client import Payments
 from core.payments.mode import PaymentsOff
-from core.payments.standin_api import StripeStandIn
 from core.payments.summary import earnings_summary
 from core.store import Store
 from core.swarm.orchestrator import Orchestrator

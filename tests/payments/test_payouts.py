@@ -10,11 +10,11 @@ import asyncio
 import pytest
 
 from core import ledger, registry
+from core.devkit.standin_api import StripeStandIn
 from core.errors import Conflict
 from core.money import split
 from core.payments import dispatch, keys, onboarding, outbox, payouts, records
 from core.payments.client import Payments
-from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.helpers import register_node
 from tests.payments.conftest import Webhooks, earn, onboarded, paid_credit

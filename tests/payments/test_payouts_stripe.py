@@ -12,11 +12,11 @@ import stripe
 
 from core import ledger, registry
 from core.config import Settings
+from core.devkit.standin_api import SETTLE_DELAY_S, ManualClock, StripeStandIn, card_fee_cents
 from core.errors import Conflict
 from core.models.node import Node
 from core.payments import dispatch, keys, onboarding, outbox, payouts, records
 from core.payments.client import Payments
-from core.payments.standin_api import SETTLE_DELAY_S, ManualClock, StripeStandIn, card_fee_cents
 from core.snapshot import ViewRequest, poll
 from core.store import Store
 from tests.helpers import register_node

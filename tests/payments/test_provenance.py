@@ -13,11 +13,11 @@ import pytest
 from console.cli.common import EXIT_REFUSED
 from core import actions, ledger
 from core.config import Settings
+from core.devkit.standin_api import StripeStandIn
 from core.errors import Conflict
 from core.payments import payouts
 from core.payments.client import Payments
 from core.payments.reconcile import reconcile
-from core.payments.standin_api import StripeStandIn
 from core.store import Store, connect
 from tests.forgery import FIVE_THOUSAND_USD, mint_five_thousand
 from tests.helpers import register_node

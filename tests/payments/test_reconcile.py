@@ -4,10 +4,10 @@ agree."""
 from __future__ import annotations
 
 from core import registry
+from core.devkit.standin_api import StripeStandIn
 from core.payments import payouts, purchases, refunds
 from core.payments.client import Payments
 from core.payments.reconcile import reconcile
-from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.jobfactory import CREATOR
 from tests.payments.conftest import Webhooks, buy_job_logs, earn, onboarded

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from console.cli import app
 from core import ledger
 from core.config import Settings
+from core.devkit.standin_api import sign
 from core.payments import purchases, webhooks
 from core.payments.client import Payments
-from core.payments.standin_api import sign
 from core.store import connect
 from tests.jobfactory import CREATOR
 from tests.payments.conftest import StandInThread

@@ -21,11 +21,11 @@ import httpx
 import pytest
 
 from core import ledger
+from core.devkit.standin_api import StripeStandIn, sign
 from core.errors import Conflict, InvalidInput
 from core.payments import keys, purchases, records, refunds
 from core.payments.amounts import MAX_CENTS, MAX_REFUND_MICRO
 from core.payments.client import Payments
-from core.payments.standin_api import StripeStandIn, sign
 from core.store import Store
 from tests.jobfactory import CREATOR
 from tests.payments.conftest import WEBHOOK_SECRET, Webhooks, paid_checkout, paid_credit

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from core import ledger, registry
+from core.devkit.standin_api import StripeStandIn
 from core.errors import Conflict, InvalidInput
 from core.payments import catalog, dispatch, pkp, purchases, records, refunds
 from core.payments.client import Payments
-from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.helpers import register_body
 from tests.jobfactory import CREATOR

@@ -12,12 +12,12 @@ import pytest
 
 from core import ledger, registry
 from core.config import Settings
+from core.devkit import standin as standin_module
+from core.devkit.standin import StandIn, start_standin
 from core.gateway import GatewaySettings, create_app
 from core.payments import onboarding, payouts, purchases
-from core.payments import standin as standin_module
 from core.payments.client import Payments
 from core.payments.reconcile import reconcile
-from core.payments.standin import StandIn, start_standin
 from core.store import Store
 from tests.gateway.live import serving
 from tests.helpers import register_node
@@ -91,7 +91,7 @@ async def test_the_stand_in_retries_a_webhook_nobody_takes_then_gives_up(
 
 async def test_the_demo_money_flow(store: Store) -> None:
     from core.config import Settings as Plain
-    from core.payments.demo_flow import start_demo_money
+    from core.devkit.demo_money import start_demo_money
     from core.payments.summary import earnings_summary
 
     money = await start_demo_money(store, Plain(pool=store.pool))

@@ -6,9 +6,9 @@ Imitations of them, written straight into Redis, are each named as unproven."""
 from __future__ import annotations
 
 from core import ledger
+from core.devkit.standin_api import StripeStandIn
 from core.payments import records
 from core.payments.client import Payments
-from core.payments.standin_api import StripeStandIn
 from core.store import Store
 from tests.forgery import FIVE_THOUSAND_USD, forge
 from tests.jobfactory import CREATOR

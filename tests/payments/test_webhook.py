@@ -11,10 +11,10 @@ import pytest
 
 from core import ledger
 from core.config import Settings
+from core.devkit.standin_api import StripeStandIn, sign
 from core.gateway import GatewaySettings, create_app
 from core.payments import webhooks
 from core.payments.client import Payments
-from core.payments.standin_api import StripeStandIn, sign
 from core.store import Store
 from tests.jobfactory import CREATOR
 from tests.payments.conftest import WEBHOOK_SECRET, Webhooks, paid_checkout

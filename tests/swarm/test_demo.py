@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from console.cli import app
+from console.devkit.demo import DemoConfig, run_demo
 from core.config import Settings
 from core.store import Store
 from core.swarm import roster
-from core.swarm.demo import DemoConfig, run_demo
 
 
 def test_headless_demo_runs_real_jobs_and_balances(
@@ -41,7 +41,7 @@ async def test_demo_agents_have_different_specialisations(store: Store) -> None:
 async def test_demo_creators_buy_more_credit_when_they_run_short(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.swarm.demo as demo
+    import console.devkit.demo as demo
 
     monkeypatch.setattr(demo, "CREDIT_PER_CREATOR", 2_000_000)  # $2: gone in a few jobs
     settings = Settings(redis_url=store.url, pool=store.pool)

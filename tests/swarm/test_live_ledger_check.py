@@ -8,10 +8,10 @@ import asyncio
 import os
 import sys
 
+from console.devkit.demo import DemoConfig, run_demo
 from core import ledger
 from core.config import Settings
 from core.store import Store
-from core.swarm.demo import DemoConfig, run_demo
 
 
 async def cli_check(store: Store, *args: str) -> tuple[int, str]:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import ledger
-from core.bench.fleet import drop_pool
-from core.bench.scheduler import settle
 from core.config import Settings
+from core.devkit.bench.fleet import drop_pool
+from core.devkit.bench.scheduler import settle
 from core.store import Store, connect
 
 NODES = 50

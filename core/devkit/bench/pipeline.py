@@ -11,8 +11,8 @@ from collections import Counter
 from typing import Any
 
 from core import jobs
-from core.bench.fleet import drop_pool, import_fleet
 from core.config import Settings
+from core.devkit.bench.fleet import drop_pool, import_fleet
 from core.models.job import SubmitJob, SubmitResult
 from core.store import Store, connect
 

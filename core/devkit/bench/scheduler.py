@@ -15,8 +15,8 @@ import time
 from typing import Any
 
 from core import jobs
-from core.bench.fleet import drop_pool, import_fleet
 from core.config import Settings
+from core.devkit.bench.fleet import drop_pool, import_fleet
 from core.models.job import SubmitJob
 from core.money import MAX_MICRO
 from core.payments.credit import CreditPolicy

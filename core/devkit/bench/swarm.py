@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 from core import jobs
-from core.bench.fleet import drop_pool
 from core.config import Settings
+from core.devkit.bench.fleet import drop_pool
 from core.identity import new_key
 from core.models.job import SubmitJob
 from core.store import Store, connect
