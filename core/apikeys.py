@@ -40,11 +40,11 @@ def digest_of(secret: str) -> str:
 
 
 def index_key(store: Store) -> str:
-    return store.keys.prefix + "apikeys"
+    return store.keys.apikeys
 
 
 def record_key(store: Store, digest: str) -> str:
-    return store.keys.prefix + "apikey:" + digest
+    return store.keys.apikey(digest)
 
 
 def _from_hash(raw: dict[bytes, bytes]) -> ApiKey:

@@ -202,9 +202,7 @@ async def get_jobs(store: Store, job_ids: list[str]) -> list[Job]:
 
 
 async def job_history(store: Store, job_id: str) -> list[str]:
-    return [
-        e.decode() for e in await store.redis.lrange(store.keys.job(job_id) + ":history", 0, -1)
-    ]
+    return [e.decode() for e in await store.redis.lrange(store.keys.job_history(job_id), 0, -1)]
 
 
 def check_status(status: str | None) -> None:
@@ -224,7 +222,7 @@ async def list_job_ids(
     check_status(status)
     if node_id is not None:
         check_cid(node_id, what="node id")
-        key = store.keys.node(node_id) + ":history"
+        key = store.keys.node_history(node_id)
     elif status is not None:
         key = store.keys.jobs_with_status(status)
     else:
@@ -366,7 +364,7 @@ async def complete_many(
         cid = bytes_cid(encoded)
         inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
         if not inline:
-            await store.redis.set(store.keys.prefix + "blob:" + cid, encoded, ex=BLOB_TTL_S)
+            await store.redis.set(store.keys.blob(cid), encoded, ex=BLOB_TTL_S)
         items.append(
             {
                 "id": done.job_id,
@@ -437,9 +435,7 @@ async def place_pending(
     store: Store, limit: int = 500, *, credit: CreditPolicy | None = None
 ) -> int:
     return int(
-        await store.script(
-            "place_pending", [store.keys.prefix + "pending:tags"], limit, *_credit(credit)
-        )
+        await store.script("place_pending", [store.keys.pending_tags], limit, *_credit(credit))
     )
 
 

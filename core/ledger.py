@@ -232,7 +232,7 @@ def _add_legs(parsed: list[Posting], balances: dict[str, int], earned: dict[str,
 
 
 def _lastcheck_key(store: Store) -> str:
-    return store.keys.prefix + "ledger:lastcheck"
+    return store.keys.ledger_lastcheck
 
 
 async def record_check(store: Store, result: LedgerCheck) -> None:
@@ -289,7 +289,7 @@ async def reverse(store: Store, posting_id: str) -> Reversal:
         found = await store.redis.xrange(store.keys.journal, min=posting_id, max=posting_id)
         if not found:
             raise NotFound(f"No posting {posting_id} in the journal.")
-        if await store.redis.hexists(store.keys.prefix + "ledger:idem", f"reverse:{posting_id}"):
+        if await store.redis.hexists(store.keys.ledger_idem, f"reverse:{posting_id}"):
             raise Conflict(f"Posting {posting_id} is already reversed.")
         raise Conflict(
             f"Posting {posting_id} is proven by its source (or not among the "

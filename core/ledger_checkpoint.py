@@ -52,11 +52,11 @@ NEXT_SET_TTL_MS = 3_600_000  # a full check's new set, until its checkpoint take
 
 
 def checkpoint_key(store: Store) -> str:
-    return store.keys.prefix + "ledger:checkpoint"
+    return store.keys.ledger_checkpoint
 
 
 def seen_key(store: Store) -> str:
-    return store.keys.prefix + "ledger:checkpoint:seen"
+    return store.keys.ledger_checkpoint_seen
 
 
 def signing_key(data_dir: Path | None) -> bytes | None:

@@ -74,7 +74,7 @@ async def drop_pool(store: Store) -> int:
     """Delete every key of the store's pool (benchmarks clean up after themselves)."""
     deleted = 0
     batch: list[bytes] = []
-    async for key in store.redis.scan_iter(match=store.keys.prefix + "*", count=5000):
+    async for key in store.redis.scan_iter(match=store.keys.every_key, count=5000):
         batch.append(key)
         if len(batch) >= 5000:
             deleted += await store.redis.unlink(*batch)

@@ -16,11 +16,11 @@ from core.store import Store
 
 
 def _key(store: Store, identity: str) -> str:
-    return f"{store.keys.prefix}rate:{identity}"
+    return store.keys.rate(identity)
 
 
 def _failures_key(store: Store, client: str) -> str:
-    return f"{store.keys.prefix}rate:auth-failures:{client}"
+    return store.keys.auth_failures(client)
 
 
 def _retry_after(ttl_ms: int) -> int:

@@ -42,11 +42,11 @@ class Session(WireModel):
 
 
 def nonce_key(store: Store, nonce: str) -> str:
-    return f"{store.keys.prefix}signin-nonce:{nonce}"
+    return store.keys.signin_nonce(nonce)
 
 
 def session_key(store: Store, token: str) -> str:
-    return f"{store.keys.prefix}session:{hashlib.sha256(token.encode()).hexdigest()}"
+    return store.keys.session(hashlib.sha256(token.encode()).hexdigest())
 
 
 async def issue_challenge(store: Store, address: str, ttl_s: int) -> SignInChallenge:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.payments import keys, outbox
+from core.payments import outbox
 from core.payments.amounts import MAX_CENTS, StripeObjectRefused, stripe_cents
 from core.store import Store
 
@@ -76,14 +76,14 @@ async def on_dispute(store: Store, obj: dict[str, Any]) -> str:
     intent = _id(obj.get("payment_intent"))
     if not intent:
         return "ignored"
-    purchase_id = await store.redis.hget(keys.purchase_by_payment_intent(store), intent)
+    purchase_id = await store.redis.hget(store.keys.purchase_by_payment_intent, intent)
     if purchase_id is None:
         return "ignored"  # not a payment of this pool
     pid = purchase_id.decode()
     now = outbox.now_ms()
     opened = await store.script(
         "open_dispute",
-        [keys.purchase(store, pid), keys.dispute(store, du)],
+        [store.keys.purchase(pid), store.keys.dispute(du)],
         du,
         str(cents),
         str(taken),
@@ -94,5 +94,5 @@ async def on_dispute(store: Store, obj: dict[str, Any]) -> str:
         return str(opened)
     # A closed event may be the first we see: the open above books what was withdrawn first.
     return str(
-        await store.script("close_dispute", [keys.dispute(store, du)], status, str(returned), now)
+        await store.script("close_dispute", [store.keys.dispute(du)], status, str(returned), now)
     )

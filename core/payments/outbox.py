@@ -14,7 +14,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from core.payments import keys
 from core.store import Store
 
 
@@ -51,9 +50,9 @@ def new_id(prefix: str) -> str:
 def record_key(store: Store, member: str) -> str:
     kind, _, record_id = member.partition(":")
     if kind == "payout":
-        return keys.payout(store, record_id)
+        return store.keys.payout(record_id)
     if kind == "refund":
-        return keys.refund(store, record_id)
+        return store.keys.refund(record_id)
     raise ValueError(f"not an outbox member: {member!r}")
 
 
@@ -80,6 +79,6 @@ async def defer(
 
 async def due(store: Store, *, now: int, limit: int) -> list[str]:
     members = await store.redis.zrangebyscore(
-        keys.outbox_due(store), "-inf", now, start=0, num=limit
+        store.keys.outbox_due, "-inf", now, start=0, num=limit
     )
     return [m.decode() for m in members]

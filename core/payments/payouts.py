@@ -29,7 +29,7 @@ import stripe
 
 from core import ledger
 from core.errors import InvalidInput, LcnError
-from core.payments import keys, onboarding, outbox
+from core.payments import onboarding, outbox
 from core.payments.cents import MICRO_PER_CENT, to_cents
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import (
@@ -75,7 +75,7 @@ async def settle(
     store: Store, payout_id: str, gen: str, outcome: str, *, transfer: str, error: str, now: int
 ) -> str:
     reply = await store.script(
-        "settle_payout", [keys.payout(store, payout_id)], gen, outcome, transfer, error, now
+        "settle_payout", [store.keys.payout(payout_id)], gen, outcome, transfer, error, now
     )
     return str(reply["status"])
 
@@ -116,7 +116,7 @@ async def _defer(
 ) -> str:
     await store.script(
         "defer_payout",
-        [keys.payout(store, payout_id)],
+        [store.keys.payout(payout_id)],
         gen,
         now,
         retry_at,
@@ -131,21 +131,21 @@ async def _hold(
     store: Store, payments: Payments, payout_id: str, gen: str, status: int, error: str, now: int
 ) -> str:
     await store.script(
-        "hold_payout", [keys.payout(store, payout_id)], gen, now, status, error, payments.key_id
+        "hold_payout", [store.keys.payout(payout_id)], gen, now, status, error, payments.key_id
     )
     return "pending"
 
 
 async def key_refusal(store: Store) -> dict[str, str]:
     """Stripe's refusal of our API key, while it stands (empty when there is none)."""
-    raw = await store.redis.hgetall(keys.stripe_key_refused(store))
+    raw = await store.redis.hgetall(store.keys.stripe_key_refused)
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
 async def release_held(store: Store, *, now: int | None = None) -> int:
     """Clear the key refusal and make every held payout due now; how many were held."""
     released = await store.script(
-        "release_held_payouts", [keys.payouts_held(store)], now or outbox.now_ms()
+        "release_held_payouts", [store.keys.payouts_held], now or outbox.now_ms()
     )
     return int(released)
 
@@ -161,7 +161,7 @@ async def release_if_key_replaced(store: Store, payments: Payments, *, now: int)
 
 
 async def _transfers_state(store: Store, node_id: str) -> str:
-    raw = await store.redis.hget(keys.payee(store, node_id), "transfers")
+    raw = await store.redis.hget(store.keys.payee(node_id), "transfers")
     return raw.decode() if raw else "unknown"
 
 
@@ -295,7 +295,7 @@ async def payee_ids(store: Store, *, chunk: int = 1000) -> list[str]:
     found: list[str] = []
     cursor = 0
     while True:
-        cursor, members = await store.redis.zscan(keys.payees(store), cursor, count=chunk)
+        cursor, members = await store.redis.zscan(store.keys.payees, cursor, count=chunk)
         found.extend(m.decode() for m, _ in members)
         if cursor == 0:
             return found
@@ -348,8 +348,8 @@ async def retry(
     client = require(payments)
     await ledger.require_payable(store)
     at = now or outbox.now_ms()
-    if await store.redis.zscore(keys.payouts_held(store), payout_id) is not None:
+    if await store.redis.zscore(store.keys.payouts_held, payout_id) is not None:
         await release_held(store, now=at)
     await refresh_payee(store, client, (await get_payout(store, payout_id)).node_id)
-    await store.script("retry_payout", [keys.payout(store, payout_id)], at)
+    await store.script("retry_payout", [store.keys.payout(payout_id)], at)
     return await send_now(store, client, payout_id, now=at, policy=policy)

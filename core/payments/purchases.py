@@ -14,7 +14,7 @@ from core.errors import InvalidInput
 from core.models.base import WireModel
 from core.models.node import ADDRESS_RE
 from core.money import format_usd, micro_to_json
-from core.payments import catalog, fees, keys, outbox, pkp
+from core.payments import catalog, fees, outbox, pkp
 from core.payments.cents import to_cents
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import as_refusal, describe
@@ -64,7 +64,7 @@ def _metadata(store: Store, purchase_id: str, kind: str) -> dict[str, str]:
 async def _open(store: Store, fields: dict[str, Any]) -> None:
     await store.script(
         "open_purchase",
-        [keys.purchase(store, fields["id"])],
+        [store.keys.purchase(fields["id"])],
         json.dumps(fields, separators=(",", ":")),
         outbox.now_ms(),
     )
@@ -72,7 +72,7 @@ async def _open(store: Store, fields: dict[str, Any]) -> None:
 
 async def _failed(store: Store, purchase_id: str, error: str) -> None:
     await store.script(
-        "fail_purchase", [keys.purchase(store, purchase_id)], "failed", error, outbox.now_ms()
+        "fail_purchase", [store.keys.purchase(purchase_id)], "failed", error, outbox.now_ms()
     )
 
 
@@ -121,7 +121,7 @@ async def _checkout(
         await _failed(store, purchase_id, describe(exc))
         raise as_refusal(exc) from None
     await store.redis.hset(
-        keys.purchase(store, purchase_id),
+        store.keys.purchase(purchase_id),
         mapping={"session": session["id"], "checkout_url": session.get("url") or ""},
     )
     return Checkout(
@@ -204,7 +204,7 @@ async def buy_credit_intent(
     except stripe.StripeError as exc:
         await _failed(store, purchase_id, describe(exc))
         raise as_refusal(exc) from None
-    await store.redis.hset(keys.purchase(store, purchase_id), "payment_intent", intent["id"])
+    await store.redis.hset(store.keys.purchase(purchase_id), "payment_intent", intent["id"])
     return Checkout(
         purchase_id=purchase_id,
         kind="credit",
@@ -276,7 +276,7 @@ async def paid(
     'unknown'. A paid sale is handed over at once (or by the dispatcher if that fails)."""
     reply = await store.script(
         "pay_purchase",
-        [keys.purchase(store, purchase_id)],
+        [store.keys.purchase(purchase_id)],
         cents,
         payment_intent,
         session,
@@ -294,6 +294,6 @@ async def paid(
 async def not_paid(store: Store, purchase_id: str, status: str, error: str) -> str:
     """A declined payment ('failed') or an expired Checkout Session ('expired')."""
     reply = await store.script(
-        "fail_purchase", [keys.purchase(store, purchase_id)], status, error, outbox.now_ms()
+        "fail_purchase", [store.keys.purchase(purchase_id)], status, error, outbox.now_ms()
     )
     return str(reply)

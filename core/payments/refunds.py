@@ -18,7 +18,7 @@ from typing import Any
 import stripe
 
 from core.errors import Conflict
-from core.payments import keys, outbox
+from core.payments import outbox
 from core.payments.amounts import (
     RefundAmount,
     StripeObjectRefused,
@@ -49,7 +49,7 @@ async def settle(
     now: int,
 ) -> str:
     reply = await store.script(
-        "settle_refund", [keys.refund(store, refund_id)], gen, outcome, stripe_refund, error, now
+        "settle_refund", [store.keys.refund(refund_id)], gen, outcome, stripe_refund, error, now
     )
     return str(reply["status"])
 
@@ -142,7 +142,7 @@ async def refund(
     refund_id = outbox.new_id("rf")
     await store.script(
         "reserve_refund",
-        [keys.purchase(store, purchase_id)],
+        [store.keys.purchase(purchase_id)],
         refund_id,
         str(amount),
         reason[:200],
@@ -196,7 +196,7 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
     if ours:
         if metadata.get("lcn_pool") != store.pool:
             return "ignored"
-        rec = await raw_record(store, keys.refund(store, str(ours)))
+        rec = await raw_record(store, store.keys.refund(str(ours)))
         if not rec:
             return "unknown"
         if to_micro(cents) != int(rec["amount"]):
@@ -224,7 +224,7 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
             return await _reverse(store, str(ours), rec, obj)
         return "duplicate"
     # Made outside lcn (the Dashboard): booked once per Stripe refund id, reversed once.
-    booked = await raw_record(store, keys.refund(store, f"ext-{sid}"))
+    booked = await raw_record(store, store.keys.refund(f"ext-{sid}"))
     if booked:
         if status in REFUSED and booked["status"] == "succeeded":
             return await _reverse(store, f"ext-{sid}", booked, obj)
@@ -240,12 +240,12 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
         intent = intent.get("id")
     if not intent:
         return "ignored"
-    purchase_id = await store.redis.hget(keys.purchase_by_payment_intent(store), str(intent))
+    purchase_id = await store.redis.hget(store.keys.purchase_by_payment_intent, str(intent))
     if purchase_id is None:
         return "ignored"
     reply = await store.script(
         "record_external_refund",
-        [keys.purchase(store, purchase_id.decode())],
+        [store.keys.purchase(purchase_id.decode())],
         sid,
         str(cents),
         outcome,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.payments import keys, outbox
+from core.payments import outbox
 from core.payments.amounts import StripeObjectRefused, stripe_cents
 from core.store import Store
 
@@ -50,7 +50,7 @@ async def on_transfer_reversed(store: Store, obj: dict[str, Any]) -> str:
     if not isinstance(transfer, str) or not TRANSFER_ID_RE.fullmatch(transfer):
         raise StripeObjectRefused("The transfer's id is not a Stripe transfer id.")
     found = listed(obj)
-    payout_key = keys.payout(store, str(payout_id))
+    payout_key = store.keys.payout(str(payout_id))
     if not await store.redis.exists(payout_key):
         return "unknown"
     now = outbox.now_ms()
@@ -58,7 +58,7 @@ async def on_transfer_reversed(store: Store, obj: dict[str, Any]) -> str:
     for rid, cents in found:
         reply = await store.script(
             "book_transfer_reversal",
-            [payout_key, keys.reversal(store, rid)],
+            [payout_key, store.keys.reversal(rid)],
             rid,
             str(cents),
             transfer,

@@ -87,7 +87,7 @@ async def submit_sharded(
 async def reduce_ready(store: Store, limit: int = 20) -> int:
     """Reduce the sharded jobs whose shards are all done. Safe to run from several
     orchestrators: the finishing script completes a parent once and refuses the rest."""
-    ready = await store.redis.zrange(store.keys.prefix + "reduce:ready", 0, limit - 1)
+    ready = await store.redis.zrange(store.keys.reduce_ready, 0, limit - 1)
     reduced = 0
     for raw_id in ready:
         parent_id = raw_id.decode()

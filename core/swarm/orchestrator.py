@@ -97,7 +97,7 @@ class Orchestrator:
 
     async def _lock(self, name: str, ttl_s: float) -> bool:
         """One orchestrator at a time does a sweep: the lock expires on its own if we die."""
-        key = self.store.keys.prefix + "lock:" + name
+        key = self.store.keys.lock(name)
         got = await self.store.redis.set(key, self.identity, nx=True, px=max(50, int(ttl_s * 1000)))
         return bool(got)
 
@@ -130,7 +130,7 @@ class Orchestrator:
         oldest = int(time.time() * 1000) // STATS_BUCKET_MS - STATS_WINDOW_BUCKETS
         await self.store.script(
             "trim_stats",
-            [self.store.keys.prefix + "ts:completed"],
+            [self.store.keys.series("completed")],
             oldest,
             json.dumps(
                 [

@@ -28,7 +28,7 @@ class AgentInfo(WireModel):
 
 
 def agent_key(store: Store, agent_id: str) -> str:
-    return store.keys.prefix + "agent:" + agent_id
+    return store.keys.agent(agent_id)
 
 
 async def register(
@@ -52,9 +52,7 @@ async def report(
 
 async def sweep_stalled(store: Store, grace_s: float, limit: int = 500) -> int:
     return int(
-        await store.script(
-            "sweep_agents", [store.keys.prefix + "agents:seen"], int(grace_s * 1000), limit
-        )
+        await store.script("sweep_agents", [store.keys.agents_seen], int(grace_s * 1000), limit)
     )
 
 
@@ -75,6 +73,6 @@ def agent_from_hash(raw: dict[bytes, bytes]) -> AgentInfo:
 
 
 async def list_agents(store: Store, offset: int = 0, limit: int = 200) -> list[AgentInfo]:
-    ids, _ = await zpage(store, store.keys.prefix + "agents:all", offset, limit, newest_first=False)
+    ids, _ = await zpage(store, store.keys.agents_all, offset, limit, newest_first=False)
     rows = await hashes(store, [agent_key(store, agent_id) for agent_id in ids])
     return [agent_from_hash(r) for r in rows if r]
