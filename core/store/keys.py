@@ -246,10 +246,6 @@ class Keys:
     def lock(self, name: str) -> str:
         return self._make("lock", name)
 
-    @property
-    def sweep_lock(self) -> str:
-        return self.lock("sweep")
-
     # agents
     def agent(self, agent_id: str) -> str:
         return self._make("agent", agent_id)

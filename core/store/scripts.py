@@ -1,9 +1,12 @@
 """Lua scripts: one `.lua` file per state change, loaded once, called by EVALSHA.
 
 A script may start with `--!include name` lines; the loader inlines `lua/include/name.lua` there
-so shared helpers (ledger posting, node indexing) are written once. Every script receives the
-pool's key prefix as ARGV[1] and its main key as KEYS[1]: in a Redis Cluster KEYS[1] routes the
-call to the pool's slot, and all other keys it touches carry the same `{pool}` hash tag.
+so shared helpers (ledger posting, node indexing) are written once. Ahead of every script the
+loader puts the shared constants and the key functions `K` generated from core/store/keys.py
+(`K.job(id)`, `K.nodes_all()`), so Lua never spells a key name itself. Every script receives the
+pool's key prefix as ARGV[1] (K's functions read it) and its main key as KEYS[1]: in a Redis
+Cluster KEYS[1] routes the call to the pool's slot, and all other keys it touches carry the same
+`{pool}` hash tag.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from redis.exceptions import NoScriptError, ResponseError
 
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
+from core.store.keys import lua_include
 from core.store.series import LUA_CONSTANTS
 
 LUA_PACKAGE = "core.store.lua"
@@ -30,7 +34,7 @@ LUA_PRELUDE = "local {} = {}".format(
 @cache
 def script_source(name: str) -> str:
     root = resources.files(LUA_PACKAGE)
-    lines = [LUA_PRELUDE]
+    lines = [LUA_PRELUDE, lua_include()]
     for line in (root / f"{name}.lua").read_text().splitlines():
         if line.startswith("--!include "):
             include = line.split(maxsplit=1)[1].strip()
