@@ -245,7 +245,7 @@ async def write(
                 base.seen_count, "add", *added,
             )  # fmt: skip
             return True
-        fresh = f"{seen_key(store)}:next:{epoch}"
+        fresh = store.keys.ledger_checkpoint_next(epoch)
         for start in range(0, len(added), 5000):
             async with store.redis.pipeline(transaction=False) as pipe:
                 pipe.zadd(fresh, dict.fromkeys(added[start : start + 5000], seq))
@@ -261,5 +261,5 @@ async def write(
         return True
     except (LcnError, RedisError):  # a lost race or a read-only user: the check stands
         with contextlib.suppress(RedisError):
-            await store.redis.delete(f"{seen_key(store)}:next:{epoch}")
+            await store.redis.delete(store.keys.ledger_checkpoint_next(epoch))
         return False

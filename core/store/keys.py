@@ -69,6 +69,7 @@ TEMPLATES: dict[str, str] = {
     "ledger_lastcheck": "ledger:lastcheck",
     "ledger_checkpoint": "ledger:checkpoint",
     "ledger_checkpoint_seen": "ledger:checkpoint:seen",
+    "ledger_checkpoint_next": "ledger:checkpoint:seen:next:{epoch}",
     # access: API keys, node sessions, signed requests, rate limits
     "apikeys": "apikeys",
     "apikey": "apikey:{digest}",
@@ -301,6 +302,10 @@ class Keys:
     @property
     def ledger_checkpoint_seen(self) -> str:
         return self._make("ledger_checkpoint_seen")
+
+    def ledger_checkpoint_next(self, epoch: str) -> str:
+        """A full check's new seen set, until its checkpoint takes it over."""
+        return self._make("ledger_checkpoint_next", epoch)
 
     # access
     @property

@@ -32,9 +32,15 @@ LUA_PRELUDE = "local {} = {}".format(
 
 
 @cache
+def prelude() -> str:
+    """What every script starts with: the shared constants and the key functions `K`."""
+    return LUA_PRELUDE + "\n" + lua_include()
+
+
+@cache
 def script_source(name: str) -> str:
     root = resources.files(LUA_PACKAGE)
-    lines = [LUA_PRELUDE, lua_include()]
+    lines = [prelude()]
     for line in (root / f"{name}.lua").read_text().splitlines():
         if line.startswith("--!include "):
             include = line.split(maxsplit=1)[1].strip()
