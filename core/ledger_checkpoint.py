@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 
 from core.errors import LcnError, SetupError
 from core.provenance import posting_order
-from core.store import Store
+from core.store import Store, calls
 
 KEY_ENV = "LCN_LEDGER_KEY"
 KEY_FILE = "ledger.key"
@@ -113,29 +113,12 @@ def tag_mac(key: bytes | None, epoch: str) -> Callable[[str], bytes]:
     return mac
 
 
-@dataclass
-class Snapshot:
-    """Balances, the journal's last id and the newest checkpoint, read at one instant."""
-
-    last_id: str
-    balances: dict[str, int]
-    body: bytes
-    sig: str
-    seen_count: int
+# Balances, the journal's last id and the newest checkpoint, read at one instant.
+Snapshot = calls.LedgerSnapshot
 
 
 async def snapshot(store: Store) -> Snapshot:
-    last, flat, body, sig, seen = await store.script(
-        "ledger_snapshot", [store.keys.balances, checkpoint_key(store), seen_key(store)]
-    )
-    pairs = iter(flat)
-    return Snapshot(
-        last_id=last.decode() if isinstance(last, bytes) else str(last),
-        balances={k.decode(): int(v) for k, v in zip(pairs, pairs, strict=True)},
-        body=body if isinstance(body, bytes) else str(body).encode(),
-        sig=sig.decode() if isinstance(sig, bytes) else str(sig),
-        seen_count=int(seen),
-    )
+    return await calls.ledger_snapshot(store)
 
 
 @dataclass
@@ -237,13 +220,11 @@ async def write(
         },
         separators=(",", ":"),
     ).encode()
-    keys = [checkpoint_key(store), seen_key(store)]
     try:
         if base is not None:
-            await store.script(
-                "ledger_checkpoint", keys, base_sig, body, sign(key, body), seq,
-                base.seen_count, "add", *added,
-            )  # fmt: skip
+            await calls.ledger_checkpoint(
+                store, base_sig, body, sign(key, body), seq, base.seen_count, "add", added
+            )
             return True
         fresh = store.keys.ledger_checkpoint_next(epoch)
         for start in range(0, len(added), 5000):
@@ -252,10 +233,9 @@ async def write(
                 pipe.pexpire(fresh, NEXT_SET_TTL_MS)
                 await pipe.execute()
         try:
-            await store.script(
-                "ledger_checkpoint", [*keys, fresh], base_sig, body, sign(key, body), seq,
-                seen, "swap",
-            )  # fmt: skip
+            await calls.ledger_checkpoint(
+                store, base_sig, body, sign(key, body), seq, seen, "swap", [], fresh=fresh
+            )
         finally:
             await store.redis.delete(fresh)  # gone already when it took over
         return True

@@ -53,7 +53,7 @@ LUA_BY_HAND = re.compile(
 )
 PY_BY_HAND = re.compile(
     r"keys\.prefix\s*\+|\{[\w.]*keys\.prefix\}|=\s*[\w.]*keys\.prefix\s*$"
-    r"|\bP\s*\+\s*[\"']|\{P\}|[\"']lcn:|\)\s*\+\s*[\"']:|f\"\{[\w.]*(key|keys\.\w+)\([^)]*\)\}:",
+    r"|\bP\s*\+\s*[\"']|\{P\}|[\"']lcn:|(\)|key)\s*\+\s*[\"']:|f\"\{[\w.]*(key|keys\.\w+)\([^)]*\)\}:",
     re.M,
 )
 

@@ -4,14 +4,13 @@ call per batch) through the same indexes that registration maintains."""
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from decimal import Decimal
 
 from core.ids import record_cid
 from core.models.node import Capabilities, Location, Pricing
 from core.registry import node_fields
-from core.store import Store
+from core.store import Store, calls
 
 REGIONS = [
     ("us-east-1", 39.0, -77.5),
@@ -65,7 +64,7 @@ async def import_fleet(
             synthetic_node(i, rng, cpu=cpu, memory_gb=memory_gb)
             for i in range(start, min(count, start + batch))
         ]
-        await store.script("import_nodes", [store.keys.nodes_all], json.dumps(nodes))
+        await calls.import_nodes(store, nodes)
         ids.extend(str(n["id"]) for n in nodes)
     return ids
 

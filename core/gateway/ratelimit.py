@@ -12,7 +12,7 @@ import math
 
 from core.gateway.config import GatewaySettings
 from core.gateway.errors import RateLimited
-from core.store import Store
+from core.store import Store, calls
 
 
 def _key(store: Store, identity: str) -> str:
@@ -32,10 +32,11 @@ async def count_request(
 ) -> None:
     """Count one request of `identity`; refuse with 429 and Retry-After once over `limit`, or
     while `client` is over its budget of refused credentials."""
-    count, ttl_ms, failures, failures_ttl_ms = await store.script(
-        "count_request",
-        [_key(store, identity), _failures_key(store, client)],
+    count, ttl_ms, failures, failures_ttl_ms = await calls.count_request(
+        store,
+        _key(store, identity),
         limits.rate_window_s * 1000,
+        also_read=_failures_key(store, client),
     )
     if int(failures) > limits.auth_failure_limit:
         raise _too_many_failures(limits, int(failures_ttl_ms))
@@ -50,8 +51,8 @@ async def count_request(
 
 async def count_failure(store: Store, limits: GatewaySettings, client: str) -> None:
     """Count refused credentials from `client`; raise 429 once that is over its budget."""
-    failures, ttl_ms, _, _ = await store.script(
-        "count_request", [_failures_key(store, client)], limits.rate_window_s * 1000
+    failures, ttl_ms, _, _ = await calls.count_request(
+        store, _failures_key(store, client), limits.rate_window_s * 1000
     )
     if int(failures) > limits.auth_failure_limit:
         raise _too_many_failures(limits, int(ttl_ms))

@@ -7,7 +7,6 @@ To sell something new, add a `CatalogItem` with its hook to CATALOG.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -21,7 +20,7 @@ from core.money import micro_to_json
 from core.payments import pkp
 from core.payments.outbox import now_ms
 from core.payments.records import Purchase, get_purchase, raw_record
-from core.store import Store
+from core.store import Store, calls
 
 
 @dataclass(frozen=True)
@@ -146,12 +145,8 @@ async def fulfil(store: Store, purchase_id: str) -> Purchase:
         raise NotFound(f"No purchase {purchase_id} in pool {store.pool}.")
     if h.get("fulfilment") == "due":
         delivery = await item(h["sku"]).fulfil(store, h)
-        await store.script(
-            "fulfil_purchase",
-            [store.keys.purchase(purchase_id)],
-            json.dumps(delivery.handed_over, separators=(",", ":")),
-            delivery.entitlement,
-            now_ms(),
+        await calls.fulfil_purchase(
+            store, purchase_id, delivery.handed_over, delivery.entitlement, now_ms()
         )
     return await get_purchase(store, purchase_id)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from core.payments import outbox
 from core.payments.amounts import MAX_CENTS, StripeObjectRefused, stripe_cents
-from core.store import Store
+from core.store import Store, calls
 
 DISPUTE_ID_RE = re.compile(r"(du|dp)_[A-Za-z0-9_]{1,200}")
 CLOSED = ("won", "lost")
@@ -81,18 +81,8 @@ async def on_dispute(store: Store, obj: dict[str, Any]) -> str:
         return "ignored"  # not a payment of this pool
     pid = purchase_id.decode()
     now = outbox.now_ms()
-    opened = await store.script(
-        "open_dispute",
-        [store.keys.purchase(pid), store.keys.dispute(du)],
-        du,
-        str(cents),
-        str(taken),
-        _id(obj.get("charge")),
-        now,
-    )
+    opened = await calls.open_dispute(store, pid, du, cents, taken, _id(obj.get("charge")), now)
     if status not in CLOSED:
-        return str(opened)
+        return opened
     # A closed event may be the first we see: the open above books what was withdrawn first.
-    return str(
-        await store.script("close_dispute", [store.keys.dispute(du)], status, str(returned), now)
-    )
+    return await calls.close_dispute(store, du, status, returned, now)

@@ -20,7 +20,7 @@ from core.payments.amounts import stripe_cents
 from core.payments.client import Payments, as_dict
 from core.payments.errors import describe
 from core.payments.records import raw_record
-from core.store import Store
+from core.store import Store, calls
 
 log = logging.getLogger("lcn.payments")
 
@@ -55,10 +55,7 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     if not int(rec.get("paid_micro") or 0):
         # Nothing arrived (a mismatch of $0): no charge, so no fee, and nothing to ask Stripe
         # every minute for ever. Booked as 0, which takes it off the queue.
-        reply = await store.script(
-            "book_stripe_fee", [store.keys.purchase(purchase_id)], "0", "", now
-        )
-        return str(reply)
+        return await calls.book_stripe_fee(store, purchase_id, "0", "", now)
     intent = as_dict(
         await payments.stripe.v1.payment_intents.retrieve_async(
             intent_id, {"expand": ["latest_charge.balance_transaction"]}
@@ -70,14 +67,7 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     if txn is None:
         return "waiting"
     fee = stripe_cents(txn, "fee", positive=False)
-    reply = await store.script(
-        "book_stripe_fee",
-        [store.keys.purchase(purchase_id)],
-        str(fee),
-        str(txn.get("id") or ""),
-        now,
-    )
-    return str(reply)
+    return await calls.book_stripe_fee(store, purchase_id, str(fee), str(txn.get("id") or ""), now)
 
 
 async def book_due(

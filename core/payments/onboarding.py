@@ -15,7 +15,7 @@ from core import registry
 from core.errors import InvalidInput
 from core.models.base import WireModel
 from core.payments.client import Payments, call, idempotency_key, require
-from core.store import Store
+from core.store import Store, calls
 
 DEFAULT_RETURN_URL = "http://127.0.0.1:8080/stripe/onboarding/return"
 DEFAULT_REFRESH_URL = "http://127.0.0.1:8080/stripe/onboarding/refresh"
@@ -76,7 +76,7 @@ async def onboard(
             )
         )
         account_id = str(account["id"])
-        await store.script("attach_payee", [store.keys.node(node_id)], account_id, _now())
+        await calls.attach_payee(store, node_id, account_id, _now())
         await record_account(store, node_id, account)
     link = await call(
         client.stripe.v1.account_links.create_async(

@@ -29,7 +29,7 @@ from core.payments.cents import MICRO_PER_CENT, to_cents, to_micro
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import describe, key_refused, retryable
 from core.payments.records import Refund, get_refund, raw_record
-from core.store import Store
+from core.store import Store, calls
 
 log = logging.getLogger("lcn.payments")
 
@@ -48,10 +48,7 @@ async def settle(
     error: str,
     now: int,
 ) -> str:
-    reply = await store.script(
-        "settle_refund", [store.keys.refund(refund_id)], gen, outcome, stripe_refund, error, now
-    )
-    return str(reply["status"])
+    return await calls.settle_refund(store, refund_id, gen, outcome, stripe_refund, error, now)
 
 
 async def send(
@@ -140,14 +137,8 @@ async def refund(
     amount = check_refund_micro(amount_micro)
     at = now or outbox.now_ms()
     refund_id = outbox.new_id("rf")
-    await store.script(
-        "reserve_refund",
-        [store.keys.purchase(purchase_id)],
-        refund_id,
-        str(amount),
-        reason[:200],
-        operator[:100],
-        at,
+    await calls.reserve_refund(
+        store, purchase_id, refund_id, str(amount), reason[:200], operator[:100], at
     )
     rec = await outbox.claim(store, f"refund:{refund_id}", now=at, policy=policy)
     if rec is not None:
@@ -243,12 +234,4 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
     purchase_id = await store.redis.hget(store.keys.purchase_by_payment_intent, str(intent))
     if purchase_id is None:
         return "ignored"
-    reply = await store.script(
-        "record_external_refund",
-        [store.keys.purchase(purchase_id.decode())],
-        sid,
-        str(cents),
-        outcome,
-        now,
-    )
-    return str(reply)
+    return await calls.record_external_refund(store, purchase_id.decode(), sid, cents, outcome, now)

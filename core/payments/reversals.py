@@ -15,7 +15,7 @@ from typing import Any
 
 from core.payments import outbox
 from core.payments.amounts import StripeObjectRefused, stripe_cents
-from core.store import Store
+from core.store import Store, calls
 
 REVERSAL_ID_RE = re.compile(r"trr_[A-Za-z0-9_]{1,200}")
 TRANSFER_ID_RE = re.compile(r"tr_[A-Za-z0-9_]{1,200}")
@@ -56,13 +56,6 @@ async def on_transfer_reversed(store: Store, obj: dict[str, Any]) -> str:
     now = outbox.now_ms()
     booked = 0
     for rid, cents in found:
-        reply = await store.script(
-            "book_transfer_reversal",
-            [payout_key, store.keys.reversal(rid)],
-            rid,
-            str(cents),
-            transfer,
-            now,
-        )
+        reply = await calls.book_transfer_reversal(store, str(payout_id), rid, cents, transfer, now)
         booked += reply == "booked"
     return f"{booked} reversal(s) booked"
