@@ -18,6 +18,7 @@ Redis Cluster stays correct.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Key name → its shape after the prefix. A `{field}` is an argument of the Python method and of
@@ -122,14 +123,15 @@ def template_fields(name: str) -> list[str]:
 _POSITIONAL = {name: _FIELD.sub("{}", template) for name, template in TEMPLATES.items()}
 
 
-def lua_include() -> str:
-    """The Lua key functions, one per template: `K.node(node_id)` returns `P .. 'node:' .. node_id`
-    where P, the prefix, is the script's ARGV[1]."""
+def lua_include(names: Iterable[str] | None = None) -> str:
+    """The Lua key functions, one per template (or only `names`): `K.node(node_id)` returns
+    `P .. 'node:' .. node_id` where P, the prefix, is the script's ARGV[1]. A name that is no
+    template raises KeyError, so a misspelt key function fails at load, not in production."""
     lines = ["local P = ARGV[1]", "local K = {}"]
-    for name, template in TEMPLATES.items():
+    for name in TEMPLATES if names is None else sorted(set(names)):
         parts = [
             f"'{piece}'" if i % 2 == 0 else piece
-            for i, piece in enumerate(_FIELD.split(template))
+            for i, piece in enumerate(_FIELD.split(TEMPLATES[name]))
             if piece
         ]
         body = " .. ".join(["P", *parts])
