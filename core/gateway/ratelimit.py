@@ -15,14 +15,6 @@ from core.gateway.errors import RateLimited
 from core.store import Store, calls
 
 
-def _key(store: Store, identity: str) -> str:
-    return store.keys.rate(identity)
-
-
-def _failures_key(store: Store, client: str) -> str:
-    return store.keys.auth_failures(client)
-
-
 def _retry_after(ttl_ms: int) -> int:
     return max(1, math.ceil(ttl_ms / 1000))
 
@@ -34,14 +26,14 @@ async def count_request(
     while `client` is over its budget of refused credentials."""
     count, ttl_ms, failures, failures_ttl_ms = await calls.count_request(
         store,
-        _key(store, identity),
+        store.keys.rate(identity),
         limits.rate_window_s * 1000,
-        also_read=_failures_key(store, client),
+        also_read=store.keys.auth_failures(client),
     )
-    if int(failures) > limits.auth_failure_limit:
-        raise _too_many_failures(limits, int(failures_ttl_ms))
-    if int(count) > limit:
-        retry_after = _retry_after(int(ttl_ms))
+    if failures > limits.auth_failure_limit:
+        raise _too_many_failures(limits, failures_ttl_ms)
+    if count > limit:
+        retry_after = _retry_after(ttl_ms)
         raise RateLimited(
             f"Too many requests: {limit} per {limits.rate_window_s} s are allowed; "
             f"retry in {retry_after} s.",
@@ -52,10 +44,10 @@ async def count_request(
 async def count_failure(store: Store, limits: GatewaySettings, client: str) -> None:
     """Count refused credentials from `client`; raise 429 once that is over its budget."""
     failures, ttl_ms, _, _ = await calls.count_request(
-        store, _failures_key(store, client), limits.rate_window_s * 1000
+        store, store.keys.auth_failures(client), limits.rate_window_s * 1000
     )
-    if int(failures) > limits.auth_failure_limit:
-        raise _too_many_failures(limits, int(ttl_ms))
+    if failures > limits.auth_failure_limit:
+        raise _too_many_failures(limits, ttl_ms)
 
 
 def _too_many_failures(limits: GatewaySettings, ttl_ms: int) -> RateLimited:
