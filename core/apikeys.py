@@ -18,7 +18,7 @@ from pydantic import Field
 from core.errors import AuthError, InvalidInput, NotFound
 from core.models.base import WireModel, ms_to_datetime
 from core.models.node import ADDRESS_RE
-from core.store import Store
+from core.store import Store, calls
 
 API_KEY_PREFIX = "lcn_"
 SECRET_BYTES = 32
@@ -40,11 +40,11 @@ def digest_of(secret: str) -> str:
 
 
 def index_key(store: Store) -> str:
-    return store.keys.prefix + "apikeys"
+    return store.keys.apikeys
 
 
 def record_key(store: Store, digest: str) -> str:
-    return store.keys.prefix + "apikey:" + digest
+    return store.keys.apikey(digest)
 
 
 def _from_hash(raw: dict[bytes, bytes]) -> ApiKey:
@@ -66,14 +66,8 @@ async def create(store: Store, name: str, creator: str | None = None) -> tuple[A
     secret = API_KEY_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     digest = digest_of(secret)
     now_ms = int(time.time() * 1000)
-    await store.script(
-        "create_api_key",
-        [index_key(store)],
-        name,
-        digest,
-        digest[:KEY_ID_CHARS],
-        (creator or "").lower(),
-        now_ms,
+    await calls.create_api_key(
+        store, name, digest, digest[:KEY_ID_CHARS], (creator or "").lower(), now_ms
     )
     key = ApiKey(
         key_id=digest[:KEY_ID_CHARS],
@@ -99,7 +93,7 @@ async def revoke(store: Store, name_or_id: str) -> ApiKey:
     """Revoke by name or by key id; the secret stops working at once on every gateway."""
     for key in await list_keys(store):
         if name_or_id in (key.name, key.key_id):
-            await store.script("revoke_api_key", [index_key(store)], key.name)
+            await calls.revoke_api_key(store, key.name)
             return key
     raise NotFound(f"No API key is named {name_or_id} or has that id.")
 

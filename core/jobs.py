@@ -16,7 +16,7 @@ from core.models.job import JOB_STATUSES, JOB_TYPES, Job, Lease, SubmitJob, Subm
 from core.models.node import Pricing
 from core.money import micro_to_json, usd_to_micro
 from core.payments.credit import TRUSTED, CreditPolicy, policy_from_env
-from core.store import Store
+from core.store import Store, calls
 from core.store.reads import hashes, zpage
 
 _LIST = Pricing()  # the network's list prices, the same defaults a node registers with
@@ -109,12 +109,7 @@ async def submit_many(
     if not bodies:
         return []
     batch = [submit_fields(body, max_attempts=max_attempts) for body in bodies]
-    replies = await store.script(
-        "submit_job",
-        [store.keys.job(batch[0]["id"])],
-        json.dumps(batch, separators=(",", ":")),
-        *(credit or TRUSTED).argv(),
-    )
+    replies = await calls.submit_job(store, batch, (credit or TRUSTED).argv())
     results: list[SubmitResult | LcnError] = []
     for fields, reply in zip(batch, replies, strict=True):
         if "error" in reply:
@@ -202,9 +197,7 @@ async def get_jobs(store: Store, job_ids: list[str]) -> list[Job]:
 
 
 async def job_history(store: Store, job_id: str) -> list[str]:
-    return [
-        e.decode() for e in await store.redis.lrange(store.keys.job(job_id) + ":history", 0, -1)
-    ]
+    return [e.decode() for e in await store.redis.lrange(store.keys.job_history(job_id), 0, -1)]
 
 
 def check_status(status: str | None) -> None:
@@ -224,7 +217,7 @@ async def list_job_ids(
     check_status(status)
     if node_id is not None:
         check_cid(node_id, what="node id")
-        key = store.keys.node(node_id) + ":history"
+        key = store.keys.node_history(node_id)
     elif status is not None:
         key = store.keys.jobs_with_status(status)
     else:
@@ -287,19 +280,13 @@ async def claim_many(
         raise InvalidInput(f"Job types must be among {', '.join(JOB_TYPES)}.")
     if not 1 <= max_jobs <= 1000:
         raise InvalidInput("A claim takes between 1 and 1000 jobs.")
-    replies = await store.script(
-        "claim_job",
-        [store.keys.node(node_id)],
-        agent_id,
-        int(lease_s * 1000),
-        secrets.token_hex(8),
-        json.dumps(job_types),
-        max_jobs,
+    replies = await calls.claim_job(
+        store, node_id, agent_id, int(lease_s * 1000), secrets.token_hex(8), job_types, max_jobs
     )
-    return [_claim(reply) for reply in replies or []]
+    return [_claim(reply) for reply in replies]
 
 
-def _claim(reply: dict[str, Any]) -> Claim:
+def _claim(reply: calls.ClaimReply) -> Claim:
     return Claim(
         job_id=reply["id"],
         type=reply["type"],
@@ -315,9 +302,7 @@ def _claim(reply: dict[str, Any]) -> Claim:
 
 
 async def extend_lease(store: Store, job_id: str, token: str, lease_s: float) -> int:
-    return int(
-        await store.script("extend_lease", [store.keys.job(job_id)], token, int(lease_s * 1000))
-    )
+    return await calls.extend_lease(store, job_id, token, int(lease_s * 1000))
 
 
 def cap_logs(logs: list[str]) -> list[str]:
@@ -344,7 +329,7 @@ async def complete(
     duration_ms: int,
     output: Any,
     logs: list[str] | None = None,
-) -> dict[str, Any]:
+) -> calls.CompleteReply:
     """Report success. The result is content-addressed; a large one is kept beside the job."""
     reply = (
         await complete_many(store, [Completion(job_id, token, duration_ms, output, logs or [])])
@@ -356,7 +341,7 @@ async def complete(
 
 async def complete_many(
     store: Store, completions: list[Completion]
-) -> list[dict[str, Any] | LcnError]:
+) -> list[calls.CompleteReply | LcnError]:
     """Report a batch of successes in one round trip; each is fenced by its own lease."""
     if not completions:
         return []
@@ -366,7 +351,7 @@ async def complete_many(
         cid = bytes_cid(encoded)
         inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
         if not inline:
-            await store.redis.set(store.keys.prefix + "blob:" + cid, encoded, ex=BLOB_TTL_S)
+            await store.redis.set(store.keys.blob(cid), encoded, ex=BLOB_TTL_S)
         items.append(
             {
                 "id": done.job_id,
@@ -377,9 +362,7 @@ async def complete_many(
                 "logs": json.dumps(cap_logs(done.logs)),
             }
         )
-    replies = await store.script(
-        "complete_job", [store.keys.job(completions[0].job_id)], json.dumps(items)
-    )
+    replies = await calls.complete_job(store, items)
     return [item_error(r["error"]) if "error" in r else r for r in replies]
 
 
@@ -415,32 +398,25 @@ async def _fail(
     mode: str,
     duration_ms: int | None,
 ) -> str:
-    return str(
-        await store.script(
-            "fail_job",
-            [store.keys.job(job_id)],
-            token,
-            error[:1000],
-            json.dumps(cap_logs(logs or [])),
-            mode,
-            "" if duration_ms is None else max(0, int(duration_ms)),
-        )
+    return await calls.fail_job(
+        store,
+        job_id,
+        token,
+        error[:1000],
+        cap_logs(logs or []),
+        mode,
+        None if duration_ms is None else max(0, int(duration_ms)),
     )
 
 
-async def expire_leases(store: Store, limit: int = 500) -> dict[str, int]:
-    reply: dict[str, int] = await store.script("expire_leases", [store.keys.leases], limit)
-    return reply
+async def expire_leases(store: Store, limit: int = 500) -> calls.ExpiredLeases:
+    return await calls.expire_leases(store, limit)
 
 
 async def place_pending(
     store: Store, limit: int = 500, *, credit: CreditPolicy | None = None
 ) -> int:
-    return int(
-        await store.script(
-            "place_pending", [store.keys.prefix + "pending:tags"], limit, *_credit(credit)
-        )
-    )
+    return await calls.place_pending(store, limit, _credit(credit))
 
 
 async def reassign(
@@ -449,18 +425,14 @@ async def reassign(
     check_cid(job_id, what="job id")
     if to_node:
         check_cid(to_node, what="node id")
-    return str(
-        await store.script(
-            "reassign_job", [store.keys.job(job_id)], to_node or "", *_credit(credit)
-        )
-    )
+    return await calls.reassign_job(store, job_id, to_node or "", _credit(credit))
 
 
 async def cancel(store: Store, job_id: str, reason: str = "Cancelled by an operator.") -> str:
     check_cid(job_id, what="job id")
-    return str(await store.script("cancel_job", [store.keys.job(job_id)], reason))
+    return await calls.cancel_job(store, job_id, reason)
 
 
 async def retry(store: Store, job_id: str, *, credit: CreditPolicy | None = None) -> str:
     check_cid(job_id, what="job id")
-    return str(await store.script("retry_job", [store.keys.job(job_id)], *_credit(credit)))
+    return await calls.retry_job(store, job_id, _credit(credit))

@@ -25,7 +25,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models.base import WireModel
 from core.provenance import Once, Posting, Provenance, UnprovenPosting, posting_order
 from core.provenance import parse as parse_posting
-from core.store import Store
+from core.store import Store, calls
 
 WORLD = "world"
 PLATFORM = "platform"
@@ -60,10 +60,7 @@ async def post(
             raise InvalidInput(f"{account!r} is not a ledger account.")
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_POSTING:
         raise InvalidInput("A posting amount must be a whole number of micro-USD from 0 to 1e13.")
-    reply = await store.script(
-        "post_transfer", [store.keys.balances], from_account, to_account, amount, idem, kind, ref
-    )
-    return bool(reply)
+    return await calls.post_transfer(store, from_account, to_account, amount, idem, kind, ref)
 
 
 async def balances(store: Store) -> dict[str, int]:
@@ -232,7 +229,7 @@ def _add_legs(parsed: list[Posting], balances: dict[str, int], earned: dict[str,
 
 
 def _lastcheck_key(store: Store) -> str:
-    return store.keys.prefix + "ledger:lastcheck"
+    return store.keys.ledger_lastcheck
 
 
 async def record_check(store: Store, result: LedgerCheck) -> None:
@@ -289,14 +286,13 @@ async def reverse(store: Store, posting_id: str) -> Reversal:
         found = await store.redis.xrange(store.keys.journal, min=posting_id, max=posting_id)
         if not found:
             raise NotFound(f"No posting {posting_id} in the journal.")
-        if await store.redis.hexists(store.keys.prefix + "ledger:idem", f"reverse:{posting_id}"):
+        if await store.redis.hexists(store.keys.ledger_idem, f"reverse:{posting_id}"):
             raise Conflict(f"Posting {posting_id} is already reversed.")
         raise Conflict(
             f"Posting {posting_id} is proven by its source (or not among the "
             f"{LISTED_UNPROVEN} listed unproven ones); only an unproven posting is reversed."
         )
-    reply = await store.script("reverse_posting", [store.keys.balances], posting_id)
-    reversal_id = str(reply["reversalId"])  # the script's JSON reply, decoded
+    reversal_id = (await calls.reverse_posting(store, posting_id))["reversalId"]
     after = await check(store)
     await record_check(store, after)
     return Reversal(posting_id=posting_id, reversal_id=reversal_id, check=after)
@@ -326,8 +322,7 @@ async def _earnings_mismatches(
             break
     if differing and last_id:
         nodes = sorted(differing)[:LISTED_UNPROVEN]
-        later, counters = await store.script("ledger_earnings", [store.keys.balances], *nodes)
-        later_id = later.decode() if isinstance(later, bytes) else str(later)
+        later_id, counters = await calls.ledger_earnings(store, nodes)
         since: dict[str, int] = defaultdict(int)
         start = "(" + last_id
         while later_id and posting_order(later_id) > posting_order(last_id):
@@ -339,7 +334,7 @@ async def _earnings_mismatches(
                 break
             start = "(" + batch[-1][0].decode()
         for node_id, value in zip(nodes, counters, strict=True):
-            if int(value or 0) == earned.get(node_id, 0) + since.get(node_id, 0):
+            if value == earned.get(node_id, 0) + since.get(node_id, 0):
                 del differing[node_id]
     return [
         {"nodeId": n, "recorded": have, "ledger": earned.get(n, 0)}

@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 
 from core.errors import LcnError, SetupError
 from core.provenance import posting_order
-from core.store import Store
+from core.store import Store, calls
 
 KEY_ENV = "LCN_LEDGER_KEY"
 KEY_FILE = "ledger.key"
@@ -52,11 +52,11 @@ NEXT_SET_TTL_MS = 3_600_000  # a full check's new set, until its checkpoint take
 
 
 def checkpoint_key(store: Store) -> str:
-    return store.keys.prefix + "ledger:checkpoint"
+    return store.keys.ledger_checkpoint
 
 
 def seen_key(store: Store) -> str:
-    return store.keys.prefix + "ledger:checkpoint:seen"
+    return store.keys.ledger_checkpoint_seen
 
 
 def signing_key(data_dir: Path | None) -> bytes | None:
@@ -113,29 +113,12 @@ def tag_mac(key: bytes | None, epoch: str) -> Callable[[str], bytes]:
     return mac
 
 
-@dataclass
-class Snapshot:
-    """Balances, the journal's last id and the newest checkpoint, read at one instant."""
-
-    last_id: str
-    balances: dict[str, int]
-    body: bytes
-    sig: str
-    seen_count: int
+# Balances, the journal's last id and the newest checkpoint, read at one instant.
+Snapshot = calls.LedgerSnapshot
 
 
 async def snapshot(store: Store) -> Snapshot:
-    last, flat, body, sig, seen = await store.script(
-        "ledger_snapshot", [store.keys.balances, checkpoint_key(store), seen_key(store)]
-    )
-    pairs = iter(flat)
-    return Snapshot(
-        last_id=last.decode() if isinstance(last, bytes) else str(last),
-        balances={k.decode(): int(v) for k, v in zip(pairs, pairs, strict=True)},
-        body=body if isinstance(body, bytes) else str(body).encode(),
-        sig=sig.decode() if isinstance(sig, bytes) else str(sig),
-        seen_count=int(seen),
-    )
+    return await calls.ledger_snapshot(store)
 
 
 @dataclass
@@ -237,29 +220,26 @@ async def write(
         },
         separators=(",", ":"),
     ).encode()
-    keys = [checkpoint_key(store), seen_key(store)]
     try:
         if base is not None:
-            await store.script(
-                "ledger_checkpoint", keys, base_sig, body, sign(key, body), seq,
-                base.seen_count, "add", *added,
-            )  # fmt: skip
+            await calls.ledger_checkpoint(
+                store, base_sig, body, sign(key, body), seq, base.seen_count, "add", added
+            )
             return True
-        fresh = f"{seen_key(store)}:next:{epoch}"
+        fresh = store.keys.ledger_checkpoint_next(epoch)
         for start in range(0, len(added), 5000):
             async with store.redis.pipeline(transaction=False) as pipe:
                 pipe.zadd(fresh, dict.fromkeys(added[start : start + 5000], seq))
                 pipe.pexpire(fresh, NEXT_SET_TTL_MS)
                 await pipe.execute()
         try:
-            await store.script(
-                "ledger_checkpoint", [*keys, fresh], base_sig, body, sign(key, body), seq,
-                seen, "swap",
-            )  # fmt: skip
+            await calls.ledger_checkpoint(
+                store, base_sig, body, sign(key, body), seq, seen, "swap", [], fresh=fresh
+            )
         finally:
             await store.redis.delete(fresh)  # gone already when it took over
         return True
     except (LcnError, RedisError):  # a lost race or a read-only user: the check stands
         with contextlib.suppress(RedisError):
-            await store.redis.delete(f"{seen_key(store)}:next:{epoch}")
+            await store.redis.delete(store.keys.ledger_checkpoint_next(epoch))
         return False

@@ -194,14 +194,14 @@ class _Reads:
         once = self.once if self.once is not None and self.tags else None
         if not self.wanted and once is None:
             return
-        prefix = self.store.keys.prefix
+        keys = self.store.keys
         async with self.store.redis.pipeline(transaction=False) as pipe:
             for what in self.wanted:
                 kind, name = what[0], what[1]
                 if kind == "history":  # (history, node, job): did the node ever hold the job?
-                    pipe.zscore(f"{prefix}node:{name}:history", what[2])
+                    pipe.zscore(keys.node_history(name), what[2])
                 else:
-                    pipe.hmget(f"{prefix}{kind}:{name}", *_FIELDS[kind])
+                    pipe.hmget(keys.record(kind, name), *_FIELDS[kind])
             if once is not None:
                 pipe.zmscore(once.seen_key or "", self.tags)
             self.replies = list(await pipe.execute())

@@ -24,7 +24,7 @@ from core.models.node import (
     RegisterNode,
 )
 from core.money import micro_to_json, micro_to_usd, usd_to_micro
-from core.store import Store
+from core.store import Store, calls
 from core.store.reads import hashes, zpage
 
 NONCE_BYTES = 16
@@ -122,18 +122,12 @@ async def register(store: Store, body: RegisterNode) -> Node:
         signature=body.signature,
     )
     node_id = node_id_for(address, body.public_key)
-    await store.script(
-        "register_node",
-        [
-            store.keys.node(node_id),
-            store.keys.nonce(body.nonce),
-            store.keys.node_by_address(address),
-        ],
+    await calls.register_node(
+        store,
         node_id,
-        address.lower(),
-        json.dumps(
-            node_fields(body.capabilities, body.location, body.pricing, address, body.public_key)
-        ),
+        body.nonce,
+        address,
+        node_fields(body.capabilities, body.location, body.pricing, address, body.public_key),
     )
     # Jobs that were waiting for a node like this one are placed now, not at the next tick.
     await jobs.place_pending(store, 100)
@@ -224,7 +218,7 @@ async def list_nodes(
 
 async def heartbeat(store: Store, node_id: str) -> str:
     check_cid(node_id, what="node id")
-    return str(await store.script("node_heartbeat", [store.keys.node(node_id)]))
+    return await calls.node_heartbeat(store, node_id)
 
 
 async def change_status(
@@ -234,12 +228,9 @@ async def change_status(
     sentence. An offline `held_by` an operator outlasts heartbeats until `online` lifts it; one
     without (a node shutting down) ends with the node's next heartbeat."""
     check_cid(node_id, what="node id")
-    return str(
-        await store.script("change_node_status", [store.keys.node(node_id)], action, held_by or "")
-    )
+    return await calls.change_node_status(store, node_id, action, held_by or "")
 
 
 async def sweep_silent(store: Store, grace_s: int, limit: int = 1000) -> int:
     """Mark nodes silent for longer than `grace_s` offline; returns how many were marked."""
-    reply = await store.script("sweep_nodes", [store.keys.nodes_seen], grace_s * 1000, limit)
-    return int(reply)
+    return await calls.sweep_nodes(store, grace_s * 1000, limit)

@@ -493,22 +493,21 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
     """Read one snapshot for `view` in one pipelined round trip."""
     now = view.now_ms if view.now_ms is not None else int(time.time() * 1000)
     keys = store.keys
-    P = keys.prefix
     plan = _Plan(store)
 
     i_nodes_all = plan.call("ZCARD", keys.nodes_all)
     i_jobs_all = plan.call("ZCARD", keys.jobs_all)
     i_node_status = [plan.call("ZCARD", keys.nodes_with_status(s)) for s in NODE_STATUSES]
     i_job_status = [plan.call("ZCARD", keys.jobs_with_status(s)) for s in JOB_STATUSES]
-    i_agents = plan.call("ZCARD", P + "agents:all")
-    i_agents_live = plan.call("ZCARD", P + "agents:seen")
+    i_agents = plan.call("ZCARD", keys.agents_all)
+    i_agents_live = plan.call("ZCARD", keys.agents_seen)
     i_leases = plan.call("ZCARD", keys.leases)
-    i_totals = plan.call("HMGET", P + "totals", "gross", "node_earnings", "platform_revenue")
+    i_totals = plan.call("HMGET", keys.totals, "gross", "node_earnings", "platform_revenue")
     i_balances = plan.call("HMGET", keys.balances, "platform", "escrow")
     last_bucket = now // STATS_BUCKET_MS
     buckets = [str(b) for b in range(last_bucket - view.series_buckets + 1, last_bucket + 1)]
     i_series = {
-        name: plan.call("HMGET", P + "ts:" + name, *buckets)
+        name: plan.call("HMGET", keys.series(name), *buckets)
         for name in ("completed", "failed", "revenue")
     }
 
@@ -524,7 +523,7 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
     if view.jobs:
         w = view.jobs
         if w.node_id:
-            index, state = keys.node(w.node_id) + ":history", w.status or ""
+            index, state = keys.node_history(w.node_id), w.status or ""
         elif w.status:
             index, state = keys.jobs_with_status(w.status), ""
         else:
@@ -560,7 +559,7 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
         first_bucket = last_bucket - a.buckets + 1
         i_agents_view = plan.script(
             "snapshot_agents",
-            [P + "agents:all"],
+            [keys.agents_all],
             a.offset,
             a.limit,
             first_bucket,
@@ -571,17 +570,17 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
     i_triage = None
     if view.triage:
         i_triage = plan.script(
-            "snapshot_triage", [P + "deadlines"], now, view.triage_limit, view.triage_budget
+            "snapshot_triage", [keys.deadlines], now, view.triage_limit, view.triage_budget
         )
 
     i_job_detail = i_job_history = None
     if view.job_detail:
         i_job_detail = plan.call("HGETALL", keys.job(view.job_detail))
-        i_job_history = plan.call("LRANGE", keys.job(view.job_detail) + ":history", -50, -1)
+        i_job_history = plan.call("LRANGE", keys.job_history(view.job_detail), -50, -1)
     i_node_detail = i_node_jobs = None
     if view.node_detail:
         i_node_detail = plan.call("HGETALL", keys.node(view.node_detail))
-        i_node_jobs = plan.call("SRANDMEMBER", keys.node(view.node_detail) + ":jobs", 50)
+        i_node_jobs = plan.call("SRANDMEMBER", keys.node_jobs(view.node_detail), 50)
 
     payments_at: tuple[int, int] | None = None
     if view.payments:

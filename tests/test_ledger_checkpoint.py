@@ -183,7 +183,12 @@ async def post_legs(store: Store, idem: str, legs: list[list[object]]) -> object
     """Call the shared posting helper itself, as the job and payment scripts do."""
     from core.store import scripts
 
-    script = LIB + "\nreturn post_legs(ARGV[2], 'test', '', cjson.decode(ARGV[3])) and 1 or 0\n"
+    script = (
+        scripts.prelude()
+        + "\n"
+        + LIB
+        + "\nreturn post_legs(ARGV[2], 'test', '', cjson.decode(ARGV[3])) and 1 or 0\n"
+    )
     try:
         return await store.redis.eval(script, 0, store.keys.prefix, idem, json.dumps(legs))
     except ResponseError as exc:  # translated like any script's refusal

@@ -193,7 +193,7 @@ async def generate(
 
 async def summarise(store: Store, started: float, submitted: int, agents: int) -> dict[str, Any]:
     health = await status.health(store)
-    totals = await store.redis.hgetall(store.keys.prefix + "totals")
+    totals = await store.redis.hgetall(store.keys.totals)
     node_earnings = int(totals.get(b"node_earnings", 0))
     platform = int(totals.get(b"platform_revenue", 0))
     check = await ledger.check(store)

@@ -188,7 +188,7 @@ async def _post(
     """A journal entry exactly as lib.lua's post_legs writes it, so the seeded books replay and
     prove like real ones (the lean benchmark pools skip the journal)."""
     journal = w.store.keys.journal
-    await w.add("HSET", w.store.keys.prefix + "ledger:idem", idem, 1)
+    await w.add("HSET", w.store.keys.ledger_idem, idem, 1)
     legs_json = json.dumps([list(leg) for leg in legs])
     await w.add("XADD", journal, "*", "idem", idem, "kind", kind, "ref", ref, "legs", legs_json)
 
@@ -296,7 +296,6 @@ async def seed(
     compact encoding and a million of them fit in about a gigabyte."""
     rng = random.Random(seed_value)
     keys = store.keys
-    P = keys.prefix
     w = _Writer(store, batch)
     summary = SeedSummary(now_ms=now_ms)
 
@@ -411,7 +410,7 @@ async def seed(
                 leases += [expires, job_id]
                 deadlines += [started + 1000 * f["timeout_s"], job_id]
             if status == "assigned":
-                await w.add("RPUSH", f"{P}nodequeue:{node.id}:{task.type}", job_id)
+                await w.add("RPUSH", keys.node_queue(node.id, task.type), job_id)
             if status == "completed":
                 duration = rng.randint(40, 4_000)
                 cost = min(estimate, rate * max(duration, 1_000) // 1_000)
@@ -478,7 +477,7 @@ async def seed(
             flat += [name, value]
         await w.add("HSET", keys.job(job_id), *flat)
         if not lean:
-            await w.add("RPUSH", keys.job(job_id) + ":history", *history)
+            await w.add("RPUSH", keys.job_history(job_id), *history)
         status_members[status] += [entered, job_id]
         all_members += [created, job_id]
         if len(summary.jobs_by_status[status]) < 50:
@@ -507,26 +506,26 @@ async def seed(
             await w.add("ZADD", keys.nodes_seen, f["last_seen"], node.id)
         await w.add("SET", keys.node_by_address(f["address"]), node.id)
         for tag in node.tags:
-            await w.add("SADD", f"{P}cap:{tag}", node.id)
+            await w.add("SADD", keys.capable(tag), node.id)
             if status == "active":
                 await w.add("ZADD", keys.sched_index(tag), _score(f["reputation"], f["rate"]),
                             node.id)  # fmt: skip
         if node.jobs:
-            await w.add("SADD", keys.node(node.id) + ":jobs", *node.jobs)
+            await w.add("SADD", keys.node_jobs(node.id), *node.jobs)
         members = node_history.pop(node.id, [])
-        await w.add_pairs("ZADD", keys.node(node.id) + ":history", members)
+        await w.add_pairs("ZADD", keys.node_history(node.id), members)
         summary.nodes.append(node.id)
         summary.node_status[node.id] = status
 
     for tag, members in pending_tags.items():
-        await w.add("SADD", f"{P}pending:tags", tag)
-        await w.add_pairs("ZADD", f"{P}pending:{tag}", members)
+        await w.add("SADD", keys.pending_tags, tag)
+        await w.add_pairs("ZADD", keys.pending(tag), members)
     await w.add_pairs("ZADD", keys.leases, leases)
-    await w.add_pairs("ZADD", keys.prefix + "deadlines", deadlines)
+    await w.add_pairs("ZADD", keys.deadlines, deadlines)
 
     await _seed_agents(w, fleet, summary, rng, now_ms, with_triage)
     await _seed_series(w, store, rng, now_ms, fleet)
-    await w.add("HSET", P + "totals", *[x for kv in totals.items() for x in kv])
+    await w.add("HSET", keys.totals, *[x for kv in totals.items() for x in kv])
     balances["world"] = -sum(v for k, v in balances.items() if k != "world")
     await w.add_pairs("HSET", keys.balances, [x for kv in balances.items() for x in kv])
     await w.flush()
@@ -544,7 +543,7 @@ async def _seed_agents(
 ) -> None:
     """One or two agents per live node (capped, like a real swarm's roster); working agents
     hold their node's running jobs."""
-    P = w.store.keys.prefix
+    keys = w.store.keys
     specialities = (
         ["code-execution"], ["model-inference"], ["data-processing"],
         ["code-execution", "data-processing"],
@@ -571,17 +570,17 @@ async def _seed_agents(
                 "jobs_done": rng.randint(0, 900), "jobs_failed": rng.randint(0, 12),
                 "last_heartbeat": beat, "started_at": started,
             }  # fmt: skip
-            await w.add("HSET", f"{P}agent:{agent_id}", *[x for kv in fields.items() for x in kv])
-            await w.add("ZADD", f"{P}agents:all", started, agent_id)
+            await w.add("HSET", keys.agent(agent_id), *[x for kv in fields.items() for x in kv])
+            await w.add("ZADD", keys.agents_all, started, agent_id)
             if state != "stalled":
-                await w.add("ZADD", f"{P}agents:seen", beat, agent_id)
+                await w.add("ZADD", keys.agents_seen, beat, agent_id)
             series = []
             base = now_ms // STATS_BUCKET_MS
             for b in range(SERIES_BUCKETS):
                 if rng.random() < 0.6:
                     series += [base - b, rng.randint(1, 6)]
             if series:
-                await w.add("HSET", f"{P}ts:agent:{agent_id}", *series)
+                await w.add("HSET", keys.agent_series(agent_id), *series)
             summary.agents.append(agent_id)
             count += 1
 
@@ -591,7 +590,7 @@ async def _seed_series(
 ) -> None:
     """Throughput and revenue per 10-second bucket over the last quarter hour, with a slow wave
     so a sparkline has a shape."""
-    P = store.keys.prefix
+    keys = store.keys
     base = now_ms // STATS_BUCKET_MS
     scale = max(1, len(fleet) // 4)
     completed, failed, revenue = [], [], []
@@ -601,9 +600,9 @@ async def _seed_series(
         completed += [base - b, done]
         failed += [base - b, rng.randint(0, max(1, scale // 10))]
         revenue += [base - b, done * rng.randint(40_000, 90_000)]
-    await w.add("HSET", P + "ts:completed", *completed)
-    await w.add("HSET", P + "ts:failed", *failed)
-    await w.add("HSET", P + "ts:revenue", *revenue)
+    await w.add("HSET", keys.series("completed"), *completed)
+    await w.add("HSET", keys.series("failed"), *failed)
+    await w.add("HSET", keys.series("revenue"), *revenue)
 
 
 async def drop_pool(store: Store) -> int:
@@ -611,7 +610,7 @@ async def drop_pool(store: Store) -> int:
     leave nothing behind."""
     deleted = 0
     batch: list[bytes] = []
-    async for key in store.redis.scan_iter(match=store.keys.prefix + "*", count=5_000):
+    async for key in store.redis.scan_iter(match=store.keys.every_key, count=5_000):
         batch.append(key)
         if len(batch) >= 5_000:
             deleted += await store.redis.unlink(*batch)

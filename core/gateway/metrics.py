@@ -32,9 +32,8 @@ from prometheus_client.registry import Collector
 from core.models.job import JOB_STATUSES
 from core.models.node import NODE_STATUSES
 from core.money import MICRO_PER_USD
-from core.payments import keys as payment_keys
-from core.payments.keys import PAYOUT_STATUSES
 from core.store import Store
+from core.store.keys import PAYOUT_STATUSES
 
 HISTOGRAMS = {
     "queue_wait_ms": ("lcn_job_queue_wait_seconds", "Time from submission to first start."),
@@ -88,22 +87,22 @@ def _ints(raw: dict[bytes, bytes]) -> dict[str, int]:
 
 
 async def read_snapshot(store: Store) -> PoolSnapshot:
-    keys, prefix = store.keys, store.keys.prefix
+    keys = store.keys
     async with store.redis.pipeline(transaction=False) as pipe:
         for node_status in NODE_STATUSES:
             pipe.zcard(keys.nodes_with_status(node_status))
         for job_status in JOB_STATUSES:
             pipe.zcard(keys.jobs_with_status(job_status))
-        pipe.zcard(prefix + "agents:all")
-        pipe.zcard(prefix + "agents:seen")
+        pipe.zcard(keys.agents_all)
+        pipe.zcard(keys.agents_seen)
         pipe.zcard(keys.leases)
         pipe.hget(keys.balances, "escrow")
-        pipe.hgetall(prefix + "totals")
+        pipe.hgetall(keys.totals)
         for name in HISTOGRAMS:
-            pipe.hgetall(prefix + "hist:" + name)
+            pipe.hgetall(keys.histogram(name))
         for payout_status in PAYOUT_STATUSES:
-            pipe.zcard(payment_keys.by_status(store, "payouts", payout_status))
-        pipe.hgetall(prefix + "money")
+            pipe.zcard(store.keys.records_with_status("payouts", payout_status))
+        pipe.hgetall(keys.money)
         replies = await pipe.execute()
     n, j = len(NODE_STATUSES), len(JOB_STATUSES)
     nodes: dict[str, int] = dict(zip(NODE_STATUSES, map(int, replies[:n]), strict=True))

@@ -4,6 +4,7 @@ core/models and are reused as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 from fastapi import Request
@@ -155,7 +156,7 @@ class CompletionOut(WireModel):
     parent: str | None = None
 
     @classmethod
-    def of(cls, job_id: str, reply: dict[str, Any]) -> CompletionOut:
+    def of(cls, job_id: str, reply: Mapping[str, Any]) -> CompletionOut:
         return cls(
             job_id=job_id,
             status=reply["status"],

@@ -12,15 +12,7 @@ import math
 
 from core.gateway.config import GatewaySettings
 from core.gateway.errors import RateLimited
-from core.store import Store
-
-
-def _key(store: Store, identity: str) -> str:
-    return f"{store.keys.prefix}rate:{identity}"
-
-
-def _failures_key(store: Store, client: str) -> str:
-    return f"{store.keys.prefix}rate:auth-failures:{client}"
+from core.store import Store, calls
 
 
 def _retry_after(ttl_ms: int) -> int:
@@ -32,15 +24,16 @@ async def count_request(
 ) -> None:
     """Count one request of `identity`; refuse with 429 and Retry-After once over `limit`, or
     while `client` is over its budget of refused credentials."""
-    count, ttl_ms, failures, failures_ttl_ms = await store.script(
-        "count_request",
-        [_key(store, identity), _failures_key(store, client)],
+    count, ttl_ms, failures, failures_ttl_ms = await calls.count_request(
+        store,
+        store.keys.rate(identity),
         limits.rate_window_s * 1000,
+        also_read=store.keys.auth_failures(client),
     )
-    if int(failures) > limits.auth_failure_limit:
-        raise _too_many_failures(limits, int(failures_ttl_ms))
-    if int(count) > limit:
-        retry_after = _retry_after(int(ttl_ms))
+    if failures > limits.auth_failure_limit:
+        raise _too_many_failures(limits, failures_ttl_ms)
+    if count > limit:
+        retry_after = _retry_after(ttl_ms)
         raise RateLimited(
             f"Too many requests: {limit} per {limits.rate_window_s} s are allowed; "
             f"retry in {retry_after} s.",
@@ -50,11 +43,11 @@ async def count_request(
 
 async def count_failure(store: Store, limits: GatewaySettings, client: str) -> None:
     """Count refused credentials from `client`; raise 429 once that is over its budget."""
-    failures, ttl_ms, _, _ = await store.script(
-        "count_request", [_failures_key(store, client)], limits.rate_window_s * 1000
+    failures, ttl_ms, _, _ = await calls.count_request(
+        store, store.keys.auth_failures(client), limits.rate_window_s * 1000
     )
-    if int(failures) > limits.auth_failure_limit:
-        raise _too_many_failures(limits, int(ttl_ms))
+    if failures > limits.auth_failure_limit:
+        raise _too_many_failures(limits, ttl_ms)
 
 
 def _too_many_failures(limits: GatewaySettings, ttl_ms: int) -> RateLimited:

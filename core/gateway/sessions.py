@@ -20,7 +20,7 @@ from core.errors import AuthError, Conflict, InvalidInput
 from core.identity import challenge_message, recover_signer
 from core.models.base import WireModel
 from core.models.node import ADDRESS_RE
-from core.store import Store
+from core.store import Store, calls
 
 SESSION_PREFIX = "lcs_"
 SESSION_PURPOSE = "session"
@@ -42,11 +42,11 @@ class Session(WireModel):
 
 
 def nonce_key(store: Store, nonce: str) -> str:
-    return f"{store.keys.prefix}signin-nonce:{nonce}"
+    return store.keys.signin_nonce(nonce)
 
 
 def session_key(store: Store, token: str) -> str:
-    return f"{store.keys.prefix}session:{hashlib.sha256(token.encode()).hexdigest()}"
+    return store.keys.session(hashlib.sha256(token.encode()).hexdigest())
 
 
 async def issue_challenge(store: Store, address: str, ttl_s: int) -> SignInChallenge:
@@ -81,13 +81,7 @@ async def sign_in(store: Store, address: str, nonce: str, signature: str, ttl_s:
     token = SESSION_PREFIX + secrets.token_urlsafe(32)
     digest = hashlib.sha256(token.encode()).hexdigest()
     try:
-        node_id = await store.script(
-            "open_node_session",
-            [nonce_key(store, nonce)],
-            claimed.lower(),
-            digest,
-            ttl_s * 1000,
-        )
+        node_id = await calls.open_node_session(store, nonce, claimed.lower(), digest, ttl_s * 1000)
     except Conflict as exc:
         raise AuthError(str(exc)) from None
     node_id = node_id.decode() if isinstance(node_id, bytes) else str(node_id)

@@ -117,7 +117,7 @@ async def verify(
         raise AuthError(str(exc)) from None
     if signer != claimed:
         raise AuthError(f"The request signature was not made by the key of {claimed}.")
-    seen = f"{store.keys.prefix}seen-signature:{signature_id(signature)}"
+    seen = store.keys.seen_signature(signature_id(signature))
     if not await store.redis.set(seen, "1", nx=True, ex=2 * skew_s + 1):
         raise AuthError("This signed request was already used; sign it again.")
     return claimed

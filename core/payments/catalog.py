@@ -7,7 +7,6 @@ To sell something new, add a `CatalogItem` with its hook to CATALOG.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -18,10 +17,10 @@ from core.errors import InvalidInput, NotFound
 from core.ids import check_cid
 from core.models.base import WireModel
 from core.money import micro_to_json
-from core.payments import keys, pkp
+from core.payments import pkp
 from core.payments.outbox import now_ms
 from core.payments.records import Purchase, get_purchase, raw_record
-from core.store import Store
+from core.store import Store, calls
 
 
 @dataclass(frozen=True)
@@ -141,24 +140,20 @@ def entries() -> list[CatalogEntry]:
 
 async def fulfil(store: Store, purchase_id: str) -> Purchase:
     """Run the item's hook for a paid sale and store its delivery, once."""
-    h = await raw_record(store, keys.purchase(store, purchase_id))
+    h = await raw_record(store, store.keys.purchase(purchase_id))
     if not h:
         raise NotFound(f"No purchase {purchase_id} in pool {store.pool}.")
     if h.get("fulfilment") == "due":
         delivery = await item(h["sku"]).fulfil(store, h)
-        await store.script(
-            "fulfil_purchase",
-            [keys.purchase(store, purchase_id)],
-            json.dumps(delivery.handed_over, separators=(",", ":")),
-            delivery.entitlement,
-            now_ms(),
+        await calls.fulfil_purchase(
+            store, purchase_id, delivery.handed_over, delivery.entitlement, now_ms()
         )
     return await get_purchase(store, purchase_id)
 
 
 async def fulfil_due(store: Store, *, limit: int = 20) -> int:
     """Sales paid but not yet handed over (a hook failed, or its process died): try again."""
-    ids = [m.decode() for m in await store.redis.zrange(keys.fulfil_due(store), 0, limit - 1)]
+    ids = [m.decode() for m in await store.redis.zrange(store.keys.fulfil_due, 0, limit - 1)]
     for purchase_id in ids:
         await fulfil(store, purchase_id)
     return len(ids)
@@ -166,4 +161,4 @@ async def fulfil_due(store: Store, *, limit: int = 20) -> int:
 
 async def entitled(store: Store, buyer: str, entitlement: str) -> bool:
     """Has `buyer` bought `entitlement` (e.g. 'logs:<job id>', 'asset:<name>')?"""
-    return bool(await store.redis.hexists(keys.entitlements(store, buyer.lower()), entitlement))
+    return bool(await store.redis.hexists(store.keys.entitlements(buyer.lower()), entitlement))

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.payments import keys, outbox
+from core.payments import outbox
 from core.payments.amounts import MAX_CENTS, StripeObjectRefused, stripe_cents
-from core.store import Store
+from core.store import Store, calls
 
 DISPUTE_ID_RE = re.compile(r"(du|dp)_[A-Za-z0-9_]{1,200}")
 CLOSED = ("won", "lost")
@@ -76,23 +76,13 @@ async def on_dispute(store: Store, obj: dict[str, Any]) -> str:
     intent = _id(obj.get("payment_intent"))
     if not intent:
         return "ignored"
-    purchase_id = await store.redis.hget(keys.purchase_by_payment_intent(store), intent)
+    purchase_id = await store.redis.hget(store.keys.purchase_by_payment_intent, intent)
     if purchase_id is None:
         return "ignored"  # not a payment of this pool
     pid = purchase_id.decode()
     now = outbox.now_ms()
-    opened = await store.script(
-        "open_dispute",
-        [keys.purchase(store, pid), keys.dispute(store, du)],
-        du,
-        str(cents),
-        str(taken),
-        _id(obj.get("charge")),
-        now,
-    )
+    opened = await calls.open_dispute(store, pid, du, cents, taken, _id(obj.get("charge")), now)
     if status not in CLOSED:
-        return str(opened)
+        return opened
     # A closed event may be the first we see: the open above books what was withdrawn first.
-    return str(
-        await store.script("close_dispute", [keys.dispute(store, du)], status, str(returned), now)
-    )
+    return await calls.close_dispute(store, du, status, returned, now)

@@ -15,12 +15,12 @@ from typing import Any
 
 import stripe
 
-from core.payments import keys, outbox
+from core.payments import outbox
 from core.payments.amounts import stripe_cents
 from core.payments.client import Payments, as_dict
 from core.payments.errors import describe
 from core.payments.records import raw_record
-from core.store import Store
+from core.store import Store, calls
 
 log = logging.getLogger("lcn.payments")
 
@@ -29,7 +29,7 @@ PAID = ("paid", "refunded", "mismatch")  # the money arrived, so Stripe took a f
 
 
 async def queue(store: Store, purchase_id: str, *, now: int | None = None) -> None:
-    await store.redis.zadd(keys.fees_due(store), {purchase_id: now or outbox.now_ms()})
+    await store.redis.zadd(store.keys.fees_due, {purchase_id: now or outbox.now_ms()})
 
 
 def _balance_transaction(intent: dict[str, Any]) -> dict[str, Any] | str | None:
@@ -44,7 +44,7 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     """Read the purchase's charge fee from Stripe and book it: 'booked', 'duplicate',
     'waiting' (not paid yet, or Stripe has no balance transaction for it yet) or 'unknown'.
     Raises stripe.StripeError when Stripe cannot answer."""
-    rec = await raw_record(store, keys.purchase(store, purchase_id))
+    rec = await raw_record(store, store.keys.purchase(purchase_id))
     if not rec:
         return "unknown"
     if rec.get("stripe_fee"):
@@ -55,10 +55,7 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     if not int(rec.get("paid_micro") or 0):
         # Nothing arrived (a mismatch of $0): no charge, so no fee, and nothing to ask Stripe
         # every minute for ever. Booked as 0, which takes it off the queue.
-        reply = await store.script(
-            "book_stripe_fee", [keys.purchase(store, purchase_id)], "0", "", now
-        )
-        return str(reply)
+        return await calls.book_stripe_fee(store, purchase_id, "0", "", now)
     intent = as_dict(
         await payments.stripe.v1.payment_intents.retrieve_async(
             intent_id, {"expand": ["latest_charge.balance_transaction"]}
@@ -70,14 +67,7 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     if txn is None:
         return "waiting"
     fee = stripe_cents(txn, "fee", positive=False)
-    reply = await store.script(
-        "book_stripe_fee",
-        [keys.purchase(store, purchase_id)],
-        str(fee),
-        str(txn.get("id") or ""),
-        now,
-    )
-    return str(reply)
+    return await calls.book_stripe_fee(store, purchase_id, str(fee), str(txn.get("id") or ""), now)
 
 
 async def book_due(
@@ -85,7 +75,7 @@ async def book_due(
 ) -> int:
     """Book the fees of queued purchases that are due; how many were booked."""
     at = now or outbox.now_ms()
-    due = await store.redis.zrangebyscore(keys.fees_due(store), "-inf", at, start=0, num=limit)
+    due = await store.redis.zrangebyscore(store.keys.fees_due, "-inf", at, start=0, num=limit)
     booked = 0
     for raw in due:
         purchase_id = raw.decode()
@@ -95,10 +85,10 @@ async def book_due(
             log.warning("stripe fee of purchase %s not read: %s", purchase_id, describe(exc))
             outcome = "waiting"
         if outcome == "waiting":
-            await store.redis.zadd(keys.fees_due(store), {purchase_id: at + RETRY_MS})
+            await store.redis.zadd(store.keys.fees_due, {purchase_id: at + RETRY_MS})
             continue
         booked += outcome == "booked"
-        await store.redis.zrem(keys.fees_due(store), purchase_id)
+        await store.redis.zrem(store.keys.fees_due, purchase_id)
     return booked
 
 
@@ -111,6 +101,6 @@ async def book_missing(
         if rec.get("status") in PAID and not rec.get("stripe_fee"):
             try:
                 if await book(store, payments, rec["id"], now=at) == "booked":
-                    await store.redis.zrem(keys.fees_due(store), rec["id"])
+                    await store.redis.zrem(store.keys.fees_due, rec["id"])
             except stripe.StripeError as exc:
                 log.warning("stripe fee of purchase %s not read: %s", rec["id"], describe(exc))

@@ -14,9 +14,8 @@ import time
 from core import registry
 from core.errors import InvalidInput
 from core.models.base import WireModel
-from core.payments import keys
 from core.payments.client import Payments, call, idempotency_key, require
-from core.store import Store
+from core.store import Store, calls
 
 DEFAULT_RETURN_URL = "http://127.0.0.1:8080/stripe/onboarding/return"
 DEFAULT_REFRESH_URL = "http://127.0.0.1:8080/stripe/onboarding/refresh"
@@ -77,7 +76,7 @@ async def onboard(
             )
         )
         account_id = str(account["id"])
-        await store.script("attach_payee", [store.keys.node(node_id)], account_id, _now())
+        await calls.attach_payee(store, node_id, account_id, _now())
         await record_account(store, node_id, account)
     link = await call(
         client.stripe.v1.account_links.create_async(
@@ -101,7 +100,7 @@ async def onboard(
 async def account_updated(store: Store, account: dict[str, object]) -> str | None:
     """Remember what Stripe says about a connected account (from account.updated); the node."""
     account_id = str(account.get("id", ""))
-    raw = await store.redis.hget(keys.payee_by_account(store), account_id)
+    raw = await store.redis.hget(store.keys.payee_by_account, account_id)
     if raw is None:
         return None
     node_id: str = raw.decode()
@@ -119,7 +118,7 @@ async def record_account(store: Store, node_id: str, account: dict[str, object])
     tos = account.get("tos_acceptance")
     agreement = tos.get("service_agreement") if isinstance(tos, dict) else None
     await store.redis.hset(
-        keys.payee(store, node_id),
+        store.keys.payee(node_id),
         mapping={
             "account": str(account.get("id", "")),
             "country": str(account.get("country") or ""),

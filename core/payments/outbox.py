@@ -14,8 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from core.payments import keys
-from core.store import Store
+from core.store import Store, calls
 
 
 @dataclass(frozen=True)
@@ -48,38 +47,21 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
-def record_key(store: Store, member: str) -> str:
-    kind, _, record_id = member.partition(":")
-    if kind == "payout":
-        return keys.payout(store, record_id)
-    if kind == "refund":
-        return keys.refund(store, record_id)
-    raise ValueError(f"not an outbox member: {member!r}")
-
-
 async def claim(
     store: Store, member: str, *, now: int, policy: OutboxPolicy = DEFAULT_POLICY
 ) -> dict[str, str] | None:
     """Take a due record for sending; None when it is not due (or another dispatcher has it)."""
-    reply = await store.script(
-        "claim_outbox", [record_key(store, member)], member, now, policy.claim_ms
-    )
-    if not reply:
-        return None
-    return {k: str(v) for k, v in reply.items()}
+    return await calls.claim_outbox(store, member, now, policy.claim_ms)
 
 
 async def defer(
     store: Store, member: str, gen: str, *, now: int, retry_at: int, error: str
 ) -> bool:
-    reply = await store.script(
-        "defer_outbox", [record_key(store, member)], member, gen, now, retry_at, error
-    )
-    return bool(reply)
+    return await calls.defer_outbox(store, member, gen, now, retry_at, error)
 
 
 async def due(store: Store, *, now: int, limit: int) -> list[str]:
     members = await store.redis.zrangebyscore(
-        keys.outbox_due(store), "-inf", now, start=0, num=limit
+        store.keys.outbox_due, "-inf", now, start=0, num=limit
     )
     return [m.decode() for m in members]

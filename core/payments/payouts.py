@@ -29,7 +29,7 @@ import stripe
 
 from core import ledger
 from core.errors import InvalidInput, LcnError
-from core.payments import keys, onboarding, outbox
+from core.payments import onboarding, outbox
 from core.payments.cents import MICRO_PER_CENT, to_cents
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import (
@@ -40,7 +40,7 @@ from core.payments.errors import (
     saved_failure,
 )
 from core.payments.records import Payout, get_payout
-from core.store import Store
+from core.store import Store, calls
 
 log = logging.getLogger("lcn.payments")
 
@@ -60,13 +60,8 @@ async def reserve(
     if min_micro < 0 or (max_micro is not None and max_micro < 0):
         raise InvalidInput("Payout limits cannot be negative.")
     payout_id = outbox.new_id("po")
-    reply = await store.script(
-        "reserve_payout",
-        [store.keys.node(node_id)],
-        payout_id,
-        now or outbox.now_ms(),
-        min_micro,
-        "" if max_micro is None else max_micro,
+    reply = await calls.reserve_payout(
+        store, node_id, payout_id, now or outbox.now_ms(), min_micro, max_micro
     )
     return payout_id if reply["created"] else None
 
@@ -74,10 +69,8 @@ async def reserve(
 async def settle(
     store: Store, payout_id: str, gen: str, outcome: str, *, transfer: str, error: str, now: int
 ) -> str:
-    reply = await store.script(
-        "settle_payout", [keys.payout(store, payout_id)], gen, outcome, transfer, error, now
-    )
-    return str(reply["status"])
+    reply = await calls.settle_payout(store, payout_id, gen, outcome, transfer, error, now)
+    return reply["status"]
 
 
 def transfer_group(pool: str, payout_id: str, gen: int | str) -> str:
@@ -114,15 +107,8 @@ async def _defer(
     new_key: bool = False,
     check_first: bool = False,
 ) -> str:
-    await store.script(
-        "defer_payout",
-        [keys.payout(store, payout_id)],
-        gen,
-        now,
-        retry_at,
-        error,
-        "1" if new_key else "0",
-        "1" if check_first else "0",
+    await calls.defer_payout(
+        store, payout_id, gen, now, retry_at, error, new_key=new_key, check_first=check_first
     )
     return "pending"
 
@@ -130,24 +116,19 @@ async def _defer(
 async def _hold(
     store: Store, payments: Payments, payout_id: str, gen: str, status: int, error: str, now: int
 ) -> str:
-    await store.script(
-        "hold_payout", [keys.payout(store, payout_id)], gen, now, status, error, payments.key_id
-    )
+    await calls.hold_payout(store, payout_id, gen, now, status, error, payments.key_id)
     return "pending"
 
 
 async def key_refusal(store: Store) -> dict[str, str]:
     """Stripe's refusal of our API key, while it stands (empty when there is none)."""
-    raw = await store.redis.hgetall(keys.stripe_key_refused(store))
+    raw = await store.redis.hgetall(store.keys.stripe_key_refused)
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
 async def release_held(store: Store, *, now: int | None = None) -> int:
     """Clear the key refusal and make every held payout due now; how many were held."""
-    released = await store.script(
-        "release_held_payouts", [keys.payouts_held(store)], now or outbox.now_ms()
-    )
-    return int(released)
+    return await calls.release_held_payouts(store, now or outbox.now_ms())
 
 
 async def release_if_key_replaced(store: Store, payments: Payments, *, now: int) -> int:
@@ -161,7 +142,7 @@ async def release_if_key_replaced(store: Store, payments: Payments, *, now: int)
 
 
 async def _transfers_state(store: Store, node_id: str) -> str:
-    raw = await store.redis.hget(keys.payee(store, node_id), "transfers")
+    raw = await store.redis.hget(store.keys.payee(node_id), "transfers")
     return raw.decode() if raw else "unknown"
 
 
@@ -295,7 +276,7 @@ async def payee_ids(store: Store, *, chunk: int = 1000) -> list[str]:
     found: list[str] = []
     cursor = 0
     while True:
-        cursor, members = await store.redis.zscan(keys.payees(store), cursor, count=chunk)
+        cursor, members = await store.redis.zscan(store.keys.payees, cursor, count=chunk)
         found.extend(m.decode() for m, _ in members)
         if cursor == 0:
             return found
@@ -348,8 +329,8 @@ async def retry(
     client = require(payments)
     await ledger.require_payable(store)
     at = now or outbox.now_ms()
-    if await store.redis.zscore(keys.payouts_held(store), payout_id) is not None:
+    if await store.redis.zscore(store.keys.payouts_held, payout_id) is not None:
         await release_held(store, now=at)
     await refresh_payee(store, client, (await get_payout(store, payout_id)).node_id)
-    await store.script("retry_payout", [keys.payout(store, payout_id)], at)
+    await calls.retry_payout(store, payout_id, at)
     return await send_now(store, client, payout_id, now=at, policy=policy)

@@ -4,7 +4,6 @@ id); nothing is credited or handed over until the signed webhook says it was pai
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -14,11 +13,11 @@ from core.errors import InvalidInput
 from core.models.base import WireModel
 from core.models.node import ADDRESS_RE
 from core.money import format_usd, micro_to_json
-from core.payments import catalog, fees, keys, outbox, pkp
+from core.payments import catalog, fees, outbox, pkp
 from core.payments.cents import to_cents
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import as_refusal, describe
-from core.store import Store
+from core.store import Store, calls
 
 MIN_CHARGE_MICRO = 500_000  # Stripe's smallest USD charge: $0.50
 MAX_CREDIT_MICRO = 10_000_000_000  # $10,000 per purchase
@@ -62,18 +61,11 @@ def _metadata(store: Store, purchase_id: str, kind: str) -> dict[str, str]:
 
 
 async def _open(store: Store, fields: dict[str, Any]) -> None:
-    await store.script(
-        "open_purchase",
-        [keys.purchase(store, fields["id"])],
-        json.dumps(fields, separators=(",", ":")),
-        outbox.now_ms(),
-    )
+    await calls.open_purchase(store, fields, outbox.now_ms())
 
 
 async def _failed(store: Store, purchase_id: str, error: str) -> None:
-    await store.script(
-        "fail_purchase", [keys.purchase(store, purchase_id)], "failed", error, outbox.now_ms()
-    )
+    await calls.fail_purchase(store, purchase_id, "failed", error, outbox.now_ms())
 
 
 async def _checkout(
@@ -121,7 +113,7 @@ async def _checkout(
         await _failed(store, purchase_id, describe(exc))
         raise as_refusal(exc) from None
     await store.redis.hset(
-        keys.purchase(store, purchase_id),
+        store.keys.purchase(purchase_id),
         mapping={"session": session["id"], "checkout_url": session.get("url") or ""},
     )
     return Checkout(
@@ -204,7 +196,7 @@ async def buy_credit_intent(
     except stripe.StripeError as exc:
         await _failed(store, purchase_id, describe(exc))
         raise as_refusal(exc) from None
-    await store.redis.hset(keys.purchase(store, purchase_id), "payment_intent", intent["id"])
+    await store.redis.hset(store.keys.purchase(purchase_id), "payment_intent", intent["id"])
     return Checkout(
         purchase_id=purchase_id,
         kind="credit",
@@ -274,16 +266,10 @@ async def paid(
 ) -> str:
     """Book a payment Stripe confirmed (from the webhook); 'paid', 'duplicate', 'mismatch' or
     'unknown'. A paid sale is handed over at once (or by the dispatcher if that fails)."""
-    reply = await store.script(
-        "pay_purchase",
-        [keys.purchase(store, purchase_id)],
-        cents,
-        payment_intent,
-        session,
-        charge,
-        now or outbox.now_ms(),
+    reply = await calls.pay_purchase(
+        store, purchase_id, cents, payment_intent, session, charge, now or outbox.now_ms()
     )
-    outcome = str(reply["outcome"])
+    outcome = reply["outcome"]
     if outcome in ("paid", "mismatch"):
         await fees.queue(store, purchase_id)  # Stripe's fee on the charge, read by the dispatcher
     if outcome == "paid" and reply.get("kind") == "sale":
@@ -293,7 +279,4 @@ async def paid(
 
 async def not_paid(store: Store, purchase_id: str, status: str, error: str) -> str:
     """A declined payment ('failed') or an expired Checkout Session ('expired')."""
-    reply = await store.script(
-        "fail_purchase", [keys.purchase(store, purchase_id)], status, error, outbox.now_ms()
-    )
-    return str(reply)
+    return await calls.fail_purchase(store, purchase_id, status, error, outbox.now_ms())

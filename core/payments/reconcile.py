@@ -26,7 +26,7 @@ from pydantic import Field
 from core import ledger
 from core.models.base import WireModel
 from core.money import format_usd
-from core.payments import fees, keys
+from core.payments import fees
 from core.payments.cents import MICRO_PER_CENT, to_micro
 from core.payments.client import Payments, as_dict, call, require
 from core.payments.records import decode
@@ -83,21 +83,21 @@ async def _stripe_all(list_call: ListCall, params: dict[str, Any]) -> list[dict[
 async def _ours(store: Store, kind: str, since_ms: int) -> list[dict[str, str]]:
     ids = [
         m.decode()
-        for m in await store.redis.zrangebyscore(keys.index(store, kind), since_ms, "+inf")
+        for m in await store.redis.zrangebyscore(store.keys.records_index(kind), since_ms, "+inf")
     ]
     return await _records(store, kind, ids)
 
 
 async def _records(store: Store, kind: str, ids: list[str]) -> list[dict[str, str]]:
     key_of = {
-        "payouts": keys.payout,
-        "purchases": keys.purchase,
-        "refunds": keys.refund,
-        "disputes": keys.dispute,
+        "payouts": store.keys.payout,
+        "purchases": store.keys.purchase,
+        "refunds": store.keys.refund,
+        "disputes": store.keys.dispute,
     }[kind]
     async with store.redis.pipeline(transaction=False) as pipe:
         for record_id in ids:
-            pipe.hgetall(key_of(store, record_id))
+            pipe.hgetall(key_of(record_id))
         rows = await pipe.execute()
     return [decode(raw) for raw in rows if raw]
 
@@ -355,7 +355,9 @@ async def _holding(store: Store, out: list[Mismatch]) -> None:
         for status in statuses:
             ids += [
                 m.decode()
-                for m in await store.redis.zrange(keys.by_status(store, kind, status), 0, -1)
+                for m in await store.redis.zrange(
+                    store.keys.records_with_status(kind, status), 0, -1
+                )
             ]
         in_flight = sum(int(r.get("amount") or 0) for r in await _records(store, kind, ids))
         held = balances.get(account, 0)

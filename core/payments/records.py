@@ -4,14 +4,15 @@ read from their Redis hashes, and listed newest first through their indexes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
 from core.errors import InvalidInput, NotFound
 from core.models.base import WireModel, ms_to_datetime
 from core.money import format_usd, micro_to_json
-from core.payments import keys
 from core.store import Store
+from core.store.keys import PAYOUT_STATUSES, PURCHASE_STATUSES
 
 PayoutStatus = Literal["pending", "sent", "paid", "failed"]
 PurchaseStatus = Literal["open", "paid", "failed", "expired", "refunded", "mismatch"]
@@ -171,35 +172,35 @@ async def raw_record(store: Store, key: str) -> dict[str, str]:
 
 
 async def get_payout(store: Store, payout_id: str) -> Payout:
-    h = await raw_record(store, keys.payout(store, payout_id))
+    h = await raw_record(store, store.keys.payout(payout_id))
     if not h:
         raise NotFound(f"No payout {payout_id} in pool {store.pool}.")
     return payout_from(h)
 
 
 async def get_purchase(store: Store, purchase_id: str) -> Purchase:
-    h = await raw_record(store, keys.purchase(store, purchase_id))
+    h = await raw_record(store, store.keys.purchase(purchase_id))
     if not h:
         raise NotFound(f"No purchase {purchase_id} in pool {store.pool}.")
     return purchase_from(h)
 
 
 async def get_refund(store: Store, refund_id: str) -> Refund:
-    h = await raw_record(store, keys.refund(store, refund_id))
+    h = await raw_record(store, store.keys.refund(refund_id))
     if not h:
         raise NotFound(f"No refund {refund_id} in pool {store.pool}.")
     return refund_from(h)
 
 
 async def _newest(
-    store: Store, index: str, key_of: Any, limit: int, offset: int
+    store: Store, index: str, key_of: Callable[[str], str], limit: int, offset: int
 ) -> list[dict[str, str]]:
     if not 1 <= limit <= MAX_LIST or offset < 0:
         raise InvalidInput(f"List between 1 and {MAX_LIST} records from offset 0 or more.")
     ids = [m.decode() for m in await store.redis.zrevrange(index, offset, offset + limit - 1)]
     async with store.redis.pipeline(transaction=False) as pipe:
         for record_id in ids:
-            pipe.hgetall(key_of(store, record_id))
+            pipe.hgetall(key_of(record_id))
         rows = await pipe.execute()
     return [decode(raw) for raw in rows if raw]
 
@@ -212,17 +213,17 @@ async def list_payouts(
     limit: int = 50,
     offset: int = 0,
 ) -> list[Payout]:
-    if status is not None and status not in keys.PAYOUT_STATUSES:
+    if status is not None and status not in PAYOUT_STATUSES:
         raise InvalidInput(
-            f"Unknown payout status {status!r}; use one of {', '.join(keys.PAYOUT_STATUSES)}."
+            f"Unknown payout status {status!r}; use one of {', '.join(PAYOUT_STATUSES)}."
         )
     if node_id:
-        index = keys.node_payouts(store, node_id)
+        index = store.keys.node_payouts(node_id)
     elif status:
-        index = keys.by_status(store, "payouts", status)
+        index = store.keys.records_with_status("payouts", status)
     else:
-        index = keys.index(store, "payouts")
-    rows = await _newest(store, index, keys.payout, limit, offset)
+        index = store.keys.records_index("payouts")
+    rows = await _newest(store, index, store.keys.payout, limit, offset)
     found = [payout_from(h) for h in rows]
     return [p for p in found if status is None or p.status == status]
 
@@ -230,14 +231,22 @@ async def list_payouts(
 async def list_purchases(
     store: Store, *, status: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[Purchase]:
-    if status is not None and status not in keys.PURCHASE_STATUSES:
+    if status is not None and status not in PURCHASE_STATUSES:
         raise InvalidInput(
-            f"Unknown purchase status {status!r}; use one of {', '.join(keys.PURCHASE_STATUSES)}."
+            f"Unknown purchase status {status!r}; use one of {', '.join(PURCHASE_STATUSES)}."
         )
-    index = keys.by_status(store, "purchases", status) if status else keys.index(store, "purchases")
-    return [purchase_from(h) for h in await _newest(store, index, keys.purchase, limit, offset)]
+    index = (
+        store.keys.records_with_status("purchases", status)
+        if status
+        else store.keys.records_index("purchases")
+    )
+    return [
+        purchase_from(h) for h in await _newest(store, index, store.keys.purchase, limit, offset)
+    ]
 
 
 async def list_refunds(store: Store, *, limit: int = 50, offset: int = 0) -> list[Refund]:
-    rows = await _newest(store, keys.index(store, "refunds"), keys.refund, limit, offset)
+    rows = await _newest(
+        store, store.keys.records_index("refunds"), store.keys.refund, limit, offset
+    )
     return [refund_from(h) for h in rows]

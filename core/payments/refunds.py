@@ -18,7 +18,7 @@ from typing import Any
 import stripe
 
 from core.errors import Conflict
-from core.payments import keys, outbox
+from core.payments import outbox
 from core.payments.amounts import (
     RefundAmount,
     StripeObjectRefused,
@@ -29,7 +29,7 @@ from core.payments.cents import MICRO_PER_CENT, to_cents, to_micro
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import describe, key_refused, retryable
 from core.payments.records import Refund, get_refund, raw_record
-from core.store import Store
+from core.store import Store, calls
 
 log = logging.getLogger("lcn.payments")
 
@@ -48,10 +48,7 @@ async def settle(
     error: str,
     now: int,
 ) -> str:
-    reply = await store.script(
-        "settle_refund", [keys.refund(store, refund_id)], gen, outcome, stripe_refund, error, now
-    )
-    return str(reply["status"])
+    return await calls.settle_refund(store, refund_id, gen, outcome, stripe_refund, error, now)
 
 
 async def send(
@@ -140,14 +137,8 @@ async def refund(
     amount = check_refund_micro(amount_micro)
     at = now or outbox.now_ms()
     refund_id = outbox.new_id("rf")
-    await store.script(
-        "reserve_refund",
-        [keys.purchase(store, purchase_id)],
-        refund_id,
-        str(amount),
-        reason[:200],
-        operator[:100],
-        at,
+    await calls.reserve_refund(
+        store, purchase_id, refund_id, str(amount), reason[:200], operator[:100], at
     )
     rec = await outbox.claim(store, f"refund:{refund_id}", now=at, policy=policy)
     if rec is not None:
@@ -196,7 +187,7 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
     if ours:
         if metadata.get("lcn_pool") != store.pool:
             return "ignored"
-        rec = await raw_record(store, keys.refund(store, str(ours)))
+        rec = await raw_record(store, store.keys.refund(str(ours)))
         if not rec:
             return "unknown"
         if to_micro(cents) != int(rec["amount"]):
@@ -224,7 +215,7 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
             return await _reverse(store, str(ours), rec, obj)
         return "duplicate"
     # Made outside lcn (the Dashboard): booked once per Stripe refund id, reversed once.
-    booked = await raw_record(store, keys.refund(store, f"ext-{sid}"))
+    booked = await raw_record(store, store.keys.refund(f"ext-{sid}"))
     if booked:
         if status in REFUSED and booked["status"] == "succeeded":
             return await _reverse(store, f"ext-{sid}", booked, obj)
@@ -240,15 +231,7 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
         intent = intent.get("id")
     if not intent:
         return "ignored"
-    purchase_id = await store.redis.hget(keys.purchase_by_payment_intent(store), str(intent))
+    purchase_id = await store.redis.hget(store.keys.purchase_by_payment_intent, str(intent))
     if purchase_id is None:
         return "ignored"
-    reply = await store.script(
-        "record_external_refund",
-        [keys.purchase(store, purchase_id.decode())],
-        sid,
-        str(cents),
-        outcome,
-        now,
-    )
-    return str(reply)
+    return await calls.record_external_refund(store, purchase_id.decode(), sid, cents, outcome, now)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.payments import keys, outbox
+from core.payments import outbox
 from core.payments.amounts import StripeObjectRefused, stripe_cents
-from core.store import Store
+from core.store import Store, calls
 
 REVERSAL_ID_RE = re.compile(r"trr_[A-Za-z0-9_]{1,200}")
 TRANSFER_ID_RE = re.compile(r"tr_[A-Za-z0-9_]{1,200}")
@@ -50,19 +50,12 @@ async def on_transfer_reversed(store: Store, obj: dict[str, Any]) -> str:
     if not isinstance(transfer, str) or not TRANSFER_ID_RE.fullmatch(transfer):
         raise StripeObjectRefused("The transfer's id is not a Stripe transfer id.")
     found = listed(obj)
-    payout_key = keys.payout(store, str(payout_id))
+    payout_key = store.keys.payout(str(payout_id))
     if not await store.redis.exists(payout_key):
         return "unknown"
     now = outbox.now_ms()
     booked = 0
     for rid, cents in found:
-        reply = await store.script(
-            "book_transfer_reversal",
-            [payout_key, keys.reversal(store, rid)],
-            rid,
-            str(cents),
-            transfer,
-            now,
-        )
+        reply = await calls.book_transfer_reversal(store, str(payout_id), rid, cents, transfer, now)
         booked += reply == "booked"
     return f"{booked} reversal(s) booked"

@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import Field
 
 from core.models.base import WireModel, ms_to_datetime
-from core.payments import keys
 from core.payments.outbox import now_ms as wall_ms
 from core.store import Store
 
@@ -68,25 +67,24 @@ def summary_commands(
     (the console's one round trip per poll); give their replies, in order, to `summary_from`."""
     hours = max(1, min(hours, MAX_HOURS))
     fields = [str(b) for b in _buckets(hours, now_ms or wall_ms())]
-    prefix = store.keys.prefix
     commands: list[tuple[str, ...]] = [
         (
             "HMGET",
-            keys.money(store),
+            store.keys.money,
             "credits",
             "sales",
             "refunds",
             "payouts_paid",
             "payouts_failed",
         ),
-        ("HMGET", prefix + "totals", "gross", "node_earnings", "platform_revenue"),
+        ("HMGET", store.keys.totals, "gross", "node_earnings", "platform_revenue"),
         *(
-            ("ZCARD", keys.by_status(store, "payouts", s))
+            ("ZCARD", store.keys.records_with_status("payouts", s))
             for s in ("pending", "sent", "paid", "failed")
         ),
         ("HMGET", store.keys.balances, "payouts", "refunds"),
-        ("ZCARD", keys.by_status(store, "purchases", "open")),
-        *(("HMGET", keys.money_series(store, name), *fields) for name in SERIES),
+        ("ZCARD", store.keys.records_with_status("purchases", "open")),
+        *(("HMGET", store.keys.money_series(name), *fields) for name in SERIES),
     ]
     return commands
 

@@ -23,7 +23,7 @@ import stripe
 
 from core.errors import InvalidInput
 from core.models.base import WireModel
-from core.payments import disputes, keys, onboarding, purchases, refunds, reversals
+from core.payments import disputes, onboarding, purchases, refunds, reversals
 from core.payments.amounts import stripe_cents
 from core.payments.mode import PaymentsOff
 from core.store import Store
@@ -205,7 +205,7 @@ async def handle(
     an event already seen is acknowledged as a duplicate and changes nothing."""
     event = verify(payload, signature, secret, tolerance_s=tolerance_s)
     event_id, kind = event["id"], event["type"]
-    seen = keys.webhook_event(store, event_id)
+    seen = store.keys.webhook_event(event_id)
     if await store.redis.exists(seen):
         return WebhookResult(event_id=event_id, type=kind, outcome="duplicate", detail="seen")
     handler = HANDLERS.get(kind)

@@ -34,6 +34,8 @@ class Store:
         return self.keys.pool
 
     async def script(self, name: str, keys: list[str], *args: Any) -> Any:
+        """EVALSHA one script with the pool's prefix as ARGV[1]: the untyped primitive under the
+        typed calls of core/store/calls, which are what the rest of the code uses."""
         return await scripts.call(self.redis, name, keys, [self.keys.prefix, *args])
 
     async def close(self) -> None:

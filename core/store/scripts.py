@@ -1,9 +1,12 @@
 """Lua scripts: one `.lua` file per state change, loaded once, called by EVALSHA.
 
 A script may start with `--!include name` lines; the loader inlines `lua/include/name.lua` there
-so shared helpers (ledger posting, node indexing) are written once. Every script receives the
-pool's key prefix as ARGV[1] and its main key as KEYS[1]: in a Redis Cluster KEYS[1] routes the
-call to the pool's slot, and all other keys it touches carry the same `{pool}` hash tag.
+so shared helpers (ledger posting, node indexing) are written once. Ahead of every script the
+loader puts the shared constants and the key functions `K` generated from core/store/keys.py
+(`K.job(id)`, `K.nodes_all()`), so Lua never spells a key name itself. Every script receives the
+pool's key prefix as ARGV[1] (K's functions read it) and its main key as KEYS[1]: in a Redis
+Cluster KEYS[1] routes the call to the pool's slot, and all other keys it touches carry the same
+`{pool}` hash tag.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from redis.exceptions import NoScriptError, ResponseError
 
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
+from core.store.keys import lua_include
 from core.store.series import LUA_CONSTANTS
 
 LUA_PACKAGE = "core.store.lua"
@@ -27,17 +31,30 @@ LUA_PRELUDE = "local {} = {}".format(
 )
 
 
+# A key function the script calls: K.job(…), K.nodes_all().
+_KEY_CALL = re.compile(r"\bK\.(\w+)\(")
+
+
+def prelude(body: str | None = None) -> str:
+    """What a script starts with: the shared constants and the key functions `K` its `body`
+    calls (all of them without a body). Only those: defining all of them costs each call
+    about 10 µs in Redis, several times a small script's own work."""
+    used = None if body is None else _KEY_CALL.findall(body)
+    return LUA_PRELUDE + "\n" + lua_include(used)
+
+
 @cache
 def script_source(name: str) -> str:
     root = resources.files(LUA_PACKAGE)
-    lines = [LUA_PRELUDE]
+    lines = []
     for line in (root / f"{name}.lua").read_text().splitlines():
         if line.startswith("--!include "):
             include = line.split(maxsplit=1)[1].strip()
             lines.append((root / "include" / f"{include}.lua").read_text())
         else:
             lines.append(line)
-    return "\n".join(lines) + "\n"
+    body = "\n".join(lines)
+    return prelude(body) + "\n" + body + "\n"
 
 
 def script_names() -> list[str]:

@@ -14,7 +14,7 @@ from core.jobs import submit_fields
 from core.models.job import SubmitJob, SubmitResult, Task
 from core.money import micro_to_json
 from core.payments.credit import CreditPolicy, policy_from_env
-from core.store import Store
+from core.store import Store, calls
 from core.swarm.executors import ExecutionError, is_splittable, reduce_data, split_data
 
 SHARD_ITEMS = 5_000  # items per shard
@@ -66,12 +66,8 @@ async def submit_sharded(
         fields = submit_fields(child, max_attempts=max_attempts)
         fields["shard"] = index
         children.append(fields)
-    reply = await store.script(
-        "submit_sharded",
-        [store.keys.job(parent["id"])],
-        json.dumps(parent, separators=(",", ":")),
-        json.dumps(children, separators=(",", ":")),
-        *(credit or policy_from_env()).argv(),
+    reply = await calls.submit_sharded(
+        store, parent, children, (credit or policy_from_env()).argv()
     )
     estimate = int(reply["estimated_cost"])
     return SubmitResult(
@@ -87,14 +83,14 @@ async def submit_sharded(
 async def reduce_ready(store: Store, limit: int = 20) -> int:
     """Reduce the sharded jobs whose shards are all done. Safe to run from several
     orchestrators: the finishing script completes a parent once and refuses the rest."""
-    ready = await store.redis.zrange(store.keys.prefix + "reduce:ready", 0, limit - 1)
+    ready = await store.redis.zrange(store.keys.reduce_ready, 0, limit - 1)
     reduced = 0
     for raw_id in ready:
         parent_id = raw_id.decode()
         pkey = store.keys.job(parent_id)
         async with store.redis.pipeline(transaction=False) as pipe:
             pipe.hget(pkey, "task")
-            pipe.hgetall(pkey + ":partials")
+            pipe.hgetall(store.keys.job_partials(parent_id))
             task_json, partials = await pipe.execute()
         result: Any = None
         try:
@@ -105,7 +101,7 @@ async def reduce_ready(store: Store, limit: int = 20) -> int:
             result = {"error": f"The shards' results could not be combined: {exc}"}
         encoded = json.dumps(result, separators=(",", ":"), sort_keys=True)
         try:
-            await store.script("finish_reduce", [pkey], encoded, bytes_cid(encoded.encode()))
+            await calls.finish_reduce(store, parent_id, encoded, bytes_cid(encoded.encode()))
             reduced += 1
         except Conflict:
             pass

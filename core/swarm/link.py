@@ -4,6 +4,7 @@ core/swarm/http_link.py). Agents are written against `NodeLink` only."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from core import jobs, registry
@@ -31,7 +32,7 @@ class NodeLink(Protocol):
 
     async def complete(
         self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]
-    ) -> dict[str, Any]: ...
+    ) -> Mapping[str, Any]: ...
 
     async def fail(
         self,
@@ -77,7 +78,7 @@ class RedisLink:
 
     async def complete(
         self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]
-    ) -> dict[str, Any]:
+    ) -> Mapping[str, Any]:
         return await jobs.complete(
             self.store, job_id, token, duration_ms=duration_ms, output=output, logs=logs
         )

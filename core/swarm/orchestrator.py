@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import time
@@ -24,7 +23,7 @@ from core import jobs, ledger, registry
 from core.config import Settings
 from core.payments.credit import CreditPolicy, policy_from_env
 from core.payments.credit import policy as credit_policy
-from core.store import Store
+from core.store import Store, calls
 from core.store.series import STATS_BUCKET_MS
 from core.swarm import fanout, roster
 
@@ -97,7 +96,7 @@ class Orchestrator:
 
     async def _lock(self, name: str, ttl_s: float) -> bool:
         """One orchestrator at a time does a sweep: the lock expires on its own if we die."""
-        key = self.store.keys.prefix + "lock:" + name
+        key = self.store.keys.lock(name)
         got = await self.store.redis.set(key, self.identity, nx=True, px=max(50, int(ttl_s * 1000)))
         return bool(got)
 
@@ -128,20 +127,17 @@ class Orchestrator:
         )
         report.agents_stalled = await roster.sweep_stalled(self.store, self.config.agent_grace_s)
         oldest = int(time.time() * 1000) // STATS_BUCKET_MS - STATS_WINDOW_BUCKETS
-        await self.store.script(
-            "trim_stats",
-            [self.store.keys.prefix + "ts:completed"],
+        await calls.trim_stats(
+            self.store,
             oldest,
-            json.dumps(
-                [
-                    "completed",
-                    "failed",
-                    "revenue",
-                    "type:code-execution",
-                    "type:model-inference",
-                    "type:data-processing",
-                ]
-            ),
+            [
+                "completed",
+                "failed",
+                "revenue",
+                "type:code-execution",
+                "type:model-inference",
+                "type:data-processing",
+            ],
         )
 
     async def _dispatch_payouts(self) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from core.models.base import WireModel, ms_to_datetime
-from core.store import Store
+from core.store import Store, calls
 from core.store.reads import hashes, zpage
 
 AgentState = Literal["idle", "working", "stalled", "stopped"]
@@ -28,34 +28,23 @@ class AgentInfo(WireModel):
 
 
 def agent_key(store: Store, agent_id: str) -> str:
-    return store.keys.prefix + "agent:" + agent_id
+    return store.keys.agent(agent_id)
 
 
 async def register(
     store: Store, agent_id: str, node_id: str, specialisations: list[str], models: list[str]
 ) -> None:
-    await store.script(
-        "agent_register",
-        [agent_key(store, agent_id)],
-        agent_id,
-        node_id,
-        json.dumps(specialisations),
-        json.dumps(models),
-    )
+    await calls.agent_register(store, agent_id, node_id, specialisations, models)
 
 
 async def report(
     store: Store, agent_id: str, state: str, current_job: str = "", outcome: str = ""
 ) -> None:
-    await store.script("agent_report", [agent_key(store, agent_id)], state, current_job, outcome)
+    await calls.agent_report(store, agent_id, state, current_job, outcome)
 
 
 async def sweep_stalled(store: Store, grace_s: float, limit: int = 500) -> int:
-    return int(
-        await store.script(
-            "sweep_agents", [store.keys.prefix + "agents:seen"], int(grace_s * 1000), limit
-        )
-    )
+    return await calls.sweep_agents(store, int(grace_s * 1000), limit)
 
 
 def agent_from_hash(raw: dict[bytes, bytes]) -> AgentInfo:
@@ -75,6 +64,6 @@ def agent_from_hash(raw: dict[bytes, bytes]) -> AgentInfo:
 
 
 async def list_agents(store: Store, offset: int = 0, limit: int = 200) -> list[AgentInfo]:
-    ids, _ = await zpage(store, store.keys.prefix + "agents:all", offset, limit, newest_first=False)
+    ids, _ = await zpage(store, store.keys.agents_all, offset, limit, newest_first=False)
     rows = await hashes(store, [agent_key(store, agent_id) for agent_id in ids])
     return [agent_from_hash(r) for r in rows if r]

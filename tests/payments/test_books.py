@@ -18,7 +18,7 @@ from core.devkit.standin_api import (
     card_fee_cents,
 )
 from core.errors import InvalidInput
-from core.payments import dispatch, fees, keys, payouts, purchases, refunds
+from core.payments import dispatch, fees, payouts, purchases, refunds
 from core.payments.client import Payments
 from core.payments.reconcile import ledger_cash, reconcile
 from core.payments.records import get_refund, raw_record
@@ -81,7 +81,7 @@ async def test_the_fee_on_a_charge_is_read_from_its_balance_transaction_and_book
     assert await ledger.balance(store, "stripe_fees") == fee
     assert await ledger.balance(store, "platform") == -fee  # the platform pays Stripe's fee
     assert await ledger.balance(store, f"creator:{CREATOR}") == 2500 * CENT
-    rec = await raw_record(store, keys.purchase(store, pid))
+    rec = await raw_record(store, store.keys.purchase(pid))
     assert int(rec["stripe_fee"]) == fee and rec["fee_txn"].startswith("txn_")
     # Once: again from the queue, from reconcile, or redelivered events change nothing.
     assert await fees.book(store, payments, pid, now=1) == "duplicate"
@@ -98,7 +98,7 @@ async def test_reconcile_books_a_fee_the_dispatcher_never_read(
     store: Store, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
 ) -> None:
     await buy(store, payments, stand_in, hooks, 1000)
-    await store.redis.delete(keys.fees_due(store))  # the queue entry is lost
+    await store.redis.delete(store.keys.fees_due)  # the queue entry is lost
     await reconciled(store, payments)
     assert await ledger.balance(store, "stripe_fees") == card_fee_cents(1000) * CENT
 
@@ -114,9 +114,9 @@ async def test_a_payment_of_nothing_books_a_zero_fee_without_asking_stripe(
     asked = len(stand_in.requests)
     assert await fees.book(store, payments, pid, now=1) == "booked"
     assert len(stand_in.requests) == asked  # no charge, so nothing to read
-    assert (await raw_record(store, keys.purchase(store, pid)))["stripe_fee"] == "0"
+    assert (await raw_record(store, store.keys.purchase(pid)))["stripe_fee"] == "0"
     assert await fees.book_due(store, payments) == 0  # "duplicate": off the queue
-    assert await store.redis.zcard(keys.fees_due(store)) == 0
+    assert await store.redis.zcard(store.keys.fees_due) == 0
     assert await ledger.balance(store, "stripe_fees") == 0
 
 
@@ -131,7 +131,7 @@ async def test_a_fee_above_what_was_paid_is_refused_before_any_write(
     txn["fee"] = 2.5
     with pytest.raises(InvalidInput, match="not a whole number of cents"):
         await fees.book(store, payments, pid, now=1)
-    assert "stripe_fee" not in await raw_record(store, keys.purchase(store, pid))
+    assert "stripe_fee" not in await raw_record(store, store.keys.purchase(pid))
     assert await ledger.balance(store, "stripe_fees") == 0
 
 
@@ -164,7 +164,7 @@ async def test_partial_and_full_transfer_reversals_are_booked_once_each(
     [result] = await hooks.flush()
     assert result.detail == "1 reversal(s) booked"
     assert await ledger.balance(store, "reversed") == paid_cents * CENT
-    rec = await raw_record(store, keys.payout(store, payout.payout_id))
+    rec = await raw_record(store, store.keys.payout(payout.payout_id))
     assert int(rec["reversed"]) == payout.amount_micro_usd
     # Stripe delivers both events again (new event ids): nothing more is booked.
     for event in [e for e in stand_in.events if e["type"] == "transfer.reversed"]:
@@ -212,7 +212,7 @@ async def test_a_hostile_reversal_is_refused_before_any_write(
     with pytest.raises(InvalidInput, match=reason):
         await hooks.deliver(event)
     assert await ledger.balance(store, "reversed") == 0
-    assert not await store.redis.exists(keys.webhook_event(store, event["id"]))
+    assert not await store.redis.exists(store.keys.webhook_event(event["id"]))
 
 
 async def test_a_reversal_of_more_than_is_left_of_a_payout_is_refused(
@@ -301,7 +301,7 @@ async def test_a_dispute_of_a_sale_and_a_close_that_arrives_first(
     [closed] = await hooks.flush()
     assert closed.detail == "lost"  # the open is booked first, then the close
     assert await ledger.balance(store, "disputes") == 0
-    rec = await raw_record(store, keys.dispute(store, dispute["id"]))
+    rec = await raw_record(store, store.keys.dispute(dispute["id"]))
     assert rec["origin"] == "platform" and rec["status"] == "lost"
     created = last_event(stand_in, "charge.dispute.created")
     assert (await hooks.deliver(created)).detail == "duplicate"
@@ -335,7 +335,7 @@ async def test_an_inquiry_moves_no_money_and_a_hostile_dispute_is_refused(
     with pytest.raises(InvalidInput, match="not a whole number of cents"):
         await hooks.deliver(hostile)
     assert await ledger.balance(store, "disputes") == 0
-    assert not await store.redis.exists(keys.webhook_event(store, event["id"]))
+    assert not await store.redis.exists(store.keys.webhook_event(event["id"]))
 
 
 # -- forged postings ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from core import ledger, registry
 from core.devkit.standin_api import StripeStandIn
 from core.errors import Conflict
 from core.money import split
-from core.payments import dispatch, keys, onboarding, outbox, payouts, records
+from core.payments import dispatch, onboarding, outbox, payouts, records
 from core.payments.client import Payments
 from core.store import Store
 from tests.helpers import register_node
@@ -62,7 +62,7 @@ async def test_onboarding_creates_one_account_stores_it_and_links_again(
     stand_in.follow_link(again.url.rsplit("/", 1)[1])
     [result] = await hooks.flush()
     assert result.type == "account.updated" and result.outcome == "handled"
-    payee = await store.redis.hgetall(keys.payee(store, node.node_id))
+    payee = await store.redis.hgetall(store.keys.payee(node.node_id))
     assert payee[b"payouts_enabled"] == b"1"
 
 

@@ -15,7 +15,7 @@ from core.config import Settings
 from core.devkit.standin_api import SETTLE_DELAY_S, ManualClock, StripeStandIn, card_fee_cents
 from core.errors import Conflict
 from core.models.node import Node
-from core.payments import dispatch, keys, onboarding, outbox, payouts, records
+from core.payments import dispatch, onboarding, outbox, payouts, records
 from core.payments.client import Payments
 from core.snapshot import ViewRequest, poll
 from core.store import Store
@@ -299,7 +299,7 @@ async def test_a_403_is_held_until_an_operator_retries(
     stand_in.restricted_keys.clear()  # the permission is granted to the same key
     retried = await payouts.retry(store, payments, held.payout_id, now=T0 + 6 * HOUR_MS)
     assert retried.status == "paid" and retried.error is None
-    assert not await store.redis.exists(keys.stripe_key_refused(store))
+    assert not await store.redis.exists(store.keys.stripe_key_refused)
     assert len(http.writes("/v1/transfers")) == 2
 
 
@@ -354,7 +354,7 @@ async def test_a_node_outside_the_us_is_onboarded_as_a_recipient_and_paid(
     assert de_create.params["tos_acceptance"] == {"service_agreement": "recipient"}
     stand_in.complete_onboarding(de.account_id)
     await hooks.flush()
-    payee = await store.redis.hgetall(keys.payee(store, abroad.node_id))
+    payee = await store.redis.hgetall(store.keys.payee(abroad.node_id))
     assert payee[b"service_agreement"] == b"recipient" and payee[b"transfers"] == b"active"
     await earn(store, await registry.get_node(store, abroad.node_id))
     [payout] = await payouts.run(store, payments, abroad.node_id, now=T0)
@@ -373,7 +373,7 @@ async def test_onboarding_again_refreshes_what_stripe_says(
     account = (await onboarding.onboard(store, payments, node.node_id)).account_id
     stand_in.complete_onboarding(account)
     hooks.skip()  # the account.updated webhook never reached us
-    payee = keys.payee(store, node.node_id)
+    payee = store.keys.payee(node.node_id)
     assert await store.redis.hget(payee, "transfers") == b"inactive"
     await onboarding.onboard(store, payments, node.node_id)
     assert await store.redis.hget(payee, "transfers") == b"active"
@@ -388,7 +388,7 @@ async def test_a_payout_reserved_before_keys_were_numbered_keeps_its_first_key(
 ) -> None:
     payout_id = await payouts.reserve(store, node.node_id, now=T0)
     assert payout_id
-    await store.redis.hdel(keys.payout(store, payout_id), "key_n")  # as an older lcn wrote it
+    await store.redis.hdel(store.keys.payout(payout_id), "key_n")  # as an older lcn wrote it
     http.trap("/v1/transfers", "network-after")  # made; the answer was lost
     await dispatch.dispatch_due(store, payments, now_ms=T0)
     await dispatch.dispatch_due(store, payments, now_ms=T0 + HOUR_MS)

@@ -23,7 +23,7 @@ import pytest
 from core import ledger
 from core.devkit.standin_api import StripeStandIn, sign
 from core.errors import Conflict, InvalidInput
-from core.payments import keys, purchases, records, refunds
+from core.payments import purchases, records, refunds
 from core.payments.amounts import MAX_CENTS, MAX_REFUND_MICRO
 from core.payments.client import Payments
 from core.store import Store
@@ -110,7 +110,7 @@ async def test_hostile_webhook_refund_amounts_change_nothing_and_are_not_marked_
             await hooks.deliver(event)
         assert str(refused.value).count(". ") == 0, name  # one sentence
         assert await state(store) == before, name
-        assert not await store.redis.exists(keys.webhook_event(store, event["id"])), name
+        assert not await store.redis.exists(store.keys.webhook_event(event["id"])), name
     assert await ledger.balance(store, CREDIT) == 10_000_000
     # The same event with a sane amount is booked (so the refusals were about the amount).
     good = dashboard_refund_event(stand_in, purchase.payment_intent, 300, "evt_good0000000")
@@ -182,7 +182,7 @@ async def test_the_scripts_refuse_bad_amounts_before_their_first_write(
     """Python checks first; the scripts check again, before their first write, for any caller
     that skips it: amounts reach Lua as decimal strings and must be digits below 2^53."""
     purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
-    pkey = keys.purchase(store, purchase.purchase_id)
+    pkey = store.keys.purchase(purchase.purchase_id)
     before = await state(store)
     for amount in ("-500000", "1e15", "1000000000000000", "7.5", "", "0x10", " 1"):
         with pytest.raises(InvalidInput, match="whole cents"):

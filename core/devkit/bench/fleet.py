@@ -4,14 +4,13 @@ call per batch) through the same indexes that registration maintains."""
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from decimal import Decimal
 
 from core.ids import record_cid
 from core.models.node import Capabilities, Location, Pricing
 from core.registry import node_fields
-from core.store import Store
+from core.store import Store, calls
 
 REGIONS = [
     ("us-east-1", 39.0, -77.5),
@@ -65,7 +64,7 @@ async def import_fleet(
             synthetic_node(i, rng, cpu=cpu, memory_gb=memory_gb)
             for i in range(start, min(count, start + batch))
         ]
-        await store.script("import_nodes", [store.keys.nodes_all], json.dumps(nodes))
+        await calls.import_nodes(store, nodes)
         ids.extend(str(n["id"]) for n in nodes)
     return ids
 
@@ -74,7 +73,7 @@ async def drop_pool(store: Store) -> int:
     """Delete every key of the store's pool (benchmarks clean up after themselves)."""
     deleted = 0
     batch: list[bytes] = []
-    async for key in store.redis.scan_iter(match=store.keys.prefix + "*", count=5000):
+    async for key in store.redis.scan_iter(match=store.keys.every_key, count=5000):
         batch.append(key)
         if len(batch) >= 5000:
             deleted += await store.redis.unlink(*batch)

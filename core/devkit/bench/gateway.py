@@ -240,7 +240,7 @@ async def _load(
 
 
 async def _drop_pool(store: Store) -> None:
-    async for key in store.redis.scan_iter(match=store.keys.prefix + "*", count=1000):
+    async for key in store.redis.scan_iter(match=store.keys.every_key, count=1000):
         await store.redis.unlink(key)
 
 

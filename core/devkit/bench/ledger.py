@@ -57,7 +57,6 @@ class Seeder:
     async def jobs(self, count: int) -> None:
         """`count` jobs, two postings each."""
         keys = self.store.keys
-        p = keys.prefix
         for start in range(0, count, SEED_BATCH):
             async with self.store.redis.pipeline(transaction=False) as pipe:
                 for _ in range(min(SEED_BATCH, count - start)):
@@ -82,7 +81,7 @@ class Seeder:
                             "node_share": earned,
                         },
                     )
-                    pipe.zadd(f"{p}node:{node_id}:history", {job_id: n})
+                    pipe.zadd(keys.node_history(node_id), {job_id: n})
                     hold: list[Leg] = [(f"creator:{creator}", "escrow", held, "hold")]
                     settle: list[Leg] = [
                         ("escrow", f"node:{node_id}", earned, "earn"),

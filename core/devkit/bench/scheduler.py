@@ -115,7 +115,7 @@ async def measure_scheduler_pass(store: Store, node_count: int, placements: int)
 
 async def seed_naive(store: Store, node_ids: list[str]) -> None:
     """The same fleet as the first version stored it: one JSON document per node."""
-    prefix = store.keys.prefix + "naive:"
+    naive = store.keys.naive
     for start in range(0, len(node_ids), 1000):
         chunk = node_ids[start : start + 1000]
         async with store.redis.pipeline(transaction=False) as pipe:
@@ -137,17 +137,17 @@ async def seed_naive(store: Store, node_ids: list[str]) -> None:
                     "reputation": int(float(rep)),
                     "pricing": {"cpuPerSecond": int(price) / 1e6},
                 }
-                pipe.set(prefix + "node:" + node_id, json.dumps(doc))
-                pipe.sadd(prefix + "nodes:active", node_id)
+                pipe.set(naive("node:" + node_id), json.dumps(doc))
+                pipe.sadd(naive("nodes:active"), node_id)
             await pipe.execute()
 
 
 async def naive_place(store: Store, requirements: dict[str, Any]) -> str:
-    prefix = store.keys.prefix + "naive:"
-    ids = await store.redis.smembers(prefix + "nodes:active")
+    naive = store.keys.naive
+    ids = await store.redis.smembers(naive("nodes:active"))
     async with store.redis.pipeline(transaction=False) as pipe:
         for node_id in ids:
-            pipe.get(prefix + "node:" + node_id.decode())
+            pipe.get(naive("node:" + node_id.decode()))
         docs = await pipe.execute()
     nodes = [json.loads(d) for d in docs if d]
     capable = [
@@ -163,9 +163,9 @@ async def naive_place(store: Store, requirements: dict[str, Any]) -> str:
         key=lambda n: n["reputation"] / 100 * 0.7 + (1 / n["pricing"]["cpuPerSecond"]) * 0.3,
     )
     job_id = secrets.token_hex(8)
-    await store.redis.set(prefix + "job:" + job_id, json.dumps({"assignedNodeId": best["nodeId"]}))
+    await store.redis.set(naive("job:" + job_id), json.dumps({"assignedNodeId": best["nodeId"]}))
     best["lastSeen"] = time.time()
-    await store.redis.set(prefix + "node:" + best["nodeId"], json.dumps(best))
+    await store.redis.set(naive("node:" + best["nodeId"]), json.dumps(best))
     return str(best["nodeId"])
 
 

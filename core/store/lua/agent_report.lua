@@ -13,9 +13,9 @@ redis.call('HSET', akey, 'state', state, 'current_job', ARGV[3], 'last_heartbeat
 if ARGV[4] == 'done' then redis.call('HINCRBY', akey, 'jobs_done', 1) end
 if ARGV[4] == 'failed' then redis.call('HINCRBY', akey, 'jobs_failed', 1) end
 if state == 'stopped' then
-  redis.call('ZREM', P .. 'agents:seen', id)
+  redis.call('ZREM', K.agents_seen(), id)
   event('agent.stopped', 'agent', id)
 else
-  redis.call('ZADD', P .. 'agents:seen', now, id)
+  redis.call('ZADD', K.agents_seen(), now, id)
 end
 return state

@@ -9,7 +9,7 @@ if v[2] and v[2] ~= '' and v[2] ~= account then
   return refuse('conflict', 'Node ' .. v[1] .. ' already has Stripe account ' .. v[2] .. '.')
 end
 redis.call('HSET', node_key, 'stripe_account', account)
-redis.call('ZADD', P .. 'payees', tonumber(ARGV[3]), v[1])
-redis.call('HSET', P .. 'payee-by-account', account, v[1])
+redis.call('ZADD', K.payees(), tonumber(ARGV[3]), v[1])
+redis.call('HSET', K.payee_by_account(), account, v[1])
 if not v[2] or v[2] == '' then event('node.payee', 'node', v[1], 'account', account) end
 return v[1]

@@ -31,7 +31,7 @@ end
 redis.call('HSET', rkey, 'id', trr, 'payout', id, 'node', payout['node'] or '', 'transfer', transfer,
   'amount', amount, 'created_at', now)
 redis.call('HINCRBY', pkey, 'reversed', amount)
-redis.call('ZADD', P .. 'reversals', now, trr)
+redis.call('ZADD', K.reversals(), now, trr)
 post('world', 'reversed', amount, 'reversal:' .. trr, 'payout_reversed', id)
 money_stat('reversals', amount, now)
 event('payout.reversed', 'payout', id, 'reversal', trr, 'amount', amount)

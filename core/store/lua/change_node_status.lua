@@ -35,7 +35,7 @@ elseif action == 'online' then
   set_node_status(node_key, node, 'active')
   refresh_capacity_status(node_key, node)
   -- Back in the silence index: a node that is not really there goes offline again after the grace.
-  redis.call('ZADD', P .. 'nodes:seen', tonumber(node['last_seen']) or now, node['id'])
+  redis.call('ZADD', K.nodes_seen(), tonumber(node['last_seen']) or now, node['id'])
 else
   return refuse('invalid', 'Unknown node action ' .. action .. '.')
 end

@@ -11,7 +11,7 @@ if not node_id then return refuse('not_found', 'No such node.') end
 local now = now_ms()
 local claims = {}
 for _, jtype in ipairs(cjson.decode(ARGV[5])) do
-  local queue = P .. 'nodequeue:' .. node_id .. ':' .. jtype
+  local queue = K.node_queue(node_id, jtype)
   while #claims < wanted do
     local id = redis.call('LPOP', queue)
     if not id then break end
@@ -27,11 +27,11 @@ for _, jtype in ipairs(cjson.decode(ARGV[5])) do
       if job['attempts'] == '1' then
         observe_ms('queue_wait_ms', now - tonumber(job['created_at']))
       end
-      redis.call('ZADD', P .. 'leases', expires, id)
-      redis.call('ZADD', P .. 'deadlines', now + 1000 * tonumber(job['timeout_s']), id)
+      redis.call('ZADD', K.leases(), expires, id)
+      redis.call('ZADD', K.deadlines(), now + 1000 * tonumber(job['timeout_s']), id)
       move_job(jkey, job, 'running', now, {'fence', fence, 'agent', agent_id, 'lease_token',
         token, 'lease_expires_at', expires, 'started_at', now, 'attempts', job['attempts']})
-      history(jkey, 'claimed by ' .. agent_id .. ' (attempt ' .. job['attempts'] .. ')', now)
+      history(job['id'], 'claimed by ' .. agent_id .. ' (attempt ' .. job['attempts'] .. ')', now)
       event('job.running', 'job', id, 'node', node_id, 'agent', agent_id)
       claims[#claims + 1] = {id = id, type = job['type'], task = job['task'], token = token,
         lease_expires_at = expires, timeout_s = tonumber(job['timeout_s']),

@@ -12,7 +12,7 @@ if rec['id'] == nil or (rec['status'] ~= 'pending' and rec['status'] ~= 'sent') 
   outbox_done(member)
   return ''
 end
-local due = redis.call('ZSCORE', P .. 'outbox:due', member)
+local due = redis.call('ZSCORE', K.outbox_due(), member)
 if not due or tonumber(due) > now then return '' end
 rec['recovering'] = rec['status'] == 'sent' and '1' or '0'
 rec['attempts'] = tostring(tonumber(rec['attempts'] or '0') + 1)

@@ -44,17 +44,17 @@ local function complete_one(item, now)
   observe_ms('run_ms', duration)
   count_stat('type:' .. job['type'], 1, now)
   if job['agent'] and job['agent'] ~= '' then count_stat('agent:' .. job['agent'], 1, now) end
-  history(jkey, 'completed in ' .. duration .. ' ms, cost ' .. cost .. ' µUSD', now)
+  history(job['id'], 'completed in ' .. duration .. ' ms, cost ' .. cost .. ' µUSD', now)
   event('job.completed', 'job', job['id'], 'node', job['node'], 'cost', cost)
   -- A shard hands its output to its parent; the last one makes the parent ready to reduce.
   if job['parent'] and job['parent'] ~= '' then
     local pkey = job_key(job['parent'])
     if redis.call('HGET', pkey, 'status') == 'running' then
-      redis.call('HSET', pkey .. ':partials', job['shard'], item['result'] ~= '' and item['result'] or 'null')
+      redis.call('HSET', K.job_partials(job['parent']), job['shard'], item['result'] ~= '' and item['result'] or 'null')
       redis.call('HINCRBY', pkey, 'actual_cost', cost)
       local done = redis.call('HINCRBY', pkey, 'shards_done', 1)
       if done == tonumber(redis.call('HGET', pkey, 'shards')) then
-        redis.call('ZADD', P .. 'reduce:ready', now, job['parent'])
+        redis.call('ZADD', K.reduce_ready(), now, job['parent'])
       end
     end
   end

@@ -7,6 +7,6 @@ if redis.call('HEXISTS', index, name) == 1 then
   return refuse('conflict', 'An API key named ' .. name .. ' already exists.')
 end
 redis.call('HSET', index, name, digest)
-redis.call('HSET', P .. 'apikey:' .. digest, 'id', key_id, 'name', name,
+redis.call('HSET', K.apikey(digest), 'id', key_id, 'name', name,
   'creator', creator, 'created_at', ARGV[6])
 return key_id

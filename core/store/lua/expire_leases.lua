@@ -11,7 +11,7 @@ for _, id in ipairs(expired) do
   local job = hgetall_map(jkey)
   drop_lease(id)
   if job['status'] == 'running' then
-    local node_key = P .. 'node:' .. job['node']
+    local node_key = K.node(job['node'])
     adjust_reputation(node_key, node_core(node_key), -5)
     event('job.lease_expired', 'job', id, 'node', job['node'])
     count_total('lease_expiries', 1)

@@ -10,5 +10,5 @@ if job['status'] ~= 'running' or job['lease_token'] ~= ARGV[2] then
 end
 local expires = now_ms() + tonumber(ARGV[3])
 redis.call('HSET', jkey, 'lease_expires_at', expires)
-redis.call('ZADD', P .. 'leases', expires, job['id'])
+redis.call('ZADD', K.leases(), expires, job['id'])
 return expires

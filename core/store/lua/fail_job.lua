@@ -23,7 +23,7 @@ if not duration or duration < 0 or duration ~= math.floor(duration) then
   return refuse('invalid', 'duration_ms must be a whole number of milliseconds, at least 0.')
 end
 local now = now_ms()
-local node_key = P .. 'node:' .. job['node']
+local node_key = K.node(job['node'])
 if mode == 'handback' then
   -- A node shutting down cleanly gives the job back: no fault, and the attempt is not counted.
   job['attempts'] = tostring(math.max(0, tonumber(job['attempts']) - 1))

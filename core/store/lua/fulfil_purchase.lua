@@ -14,9 +14,9 @@ if rec['fulfilment'] ~= 'due' then
 end
 redis.call('HSET', rkey, 'fulfilment', 'done', 'delivery', ARGV[2], 'fulfilled_at', now)
 redis.call('HDEL', rkey, 'secret')
-redis.call('ZREM', P .. 'purchases:fulfil', rec['id'])
+redis.call('ZREM', K.fulfil_due(), rec['id'])
 if ARGV[3] ~= '' then
-  redis.call('HSET', P .. 'entitlements:' .. rec['buyer'], ARGV[3], rec['id'])
+  redis.call('HSET', K.entitlements(rec['buyer']), ARGV[3], rec['id'])
 end
 event('purchase.fulfilled', 'purchase', rec['id'], 'sku', rec['sku'])
 return 'fulfilled'

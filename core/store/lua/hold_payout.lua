@@ -15,8 +15,8 @@ local id = rec['id']
 move_record('payouts', rkey, rec, 'pending', now)
 redis.call('HSET', rkey, 'held', 'stripe_key', 'error', ARGV[5], 'next_attempt_at', '')
 outbox_done('payout:' .. id)
-redis.call('ZADD', P .. 'payouts:held', now, id)
-local flag = P .. 'stripe:key_refused'
+redis.call('ZADD', K.payouts_held(), now, id)
+local flag = K.stripe_key_refused()
 if redis.call('EXISTS', flag) == 0 then
   redis.call('HSET', flag, 'since', now)
   event('stripe.key_refused', 'status', ARGV[4], 'payout', id)

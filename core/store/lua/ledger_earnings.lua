@@ -3,9 +3,9 @@
 -- can add what was posted after its snapshot before it calls a difference real.
 -- KEYS: ledger:balances (for the slot)   ARGV: P, node ids...
 --!include lib
-local last = redis.call('XREVRANGE', P .. 'ledger:journal', '+', '-', 'COUNT', 1)
+local last = redis.call('XREVRANGE', K.journal(), '+', '-', 'COUNT', 1)
 local counters = {}
 for i = 2, #ARGV do
-  counters[#counters + 1] = redis.call('HGET', P .. 'node:' .. ARGV[i], 'earnings') or '0'
+  counters[#counters + 1] = redis.call('HGET', K.node(ARGV[i]), 'earnings') or '0'
 end
 return {last[1] and last[1][1] or '', counters}

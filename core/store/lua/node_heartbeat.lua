@@ -7,7 +7,7 @@ local node = hgetall_map(node_key)
 if node['id'] == nil then return refuse('not_found', 'No such node.') end
 local now = now_ms()
 redis.call('HSET', node_key, 'last_seen', now)
-redis.call('ZADD', P .. 'nodes:seen', now, node['id'])
+redis.call('ZADD', K.nodes_seen(), now, node['id'])
 if node['status'] == 'offline' and (node['held_offline_by'] or '') == '' then
   set_node_status(node_key, node, 'active')
   refresh_capacity_status(node_key, node)

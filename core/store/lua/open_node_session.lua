@@ -12,10 +12,10 @@ end
 if nonce ~= 'open:' .. address then
   return refuse('conflict', 'The sign-in challenge was issued to another address.')
 end
-local node_id = redis.call('GET', P .. 'node-by-address:' .. address)
+local node_id = redis.call('GET', K.node_by_address(address))
 if not node_id then
   return refuse('not_found', 'No node is registered for ' .. address .. '; register it first.')
 end
 redis.call('DEL', nonce_key)
-redis.call('SET', P .. 'session:' .. digest, node_id, 'PX', ttl_ms)
+redis.call('SET', K.session(digest), node_id, 'PX', ttl_ms)
 return node_id

@@ -11,5 +11,5 @@ end
 fields['refunded'] = 0
 fields['refunding'] = 0
 new_record('purchases', rkey, fields, 'open', now)
-redis.call('ZADD', P .. 'purchases:buyer:' .. fields['buyer'], now, fields['id'])
+redis.call('ZADD', K.buyer_purchases(fields['buyer']), now, fields['id'])
 return 1

@@ -21,7 +21,7 @@ end
 local pi, session, charge = ARGV[3], ARGV[4], ARGV[5]
 if pi ~= '' then
   redis.call('HSET', rkey, 'payment_intent', pi)
-  redis.call('HSET', P .. 'purchases:by-pi', pi, id)
+  redis.call('HSET', K.purchase_by_payment_intent(), pi, id)
 end
 if session ~= '' then redis.call('HSET', rkey, 'session', session) end
 if charge ~= '' then redis.call('HSET', rkey, 'charge', charge) end
@@ -42,7 +42,7 @@ else
   post('world', 'platform', amount, 'purchase:' .. id, 'sale', id)
   money_stat('sales', amount, now)
   redis.call('HSET', rkey, 'fulfilment', 'due')
-  redis.call('ZADD', P .. 'purchases:fulfil', now, id)
+  redis.call('ZADD', K.fulfil_due(), now, id)
 end
 redis.call('HSET', rkey, 'paid_at', now, 'paid_micro', paid, 'error', '')
 move_record('purchases', rkey, rec, 'paid', now)

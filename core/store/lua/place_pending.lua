@@ -13,7 +13,7 @@ local credit = credit_policy(ARGV[3], ARGV[4])
 if credit == nil then return refuse('invalid', 'Placement names no credit policy.') end
 local placed, failed = 0, 0
 for _, tag in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local queue = P .. 'pending:' .. tag
+  local queue = K.pending(tag)
   local skipped = 0
   while placed + failed < budget and skipped <= SKIP_LIMIT do
     local head = redis.call('ZRANGE', queue, skipped, skipped)[1]

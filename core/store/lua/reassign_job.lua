@@ -21,9 +21,9 @@ local current = job['node'] or ''
 local chosen = nil
 if target ~= '' then
   if target == current then return refuse('conflict', 'The job is already on that node.') end
-  local status = redis.call('HGET', P .. 'node:' .. target, 'status')
+  local status = redis.call('HGET', K.node(target), 'status')
   if not status then return refuse('not_found', 'No such node ' .. target .. '.') end
-  if redis.call('SISMEMBER', P .. 'cap:' .. job['tag'], target) == 0 then
+  if redis.call('SISMEMBER', K.capable(job['tag']), target) == 0 then
     return refuse('conflict', 'That node cannot run this job (needs ' .. job['tag'] .. ').')
   end
   local why, estimate
@@ -37,7 +37,7 @@ if target ~= '' then
   end
 else
   local balance = balance_reader(job)
-  for _, id in ipairs(redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], 0, SCAN_LIMIT - 1)) do
+  for _, id in ipairs(redis.call('ZREVRANGE', K.sched_index(job['tag']), 0, SCAN_LIMIT - 1)) do
     chosen = id ~= current and acceptable(id, job, credit, balance)
     if chosen then break end
   end

@@ -21,7 +21,7 @@ if outcome ~= 'succeeded' and outcome ~= 'failed' then
 end
 local amount = cents * CENT
 local rid = 'ext-' .. sid
-local rkey = P .. 'refund:' .. rid
+local rkey = K.refund(rid)
 if redis.call('EXISTS', rkey) == 1 then return 'duplicate' end
 local origin, base = purchase_origin(purchase)
 if not origin then

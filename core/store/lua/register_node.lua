@@ -23,23 +23,23 @@ if is_new then
   node = {id = node_id, status = 'offline', reputation = '100', jobs_completed = '0',
     jobs_failed = '0', earnings = '0', cpu_used = '0', mem_used = '0', running = '0',
     registered_at = tostring(now)}
-  redis.call('ZADD', P .. 'nodes:status:offline', now, node_id)
-  redis.call('ZADD', P .. 'nodes:all', now, node_id)
+  redis.call('ZADD', K.nodes_with_status('offline'), now, node_id)
+  redis.call('ZADD', K.nodes_all(), now, node_id)
 else
   -- Its tags may change with its capabilities: leave the old indexes before joining new ones.
   for _, tag in ipairs(sched_tags(node)) do
-    redis.call('ZREM', P .. 'sched:' .. tag, node_id)
-    redis.call('SREM', P .. 'cap:' .. tag, node_id)
+    redis.call('ZREM', K.sched_index(tag), node_id)
+    redis.call('SREM', K.capable(tag), node_id)
   end
 end
 for name, value in pairs(fields) do node[name] = tostring(value) end
-for _, tag in ipairs(sched_tags(node)) do redis.call('SADD', P .. 'cap:' .. tag, node_id) end
+for _, tag in ipairs(sched_tags(node)) do redis.call('SADD', K.capable(tag), node_id) end
 node['last_seen'] = tostring(now)
 
 redis.call('HSET', node_key, unpack(flatten(node)))
 redis.call('SET', nonce_key, 'used', 'EX', 86400)
 redis.call('SET', addr_key, node_id)
-redis.call('ZADD', P .. 'nodes:seen', now, node_id)
+redis.call('ZADD', K.nodes_seen(), now, node_id)
 event(is_new and 'node.registered' or 'node.reattached', 'node', node_id, 'address', address)
 
 -- An operator's offline holds through a re-registration too, until the operator lifts it.

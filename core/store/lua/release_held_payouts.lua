@@ -6,7 +6,7 @@
 local now = tonumber(ARGV[2])
 local held = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(held) do
-  local rkey = P .. 'payout:' .. id
+  local rkey = K.payout(id)
   redis.call('HDEL', rkey, 'held')
   if redis.call('HGET', rkey, 'status') == 'pending' then
     redis.call('HSET', rkey, 'next_attempt_at', now)
@@ -14,7 +14,7 @@ for _, id in ipairs(held) do
   end
 end
 redis.call('DEL', KEYS[1])
-if redis.call('DEL', P .. 'stripe:key_refused') == 1 then
+if redis.call('DEL', K.stripe_key_refused()) == 1 then
   event('stripe.key_accepted', 'released', #held)
 end
 return #held

@@ -20,7 +20,7 @@ local stopped = payouts_stopped()
 if stopped then return stopped end
 local inactive = transfers_inactive(node_id)
 if inactive then return inactive end
-local rkey = P .. 'payout:' .. id
+local rkey = K.payout(id)
 if redis.call('EXISTS', rkey) == 1 then return refuse('conflict', 'Payout ' .. id .. ' exists.') end
 local source = 'node:' .. node_id
 local available = balance_of(source)
@@ -33,7 +33,7 @@ end
 post(source, 'payouts', amount, 'payout:reserve:' .. id .. ':1', 'payout', id)
 new_record('payouts', rkey, {id = id, node = node_id, account = account, amount = amount,
   gen = 1, attempts = 0, key_n = 1, next_attempt_at = now, transfer = '', error = ''}, 'pending', now)
-redis.call('ZADD', P .. 'payouts:node:' .. node_id, now, id)
+redis.call('ZADD', K.node_payouts(node_id), now, id)
 outbox_due('payout:' .. id, now)
 event('payout.pending', 'payout', id, 'node', node_id, 'amount', amount)
 return cjson.encode({created = true, id = id, amount = amount, available = available,

@@ -35,7 +35,7 @@ if origin ~= 'suspense' and rec['kind'] == 'credit' and balance_of(origin) < amo
   return refuse('conflict', 'The creator has only ' .. usd(math.max(0, balance_of(origin)))
     .. ' of unspent credit; refund at most that.')
 end
-local rkey = P .. 'refund:' .. rid
+local rkey = K.refund(rid)
 if redis.call('EXISTS', rkey) == 1 then return refuse('conflict', 'Refund ' .. rid .. ' exists.') end
 post(origin, 'refunds', amount, 'refund:reserve:' .. rid, 'refund', pid)
 redis.call('HINCRBY', pkey, 'refunding', amount)

@@ -23,6 +23,6 @@ local fresh = {'attempts', 0, 'gen', job['gen'], 'held', 0, 'error', '', 'finish
 local node_id, why, kind = place(jkey, job, nil, now, fresh, credit)
 if not node_id and kind == 'credit' then return refuse('invalid', why) end
 if not node_id then make_pending(jkey, job, why, now, fresh) end
-history(jkey, 'retried', now)
+history(job['id'], 'retried', now)
 event('job.retried', 'job', job['id'])
 return job['status']

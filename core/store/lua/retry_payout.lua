@@ -21,7 +21,7 @@ local stopped = payouts_stopped()
 if stopped then return stopped end
 local inactive = transfers_inactive(rec['node'])
 if inactive then return inactive end
-local account = redis.call('HGET', P .. 'node:' .. rec['node'], 'stripe_account')
+local account = redis.call('HGET', K.node(rec['node']), 'stripe_account')
 if not account or account == '' then
   return refuse('conflict', 'Node ' .. rec['node'] .. ' has no Stripe account any more.')
 end

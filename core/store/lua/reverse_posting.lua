@@ -5,14 +5,14 @@
 -- KEYS: ledger:balances   ARGV: P, posting id
 --!include lib
 local id = ARGV[2]
-local found = redis.call('XRANGE', P .. 'ledger:journal', id, id)
+local found = redis.call('XRANGE', K.journal(), id, id)
 if #found == 0 then return refuse('not_found', 'No posting ' .. id .. ' in the journal.') end
 local fields = {}
 for i = 1, #found[1][2], 2 do fields[found[1][2][i]] = found[1][2][i + 1] end
 if fields['kind'] == 'reverse' then
   return refuse('conflict', 'Posting ' .. id .. ' is itself a reversal.')
 end
-if redis.call('HEXISTS', P .. 'ledger:idem', 'reverse:' .. id) == 1 then
+if redis.call('HEXISTS', K.ledger_idem(), 'reverse:' .. id) == 1 then
   return refuse('conflict', 'Posting ' .. id .. ' is already reversed.')
 end
 local ok, legs = pcall(cjson.decode, fields['legs'] or '')
@@ -30,10 +30,10 @@ for _, leg in ipairs(legs) do
 end
 post_legs('reverse:' .. id, 'reverse', id, mirrored)
 -- The mirrored entry's journal id, read here: after the script another posting may be the last.
-local reversal_id = redis.call('XREVRANGE', P .. 'ledger:journal', '+', '-', 'COUNT', 1)[1][1]
+local reversal_id = redis.call('XREVRANGE', K.journal(), '+', '-', 'COUNT', 1)[1][1]
 -- What the posting claimed a node earned comes off the node's earnings counter too.
 for _, leg in ipairs(mirrored) do
-  local node_key = P .. 'node:' .. string.sub(leg[1], 6)
+  local node_key = K.node(string.sub(leg[1], 6))
   if leg[4] == 'reverse:earn' and string.sub(leg[1], 1, 5) == 'node:'
     and redis.call('EXISTS', node_key) == 1 then
     redis.call('HINCRBY', node_key, 'earnings', -leg[3])

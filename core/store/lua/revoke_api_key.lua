@@ -7,5 +7,5 @@ if not digest then
   return refuse('not_found', 'No API key is named ' .. ARGV[2] .. '.')
 end
 redis.call('HDEL', index, ARGV[2])
-redis.call('DEL', P .. 'apikey:' .. digest)
+redis.call('DEL', K.apikey(digest))
 return digest

@@ -19,7 +19,7 @@ local amount = tonumber(rec['amount'])
 if outcome == 'paid' then
   post('payouts', 'world', amount, 'payout:paid:' .. id .. ':' .. gen, 'payout', id)
   redis.call('HSET', rkey, 'transfer', transfer, 'paid_at', now, 'error', '')
-  redis.call('HINCRBY', P .. 'totals', 'payouts_paid', amount)
+  redis.call('HINCRBY', K.totals(), 'payouts_paid', amount)
   money_stat('payouts_paid', amount, now)
 elseif outcome == 'failed' then
   post('payouts', 'node:' .. rec['node'], amount, 'payout:release:' .. id .. ':' .. gen,

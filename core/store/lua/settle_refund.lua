@@ -10,7 +10,7 @@ local rkey, gen, outcome, sid, now = KEYS[1], ARGV[2], ARGV[3], ARGV[4], tonumbe
 local rec = hgetall_map(rkey)
 if rec['id'] == nil then return refuse('not_found', 'No such refund.') end
 local id, st = rec['id'], rec['status']
-local pkey = P .. 'purchase:' .. rec['purchase']
+local pkey = K.purchase(rec['purchase'])
 local purchase = hgetall_map(pkey)
 local amount = tonumber(rec['amount'])
 if outcome == st then return cjson.encode({status = st, duplicate = true}) end

@@ -1,7 +1,6 @@
 -- Read-only, for the console's swarm pane: a window of agents with their throughput per time
 -- bucket, and per-specialisation counts by state over at most `budget` agents.
 -- KEYS: agents:all   ARGV: P, offset, limit, first_bucket, buckets, budget
-local P = ARGV[1]
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local first, buckets, budget = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local FIELDS = {'id', 'node', 'specialisations', 'state', 'current_job', 'jobs_done',
@@ -10,15 +9,15 @@ local fields_of_buckets = {}
 for b = 0, buckets - 1 do fields_of_buckets[b + 1] = tostring(first + b) end
 local rows = {}
 for i, id in ipairs(redis.call('ZRANGE', KEYS[1], offset, offset + limit - 1)) do
-  local row = redis.call('HMGET', P .. 'agent:' .. id, unpack(FIELDS))
-  row[#FIELDS + 1] = redis.call('HMGET', P .. 'ts:agent:' .. id, unpack(fields_of_buckets))
+  local row = redis.call('HMGET', K.agent(id), unpack(FIELDS))
+  row[#FIELDS + 1] = redis.call('HMGET', K.agent_series(id), unpack(fields_of_buckets))
   rows[i] = row
 end
 local groups = {}
 local names = {} -- specialisation JSON -> group name: a swarm has few distinct ones
 local counted = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, budget - 1)) do
-  local v = redis.call('HMGET', P .. 'agent:' .. id, 'specialisations', 'state')
+  local v = redis.call('HMGET', K.agent(id), 'specialisations', 'state')
   local raw = v[1] or '[]'
   local name = names[raw]
   if not name then

@@ -4,7 +4,6 @@
 -- `budget` entries, so a poll's cost stays bounded at a million jobs; the reply says whether
 -- the scan reached the end of the index.
 -- KEYS: the index   ARGV: P, offset, limit, newest_first, type ('' any), state ('' any), budget
-local P = ARGV[1]
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local newest_first, want_type, want_state = ARGV[4] == '1', ARGV[5], ARGV[6]
 local budget = tonumber(ARGV[7])
@@ -22,7 +21,7 @@ end
 local rows = {}
 if want_type == '' and want_state == '' then
   for i, id in ipairs(window(offset, offset + limit - 1)) do
-    rows[i] = redis.call('HMGET', P .. 'job:' .. id, unpack(FIELDS))
+    rows[i] = redis.call('HMGET', K.job(id), unpack(FIELDS))
   end
   return cjson.encode({total = total, exact = true, scanned = #rows, fields = FIELDS, rows = rows})
 end
@@ -33,7 +32,7 @@ while scanned < budget and #rows < limit do
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     scanned = scanned + 1
-    local key = P .. 'job:' .. id
+    local key = K.job(id)
     local kind = redis.call('HMGET', key, 'type', 'status')
     if (want_type == '' or kind[1] == want_type) and (want_state == '' or kind[2] == want_state) then
       if skipped < offset then

@@ -2,7 +2,6 @@
 -- cell and state. The console sweeps the fleet chunk by chunk across polls, so one poll reads at
 -- most `chunk` nodes however large the fleet (a fleet smaller than a chunk is read whole).
 -- KEYS: nodes:all   ARGV: P, cursor, chunk, width, height, lat_top, lat_bottom
-local P = ARGV[1]
 local cursor, chunk = tonumber(ARGV[2]), tonumber(ARGV[3])
 local width, height = tonumber(ARGV[4]), tonumber(ARGV[5])
 local top, bottom = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -12,7 +11,7 @@ if cursor >= total then cursor = 0 end
 local ids = redis.call('ZRANGE', KEYS[1], cursor, cursor + chunk - 1)
 local cells = {}
 for _, id in ipairs(ids) do
-  local v = redis.call('HMGET', P .. 'node:' .. id, 'lat', 'lon', 'status')
+  local v = redis.call('HMGET', K.node(id), 'lat', 'lon', 'status')
   local lat, lon = tonumber(v[1]), tonumber(v[2])
   if lat and lon then
     local x = math.floor((lon + 180) / 360 * width)

@@ -1,7 +1,6 @@
 -- Read-only, for the console's triage view: what needs a human, each kind read by a bounded
 -- query (at most `limit` items each, at most `budget` offline nodes or agents examined).
 -- KEYS: deadlines   ARGV: P, now_ms, limit, budget
-local P = ARGV[1]
 local now, limit, budget = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
 
@@ -9,7 +8,7 @@ local out = {}
 local overdue = {}
 local flat = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
 for i = 1, #flat, 2 do
-  local v = redis.call('HMGET', P .. 'job:' .. flat[i], 'type', 'node', 'agent', 'status')
+  local v = redis.call('HMGET', K.job(flat[i]), 'type', 'node', 'agent', 'status')
   overdue[#overdue + 1] = {flat[i], tonumber(flat[i + 1]), v[1], v[2], v[3], v[4]}
 end
 out.overdue = overdue
@@ -17,20 +16,20 @@ out.overdue_count = redis.call('ZCOUNT', KEYS[1], '-inf', now)
 
 -- The most recent failures.
 local failed = {}
-flat = redis.call('ZREVRANGE', P .. 'jobs:status:failed', 0, limit - 1, 'WITHSCORES')
+flat = redis.call('ZREVRANGE', K.jobs_with_status('failed'), 0, limit - 1, 'WITHSCORES')
 for i = 1, #flat, 2 do
-  local v = redis.call('HMGET', P .. 'job:' .. flat[i], 'type', 'node', 'error', 'attempts')
+  local v = redis.call('HMGET', K.job(flat[i]), 'type', 'node', 'error', 'attempts')
   failed[#failed + 1] = {flat[i], tonumber(flat[i + 1]), v[1], v[2], v[3], v[4]}
 end
 out.failed = failed
-out.failed_count = redis.call('ZCARD', P .. 'jobs:status:failed')
+out.failed_count = redis.call('ZCARD', K.jobs_with_status('failed'))
 
 -- Offline nodes that still hold jobs (the most recently registered `budget` offline nodes).
 local holding = {}
-for _, id in ipairs(redis.call('ZREVRANGE', P .. 'nodes:status:offline', 0, budget - 1)) do
-  local held = redis.call('SCARD', P .. 'node:' .. id .. ':jobs')
+for _, id in ipairs(redis.call('ZREVRANGE', K.nodes_with_status('offline'), 0, budget - 1)) do
+  local held = redis.call('SCARD', K.node_jobs(id))
   if held > 0 and #holding < limit then
-    local v = redis.call('HMGET', P .. 'node:' .. id, 'region', 'last_seen')
+    local v = redis.call('HMGET', K.node(id), 'region', 'last_seen')
     holding[#holding + 1] = {id, held, v[1], tonumber(v[2])}
   end
 end
@@ -38,8 +37,8 @@ out.offline_holding = holding
 
 -- Stalled agents among the first `budget` of the roster.
 local stalled = {}
-for _, id in ipairs(redis.call('ZRANGE', P .. 'agents:all', 0, budget - 1)) do
-  local v = redis.call('HMGET', P .. 'agent:' .. id, 'state', 'node', 'last_heartbeat')
+for _, id in ipairs(redis.call('ZRANGE', K.agents_all(), 0, budget - 1)) do
+  local v = redis.call('HMGET', K.agent(id), 'state', 'node', 'last_heartbeat')
   if v[1] == 'stalled' and #stalled < limit then
     stalled[#stalled + 1] = {id, v[2], tonumber(v[3])}
   end
@@ -48,13 +47,13 @@ out.stalled = stalled
 
 -- Pending jobs that no registered node can run: a tag whose capability set is empty.
 local unrunnable = {}
-local tags = redis.call('SRANDMEMBER', P .. 'pending:tags', budget)
+local tags = redis.call('SRANDMEMBER', K.pending_tags(), budget)
 table.sort(tags)
 for _, tag in ipairs(tags) do
-  if redis.call('SCARD', P .. 'cap:' .. tag) == 0 then
-    local waiting = redis.call('ZCARD', P .. 'pending:' .. tag)
+  if redis.call('SCARD', K.capable(tag)) == 0 then
+    local waiting = redis.call('ZCARD', K.pending(tag))
     if waiting > 0 and #unrunnable < limit then
-      local oldest = redis.call('ZRANGE', P .. 'pending:' .. tag, 0, 0, 'WITHSCORES')
+      local oldest = redis.call('ZRANGE', K.pending(tag), 0, 0, 'WITHSCORES')
       unrunnable[#unrunnable + 1] = {tag, waiting, oldest[1], tonumber(oldest[2])}
     end
   end
@@ -62,15 +61,15 @@ end
 out.unrunnable = unrunnable
 
 -- The last ledger check, if something records one.
-local check = redis.call('HGETALL', P .. 'ledger:lastcheck')
+local check = redis.call('HGETALL', K.ledger_lastcheck())
 local ledger = {}
 for i = 1, #check, 2 do ledger[check[i]] = check[i + 1] end
 out.ledger = ledger
 
 -- Stripe refusing our API key (401/403): payouts are held until the key is replaced.
-local refused = redis.call('HMGET', P .. 'stripe:key_refused', 'status', 'error', 'since')
+local refused = redis.call('HMGET', K.stripe_key_refused(), 'status', 'error', 'since')
 if refused[1] then
   out.stripe_key = {refused[1], refused[2], tonumber(refused[3]),
-    redis.call('ZCARD', P .. 'payouts:held')}
+    redis.call('ZCARD', K.payouts_held())}
 end
 return cjson.encode(out)

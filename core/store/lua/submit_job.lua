@@ -29,7 +29,7 @@ for _, fields in ipairs(cjson.decode(ARGV[2])) do
       results[#results + 1] = {error = 'invalid|' .. why}
     else
       if not node_id then make_pending(jkey, job, why, now, flat) end
-      redis.call('ZADD', P .. 'jobs:all', now, job['id'])
+      redis.call('ZADD', K.jobs_all(), now, job['id'])
       event('job.submitted', 'job', job['id'], 'type', job['type'])
       results[#results + 1] = {status = job['status'], node = node_id or '', reason = why or '',
         estimated_cost = tostring(node_id and job['held'] or job['estimated_cost'])}

@@ -27,18 +27,18 @@ if not can_hold(parent, list_price, credit, balance) then
 end
 redis.call('HSET', pkey, 'started_at', now, 'shards', #shards, 'shards_done', 0,
   'actual_cost', 0, 'agent', 'swarm', 'node', '', unpack(flat))
-redis.call('ZADD', P .. 'jobs:all', now, parent['id'])
+redis.call('ZADD', K.jobs_all(), now, parent['id'])
 move_job(pkey, parent, 'running', now)
-history(pkey, 'split into ' .. #shards .. ' shards', now)
+history(parent['id'], 'split into ' .. #shards .. ' shards', now)
 event('job.submitted', 'job', parent['id'], 'type', parent['type'], 'shards', #shards)
 local estimate = 0
 for index, fields in ipairs(shards) do
   local ckey = job_key(fields['id'])
   local child, cflat = new_job(fields, now) -- fields carry the shard's index
   redis.call('HSET', ckey, unpack(cflat))
-  redis.call('ZADD', P .. 'jobs:all', now, child['id'])
-  redis.call('RPUSH', pkey .. ':shards', child['id'])
-  history(ckey, 'shard ' .. (index - 1) .. ' of ' .. parent['id'], now)
+  redis.call('ZADD', K.jobs_all(), now, child['id'])
+  redis.call('RPUSH', K.job_shards(parent['id']), child['id'])
+  history(child['id'], 'shard ' .. (index - 1) .. ' of ' .. parent['id'], now)
   local node_id, why = place(ckey, child, nil, now, nil, credit)
   if not node_id then make_pending(ckey, child, why, now) end
   estimate = estimate + tonumber(redis.call('HGET', ckey, 'estimated_cost'))

@@ -6,7 +6,7 @@ local now = now_ms()
 local silent = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]),
   'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(silent) do
-  redis.call('HSET', P .. 'agent:' .. id, 'state', 'stalled')
+  redis.call('HSET', K.agent(id), 'state', 'stalled')
   redis.call('ZREM', KEYS[1], id)
   event('agent.stalled', 'agent', id)
 end

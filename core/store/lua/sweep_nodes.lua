@@ -7,7 +7,7 @@ local silent = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[
   'LIMIT', 0, tonumber(ARGV[3]))
 local marked = 0
 for _, id in ipairs(silent) do
-  local node_key = P .. 'node:' .. id
+  local node_key = K.node(id)
   local node = hgetall_map(node_key)
   if node['id'] and node['status'] ~= 'offline' then
     set_node_status(node_key, node, 'offline')

@@ -4,11 +4,11 @@
 local oldest = tonumber(ARGV[2])
 local dropped = 0
 local names = cjson.decode(ARGV[3])
-for _, agent in ipairs(redis.call('ZRANGE', P .. 'agents:all', 0, 9999)) do
+for _, agent in ipairs(redis.call('ZRANGE', K.agents_all(), 0, 9999)) do
   names[#names + 1] = 'agent:' .. agent
 end
 for _, name in ipairs(names) do
-  local key = P .. 'ts:' .. name
+  local key = K.series(name)
   for _, bucket in ipairs(redis.call('HKEYS', key)) do
     if tonumber(bucket) < oldest then
       redis.call('HDEL', key, bucket)

@@ -5,7 +5,7 @@ local MIN_BILLABLE_MS = 1000   -- like most clouds, a started job bills at least
 -- STATS_BUCKET_MS (the console's time series) comes from core/store/series.py: the loader
 -- declares it at the top of every script.
 
-local function job_key(id) return P .. 'job:' .. id end
+local function job_key(id) return K.job(id) end
 
 -- A new job from its submitted fields: the in-memory record and its HSET arguments.
 local function new_job(fields, now)
@@ -16,34 +16,34 @@ end
 
 -- A lease ends (completion, failure, expiry, move): forget its expiry and its deadline.
 local function drop_lease(id)
-  if redis.call('ZREM', P .. 'leases', id) == 1 then redis.call('ZREM', P .. 'deadlines', id) end
+  if redis.call('ZREM', K.leases(), id) == 1 then redis.call('ZREM', K.deadlines(), id) end
 end
 
 -- Counters and histograms behind the gateway's /metrics (read at scrape time).
 local HIST_BOUNDS_MS = {10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
-local function count_total(name, amount) redis.call('HINCRBY', P .. 'totals', name, amount) end
+local function count_total(name, amount) redis.call('HINCRBY', K.totals(), name, amount) end
 local function observe_ms(name, ms)
   ms = math.max(0, math.floor(ms))
   local field = 'inf'
   for _, bound in ipairs(HIST_BOUNDS_MS) do
     if ms <= bound then field = tostring(bound) break end
   end
-  local key = P .. 'hist:' .. name
+  local key = K.histogram(name)
   redis.call('HINCRBY', key, field, 1)
   redis.call('HINCRBY', key, 'count', 1)
   redis.call('HINCRBY', key, 'sum', ms)
 end
 
 local function count_stat(name, amount, now)
-  redis.call('HINCRBY', P .. 'ts:' .. name, math.floor(now / STATS_BUCKET_MS), amount)
+  redis.call('HINCRBY', K.series(name), math.floor(now / STATS_BUCKET_MS), amount)
 end
 
 -- Move the job to `status`; `extra` (a flat field/value list) joins the same HSET, so one
 -- state change writes the job hash once.
 local function move_job(job_key_, job, status, now, extra)
   local id = job['id']
-  if job['status'] then redis.call('ZREM', P .. 'jobs:status:' .. job['status'], id) end
-  redis.call('ZADD', P .. 'jobs:status:' .. status, now, id)
+  if job['status'] then redis.call('ZREM', K.jobs_with_status(job['status']), id) end
+  redis.call('ZADD', K.jobs_with_status(status), now, id)
   redis.call('HSET', job_key_, 'status', status, 'updated_at', now, unpack(extra or {}))
   job['status'] = status
 end
@@ -53,9 +53,9 @@ local function append(list, ...)
   return list
 end
 
-local function history(job_key_, text, now)
+local function history(job_id, text, now)
   -- A short per-job history for the console's detail view; bounded like everything else.
-  local hkey = job_key_ .. ':history'
+  local hkey = K.job_history(job_id)
   if redis.call('RPUSH', hkey, now .. ' ' .. text) > 60 then redis.call('LTRIM', hkey, -50, -1) end
 end
 
@@ -67,11 +67,11 @@ local function release_node(job, extra)
   -- Once per state change: a requeue that ends in failure must not give the room back twice.
   if not node_id or node_id == '' or job['released'] then return end
   job['released'] = true
-  local node_key = P .. 'node:' .. node_id
+  local node_key = K.node(node_id)
   local node = node_core(node_key)
-  redis.call('SREM', node_key .. ':jobs', job['id'])
+  redis.call('SREM', K.node_jobs(node_id), job['id'])
   if job['status'] == 'assigned' then -- a claimed job already left the node's queue
-    redis.call('LREM', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], 0, job['id'])
+    redis.call('LREM', K.node_queue(node_id, job['type']), 0, job['id'])
   end
   if node['id'] == nil then return end
   node['cpu_used'] = tostring(math.max(0, tonumber(node['cpu_used']) - tonumber(job['cpu'])))
@@ -102,7 +102,7 @@ end
 
 -- Does the node have room for the job right now? Returns the node's core fields if so.
 local function fits(node_id, job)
-  local node = node_core(P .. 'node:' .. node_id)
+  local node = node_core(K.node(node_id))
   if node['status'] == 'active'
     and tonumber(node['cpu']) - tonumber(node['cpu_used']) >= tonumber(job['cpu'])
     and tonumber(node['memory_mb']) - tonumber(node['mem_used']) >= tonumber(job['mem_mb']) then
@@ -146,7 +146,7 @@ local function within_ceiling(node, job, estimate)
 end
 
 local function creator_balance(job)
-  return tonumber(redis.call('HGET', P .. 'ledger:balances', 'creator:' .. job['creator']) or '0')
+  return tonumber(redis.call('HGET', K.balances(), 'creator:' .. job['creator']) or '0')
 end
 
 -- Can the job's hold at this estimate be taken? A job placed before keeps its hold, so it only
@@ -195,7 +195,7 @@ end
 
 local function why_unplaceable(job, saw_candidates)
   local tag = job['tag']
-  local capable = redis.call('SCARD', P .. 'cap:' .. tag)
+  local capable = redis.call('SCARD', K.capable(tag))
   if capable == 0 then
     return 'No registered node can run it (needs ' .. tag .. ').'
   end
@@ -210,7 +210,7 @@ end
 -- it. `fields` are more job fields to write in the same HSET (a new job's whole record).
 local function assign(jkey, job, node, now, fields)
   local node_id = node['id']
-  local node_key = P .. 'node:' .. node_id
+  local node_key = K.node(node_id)
   local rate = node_rate(node, job)
   local estimate = rate * tonumber(job['timeout_s'])
   -- The hold is exactly what the credit check approved: the same integer, never re-derived.
@@ -220,10 +220,10 @@ local function assign(jkey, job, node, now, fields)
   redis.call('HSET', node_key, 'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
     'running', node['running'])
   refresh_capacity_status(node_key, node)
-  redis.call('SADD', node_key .. ':jobs', job['id'])
-  redis.call('ZADD', node_key .. ':history', now, job['id'])
-  redis.call('RPUSH', P .. 'nodequeue:' .. node_id .. ':' .. job['type'], job['id'])
-  if job['status'] == 'pending' then redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id']) end
+  redis.call('SADD', K.node_jobs(node_id), job['id'])
+  redis.call('ZADD', K.node_history(node_id), now, job['id'])
+  redis.call('RPUSH', K.node_queue(node_id, job['type']), job['id'])
+  if job['status'] == 'pending' then redis.call('ZREM', K.pending(job['tag']), job['id']) end
   fields = fields or {}
   -- The first placement holds the estimate in escrow; later placements keep that hold.
   if job['held'] == nil or job['held'] == '' or job['held'] == '0' then
@@ -238,7 +238,7 @@ local function assign(jkey, job, node, now, fields)
     'agent', '')
   move_job(jkey, job, 'assigned', now, fields)
   count_total('placements', 1)
-  history(jkey, 'assigned to ' .. node_id, now)
+  history(job['id'], 'assigned to ' .. node_id, now)
   event('job.assigned', 'job', job['id'], 'node', node_id)
 end
 
@@ -271,7 +271,7 @@ local function place(jkey, job, exclude, now, fields, credit)
   local seen, over_ceiling, cheapest = 0, false, nil
   local balance = balance_reader(job)
   for _, window in ipairs({{0, 3}, {4, SCAN_LIMIT - 1}}) do
-    local candidates = redis.call('ZREVRANGE', P .. 'sched:' .. job['tag'], window[1], window[2])
+    local candidates = redis.call('ZREVRANGE', K.sched_index(job['tag']), window[1], window[2])
     seen = seen + #candidates
     for _, node_id in ipairs(candidates) do
       if node_id ~= exclude then
@@ -295,8 +295,8 @@ end
 
 -- Put the job back in its tag's pending queue (FIFO by first submission).
 local function make_pending(jkey, job, reason, now, fields)
-  redis.call('ZADD', P .. 'pending:' .. job['tag'], tonumber(job['created_at']), job['id'])
-  redis.call('SADD', P .. 'pending:tags', job['tag'])
+  redis.call('ZADD', K.pending(job['tag']), tonumber(job['created_at']), job['id'])
+  redis.call('SADD', K.pending_tags(), job['tag'])
   job['node'] = ''
   move_job(jkey, job, 'pending', now, append(fields or {}, 'node', '', 'agent', '',
     'lease_token', '', 'lease_expires_at', '', 'pending_reason', reason or ''))
@@ -321,9 +321,9 @@ local function settle(job, duration, now)
   })
   job['held'] = '0'
   -- Running totals and time series, so the console never sums over nodes or jobs.
-  redis.call('HINCRBY', P .. 'totals', 'gross', cost)
-  redis.call('HINCRBY', P .. 'totals', 'node_earnings', node_part)
-  redis.call('HINCRBY', P .. 'totals', 'platform_revenue', platform_part)
+  redis.call('HINCRBY', K.totals(), 'gross', cost)
+  redis.call('HINCRBY', K.totals(), 'node_earnings', node_part)
+  redis.call('HINCRBY', K.totals(), 'platform_revenue', platform_part)
   count_stat('revenue', cost, now)
   return {duration = duration, cost = cost, node = node_part, platform = platform_part}
 end
@@ -346,7 +346,7 @@ function finish_unpaid(jkey, job, status, err, now, billing)
   release_node(job)
   release_hold(job)
   drop_lease(job['id'])
-  if job['status'] == 'pending' then redis.call('ZREM', P .. 'pending:' .. job['tag'], job['id']) end
+  if job['status'] == 'pending' then redis.call('ZREM', K.pending(job['tag']), job['id']) end
   move_job(jkey, job, status, now, {'lease_token', '', 'lease_expires_at', '', 'error', err or '',
     'finished_at', now, 'held', 0})
   if status == 'failed' then count_stat('failed', 1, now) end
@@ -361,7 +361,7 @@ function finish_unpaid(jkey, job, status, err, now, billing)
     end
   end
   if job['shards'] then
-    for _, id in ipairs(redis.call('LRANGE', jkey .. ':shards', 0, -1)) do
+    for _, id in ipairs(redis.call('LRANGE', K.job_shards(job['id']), 0, -1)) do
       local ckey = job_key(id)
       local child = hgetall_map(ckey)
       local cst = child['status']
@@ -371,7 +371,7 @@ function finish_unpaid(jkey, job, status, err, now, billing)
       end
     end
   end
-  history(jkey, status .. (err and err ~= '' and (': ' .. err) or '') .. ' '
+  history(job['id'], status .. (err and err ~= '' and (': ' .. err) or '') .. ' '
     .. (billing or 'Not billed.'), now)
   event('job.' .. status, 'job', job['id'], 'error', err or '')
 end
@@ -388,7 +388,7 @@ local function requeue(jkey, job, reason, now, exclude, why)
       .. ' attempts.', now, billing)
     return 'failed'
   end
-  history(jkey, 'requeued: ' .. reason .. ' ' .. billing, now)
+  history(job['id'], 'requeued: ' .. reason .. ' ' .. billing, now)
   event('job.requeued', 'job', job['id'], 'reason', reason)
   job['node'] = ''
   local fenced = {'lease_token', '', 'lease_expires_at', ''}
@@ -400,14 +400,14 @@ end
 
 -- Everything a node holds goes back to the queue (node offline).
 local function requeue_node_jobs(node_id, reason, now)
-  local ids = redis.call('SMEMBERS', P .. 'node:' .. node_id .. ':jobs')
+  local ids = redis.call('SMEMBERS', K.node_jobs(node_id))
   for _, id in ipairs(ids) do
     local jkey = job_key(id)
     local job = hgetall_map(jkey)
     if job['id'] and (job['status'] == 'assigned' or job['status'] == 'running') then
       requeue(jkey, job, reason, now, node_id)
     else
-      redis.call('SREM', P .. 'node:' .. node_id .. ':jobs', id)
+      redis.call('SREM', K.node_jobs(node_id), id)
     end
   end
   return #ids

@@ -1,6 +1,6 @@
 -- Shared helpers, inlined into each script by the loader (see core/store/scripts.py).
--- P is the pool's key prefix, "lcn:{pool}:". Scripts check everything before their first write.
-local P = ARGV[1]
+-- Key names come from K (K.job(id), K.nodes_all(), …), which the loader generates from
+-- core/store/keys.py ahead of every script. Scripts check everything before their first write.
 local EVENTS_MAXLEN = 10000
 local REF_RATE = 51000 -- micro-USD/s of 1 cpu + 1 GB at the network's list prices
 
@@ -14,7 +14,7 @@ local function now_ms()
 end
 
 local function event(kind, ...)
-  redis.call('XADD', P .. 'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', kind, ...)
+  redis.call('XADD', K.events(), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', kind, ...)
 end
 
 -- A table of fields as HSET's flat argument list (appended to `flat` when given).
@@ -49,17 +49,17 @@ local function index_node(node)
   local id = node['id']
   if node['status'] == 'active' then
     local score = node_score(tonumber(node['reputation']), tonumber(node['rate']))
-    for _, tag in ipairs(sched_tags(node)) do redis.call('ZADD', P .. 'sched:' .. tag, score, id) end
+    for _, tag in ipairs(sched_tags(node)) do redis.call('ZADD', K.sched_index(tag), score, id) end
   else
-    for _, tag in ipairs(sched_tags(node)) do redis.call('ZREM', P .. 'sched:' .. tag, id) end
+    for _, tag in ipairs(sched_tags(node)) do redis.call('ZREM', K.sched_index(tag), id) end
   end
 end
 
 local function set_node_status(node_key, node, status)
   if node['status'] == status then return end
   local id = node['id']
-  redis.call('ZREM', P .. 'nodes:status:' .. node['status'], id)
-  redis.call('ZADD', P .. 'nodes:status:' .. status, tonumber(node['registered_at']), id)
+  redis.call('ZREM', K.nodes_with_status(node['status']), id)
+  redis.call('ZADD', K.nodes_with_status(status), tonumber(node['registered_at']), id)
   redis.call('HSET', node_key, 'status', status)
   node['status'] = status
   event('node.status', 'node', id, 'status', status)
@@ -133,20 +133,20 @@ local function post_legs(idem, kind, ref, legs)
   local encoded = '[' .. table.concat(parts, ',') .. ']'
   -- The key remembers what it posted (a short fingerprint), so reuse with other legs is an error.
   local fingerprint = string.sub(redis.sha1hex(kind .. '\n' .. (ref or '') .. '\n' .. encoded), 1, 16)
-  local seen = redis.call('HGET', P .. 'ledger:idem', idem)
+  local seen = redis.call('HGET', K.ledger_idem(), idem)
   if seen then
     if seen == fingerprint or seen == '1' then return false end -- '1': posted before fingerprints
     error('conflict|Idempotency key ' .. idem .. ' was already posted with different legs.', 0)
   end
-  redis.call('HSET', P .. 'ledger:idem', idem, fingerprint)
+  redis.call('HSET', K.ledger_idem(), idem, fingerprint)
   for _, leg in ipairs(legs) do
     if leg[3] ~= 0 then
       local text = money_text(leg[3])
-      redis.call('HINCRBY', P .. 'ledger:balances', leg[1], '-' .. text)
-      redis.call('HINCRBY', P .. 'ledger:balances', leg[2], text)
+      redis.call('HINCRBY', K.balances(), leg[1], '-' .. text)
+      redis.call('HINCRBY', K.balances(), leg[2], text)
     end
   end
-  redis.call('XADD', P .. 'ledger:journal', '*', 'idem', idem, 'kind', kind, 'ref', ref or '',
+  redis.call('XADD', K.journal(), '*', 'idem', idem, 'kind', kind, 'ref', ref or '',
     'legs', encoded)
   return true
 end

@@ -1,29 +1,29 @@
 -- Payments helpers shared by the payout, purchase and refund scripts. Requires lib.lua before it.
--- Records are hashes (P .. 'payout:' .. id, 'purchase:' .. id, 'refund:' .. id), each indexed by
--- creation time (P .. 'payouts') and by status (P .. 'payouts:status:' .. status). The outbox
--- (P .. 'outbox:due', members 'payout:<id>' / 'refund:<id>') says when each record that still
+-- Records are hashes (K.payout(id), K.purchase(id), K.refund(id)), each indexed by creation
+-- time (K.records_index('payouts')) and by status (K.records_with_status('payouts', s)). The outbox
+-- (K.outbox_due(), members 'payout:<id>' / 'refund:<id>') says when each record that still
 -- has to reach Stripe should next be looked at. Times come from the caller (ARGV), in ms.
 local CENT = 10000                  -- micro-USD in one cent: Stripe moves whole cents
 local MONEY_BUCKET_MS = 3600000     -- the console's money time series: hourly buckets
 local MONEY_KEEP_BUCKETS = 24 * 14  -- two weeks of them
 
--- Running totals (P .. 'money') and the hourly series (P .. 'ts:money:' .. name), so the
+-- Running totals (K.money()) and the hourly series (K.money_series(name)), so the
 -- console never sums over records.
 local function money_stat(name, amount, now)
-  local key = P .. 'ts:money:' .. name
+  local key = K.money_series(name)
   local bucket = math.floor(now / MONEY_BUCKET_MS)
   redis.call('HINCRBY', key, bucket, amount)
   redis.call('HDEL', key, bucket - MONEY_KEEP_BUCKETS)
-  redis.call('HINCRBY', P .. 'money', name, amount)
+  redis.call('HINCRBY', K.money(), name, amount)
 end
 
 -- Move a record to `status`, keeping its status index in step. `kind` is the plural index
 -- name: 'payouts', 'purchases' or 'refunds'.
 local function move_record(kind, rkey, rec, status, now)
   if rec['status'] and rec['status'] ~= '' then
-    redis.call('ZREM', P .. kind .. ':status:' .. rec['status'], rec['id'])
+    redis.call('ZREM', K.records_with_status(kind, rec['status']), rec['id'])
   end
-  redis.call('ZADD', P .. kind .. ':status:' .. status, now, rec['id'])
+  redis.call('ZADD', K.records_with_status(kind, status), now, rec['id'])
   redis.call('HSET', rkey, 'status', status, 'updated_at', now)
   rec['status'] = status
 end
@@ -35,28 +35,28 @@ local function new_record(kind, rkey, fields, status, now)
     flat[#flat + 1] = tostring(value)
   end
   redis.call('HSET', rkey, 'created_at', now, unpack(flat))
-  redis.call('ZADD', P .. kind, now, fields['id'])
+  redis.call('ZADD', K.records_index(kind), now, fields['id'])
   local rec = {id = fields['id']}
   move_record(kind, rkey, rec, status, now)
   return rec
 end
 
 local function outbox_due(member, at)
-  redis.call('ZADD', P .. 'outbox:due', at, member)
+  redis.call('ZADD', K.outbox_due(), at, member)
 end
 
 local function outbox_done(member)
-  redis.call('ZREM', P .. 'outbox:due', member)
+  redis.call('ZREM', K.outbox_due(), member)
 end
 
 local function balance_of(account)
-  return tonumber(redis.call('HGET', P .. 'ledger:balances', account) or '0')
+  return tonumber(redis.call('HGET', K.balances(), account) or '0')
 end
 
 -- Payouts stop while the last recorded ledger check found money it cannot prove (unbalanced,
 -- off the journal, or a posting with no proven source: core/ledger.py `record_check`).
 local function payouts_stopped()
-  local books = redis.call('HMGET', P .. 'ledger:lastcheck', 'payable', 'unproven_ids')
+  local books = redis.call('HMGET', K.ledger_lastcheck(), 'payable', 'unproven_ids')
   if books[1] ~= '0' then return nil end
   local ids = (books[2] and books[2] ~= '') and (' (unproven postings: ' .. books[2] .. ')') or ''
   return refuse('conflict', 'No payout is made while the last ledger check fails' .. ids
@@ -64,9 +64,9 @@ local function payouts_stopped()
 end
 
 -- Only a connected account whose `transfers` capability Stripe reports `active` (account.updated,
--- kept in P .. 'payee:' .. node by core/payments/onboarding.py) can be sent a transfer.
+-- kept in K.payee(node) by core/payments/onboarding.py) can be sent a transfer.
 local function transfers_inactive(node_id)
-  local state = redis.call('HGET', P .. 'payee:' .. node_id, 'transfers')
+  local state = redis.call('HGET', K.payee(node_id), 'transfers')
   if state == 'active' then return nil end
   return refuse('conflict', 'Node ' .. node_id .. "'s Stripe account cannot receive transfers "
     .. '(its transfers capability is ' .. ((state and state ~= '') and state or 'unknown')
