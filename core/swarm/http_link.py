@@ -20,6 +20,9 @@ It implements `core.swarm.link.NodeLink`, so agents run unchanged over either li
 Behaviour that makes it a drop-in for `RedisLink`:
 * refusals raise the same core errors: 404 → NotFound, 409 → Conflict (a stale lease),
   400/413/422 → InvalidInput, 401/403 → AuthError;
+* bodies are the gateway's own models (core/wire): a request the gateway would refuse as
+  invalid raises InvalidInput before it is sent, and a reply of any other shape (the bytes
+  come over the network) raises `BadReply` in one sentence, never half-read;
 * sign-in is challenge → EIP-191 signature with the node's key → session token; the link signs
   in again by itself shortly before the token expires, and once on a 401 (the token was revoked
   or the gateway's Redis lost it);
@@ -102,8 +105,10 @@ def _refusal_message(response: httpx.Response) -> str:
 def _body(model: type[M], **fields: Any) -> M:
     """A request body, checked here by the model the gateway checks it with: a request the
     gateway would refuse as invalid is refused the same way without the round trip."""
+    # By the wire's names, so that a refusal names the field as the API documents it.
+    wire = {model.model_fields[name].alias or name: value for name, value in fields.items()}
     try:
-        return model.model_validate(fields)
+        return model.model_validate(wire)
     except ValidationError as exc:
         raise InvalidInput(describe_validation(exc.errors())) from None
 
