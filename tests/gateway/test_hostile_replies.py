@@ -5,6 +5,8 @@ KeyError); requests are checked by the gateway's own models before they are sent
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -95,3 +97,17 @@ async def test_a_request_the_gateway_would_refuse_is_refused_before_it_is_sent()
         await link.claim("agent-1", ["no-such-type"], 30)
     assert len(seen) == sent
     await link.close()
+
+
+def test_the_node_side_of_the_wire_needs_no_server_stack() -> None:
+    """A node that talks to a gateway imports the wire models and its link without FastAPI."""
+    probe = (
+        "import sys, core.wire.agents, core.wire.errors, core.wire.leases, core.wire.sessions, "
+        "core.swarm.http_link, core.swarm.connect; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'starlette', 'uvicorn', 'textual')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
