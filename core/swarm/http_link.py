@@ -94,12 +94,17 @@ _STATUS_ERRORS: dict[int, type[LcnError]] = {
 }
 
 
+def _shown(text: str, limit: int) -> str:
+    """Text from over the network, fit to show on an operator's terminal: printable, bounded."""
+    return "".join(c if c.isprintable() else " " for c in text[:limit])
+
+
 def _refusal_message(response: httpx.Response) -> str:
     try:
         message = ErrorBody.model_validate_json(response.content).error.message
     except ValidationError:
         return f"The gateway answered {response.status_code}."
-    return message[:MAX_REFUSAL_CHARS]
+    return _shown(message, MAX_REFUSAL_CHARS)
 
 
 def _body(model: type[M], **fields: Any) -> M:
@@ -123,8 +128,8 @@ def _parse(model: type[M], response: httpx.Response, what: str) -> M:
         if first["type"] == "json_invalid":
             problem = "it is not JSON"
         else:
-            where = ".".join(str(part) for part in first["loc"])[:100] or "the body"
-            problem = f"{where}: {first['msg']}"
+            where = _shown(".".join(str(part) for part in first["loc"]), 100) or "the body"
+            problem = f"{where}: {_shown(first['msg'], 200)}"
         raise BadReply(
             f"The gateway's reply to {what} is not the API's shape ({problem})."
         ) from None

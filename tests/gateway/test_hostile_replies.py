@@ -48,6 +48,7 @@ async def signed_in_link(answers: dict[str, tuple[int, object]]) -> tuple[HttpLi
         ({"claim": {"jobId": "j"}}, "claim.type: Field required"),
         ({"claim": None, "extra": "x" * 10_000}, "extra: Extra inputs are not permitted"),
         ({"claim": {"jobId": ["not", "a", "string"]}}, "claim.jobId"),
+        ({"claim": None, "\x1b]0;owned\x07": 1}, " ]0;owned : Extra inputs"),
     ],
 )
 async def test_a_claim_reply_of_another_shape_is_one_sentence(
@@ -58,7 +59,8 @@ async def test_a_claim_reply_of_another_shape_is_one_sentence(
         await link.claim("agent-1", ["code-execution"], 30)
     message = str(refused.value)
     assert message.startswith("The gateway's reply to POST /lit-compute/nodes/bafy-node/claim")
-    assert problem in message and message.endswith(").") and len(message) < 300
+    assert problem in message and message.endswith(").") and len(message) < 400
+    assert message.isprintable()
     await link.close()
 
 
@@ -75,11 +77,11 @@ async def test_a_refusal_is_read_through_the_error_body() -> None:
         await link.extend("j", "token", 10)
     await link.close()
 
-    shouted = {"error": {"code": "conflict", "message": "x" * 100_000}}
+    shouted = {"error": {"code": "conflict", "message": "\x1b[2J" + "x" * 100_000}}
     link, _ = await signed_in_link({path: (409, shouted)})
     with pytest.raises(Conflict) as refused:
         await link.extend("j", "token", 10)
-    assert len(str(refused.value)) <= 1000
+    assert len(str(refused.value)) <= 1000 and str(refused.value).isprintable()
     await link.close()
 
     link, _ = await signed_in_link({path: (409, b"not an error body")})
