@@ -18,6 +18,7 @@ from core.money import micro_to_json, usd_to_micro
 from core.payments.credit import TRUSTED, CreditPolicy, policy_from_env
 from core.store import Store, calls
 from core.store.reads import hashes, zpage
+from core.wire.leases import ClaimedJob
 
 _LIST = Pricing()  # the network's list prices, the same defaults a node registers with
 LIST_RATE = {
@@ -242,25 +243,9 @@ async def list_jobs(
     return found, total
 
 
-@dataclass(frozen=True)
-class Claim:
-    """What an agent gets with a claim: the task and the lease that fences its reports."""
-
-    job_id: str
-    type: str
-    task: Task
-    token: str
-    lease_expires_at: int
-    timeout_s: int
-    cpu: int
-    mem_mb: int
-    attempts: int
-    parent: str
-
-
 async def claim(
     store: Store, node_id: str, agent_id: str, job_types: list[str], lease_s: float
-) -> Claim | None:
+) -> ClaimedJob | None:
     claims = await claim_many(store, node_id, agent_id, job_types, lease_s, max_jobs=1)
     return claims[0] if claims else None
 
@@ -273,7 +258,7 @@ async def claim_many(
     lease_s: float,
     *,
     max_jobs: int,
-) -> list[Claim]:
+) -> list[ClaimedJob]:
     """Claim up to `max_jobs` jobs queued on the node, each with its own lease."""
     unknown = set(job_types) - set(JOB_TYPES)
     if unknown or not job_types:
@@ -286,8 +271,8 @@ async def claim_many(
     return [_claim(reply) for reply in replies]
 
 
-def _claim(reply: calls.ClaimReply) -> Claim:
-    return Claim(
+def _claim(reply: calls.ClaimReply) -> ClaimedJob:
+    return ClaimedJob(
         job_id=reply["id"],
         type=reply["type"],
         task=Task.model_validate_json(reply["task"]),

@@ -8,6 +8,7 @@ from core import jobs, ledger, registry
 from core.errors import Conflict, InvalidInput, NotFound
 from core.money import split
 from core.store import Store
+from core.wire.leases import ClaimedJob
 from tests.helpers import register_node
 from tests.jobfactory import CREATOR, job_body
 
@@ -237,7 +238,7 @@ async def test_node_faults_are_not_billed_and_the_history_says_so(store: Store) 
     node = await register_node(store)
     job_id = (await submit(store)).job_id
 
-    async def claim(lease_s: float = 30) -> jobs.Claim:
+    async def claim(lease_s: float = 30) -> ClaimedJob:
         await jobs.place_pending(store)  # its only node is excluded from each requeue
         got = await jobs.claim(store, node.node_id, "a", ["code-execution"], lease_s=lease_s)
         assert got and got.job_id == job_id

@@ -25,6 +25,7 @@ from core.config import Settings
 from core.errors import Conflict
 from core.models.job import JOB_STATUSES
 from core.store import Store, connect
+from core.wire.leases import ClaimedJob
 from tests.helpers import register_node
 from tests.jobfactory import job_body
 
@@ -45,8 +46,8 @@ class JobLifecycle(RuleBasedStateMachine):
         )
         self.store: Store = self.run(connect(settings_))
         self.job_ids: list[str] = []
-        self.claims: list[jobs.Claim] = []
-        self.stale: list[jobs.Claim] = []
+        self.claims: list[ClaimedJob] = []
+        self.stale: list[ClaimedJob] = []
 
     def run(self, coro):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coro)
@@ -77,7 +78,7 @@ class JobLifecycle(RuleBasedStateMachine):
 
     # Rules pick by an index drawn up front (never a draw that depends on what Redis did), so
     # hypothesis replays draw the same values even when ids and timings differ between runs.
-    def _take(self, pick: int, stale: bool) -> jobs.Claim | None:
+    def _take(self, pick: int, stale: bool) -> ClaimedJob | None:
         pool = self.stale if stale and self.stale else self.claims
         if not pool:
             return None

@@ -237,10 +237,10 @@ def run_node(
     import signal
 
     from core.models.node import JOB_TYPE_NAMES
+    from core.swarm.connect import connect
     from core.swarm.executors.policy import NetworkUnavailable, node_sandbox
-    from core.swarm.link import NodeLink, RedisLink
     from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
-    from core.swarm.provider import capabilities_for, register_key
+    from core.swarm.provider import capabilities_for
 
     kinds = [k.strip() for k in specialize.split(",") if k.strip()]
     if not kinds or set(kinds) - set(JOB_TYPE_NAMES):
@@ -261,20 +261,14 @@ def run_node(
     location = {"region": region, "lat": lat, "lon": lon}
 
     async def main(store: Store | None) -> None:
-        link: NodeLink
-        if gateway:
-            from core.swarm.http_link import HttpLink
-
-            http = HttpLink(gateway, key)
-            node = await http.register(capabilities=caps, location=location)
-            await http.sign_in()
-            link = http
-        else:
-            assert store is not None
-            node = await register_key(
-                store, key, capabilities=caps, location=location, nonce_ttl_s=settings.nonce_ttl_s
-            )
-            link = RedisLink(store, node.node_id)
+        node, link = await connect(
+            key,
+            capabilities=caps,
+            location=location,
+            gateway_url=gateway,
+            store=store,
+            nonce_ttl_s=settings.nonce_ttl_s,
+        )
         typer.echo(f"node {node.node_id} {node.status}: {agents} agents for {', '.join(kinds)}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

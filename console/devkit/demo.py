@@ -29,11 +29,12 @@ from core.money import micro_to_json
 from core.payments.summary import earnings_summary
 from core.store import Store
 from core.submission import submit
+from core.swarm.connect import connect
 from core.swarm.executors.policy import node_sandbox
-from core.swarm.link import NodeLink, RedisLink
+from core.swarm.link import NodeLink
 from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
 from core.swarm.orchestrator import Orchestrator, OrchestratorConfig
-from core.swarm.provider import capabilities_for, register_key
+from core.swarm.provider import capabilities_for
 
 CITIES = [
     ("us-east-1", 40.71, -74.01),
@@ -106,19 +107,14 @@ async def start_fleet(
         }
         key = new_key()
         location = {"region": region, "lat": lat, "lon": lon}
-        link: NodeLink
-        if config.fleet == "http":
-            from core.swarm.http_link import HttpLink
-
-            http = HttpLink(str(gateway_url), key)
-            node = await http.register(capabilities=caps, location=location, pricing=pricing)
-            await http.sign_in()
-            link = http
-        else:
-            node = await register_key(
-                store, key, capabilities=caps, location=location, pricing=pricing
-            )
-            link = RedisLink(store, node.node_id)
+        node, link = await connect(
+            key,
+            capabilities=caps,
+            location=location,
+            pricing=pricing,
+            gateway_url=str(gateway_url) if config.fleet == "http" else None,
+            store=store,
+        )
         agents = agent_configs(
             node.node_id,
             config.agents_per_node,

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError, ResponseError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import AuthError, Conflict, InvalidInput, LcnError, NotFound, SetupError
-from core.models.base import WireModel
+from core.wire.errors import ErrorBody, describe_validation
 
 log = logging.getLogger("lcn.gateway")
 
@@ -41,15 +41,6 @@ class Unavailable(LcnError):
     code = "unavailable"
 
 
-class ErrorDetail(WireModel):
-    code: str
-    message: str
-
-
-class ErrorBody(WireModel):
-    error: ErrorDetail
-
-
 def status_for(exc: LcnError) -> int:
     for kind, status in (
         (RateLimited, 429),
@@ -69,7 +60,7 @@ def status_for(exc: LcnError) -> int:
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = {"error": {"code": code, "message": sentence(message)}}
+    body = ErrorBody.of(code, message).wire()
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -79,36 +70,6 @@ def refusal(exc: LcnError) -> JSONResponse:
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(exc.retry_after_s)}
     return error_response(status_for(exc), exc.code, str(exc), headers)
-
-
-def sentence(text: str) -> str:
-    text = " ".join(str(text).split()) or "The request was refused"
-    return text if text.endswith((".", "?", "!")) else text + "."
-
-
-def describe_validation(errors: list[Any]) -> str:
-    """Pydantic's report as one sentence: where, what, and how many more problems."""
-    if not errors:
-        return "The request is not valid."
-    first = errors[0]
-    loc = [str(part) for part in first.get("loc", ())]
-    kind = first.get("type", "")
-    if kind == "json_invalid":
-        return "The body is not valid JSON."
-    where: str
-    if loc and loc[0] == "body":
-        where = ".".join(loc[1:])
-        if not where and kind == "missing":
-            return "The request needs a JSON body."
-        where = f"body field {where}" if where else "the body"
-    elif loc and loc[0] in ("query", "path", "header"):
-        where = f"{loc[0]} parameter {'.'.join(loc[1:])}"
-    else:
-        where = ".".join(loc) or "the request"
-    message = str(first.get("msg", "is not valid")).removeprefix("Value error, ")
-    extra = len(errors) - 1
-    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
-    return f"{where}: {message}{more}."
 
 
 _HTTP_CODES = {

@@ -16,13 +16,12 @@ from core.errors import Conflict, NotFound
 from core.gateway import sessions
 from core.gateway.deps import Anyone, NodeSession, NodeSessionDep, State, StoreDep
 from core.gateway.errors import Forbidden, error_responses
-from core.gateway.models import (
-    AGENT_ID_PATTERN,
-    AddressBody,
-    AgentOut,
-    AgentRegistration,
-    AgentReport,
-    ClaimedJob,
+from core.ids import check_cid
+from core.store import Store
+from core.swarm import roster
+from core.wire.agents import AgentOut, AgentRegistration, AgentReport, NodeStatusOut
+from core.wire.base import AGENT_ID_PATTERN
+from core.wire.leases import (
     ClaimOut,
     ClaimRequest,
     Completion,
@@ -32,14 +31,8 @@ from core.gateway.models import (
     HandBack,
     LeaseExtension,
     LeaseOut,
-    NodeStatusOut,
-    SignedOut,
-    SignIn,
 )
-from core.gateway.sessions import Session, SignInChallenge
-from core.ids import check_cid
-from core.store import Store
-from core.swarm import roster
+from core.wire.sessions import AddressBody, Session, SignedOut, SignIn, SignInChallenge
 
 router = APIRouter(prefix="/lit-compute", tags=["node agents"])
 
@@ -126,7 +119,7 @@ async def claim(
     claimed = await jobs.claim(
         store, node_id, body.agent_id, list(body.job_types), body.lease_seconds
     )
-    return ClaimOut(claim=ClaimedJob.of(claimed) if claimed else None)
+    return ClaimOut(claim=claimed)
 
 
 async def _check_job_on_node(store: Store, session: NodeSession, job_id: str) -> None:

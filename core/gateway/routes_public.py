@@ -15,12 +15,13 @@ from core.errors import InvalidInput
 from core.gateway.deps import Anyone, ReaderDep, State, StoreDep, SubmitterDep
 from core.gateway.errors import Forbidden, Unavailable, error_responses
 from core.gateway.job_access import JobSummary, visible_part
-from core.gateway.models import AddressBody, strictly
+from core.gateway.strict_body import strictly
 from core.models.job import Job, JobStatus, SubmitJob, SubmitResult
 from core.models.node import Node, NodeStatus, RegisterNode
 from core.payments import credit
 from core.registry import Challenge
 from core.status import Health
+from core.wire.sessions import AddressBody
 
 router = APIRouter(prefix="/lit-compute")
 

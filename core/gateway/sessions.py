@@ -14,31 +14,16 @@ import secrets
 import time
 
 from eth_utils.address import to_checksum_address
-from pydantic import Field
 
 from core.errors import AuthError, Conflict, InvalidInput
 from core.identity import challenge_message, recover_signer
-from core.models.base import WireModel
 from core.models.node import ADDRESS_RE
 from core.store import Store, calls
+from core.wire.sessions import Session, SignInChallenge
 
 SESSION_PREFIX = "lcs_"
 SESSION_PURPOSE = "session"
 NONCE_BYTES = 16
-
-
-class SignInChallenge(WireModel):
-    pkp_address: str
-    nonce: str
-    message: str = Field(description="The exact text to sign (EIP-191 personal message).")
-    expires_at: int = Field(description="Unix time, ms.")
-
-
-class Session(WireModel):
-    token: str = Field(description="Send as `Authorization: Bearer <token>`.")
-    node_id: str
-    expires_at: int = Field(description="Unix time, ms; sign in again before it.")
-    expires_in_seconds: int = Field(description="The session's lifetime from now.")
 
 
 def nonce_key(store: Store, nonce: str) -> str:

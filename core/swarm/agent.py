@@ -15,12 +15,12 @@ import time
 from dataclasses import dataclass, field
 
 from core.errors import Conflict, LcnError
-from core.jobs import Claim
 from core.swarm.executors import ExecutionError, ExecutionOutcome
 from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.executors.worker import JobWorker
 from core.swarm.link import NodeLink
 from core.swarm.work import execute
+from core.wire.leases import ClaimedJob
 
 log = logging.getLogger("lcn.agent")
 
@@ -50,7 +50,7 @@ class Agent:
         self.config = config
         self.stats = AgentStats()
         self._stopping = asyncio.Event()
-        self.current: Claim | None = None
+        self.current: ClaimedJob | None = None
         self.worker = JobWorker(config.sandbox)  # for model and data jobs, started on demand
 
     def stop(self) -> None:
@@ -86,7 +86,7 @@ class Agent:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
-    async def work_on(self, claim: Claim) -> None:
+    async def work_on(self, claim: ClaimedJob) -> None:
         cfg = self.config
         self.current = claim
         await self.link.agent_report(cfg.agent_id, "working", claim.job_id)
@@ -137,7 +137,7 @@ class Agent:
 
     async def _report_fail(
         self,
-        claim: Claim,
+        claim: ClaimedJob,
         error: str,
         logs: list[str],
         *,
@@ -158,7 +158,7 @@ class Agent:
         except Conflict:
             self.stats.lost += 1
 
-    async def _keep_lease(self, claim: Claim, lost: asyncio.Event) -> None:
+    async def _keep_lease(self, claim: ClaimedJob, lost: asyncio.Event) -> None:
         """Extend the lease at a third of its length; a refusal means the job is gone."""
         interval = max(0.05, self.config.lease_s / 3)
         while True:

@@ -20,6 +20,9 @@ It implements `core.swarm.link.NodeLink`, so agents run unchanged over either li
 Behaviour that makes it a drop-in for `RedisLink`:
 * refusals raise the same core errors: 404 → NotFound, 409 → Conflict (a stale lease),
   400/413/422 → InvalidInput, 401/403 → AuthError;
+* bodies are the gateway's own models (core/wire): a request the gateway would refuse as
+  invalid raises InvalidInput before it is sent, and a reply of any other shape (the bytes
+  come over the network) raises `BadReply` in one sentence, never half-read;
 * sign-in is challenge → EIP-191 signature with the node's key → session token; the link signs
   in again by itself shortly before the token expires, and once on a 401 (the token was revoked
   or the gateway's Redis lost it);
@@ -37,24 +40,47 @@ import asyncio
 import contextlib
 import random
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from core.errors import AuthError, Conflict, InvalidInput, LcnError, NotFound
 from core.identity import NodeKey
-from core.jobs import Claim
-from core.models.job import Task
-from core.models.node import Node
+from core.models.node import Node, RegisterNode
+from core.registry import Challenge
+from core.wire.agents import AgentOut, AgentRegistration, AgentReport, NodeStatusOut
+from core.wire.errors import ErrorBody, describe_validation
+from core.wire.leases import (
+    ClaimedJob,
+    ClaimOut,
+    ClaimRequest,
+    Completion,
+    CompletionOut,
+    Failure,
+    FailureOut,
+    HandBack,
+    LeaseExtension,
+    LeaseOut,
+)
+from core.wire.sessions import AddressBody, Session, SignIn, SignInChallenge
 
 API = "/lit-compute"
 RESIGN_MARGIN_S = 30.0
+MAX_REFUSAL_CHARS = 1000  # a refusal's message is the gateway's text: shown, so bounded
+M = TypeVar("M", bound=BaseModel)
 
 
 class LinkUnavailable(LcnError, ConnectionError):
     """The gateway could not be reached (or its Redis could not) after every retry."""
 
     code = "unavailable"
+
+
+class BadReply(LcnError):
+    """The gateway answered with something that is not the API's published shape."""
+
+    code = "bad_reply"
 
 
 _STATUS_ERRORS: dict[int, type[LcnError]] = {
@@ -68,19 +94,45 @@ _STATUS_ERRORS: dict[int, type[LcnError]] = {
 }
 
 
-_COMPLETION_FIELDS = (
-    ("actualCostMicroUsd", "actual_cost"),
-    ("nodeShareMicroUsd", "node_share"),
-    ("platformShareMicroUsd", "platform_share"),
-    ("parent", "parent"),
-)
+def _shown(text: str, limit: int) -> str:
+    """Text from over the network, fit to show on an operator's terminal: printable, bounded."""
+    return "".join(c if c.isprintable() else " " for c in text[:limit])
 
 
-def _error_message(response: httpx.Response) -> str:
+def _refusal_message(response: httpx.Response) -> str:
     try:
-        return str(response.json()["error"]["message"])
-    except Exception:
+        message = ErrorBody.model_validate_json(response.content).error.message
+    except ValidationError:
         return f"The gateway answered {response.status_code}."
+    return _shown(message, MAX_REFUSAL_CHARS)
+
+
+def _body(model: type[M], **fields: Any) -> M:
+    """A request body, checked here by the model the gateway checks it with: a request the
+    gateway would refuse as invalid is refused the same way without the round trip."""
+    # By the wire's names, so that a refusal names the field as the API documents it.
+    wire = {model.model_fields[name].alias or name: value for name, value in fields.items()}
+    try:
+        return model.model_validate(wire)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation(exc.errors())) from None
+
+
+def _parse(model: type[M], response: httpx.Response, what: str) -> M:
+    """The reply read into its published model. The bytes come from over the network: a reply
+    of any other shape is refused in one sentence, never half-read."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            problem = "it is not JSON"
+        else:
+            where = _shown(".".join(str(part) for part in first["loc"]), 100) or "the body"
+            problem = f"{where}: {_shown(first['msg'], 200)}"
+        raise BadReply(
+            f"The gateway's reply to {what} is not the API's shape ({problem})."
+        ) from None
 
 
 class HttpLink:
@@ -156,20 +208,20 @@ class HttpLink:
         pricing: dict[str, Any] | None = None,
     ) -> Node:
         """Register (or re-attach) this key's node by challenge–response; sets `node_id`."""
-        challenge = await self._call(
-            "POST", "/nodes/challenge", {"pkpAddress": self.key.address}, auth=False
+        address = _body(AddressBody, pkp_address=self.key.address)
+        challenge = await self._call("POST", "/nodes/challenge", address, Challenge, auth=False)
+        optional = {"pricing": pricing} if pricing is not None else {}
+        body = _body(
+            RegisterNode,
+            pkp_address=self.key.address,
+            public_key=self.key.public_key,
+            capabilities=capabilities,
+            location=location,
+            nonce=challenge.nonce,
+            signature=self.key.sign(challenge.message),
+            **optional,
         )
-        body: dict[str, Any] = {
-            "pkpAddress": self.key.address,
-            "publicKey": self.key.public_key,
-            "capabilities": capabilities,
-            "location": location,
-            "nonce": challenge["nonce"],
-            "signature": self.key.sign(challenge["message"]),
-        }
-        if pricing is not None:
-            body["pricing"] = pricing
-        node = Node.model_validate(await self._call("POST", "/nodes/register", body, auth=False))
+        node = await self._call("POST", "/nodes/register", body, Node, auth=False)
         self.node_id = node.node_id
         return node
 
@@ -179,23 +231,21 @@ class HttpLink:
             await self._sign_in()
 
     async def _sign_in(self) -> None:
+        address = _body(AddressBody, pkp_address=self.key.address)
         challenge = await self._call(
-            "POST", "/nodes/sessions/challenge", {"pkpAddress": self.key.address}, auth=False
+            "POST", "/nodes/sessions/challenge", address, SignInChallenge, auth=False
         )
-        session = await self._call(
-            "POST",
-            "/nodes/sessions",
-            {
-                "pkpAddress": self.key.address,
-                "nonce": challenge["nonce"],
-                "signature": self.key.sign(challenge["message"]),
-            },
-            auth=False,
+        signed = _body(
+            SignIn,
+            pkp_address=self.key.address,
+            nonce=challenge.nonce,
+            signature=self.key.sign(challenge.message),
         )
-        self._token = str(session["token"])
-        self.node_id = str(session["nodeId"])
+        session = await self._call("POST", "/nodes/sessions", signed, Session, auth=False)
+        self._token = session.token
+        self.node_id = session.node_id
         # Judge expiry by our own clock and the session's lifetime: the gateway's clock may differ.
-        self._token_expires_at = time.monotonic() + float(session["expiresInSeconds"])
+        self._token_expires_at = time.monotonic() + float(session.expires_in_seconds)
 
     def _needs_session(self, stale: str | None = None) -> bool:
         if self._token is None or self._token == stale:
@@ -215,75 +265,45 @@ class HttpLink:
     # ---- NodeLink -------------------------------------------------------------------------
 
     async def node_heartbeat(self) -> str:
-        reply = await self._call("POST", f"/nodes/{self.node_id}/heartbeat", None)
-        return str(reply["status"])
+        path = f"/nodes/{self.node_id}/heartbeat"
+        return (await self._call("POST", path, None, NodeStatusOut)).status
 
     async def register_agent(
         self, agent_id: str, specialisations: list[str], models: list[str]
     ) -> None:
-        await self._call(
-            "POST",
-            f"/nodes/{self.node_id}/agents",
-            {"agentId": agent_id, "specialisations": specialisations, "models": models},
+        body = _body(
+            AgentRegistration, agent_id=agent_id, specialisations=specialisations, models=models
         )
+        await self._call("POST", f"/nodes/{self.node_id}/agents", body, AgentOut)
 
     async def agent_report(
         self, agent_id: str, state: str, current_job: str = "", outcome: str = ""
     ) -> None:
-        await self._call(
-            "POST",
-            f"/nodes/{self.node_id}/agents/{agent_id}/report",
-            {"state": state, "currentJob": current_job, "outcome": outcome},
-        )
+        body = _body(AgentReport, state=state, current_job=current_job, outcome=outcome)
+        path = f"/nodes/{self.node_id}/agents/{agent_id}/report"
+        await self._call("POST", path, body, AgentOut)
 
-    async def claim(self, agent_id: str, job_types: list[str], lease_s: float) -> Claim | None:
-        reply = await self._call(
-            "POST",
-            f"/nodes/{self.node_id}/claim",
-            {"agentId": agent_id, "jobTypes": job_types, "leaseSeconds": lease_s},
-            idempotent=False,
-        )
-        found = reply.get("claim")
-        if found is None:
-            return None
-        return Claim(
-            job_id=found["jobId"],
-            type=found["type"],
-            task=Task.model_validate(found["task"]),
-            token=found["token"],
-            lease_expires_at=int(found["leaseExpiresAt"]),
-            timeout_s=int(found["timeoutS"]),
-            cpu=int(found["cpu"]),
-            mem_mb=int(found["memMb"]),
-            attempts=int(found["attempts"]),
-            parent=found["parent"],
-        )
+    async def claim(self, agent_id: str, job_types: list[str], lease_s: float) -> ClaimedJob | None:
+        body = _body(ClaimRequest, agent_id=agent_id, job_types=job_types, lease_seconds=lease_s)
+        path = f"/nodes/{self.node_id}/claim"
+        return (await self._call("POST", path, body, ClaimOut, idempotent=False)).claim
 
     async def extend(self, job_id: str, token: str, lease_s: float) -> int:
-        reply = await self._call(
-            "POST", f"/jobs/{job_id}/lease", {"token": token, "leaseSeconds": lease_s}
-        )
-        return int(reply["leaseExpiresAt"])
+        body = _body(LeaseExtension, token=token, lease_seconds=lease_s)
+        return (await self._call("POST", f"/jobs/{job_id}/lease", body, LeaseOut)).lease_expires_at
 
     async def complete(
         self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]
     ) -> dict[str, Any]:
-        reply = await self._call(
-            "POST",
-            f"/jobs/{job_id}/complete",
-            {
-                "token": token,
-                "durationMs": max(0, int(duration_ms)),
-                "output": output,
-                "logs": logs,
-            },
+        body = _body(
+            Completion,
+            token=token,
+            duration_ms=max(0, int(duration_ms)),
+            output=output,
+            logs=logs,
         )
-        # The same dict `core.jobs.complete` returns (micro-USD amounts).
-        result: dict[str, Any] = {"status": reply["status"], "duplicate": reply["duplicate"]}
-        for wire, name in _COMPLETION_FIELDS:
-            if reply.get(wire) is not None:
-                result[name] = reply[wire]
-        return result
+        reply = await self._call("POST", f"/jobs/{job_id}/complete", body, CompletionOut)
+        return reply.as_reply()  # the same dict `core.jobs.complete` returns
 
     async def fail(
         self,
@@ -295,26 +315,21 @@ class HttpLink:
         retryable: bool,
         duration_ms: int | None = None,
     ) -> str:
-        reply = await self._call(
-            "POST",
-            f"/jobs/{job_id}/fail",
-            # A repeated failure report after the first one landed is refused as a stale lease;
-            # the job is requeued or failed either way, so repeating is safe.
-            {
-                "token": token,
-                "error": error[:4000] or "failed",
-                "logs": logs,
-                "retryable": retryable,
-                "durationMs": None if duration_ms is None else max(0, int(duration_ms)),
-            },
+        # A repeated failure report after the first one landed is refused as a stale lease;
+        # the job is requeued or failed either way, so repeating is safe.
+        body = _body(
+            Failure,
+            token=token,
+            error=error[:4000] or "failed",
+            logs=logs,
+            retryable=retryable,
+            duration_ms=None if duration_ms is None else max(0, int(duration_ms)),
         )
-        return str(reply["status"])
+        return (await self._call("POST", f"/jobs/{job_id}/fail", body, FailureOut)).status
 
     async def hand_back(self, job_id: str, token: str, reason: str) -> str:
-        reply = await self._call(
-            "POST", f"/jobs/{job_id}/hand-back", {"token": token, "reason": reason[:1000] or "-"}
-        )
-        return str(reply["status"])
+        body = _body(HandBack, token=token, reason=reason[:1000] or "-")
+        return (await self._call("POST", f"/jobs/{job_id}/hand-back", body, FailureOut)).status
 
     async def close(self) -> None:
         """Sign out (best effort) and close the HTTP client."""
@@ -334,12 +349,18 @@ class HttpLink:
         self,
         method: str,
         path: str,
-        body: Any,
+        body: BaseModel | None,
+        reply: type[M],
         *,
         auth: bool = True,
         idempotent: bool = True,
-    ) -> Any:
-        """One API call with sign-in, retries and error mapping; returns the JSON reply."""
+    ) -> M:
+        """One API call with sign-in, retries and error mapping; returns the reply's model."""
+        sent = (
+            None
+            if body is None
+            else body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        )
         stale: str | None = None
         attempt = 0
         while True:
@@ -350,7 +371,7 @@ class HttpLink:
                 headers["Authorization"] = f"Bearer {token}"
             try:
                 response = await self._client.request(
-                    method, API + path, json=body, headers=headers
+                    method, API + path, json=sent, headers=headers
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 attempt = await self._backoff(attempt, f"cannot connect to the gateway ({exc})")
@@ -364,18 +385,18 @@ class HttpLink:
                 continue
             status = response.status_code
             if status < 400:
-                return response.json()
+                return _parse(reply, response, f"{method} {API}{path}")
             if status == 401 and auth and stale is None:
                 stale = token  # sign in again once, then repeat the request
                 continue
             if status == 429:
                 wait = _retry_after(response)
-                attempt = await self._backoff(attempt, _error_message(response), wait)
+                attempt = await self._backoff(attempt, _refusal_message(response), wait)
                 continue
             if status in (502, 503, 504):
-                attempt = await self._backoff(attempt, _error_message(response))
+                attempt = await self._backoff(attempt, _refusal_message(response))
                 continue
-            raise _STATUS_ERRORS.get(status, LcnError)(_error_message(response))
+            raise _STATUS_ERRORS.get(status, LcnError)(_refusal_message(response))
 
     async def _backoff(self, attempt: int, reason: str, wait_s: float | None = None) -> int:
         if attempt >= self.retries:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from core import jobs, registry
-from core.jobs import Claim
 from core.store import Store
 from core.swarm import roster
+from core.wire.leases import ClaimedJob
 
 
 class NodeLink(Protocol):
@@ -26,7 +26,9 @@ class NodeLink(Protocol):
         self, agent_id: str, state: str, current_job: str = "", outcome: str = ""
     ) -> None: ...
 
-    async def claim(self, agent_id: str, job_types: list[str], lease_s: float) -> Claim | None: ...
+    async def claim(
+        self, agent_id: str, job_types: list[str], lease_s: float
+    ) -> ClaimedJob | None: ...
 
     async def extend(self, job_id: str, token: str, lease_s: float) -> int: ...
 
@@ -70,7 +72,7 @@ class RedisLink:
     ) -> None:
         await roster.report(self.store, agent_id, state, current_job, outcome)
 
-    async def claim(self, agent_id: str, job_types: list[str], lease_s: float) -> Claim | None:
+    async def claim(self, agent_id: str, job_types: list[str], lease_s: float) -> ClaimedJob | None:
         return await jobs.claim(self.store, self.node_id, agent_id, job_types, lease_s)
 
     async def extend(self, job_id: str, token: str, lease_s: float) -> int:

@@ -7,15 +7,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from core.jobs import Claim
 from core.swarm.executors import ExecutionOutcome, Limits, run_code, run_data, run_inference
 from core.swarm.executors.outcome import failed
 from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.executors.worker import JobWorker, Kind
+from core.wire.leases import ClaimedJob
 
 
 async def execute(
-    claim: Claim, cancel: asyncio.Event, policy: SandboxPolicy, worker: JobWorker
+    claim: ClaimedJob, cancel: asyncio.Event, policy: SandboxPolicy, worker: JobWorker
 ) -> ExecutionOutcome:
     """Run the claimed task; raises ExecutionError for a task that cannot run as given.
 
@@ -46,7 +46,7 @@ async def execute(
 
 
 async def _in_threads(
-    job: asyncio.Future[ExecutionOutcome], claim: Claim, cancel: asyncio.Event
+    job: asyncio.Future[ExecutionOutcome], claim: ClaimedJob, cancel: asyncio.Event
 ) -> ExecutionOutcome:
     """Without the sandbox, models and data operations run in threads; bound them by the
     job's timeout and stop waiting when the lease is lost."""

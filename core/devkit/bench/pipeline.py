@@ -15,6 +15,7 @@ from core.config import Settings
 from core.devkit.bench.fleet import drop_pool, import_fleet
 from core.models.job import SubmitJob, SubmitResult
 from core.store import Store, connect
+from core.wire.leases import ClaimedJob
 
 WORKERS = 8  # concurrent agents in the core run; RQ and arq get their own best settings
 BATCH = 50  # jobs per round trip in the batched run
@@ -62,7 +63,7 @@ async def core_pipeline(store: Store, count: int, batch: int) -> dict[str, float
         for _ in range(rounds):
             placed = await jobs.submit_many(store, [body] * batch, max_attempts=3)
             per_node = Counter(r.assigned_node_id for r in placed if isinstance(r, SubmitResult))
-            claims: list[jobs.Claim] = []
+            claims: list[ClaimedJob] = []
             for node_id, wanted in per_node.items():
                 claims += await jobs.claim_many(
                     store, str(node_id), f"bench-{i}", ["data-processing"], 30, max_jobs=wanted
