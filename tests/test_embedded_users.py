@@ -163,7 +163,7 @@ def test_no_lcn_user_but_the_manager_may_administer_the_server(embedded: Path, r
     for command in ADMIN_COMMANDS:
         # Valkey (like Redis 7) refuses MODULE and DEBUG to everyone unless the server's
         # configuration enables them; the ACL refuses the rest (and those too on Redis 6.2).
-        with pytest.raises(ResponseError, match="no permissions|command not allowed"):
+        with pytest.raises(ResponseError, match=r"no permissions|command not allowed"):
             user.execute_command(*command)
     admin = client(embedded, "admin", decode_responses=True)
     assert admin.ping()  # SHUTDOWN was refused
@@ -233,11 +233,11 @@ async def test_the_reader_cannot_write_directly_or_through_a_script(
     # lcn's own writing script, loaded and called the way the core calls it: refused at its
     # first write, so it writes nothing.
     reader.script_load(scripts.script_source("cancel_job"))
-    with pytest.raises(ResponseError, match="can't run this command|no permissions"):
+    with pytest.raises(ResponseError, match=r"can't run this command|no permissions"):
         reader.evalsha(scripts.sha_of("cancel_job"), 1, job_key, core_store.keys.prefix, "x")
     # A script of its own fares no better.
     sha = reader.script_load("return redis.call('HINCRBY', KEYS[1], 'x', 1)")
-    with pytest.raises(ResponseError, match="can't run this command|no permissions"):
+    with pytest.raises(ResponseError, match=r"can't run this command|no permissions"):
         reader.evalsha(sha, 1, core_store.keys.balances)
     assert client(embedded, "core").hgetall(job_key) == before
     assert client(embedded, "core").exists(core_store.keys.prefix + "minted") == 0
