@@ -100,16 +100,18 @@ async def own_store(own_server: redis.Redis, pool: str, tmp_path: Path) -> Async
 
 def fill_up(server: redis.Redis) -> None:
     """Hold 1 MiB more than the limit the server is then given, so it stays full (noeviction)
-    whatever else comes and goes, and check that it refuses a write."""
+    whatever else comes and goes, and check that it refuses a write. The filler goes in small
+    values: one big one would leave a big query buffer that the server frees a moment later."""
     server.config_set("maxmemory-policy", "noeviction")
-    server.set("filler", "x" * 2**20)
-    server.config_set("maxmemory", int(server.info("memory")["used_memory"]) - 2**20 // 2)
+    for chunk in range(8):
+        server.mset({f"filler:{chunk}:{i}": "x" * 4096 for i in range(64)})
+    server.config_set("maxmemory", int(server.info("memory")["used_memory"]) - 2**20)
     with pytest.raises(OutOfMemoryError):
         server.set("one-more", "x")
 
 
 def make_room(server: redis.Redis) -> None:
-    server.delete("filler")
+    server.delete(*server.keys("filler:*"))
     server.config_set("maxmemory", 0)
 
 
@@ -171,6 +173,8 @@ async def test_agents_and_heartbeat_wait_out_a_full_store(
         assert (await wait_done(own_store, first.job_id)).status == "completed"
         fill_up(own_server)
         await asyncio.sleep(1.5)  # heartbeats and idle reports are refused meanwhile
+        with pytest.raises(OutOfMemoryError):
+            own_server.set("one-more", "x")  # still full
         assert runner.heartbeat_failures > 0
         assert not any(task.done() for task in running)
         make_room(own_server)
