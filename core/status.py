@@ -22,8 +22,29 @@ class Health(WireModel):
     reason: str | None = None
 
 
+async def out_of_memory(store: Store) -> str | None:
+    """Why Redis refuses writes for memory, or None: its used memory has reached its
+    `maxmemory` and it may not evict (lcn's keys are state, not a cache). A server that does
+    not let us read INFO, or a cluster (each shard has its own limit), is not judged here."""
+    if store.cluster:
+        return None
+    try:
+        info: dict[str, Any] = await store.redis.info("memory")
+    except (RedisError, OSError):
+        return None
+    used, limit = int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))
+    policy = str(info.get("maxmemory_policy", "noeviction"))
+    if limit <= 0 or used < limit or policy != "noeviction":
+        return None
+    return (
+        f"Redis is out of memory ({used / 2**20:.1f} MiB used of its {limit / 2**20:.1f} MiB "
+        "maxmemory) and refuses new writes: submissions and reports fail until it has room."
+    )
+
+
 async def health(store: Store) -> Health:
-    """Counts by state in one pipelined round trip; `degraded` with the reason if Redis fails."""
+    """Counts by state in one pipelined round trip; `degraded` with the reason if Redis fails
+    or is out of memory."""
     keys = store.keys
     try:
         async with store.redis.pipeline(transaction=False) as pipe:
@@ -45,8 +66,10 @@ async def health(store: Store) -> Health:
             reason=f"Redis is unreachable: {exc}",
         )
     n = len(NODE_STATUSES)
+    full = await out_of_memory(store)
     return Health(
-        status="ok",
+        status="degraded" if full else "ok",
+        reason=full,
         nodes=int(counts[0]),
         jobs=int(counts[1]),
         pool=store.pool,

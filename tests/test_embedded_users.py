@@ -161,13 +161,21 @@ ADMIN_COMMANDS: list[tuple[str, ...]] = [
 def test_no_lcn_user_but_the_manager_may_administer_the_server(embedded: Path, role: Role) -> None:
     user = client(embedded, role)
     for command in ADMIN_COMMANDS:
-        with pytest.raises(NoPermissionError):
+        # Valkey (like Redis 7) refuses MODULE and DEBUG to everyone unless the server's
+        # configuration enables them; the ACL refuses the rest (and those too on Redis 6.2).
+        with pytest.raises(ResponseError, match=r"no permissions|command not allowed"):
             user.execute_command(*command)
     admin = client(embedded, "admin", decode_responses=True)
     assert admin.ping()  # SHUTDOWN was refused
     assert admin.config_get("dir")["dir"] == str(embedded)
     assert not any("intruder" in line for line in admin.acl_list())
-    assert admin.execute_command("MODULE", "LIST") == []
+    try:
+        modules = admin.execute_command("MODULE", "LIST")
+    except ResponseError as exc:  # disabled altogether: nobody can have loaded one
+        assert "command not allowed" in str(exc)
+        modules = []
+    names = {dict(zip(m[::2], m[1::2], strict=True))["name"] for m in modules}
+    assert names <= {"lua"}  # Valkey 9 lists its built-in Lua engine as a module
 
 
 def test_the_core_user_cannot_reach_admin_commands_from_a_script(
@@ -225,11 +233,11 @@ async def test_the_reader_cannot_write_directly_or_through_a_script(
     # lcn's own writing script, loaded and called the way the core calls it: refused at its
     # first write, so it writes nothing.
     reader.script_load(scripts.script_source("cancel_job"))
-    with pytest.raises(ResponseError, match="can't run this command"):
+    with pytest.raises(ResponseError, match=r"can't run this command|no permissions"):
         reader.evalsha(scripts.sha_of("cancel_job"), 1, job_key, core_store.keys.prefix, "x")
     # A script of its own fares no better.
     sha = reader.script_load("return redis.call('HINCRBY', KEYS[1], 'x', 1)")
-    with pytest.raises(ResponseError, match="can't run this command"):
+    with pytest.raises(ResponseError, match=r"can't run this command|no permissions"):
         reader.evalsha(sha, 1, core_store.keys.balances)
     assert client(embedded, "core").hgetall(job_key) == before
     assert client(embedded, "core").exists(core_store.keys.prefix + "minted") == 0

@@ -13,7 +13,7 @@ from typing import Any, Literal, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
-from redis.exceptions import RedisError
+from redis.exceptions import OutOfMemoryError, RedisError
 
 from core.config import Settings, load_settings
 from core.errors import InvalidInput, LcnError, NotFound
@@ -104,6 +104,12 @@ def run(work: Callable[[Store], Awaitable[T]], settings: Settings | None = None)
         fail(str(exc), code=exc.code)
     except ValidationError as exc:
         fail(describe_validation_error(exc), code="invalid")
+    except OutOfMemoryError:
+        fail(
+            "Redis is out of memory and refused the write; nothing changed (raise "
+            "LCN_REDIS_MAXMEMORY and restart the server, or retry once it has room).",
+            EXIT_UNAVAILABLE,
+        )
     except (RedisError, OSError) as exc:
         fail(f"Redis is unreachable ({exc}).", EXIT_UNAVAILABLE)
 

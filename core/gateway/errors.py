@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import AuthError, Conflict, InvalidInput, LcnError, NotFound, SetupError
@@ -117,6 +117,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RedisError)
     async def redis_failed(request: Request, exc: RedisError) -> JSONResponse:
+        if isinstance(exc, OutOfMemoryError):
+            return store_full()
         if isinstance(exc, ResponseError) and "READONLY" not in str(exc):
             # A script failing in a way it does not declare is a bug, not an outage.
             log.exception("Redis refused %s %s", request.method, request.url.path)
@@ -165,6 +167,18 @@ def unavailable() -> JSONResponse:
     )
 
 
+def store_full() -> JSONResponse:
+    """Redis refused a write for memory (maxmemory with noeviction): nothing was written, and
+    the request may succeed once jobs finish and are archived or the limit is raised."""
+    return error_response(
+        503,
+        Unavailable.code,
+        "The network's store (Redis) is out of memory and refuses new writes; retry later "
+        "(the operator can raise LCN_REDIS_MAXMEMORY).",
+        {"Retry-After": "5"},
+    )
+
+
 # Documented on every route so that clients (and schemathesis) know the error shape.
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
@@ -177,7 +191,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The request body is larger than the gateway accepts.",
         422: "The request does not match the schema.",
         429: "Too many requests from this identity; see Retry-After.",
-        503: "The network's store is unreachable; retry.",
+        503: "The network's store is unreachable or out of memory; retry.",
     }
     return {
         status: {"model": ErrorBody, "description": described[status]}

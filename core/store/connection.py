@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import UnixDomainSocketConnection
 
 from core.config import Settings
 from core.embedded import ensure_embedded
 from core.errors import SetupError
 from core.store import scripts
 from core.store.keys import Keys
+
+log = logging.getLogger("lcn.store")
 
 
 @dataclass
@@ -44,21 +48,48 @@ class Store:
             await self.redis.aclose()
 
 
+def restarting_connection(settings: Settings) -> type[UnixDomainSocketConnection]:
+    """Connections to the embedded server that start it again when it is gone (killed, or
+    crashed): the first lcn process to connect after that restarts it, under the start lock in
+    core/embedded.py, and the others find it running. Its AOF brings the data back."""
+
+    class EmbeddedConnection(UnixDomainSocketConnection):
+        async def _connect(self) -> None:
+            try:
+                await super()._connect()  # type: ignore[no-untyped-call]
+            except OSError as exc:  # no socket file, or nobody listening on it
+                log.warning("the embedded Redis is not answering (%s); starting it again", exc)
+                await asyncio.to_thread(
+                    ensure_embedded,
+                    settings.data_dir,
+                    user=settings.embedded_user,
+                    maxmemory_bytes=settings.redis_maxmemory_bytes,
+                )
+                await super()._connect()  # type: ignore[no-untyped-call]
+
+    return EmbeddedConnection
+
+
 def redis_url(settings: Settings) -> tuple[str, bool]:
     """The URL to use and whether it is the embedded server. The embedded server's URL carries
     the credentials of the lcn user the settings name (core, reader or agent); a configured URL
     is used exactly as given."""
     if settings.redis_url:
         return settings.redis_url, False
-    return ensure_embedded(settings.data_dir, user=settings.embedded_user), True
+    url = ensure_embedded(
+        settings.data_dir,
+        user=settings.embedded_user,
+        maxmemory_bytes=settings.redis_maxmemory_bytes,
+    )
+    return url, True
 
 
 async def connect(settings: Settings, *, load_scripts: bool = True) -> Store:
     url, embedded = await asyncio.to_thread(redis_url, settings)
     options: dict[str, Any] = {"health_check_interval": 15, "socket_connect_timeout": 3}
     if embedded:
-        # Redis 6.2 has no CLIENT SETINFO (two wasted round trips per connection), and the
-        # reader and agent users may not send CLIENT at all.
+        # The reader and agent users may not send CLIENT SETINFO (Valkey has it; Redis 6.2, the
+        # PATH fallback, does not), and on a private server nobody reads the library's name.
         options.update(lib_name=None, lib_version=None)
     if settings.redis_cluster:
         if not url.startswith(("redis://", "rediss://")):
@@ -66,6 +97,8 @@ async def connect(settings: Settings, *, load_scripts: bool = True) -> Store:
         client: Any = RedisCluster.from_url(url, socket_connect_timeout=3)
     else:
         client = aioredis.from_url(url, **options)  # type: ignore[no-untyped-call]
+        if embedded:  # the URL names the plain Unix-socket class; ours also restarts the server
+            client.connection_pool.connection_class = restarting_connection(settings)
     store = Store(
         client, Keys(settings.pool), url, embedded, settings.redis_cluster, settings.data_dir
     )

@@ -12,12 +12,12 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from core.errors import LcnError
 from core.swarm.agent import Agent, AgentConfig
 from core.swarm.executors import sweep_stale_scratch
 from core.swarm.executors.cgroups import sweep_stale_groups
 from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.link import NodeLink
+from core.swarm.retry import STORE_ERRORS_OR_REFUSALS, Backoff
 
 log = logging.getLogger("lcn.node")
 
@@ -56,21 +56,60 @@ class NodeRunner:
         self.link = link
         self.config = config or NodeRunnerConfig()
         self.agents = [Agent(link, a) for a in agents]
+        self.heartbeat_failures = 0
+        self.agent_restarts = 0
 
     async def _heartbeat(self) -> None:
+        """Beat until cancelled, whatever fails: a node whose heartbeat stopped while its
+        process lives on would be swept offline and its jobs taken away for good. After a
+        failure it tries again sooner, so the node is back as soon as the store is."""
+        trouble = Backoff(first_s=0.1, max_s=self.config.heartbeat_s)
         while True:
             try:
                 await self.link.node_heartbeat()
-            except (LcnError, OSError) as exc:
-                log.warning("node heartbeat failed: %s", exc)
-            await asyncio.sleep(self.config.heartbeat_s)
+                trouble.reset()
+                pause = self.config.heartbeat_s
+            except STORE_ERRORS_OR_REFUSALS as exc:
+                self.heartbeat_failures += 1
+                pause = trouble.next_wait()
+                log.warning("node heartbeat failed (%s); retrying in %.1f s", exc, pause)
+            except Exception:
+                self.heartbeat_failures += 1
+                pause = trouble.next_wait()
+                log.exception("node heartbeat crashed; retrying in %.1f s", pause)
+            await asyncio.sleep(pause)
+
+    async def _supervise(self, agent: Agent, stop: asyncio.Event) -> None:
+        """Run an agent and, if it dies of something it does not handle itself (a bug, a
+        broken executor), log it loudly and start it again after a pause: never a silent
+        zombie that keeps the node registered but claims nothing."""
+        trouble = Backoff(first_s=0.5, max_s=30.0)
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                await agent.run()
+                return  # stopped on purpose
+            except Exception:
+                if stop.is_set():
+                    raise
+                self.agent_restarts += 1
+                if asyncio.get_running_loop().time() - started > 60:
+                    trouble.reset()  # it ran fine for a while: this is a new problem
+                pause = trouble.next_wait()
+                log.exception(
+                    "agent %s died; starting it again in %.1f s", agent.config.agent_id, pause
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause)
+            if stop.is_set():
+                return
 
     async def run(self, stop: asyncio.Event) -> None:
         # Scratch left by a node process that was killed on this machine goes first.
         await asyncio.to_thread(sweep_stale_scratch)
         await asyncio.to_thread(sweep_stale_groups)
         beat = asyncio.create_task(self._heartbeat())
-        tasks = [asyncio.create_task(agent.run()) for agent in self.agents]
+        tasks = [asyncio.create_task(self._supervise(agent, stop)) for agent in self.agents]
         try:
             await stop.wait()
         finally:

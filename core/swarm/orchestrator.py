@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
-
 from core import jobs, ledger, registry
 from core.config import Settings
 from core.payments.credit import CreditPolicy, policy_from_env
@@ -26,6 +24,7 @@ from core.payments.credit import policy as credit_policy
 from core.store import Store, calls
 from core.store.series import STATS_BUCKET_MS
 from core.swarm import fanout, roster
+from core.swarm.retry import STORE_ERRORS, Backoff
 
 if TYPE_CHECKING:
     from core.payments.client import Payments
@@ -164,23 +163,25 @@ class Orchestrator:
             )
 
     async def run(self) -> None:
-        """Tick until stopped; a Redis outage is waited out, never fatal."""
-        backoff = self.config.tick_s
+        """Tick until stopped; a store failure (Redis down, full, read-only, failing over) is
+        waited out with jittered backoff, never fatal."""
+        trouble = Backoff(first_s=max(0.05, self.config.tick_s), max_s=5.0)
         while not self._stop.is_set():
             try:
                 report = await self.tick()
-                backoff = self.config.tick_s
+                trouble.reset()
+                wait = self.config.tick_s
                 busy = report.placed or report.reduced
-            except (RedisError, OSError) as exc:
-                log.warning("orchestrator tick failed (%s); retrying in %.1f s", exc, backoff)
+            except STORE_ERRORS as exc:
+                wait = trouble.next_wait()
+                log.warning("orchestrator tick failed (%s); retrying in %.1f s", exc, wait)
                 busy = False
-                backoff = min(5.0, backoff * 2)
             except Exception:
                 # A bug in one duty must not stop placement and sweeps for everyone: log it
                 # loudly and keep ticking (the state is in Redis; the next tick starts afresh).
-                log.exception("orchestrator tick crashed; retrying in %.1f s", backoff)
+                wait = trouble.next_wait()
+                log.exception("orchestrator tick crashed; retrying in %.1f s", wait)
                 busy = False
-                backoff = min(5.0, backoff * 2)
             if not busy:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                    await asyncio.wait_for(self._stop.wait(), timeout=wait)
