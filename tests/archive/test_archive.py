@@ -3,6 +3,8 @@ whole or not at all, reads give back what was written, and the figures add up.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import dag_cbor
 import pytest
 from multiformats import CID
@@ -91,7 +93,7 @@ async def test_blob_round_trip_by_its_cid(archive: Archive) -> None:
     assert CID.decode(cid).codec.name == "raw"
     await archive.put_blob(cid, data)
     assert await archive.get_blob(cid) == data
-    record = {"values": list(range(1000))}
+    record: dict[str, Any] = {"values": list(range(1000))}
     encoded = dag_cbor.encode(record)
     await archive.put_blob(record_cid(record), encoded)
     assert dag_cbor.decode(await archive.get_blob(record_cid(record)) or b"") == record
@@ -154,4 +156,4 @@ async def test_a_job_record_keeps_any_json(archive: Archive) -> None:
 
 def test_archived_job_refuses_an_unknown_status() -> None:
     with pytest.raises(ValueError):
-        ArchivedJob(id="x", status="lost", creator="c", created_at=0)  # type: ignore[arg-type]
+        ArchivedJob(id="x", status="lost", creator="c", created_at=0)
