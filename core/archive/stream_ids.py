@@ -8,14 +8,15 @@ and is SQLite's rowid, so the key costs no index of its own.
 from __future__ import annotations
 
 SEQ_BITS = 20  # up to a million entries within one millisecond
-STREAM_ID = r"^\d{1,13}-\d{1,7}$"  # 13 digits of milliseconds last until the year 2286
+MILLIS_BITS = 63 - SEQ_BITS  # a signed BIGINT: milliseconds up to 2**43, the year 2248
+STREAM_ID = r"^\d{1,13}-\d{1,7}$"
 
 
 def pack_stream_id(entry_id: str) -> int:
     millis, _, seq = entry_id.partition("-")
     number = int(seq or 0)
-    if number >= 1 << SEQ_BITS:
-        raise ValueError(f"stream id {entry_id!r} has a sequence number too large to archive")
+    if number >= 1 << SEQ_BITS or int(millis) >= 1 << MILLIS_BITS:
+        raise ValueError(f"stream id {entry_id!r} is too large to archive")
     return int(millis) << SEQ_BITS | number
 
 
