@@ -35,6 +35,7 @@ from core.archive.status import size_bytes, table_figures
 from core.archive.writes import insert_ignore
 from core.config import Settings
 from core.errors import InvalidInput
+from core.models.job import JobStatus
 
 
 class Archive:
@@ -117,7 +118,7 @@ class Archive:
     async def list_jobs(
         self,
         *,
-        status: str | None = None,
+        status: JobStatus | None = None,
         creator: str | None = None,
         node: str | None = None,
         before: int | None = None,

@@ -22,7 +22,9 @@ POSTING_BODY = {"idem", "ref", "legs"}
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON, ASCII-only: a lone surrogate (valid in a JSON string escape, not in UTF-8
+    or PostgreSQL text) is kept as its escape instead of failing the whole batch."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 # zstd contexts cost more to make than a row takes to compress: keep one per thread (a context

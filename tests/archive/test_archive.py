@@ -145,13 +145,17 @@ async def test_status_figures(archive: Archive, archive_settings: Settings) -> N
 
 
 async def test_a_job_record_keeps_any_json(archive: Archive) -> None:
-    """Text the JSON layer must escape (quotes, NUL, non-ASCII) comes back unchanged."""
-    odd = 'quote " backslash \\ nul \x00 µ 😀'
+    """Text the JSON layer must escape (quotes, NUL, non-ASCII, a lone surrogate that a JSON
+    input may carry) comes back unchanged."""
+    odd = 'quote " backslash \\ nul \x00 µ 😀 \ud800'
     job = noop_job(1, T0).model_copy(
         update={"record": {"odd": odd, "nested": [1, 2.5, None, {"k": odd}]}, "logs": [odd]}
     )
     await archive.put_jobs([job])
     assert await archive.get_job(job.id) == job
+    record = payout(1, T0).model_copy(update={"record": {"note": odd}})
+    await archive.put_records([record])
+    assert await archive.get_record("payout", record.id) == record
 
 
 def test_archived_job_refuses_an_unknown_status() -> None:
