@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         validation_alias="LCN_REDIS_CLUSTER",
         description="Treat LCN_REDIS_URL as a Redis Cluster seed node.",
     )
+    archive_url: str | None = Field(
+        default=None,
+        validation_alias="LCN_ARCHIVE_URL",
+        description="Where finished jobs and final money records are kept: postgresql://… "
+        "for an archive several hosts share; unset means a SQLite file in the data dir.",
+    )
     nonce_ttl_s: int = Field(default=120, validation_alias="LCN_NONCE_TTL", ge=5, le=3600)
     node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
     lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)
@@ -109,6 +115,15 @@ class Settings(BaseSettings):
     def redis_maxmemory_bytes(self) -> int:
         """The embedded server's maxmemory in bytes (0: no limit)."""
         return parse_maxmemory(self.redis_maxmemory)
+
+    @field_validator("archive_url")
+    @classmethod
+    def _archive_scheme(cls, url: str | None) -> str | None:
+        if url is None or url.strip() == "":
+            return None
+        if not url.startswith(("sqlite:", "sqlite+", "postgresql:", "postgresql+", "postgres:")):
+            raise ValueError("the archive URL must start with sqlite:// or postgresql://")
+        return url.strip()
 
     @field_validator("redis_url")
     @classmethod

@@ -1,0 +1,72 @@
+"""Which database the archive uses, and an async engine set up for it.
+
+SQLite (the default, a file in the data dir) runs through aiosqlite, PostgreSQL through
+psycopg 3; a plain `sqlite://` or `postgresql://` URL gets its async driver here, so users
+write URLs as every other tool spells them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from core.config import Settings
+
+SQLITE_FILE = "archive.sqlite3"
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
+# How long a SQLite writer waits for another process's write to finish before giving up.
+SQLITE_BUSY_MS = 30_000
+SQLITE_PAGE_BYTES = 16_384
+# Execution option: the statement that opens a transaction on SQLite ("BEGIN IMMEDIATE" takes
+# the write lock up front, for transactions that read before they write).
+SQLITE_BEGIN = "lcn_sqlite_begin"
+
+
+def archive_url(settings: Settings) -> URL:
+    """The archive's URL with its async driver: LCN_ARCHIVE_URL, or SQLite in the data dir."""
+    raw = settings.archive_url or f"sqlite:///{Path(settings.data_dir) / SQLITE_FILE}"
+    url = make_url(raw)
+    backend = url.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"the archive URL must be sqlite:// or postgresql://, not {backend}://")
+    return url.set(drivername=ASYNC_DRIVERS[backend])
+
+
+def open_engine(url: URL) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url)
+
+    # The sqlite3 module opens transactions itself, and not before DDL, so a migration would
+    # not be atomic; take transaction control (SQLAlchemy's documented recipe for pysqlite).
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # Large pages waste less room at each page's end on rows of a few hundred bytes;
+        # it only takes effect when the file is created (before WAL is switched on).
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
+        # WAL: readers (the console, `lcn job get`) never block the archiver, nor it them.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
+
+    return engine

@@ -1,0 +1,15 @@
+"""The archive stays within issue 13's budget: ≤ 1.5 KB per finished no-op job on SQLite,
+its two journal postings included (tests/archive/bytes_per_job.py prints the figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.archive.bytes_per_job import measure
+
+BUDGET = 1536
+
+
+async def test_a_noop_job_costs_at_most_one_and_a_half_kilobytes(tmp_path: Path) -> None:
+    figures = await measure(4000, tmp_path)
+    assert figures["totalBytesPerJob"] <= BUDGET, figures
