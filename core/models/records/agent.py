@@ -21,7 +21,8 @@ class AgentRecord(Record):
     started_at: int | None
 
     @classmethod
-    def from_hash(cls, h: f.RawHash) -> Self:
+    def from_hash(cls, raw: f.RawHash) -> Self:
+        h = f.named(raw)
         return cls(
             agent_id=f.text(h.get("id")) or "",
             node_id=f.text(h.get("node")) or "",

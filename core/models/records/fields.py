@@ -84,6 +84,13 @@ def json_list(value: Any) -> list[str]:
     return [str(v) for v in found] if isinstance(found, list) else []
 
 
+def named(raw: RawHash) -> Mapping[str, Any]:
+    """The hash keyed by field name as text (HGETALL gives bytes names); values as they are."""
+    if all(isinstance(k, str) for k in raw):
+        return raw
+    return {text(k) or "": v for k, v in raw.items()}
+
+
 def decode_hash(raw: RawHash | None) -> dict[str, str]:
     """A hash with its names and values as text (absent values as '')."""
     if not raw:

@@ -54,7 +54,8 @@ class JobRecord(Record):
     finished_at: int | None
 
     @classmethod
-    def from_hash(cls, h: f.RawHash) -> Self:
+    def from_hash(cls, raw: f.RawHash) -> Self:
+        h = f.named(raw)
         return cls(
             job_id=f.text(h.get("id")) or "",
             creator=f.text(h.get("creator")) or "",

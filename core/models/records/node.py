@@ -54,7 +54,8 @@ class NodeRecord(Record):
     held_offline_at: int | None
 
     @classmethod
-    def from_hash(cls, h: f.RawHash) -> Self:
+    def from_hash(cls, raw: f.RawHash) -> Self:
+        h = f.named(raw)
         return cls(
             node_id=f.text(h.get("id")) or "",
             address=f.text(h.get("address")) or "",
