@@ -34,7 +34,7 @@ class JobRecord(Record):
     max_attempts: int
     gen: int
     estimated_cost: int
-    held: int  # what escrow holds for the job now
+    held: int | None  # what escrow holds for the job now (absent: never held)
     rate: int | None  # micro-USD per second at its node, set when it was placed
     actual_cost: int | None
     node_share: int | None
@@ -74,7 +74,7 @@ class JobRecord(Record):
             max_attempts=f.int_or(h.get("max_attempts")),
             gen=f.int_or(h.get("gen")),
             estimated_cost=f.int_or(h.get("estimated_cost")),
-            held=f.int_or(h.get("held")),
+            held=f.opt_int(h.get("held")),
             rate=f.opt_int(h.get("rate")),
             actual_cost=f.opt_int(h.get("actual_cost")),
             node_share=f.opt_int(h.get("node_share")),
