@@ -27,5 +27,7 @@ class PayoutRecord(Record):
     updated_at: int | None
     next_attempt_at: int | None
     first_sent_at: int | None
+    recovering: bool  # claimed again while `sent`: a dispatcher died with it at Stripe
+    check_first: bool  # Stripe may have made it: look it up before sending again
     paid_at: int | None
     failed_at: int | None

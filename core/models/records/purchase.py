@@ -19,6 +19,8 @@ class PurchaseRecord(Record):
     sku: str
     description: str
     buyer: str
+    ref: str  # what a sale is of (an asset name, a job id)
+    secret: str  # a keystore password a PKP sale encrypts with
     amount: int
     status: str
     fulfilment: str
