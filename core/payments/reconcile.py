@@ -45,6 +45,7 @@ from core.payments.reconcile_checks import (
     metadata,
 )
 from core.store import Store
+from core.store.reads import hashes
 
 DEFAULT_WINDOW_DAYS = 90
 PAGE = 100
@@ -92,10 +93,7 @@ KeyOf = Callable[[Store, str], str]
 async def _records(
     store: Store, key_of: KeyOf, parse: Callable[[RawHash], R], ids: list[str]
 ) -> list[R]:
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for record_id in ids:
-            pipe.hgetall(key_of(store, record_id))
-        rows = await pipe.execute()
+    rows = await hashes(store, [key_of(store, record_id) for record_id in ids])
     return [parse(raw) for raw in rows if raw]
 
 
