@@ -53,13 +53,6 @@ class NodeRecord(Record):
     held_offline_by: str | None  # the operator whose offline heartbeats do not lift
     held_offline_at: int | None
 
-    @property
-    def load(self) -> float:
-        """The larger of cpu and memory use, 0–1: what "busy" is decided by."""
-        cpu = self.cpu_used / self.cpu if self.cpu else 0.0
-        mem = self.mem_used / self.memory_mb if self.memory_mb else 0.0
-        return min(1.0, max(cpu, mem))
-
     def to_node(self) -> Node:
         """The node as the API and CLI show it."""
         return Node(
