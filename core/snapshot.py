@@ -20,6 +20,8 @@ from redis.exceptions import NoScriptError, ResponseError
 
 from core.models.job import JOB_STATUSES, JOB_TYPES
 from core.models.node import NODE_STATUSES
+from core.models.records.job import JobRecord
+from core.models.records.node import NodeRecord
 from core.payments.summary import summary_commands, summary_from
 from core.store import Store
 from core.store import scripts as lua
@@ -268,6 +270,11 @@ class JobDetail(Model):
     history: list[str]
 
     @property
+    def job(self) -> JobRecord:
+        """The job's hash decoded: what screens read, never `fields`."""
+        return JobRecord.from_hash(self.fields)
+
+    @property
     def task(self) -> dict[str, Any] | None:
         try:
             value = json.loads(self.fields.get("task") or "null")
@@ -288,6 +295,11 @@ class NodeDetail(Model):
     node_id: str
     fields: dict[str, str]
     jobs: list[str]
+
+    @property
+    def node(self) -> NodeRecord:
+        """The node's hash decoded: what screens read, never `fields`."""
+        return NodeRecord.from_hash(self.fields)
 
 
 class Snapshot(Model):
