@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 from console.format import ago, clock, duration, short_id, usd, usd_exact
 from console.widgets.status_line import Banner, StatusLine
 from core.money import split
-from core.snapshot import JobDetail, NodeDetail
+from core.reads.detail import JobDetail, NodeDetail
 
 
 def _int(fields: dict[str, str], name: str) -> int | None:

@@ -1,0 +1,90 @@
+"""The node table (and the earnings pane's, which is the same table): one window of an index,
+picked and read on the server by snapshot_nodes.lua."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from core.reads.batch import Read, Replies, script
+from core.reads.fields import integer, opt_float, opt_int, rows, script_reply, text
+from core.reads.model import Model, Page
+from core.store import Store
+
+
+class NodeWindow(Model):
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=20, ge=1, le=500)
+    status: Literal["active", "busy", "draining", "offline"] | None = None
+    newest_first: bool = True
+
+
+class NodeRow(Model):
+    node_id: str
+    region: str
+    status: str
+    cpu: int
+    cpu_used: int
+    memory_mb: int
+    mem_used: int
+    running: int
+    reputation: int
+    jobs_completed: int
+    jobs_failed: int
+    earnings: int = Field(description="Lifetime earnings, micro-USD.")
+    last_seen: int | None
+    lat: float | None
+    lon: float | None
+    gpu: bool
+    registered_at: int | None
+
+    @property
+    def load(self) -> float:
+        """The larger of cpu and memory use, 0–1: what "busy" is decided by."""
+        cpu = self.cpu_used / self.cpu if self.cpu else 0.0
+        mem = self.mem_used / self.memory_mb if self.memory_mb else 0.0
+        return min(1.0, max(cpu, mem))
+
+
+def node_row(h: dict[str, Any]) -> NodeRow:
+    return NodeRow(
+        node_id=text(h.get("id")) or "",
+        region=text(h.get("region")) or "",
+        status=text(h.get("status")) or "offline",
+        cpu=integer(h.get("cpu")),
+        cpu_used=integer(h.get("cpu_used")),
+        memory_mb=integer(h.get("memory_mb")),
+        mem_used=integer(h.get("mem_used")),
+        running=integer(h.get("running")),
+        reputation=integer(h.get("reputation")),
+        jobs_completed=integer(h.get("jobs_completed")),
+        jobs_failed=integer(h.get("jobs_failed")),
+        earnings=integer(h.get("earnings")),
+        last_seen=opt_int(h.get("last_seen")),
+        lat=opt_float(h.get("lat")),
+        lon=opt_float(h.get("lon")),
+        gpu=text(h.get("gpu")) == "1",
+        registered_at=opt_int(h.get("registered_at")),
+    )
+
+
+def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow]]:
+    """A window of all nodes, or of the nodes in one state; `name` tells the node table's read
+    from the earnings pane's in the same batch."""
+    keys = store.keys
+    index = keys.nodes_all if window.status is None else keys.nodes_with_status(window.status)
+    flag = "1" if window.newest_first else "0"
+    commands = {
+        "window": script(store, "snapshot_nodes", [index], window.offset, window.limit, flag)
+    }
+
+    def decode(r: Replies) -> Page[NodeRow]:
+        reply = script_reply(r["window"])
+        return Page[NodeRow](
+            rows=[node_row(h) for h in rows(reply)],
+            total=integer(reply.get("total")),
+            offset=window.offset,
+        )
+
+    return Read(name, commands, decode)
