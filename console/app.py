@@ -45,6 +45,7 @@ from console.widgets.triage_pane import TriagePane
 from core import actions
 from core.config import Settings
 from core.errors import LcnError
+from core.models.records.fields import opt_int
 from core.money import format_usd
 from core.payments import actions as payments_actions
 from core.payments import mode as payments_mode
@@ -807,8 +808,7 @@ class LcnConsole(App[None]):
             return
         if not await self.confirm(
             f"Cancel job {short_id(job_id)}, now {job_state(job)}?",
-            f"Its hold of {usd(_int(job.fields.get('held')))} is released and its agent's "
-            "result will be refused.",
+            f"Its hold of {usd(job.job.held)} is released and its agent's result will be refused.",
             "Cancel job",
         ):
             return
@@ -889,7 +889,7 @@ class LcnConsole(App[None]):
             return
         try:
             store = await self._ensure_store()
-            balance = _int(await store.redis.hget(store.keys.balances, f"node:{node_id}")) or 0
+            balance = opt_int(await store.redis.hget(store.keys.balances, f"node:{node_id}")) or 0
         except (RedisError, OSError) as exc:
             self.notify(f"Cannot read node {short_id(node_id)}'s balance: {_one_line(exc)}",
                         severity="error")  # fmt: skip
@@ -971,29 +971,20 @@ class LcnConsole(App[None]):
         self.exit()
 
 
-def _int(value: str | bytes | None) -> int | None:
-    if isinstance(value, bytes):
-        value = value.decode()
-    try:
-        return int(float(value)) if value else None
-    except ValueError:
-        return None
-
-
 def job_state(job: snap.JobDetail) -> str:
     """A job's state for a confirmation: 'running on node …x, try 1/3'."""
-    f = job.fields
-    state = f.get("status", "?")
-    if f.get("node"):
-        state += f" on node {short_id(f['node'])}"
-    return f"{state}, try {f.get('attempts', '0')}/{f.get('max_attempts', '?')}"
+    record = job.job
+    state = record.status or "?"
+    if record.node_id:
+        state += f" on node {short_id(record.node_id)}"
+    return f"{state}, try {record.attempts}/{record.max_attempts}"
 
 
 def node_state(node: snap.NodeDetail) -> str:
     """A node's state for a confirmation: 'busy, holding 3 jobs'."""
     held = len(node.jobs)
     jobs = "no jobs" if not held else f"{held} job" + ("s" if held > 1 else "")
-    return f"{node.fields.get('status', '?')}, holding {jobs}"
+    return f"{node.node.status or '?'}, holding {jobs}"
 
 
 def _one_line(exc: BaseException) -> str:

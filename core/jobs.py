@@ -11,9 +11,9 @@ from typing import Any
 
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, record_cid
-from core.models.base import ms_to_datetime
-from core.models.job import JOB_STATUSES, JOB_TYPES, Job, Lease, SubmitJob, SubmitResult, Task
+from core.models.job import JOB_STATUSES, JOB_TYPES, Job, SubmitJob, SubmitResult, Task
 from core.models.node import Pricing
+from core.models.records.job import job_from_hash
 from core.money import micro_to_json, usd_to_micro
 from core.payments.credit import TRUSTED, CreditPolicy, policy_from_env
 from core.store import Store
@@ -139,53 +139,6 @@ def item_error(text: str) -> LcnError:
     return {"not_found": NotFound, "conflict": Conflict, "invalid": InvalidInput}.get(
         kind, LcnError
     )(message)
-
-
-def _s(raw: dict[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}
-
-
-def _int(h: dict[str, str], name: str) -> int | None:
-    value = h.get(name, "")
-    return int(float(value)) if value not in ("", None) else None
-
-
-def job_from_hash(raw: dict[bytes, bytes]) -> Job:
-    h = _s(raw)
-    result: Any = None
-    if h.get("result"):
-        result = json.loads(h["result"])
-    estimated = int(float(h.get("estimated_cost") or 0))
-    actual = _int(h, "actual_cost")
-    return Job(
-        job_id=h["id"],
-        creator_pkp=h["creator"],
-        assigned_node_id=h.get("node") or None,
-        task=Task.model_validate_json(h["task"]),
-        status=h["status"],
-        created_at=ms_to_datetime(_int(h, "created_at")),
-        assigned_at=ms_to_datetime(_int(h, "assigned_at")),
-        started_at=ms_to_datetime(_int(h, "started_at")),
-        completed_at=ms_to_datetime(_int(h, "finished_at")),
-        result=result,
-        result_cid=h.get("result_cid") or None,
-        logs=json.loads(h["logs"]) if h.get("logs") else [],
-        error=h.get("error") or None,
-        pending_reason=h.get("pending_reason") or None,
-        estimated_cost=micro_to_json(estimated),
-        estimated_cost_micro_usd=estimated,
-        actual_cost=micro_to_json(actual) if actual is not None else None,
-        actual_cost_micro_usd=actual,
-        # Settled: completed, or failed in its own code and billed for the time it ran.
-        paid=h["status"] in ("completed", "failed") and actual is not None,
-        lease=Lease(
-            agent_id=h.get("agent") or None,
-            expires_at=ms_to_datetime(_int(h, "lease_expires_at")),
-            attempts=_int(h, "attempts") or 0,
-            max_attempts=_int(h, "max_attempts") or 0,
-        ),
-        parent_job_id=h.get("parent") or None,
-    )
 
 
 async def get_job(store: Store, job_id: str) -> Job:

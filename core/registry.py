@@ -13,17 +13,17 @@ from core import jobs
 from core.errors import InvalidInput, NotFound
 from core.identity import challenge_message, verify_proof
 from core.ids import check_cid, record_cid
-from core.models.base import WireModel, ms_to_datetime
+from core.models.base import WireModel
 from core.models.node import (
     NODE_STATUSES,
     Capabilities,
     Location,
     Node,
-    NodeLoad,
     Pricing,
     RegisterNode,
 )
-from core.money import micro_to_json, micro_to_usd, usd_to_micro
+from core.models.records.node import node_from_hash
+from core.money import usd_to_micro
 from core.store import Store
 from core.store.reads import hashes, zpage
 
@@ -138,52 +138,6 @@ async def register(store: Store, body: RegisterNode) -> Node:
     # Jobs that were waiting for a node like this one are placed now, not at the next tick.
     await jobs.place_pending(store, 100)
     return await get_node(store, node_id)
-
-
-def node_from_hash(raw: dict[bytes, bytes] | dict[str, str]) -> Node:
-    h = {
-        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-        for k, v in raw.items()
-    }
-    return Node(
-        node_id=h["id"],
-        pkp_address=h["address"],
-        public_key=h["public_key"],
-        capabilities=Capabilities(
-            cpu=int(h["cpu"]),
-            memory=h["memory_gb"],
-            gpu=h["gpu"] == "1",
-            storage=h["storage_gb"],
-            runtimes=json.loads(h["runtimes"]),
-            models=json.loads(h["models"]),
-            job_types=json.loads(
-                h.get("job_types") or '["code-execution","data-processing","model-inference"]'
-            ),
-            network=h.get("network") == "1",
-            sandbox=h.get("sandbox") or "bubblewrap",
-        ),
-        location=Location(region=h["region"], lat=float(h["lat"]), lon=float(h["lon"])),
-        pricing=Pricing(
-            cpu_per_second=micro_to_usd(int(h["price_cpu"])),
-            memory_per_gb=micro_to_usd(int(h["price_mem"])),
-            storage_per_gb=micro_to_usd(int(h["price_storage"])),
-            gpu_per_second=micro_to_usd(int(h["price_gpu"])),
-        ),
-        status=h["status"],
-        reputation=int(float(h["reputation"])),
-        total_jobs_completed=int(h["jobs_completed"]),
-        total_jobs_failed=int(h["jobs_failed"]),
-        total_earnings=micro_to_json(int(h["earnings"])),
-        total_earnings_micro_usd=int(h["earnings"]),
-        load=NodeLoad(
-            cpu_used=int(h["cpu_used"]),
-            memory_used_mb=int(h["mem_used"]),
-            running_jobs=int(h["running"]),
-        ),
-        registered_at=ms_to_datetime(int(h["registered_at"])),
-        last_seen=ms_to_datetime(int(h["last_seen"])),
-        stripe_account=h.get("stripe_account") or None,
-    )
 
 
 async def get_node(store: Store, node_id: str) -> Node:

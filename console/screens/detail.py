@@ -17,16 +17,14 @@ from textual.widgets import Footer, Static
 
 from console.format import ago, clock, duration, short_id, usd, usd_exact
 from console.widgets.status_line import Banner, StatusLine
-from core.money import split
+from core.models.records.job import JobRecord
+from core.models.records.node import NodeRecord
 from core.reads.detail import JobDetail, NodeDetail
 
 
-def _int(fields: dict[str, str], name: str) -> int | None:
-    value = fields.get(name, "")
-    try:
-        return int(float(value)) if value not in ("", None) else None
-    except ValueError:
-        return None
+def _shown(value: object) -> str:
+    """A value that may be unknown, as the detail shows it."""
+    return "?" if value is None else str(value)
 
 
 def _pairs(rows: list[tuple[str, str]]) -> Text:
@@ -166,60 +164,56 @@ class JobDetailScreen(DetailScreen):
             self.show(*self.last)
 
     def show(self, detail: JobDetail, now: int) -> None:
-        f = detail.fields
+        job = detail.job
         self.gone = False
         self.last = (detail, now)
-        task = detail.task or {}
+        task = job.task_body or {}
         req = task.get("requirements") or {}
         self.section(
             "Summary",
             _pairs(
                 [
-                    ("state", f.get("status", "?")),
-                    ("type", f"{f.get('type', '?')} (needs {f.get('tag', '?')})"),
-                    ("requirements", f"{req.get('cpu', f.get('cpu', '?'))} cpu, "
-                     f"{f.get('mem_mb', '?')} MB, gpu {'yes' if f.get('gpu') == '1' else 'no'}, "
-                     f"timeout {f.get('timeout_s', '?')} s"),
-                    ("creator", f.get("creator", "-")),
-                    ("node", f.get("node") or "-"),
-                    ("created", f"{clock(_int(f, 'created_at'))} "
-                     f"({ago(_int(f, 'created_at'), now)} ago)"),
-                    ("started", clock(_int(f, "started_at"))),
-                    ("finished", clock(_int(f, "finished_at"))),
-                    ("error", f.get("error") or "-"),
-                    ("waiting because", f.get("pending_reason") or "-"),
+                    ("state", job.status or "?"),
+                    ("type", f"{job.job_type or '?'} (needs {job.tag or '?'})"),
+                    ("requirements", f"{req.get('cpu', _shown(job.cpu))} cpu, "
+                     f"{_shown(job.mem_mb)} MB, gpu {'yes' if job.gpu else 'no'}, "
+                     f"timeout {_shown(job.timeout_s)} s"),
+                    ("creator", job.creator or "-"),
+                    ("node", job.node_id or "-"),
+                    ("created", f"{clock(job.created_at)} ({ago(job.created_at, now)} ago)"),
+                    ("started", clock(job.started_at)),
+                    ("finished", clock(job.finished_at)),
+                    ("error", job.error or "-"),
+                    ("waiting because", job.pending_reason or "-"),
                 ]
             ),
         )  # fmt: skip
-        self.section("Lease", _pairs(lease_rows(f, now)))
-        actual = _int(f, "actual_cost")
-        estimate = _int(f, "estimated_cost") or 0
-        held = _int(f, "held") or 0
-        cost_rows = [("estimate", usd_exact(estimate)), ("held in escrow", usd_exact(held))]
-        if actual is not None:
-            node_part = _int(f, "node_share")
-            platform_part = _int(f, "platform_share")
-            if node_part is None or platform_part is None:
-                node_part, platform_part = split(actual)
+        self.section("Lease", _pairs(lease_rows(job, now)))
+        cost_rows = [
+            ("estimate", usd_exact(job.estimated_cost)),
+            ("held in escrow", usd_exact(job.held or 0)),
+        ]
+        if job.actual_cost is not None and job.shares is not None:
+            node_part, platform_part = job.shares
             cost_rows += [
-                ("actual", f"{usd_exact(actual)} for {f.get('duration_ms', '?')} ms at "
-                 f"{usd_exact(_int(f, 'rate') or 0)}/s"),
+                ("actual", f"{usd_exact(job.actual_cost)} for {_shown(job.duration_ms)} ms at "
+                 f"{usd_exact(job.rate or 0)}/s"),
                 ("node (70%)", usd_exact(node_part)),
                 ("platform (30%)", usd_exact(platform_part)),
             ]  # fmt: skip
         self.section("Cost", _pairs(cost_rows))
-        result = f.get("result") or ""
+        result = job.result or ""
         self.section(
             "Result",
             _pairs(
                 [
-                    ("result CID", f.get("result_cid") or "-"),
+                    ("result CID", job.result_cid or "-"),
                     ("result", (result[:300] + "…") if len(result) > 300 else (result or "-")),
                 ]
             ),
         )
         self.show_task(task)
-        logs = detail.logs
+        logs = job.logs
         self.section("Logs", "\n".join(logs) if logs else "(no logs)")
         self.section("History", "\n".join(history_line(h, now) for h in detail.history) or "-")
 
@@ -261,21 +255,20 @@ class JobDetailScreen(DetailScreen):
         self.part("input-note", note or None)
 
 
-def lease_rows(f: dict[str, str], now: int) -> list[tuple[str, str]]:
+def lease_rows(job: JobRecord, now: int) -> list[tuple[str, str]]:
     """The lease is shown only while there is one: an assigned or running job with a token."""
     rows = [
-        ("agent", f.get("agent") or "-"),
-        ("attempts", f"{f.get('attempts', '0')} of {f.get('max_attempts', '?')}"),
+        ("agent", job.agent_id or "-"),
+        ("attempts", f"{job.attempts} of {job.max_attempts}"),
     ]
-    expires = _int(f, "lease_expires_at")
-    if f.get("lease_token") and f.get("status") in ("assigned", "running") and expires:
-        left = expires - now
+    left = job.lease_left(now)
+    if left is None:
+        rows.append(("lease", "none"))
+    else:
         rows.append(
             ("lease", f"held, expires in {duration(left)}" if left > 0
              else f"expired {duration(-left)} ago, awaiting the sweep")
         )  # fmt: skip
-    else:
-        rows.append(("lease", "none"))
     return rows
 
 
@@ -284,47 +277,45 @@ class NodeDetailScreen(DetailScreen):
     SECTIONS = ("Summary", "Capacity", "Jobs held")
 
     def show(self, detail: NodeDetail, now: int) -> None:
-        f = detail.fields
+        node = detail.node
         self.gone = False
         self.section(
             "Summary",
             _pairs(
                 [
-                    ("state", node_state_line(f, now)),
-                    ("region", f"{f.get('region', '?')} "
-                     f"({f.get('lat', '?')}, {f.get('lon', '?')})"),
-                    ("address", f.get("address", "-")),
-                    ("reputation", f.get("reputation", "?")),
-                    ("jobs", f"{f.get('jobs_completed', '0')} completed, "
-                     f"{f.get('jobs_failed', '0')} failed"),
-                    ("earnings", usd(_int(f, "earnings") or 0)),
-                    ("registered", clock(_int(f, "registered_at"))),
-                    ("last seen", f"{ago(_int(f, 'last_seen'), now)} ago"),
+                    ("state", node_state_line(node, now)),
+                    ("region", f"{node.region or '?'} ({_shown(node.lat)}, {_shown(node.lon)})"),
+                    ("address", node.address or "-"),
+                    ("reputation", str(node.reputation)),
+                    ("jobs", f"{node.jobs_completed} completed, {node.jobs_failed} failed"),
+                    ("earnings", usd(node.earnings)),
+                    ("registered", clock(node.registered_at)),
+                    ("last seen", f"{ago(node.last_seen, now)} ago"),
                 ]
             ),
-        )  # fmt: skip
+        )
         self.section(
             "Capacity",
             _pairs(
                 [
-                    ("cpu", f"{f.get('cpu_used', '0')} of {f.get('cpu', '?')} used"),
-                    ("memory", f"{f.get('mem_used', '0')} of {f.get('memory_mb', '?')} MB used"),
-                    ("gpu", "yes" if f.get("gpu") == "1" else "no"),
-                    ("runtimes", ", ".join(json.loads(f.get("runtimes") or "[]")) or "-"),
-                    ("models", ", ".join(json.loads(f.get("models") or "[]")) or "-"),
-                    ("price", f"{usd(_int(f, 'price_cpu') or 0)}/cpu·s, "
-                     f"{usd(_int(f, 'price_mem') or 0)}/GB·s"),
+                    ("cpu", f"{node.cpu_used} of {node.cpu} used"),
+                    ("memory", f"{node.mem_used} of {node.memory_mb} MB used"),
+                    ("gpu", "yes" if node.gpu else "no"),
+                    ("runtimes", ", ".join(node.runtimes) or "-"),
+                    ("models", ", ".join(node.models) or "-"),
+                    ("price", f"{usd(node.price_cpu)}/cpu·s, {usd(node.price_mem)}/GB·s"),
                 ]
             ),
-        )  # fmt: skip
+        )
         self.section("Jobs held", "\n".join(short_id(j, 20) for j in detail.jobs) or "(none)")
 
 
-def node_state_line(f: dict[str, str], now: int) -> str:
+def node_state_line(node: NodeRecord, now: int) -> str:
     """An operator's offline names who holds it: heartbeats do not lift it, `O` does."""
-    state = f.get("status", "?")
-    holder = f.get("held_offline_by")
-    if state == "offline" and holder:
-        since = _int(f, "held_offline_at")
-        return f"{state}, held by {holder} for {ago(since, now)} (O brings it back online)"
+    state = node.status or "?"
+    if state == "offline" and node.held_offline_by:
+        return (
+            f"{state}, held by {node.held_offline_by} for {ago(node.held_offline_at, now)} "
+            "(O brings it back online)"
+        )
     return state

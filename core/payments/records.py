@@ -3,12 +3,16 @@ read from their Redis hashes, and listed newest first through their indexes."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
 from core.errors import InvalidInput, NotFound
 from core.models.base import WireModel, ms_to_datetime
+from core.models.records import fields
+from core.models.records.fields import RawHash
+from core.models.records.payout import PayoutRecord
+from core.models.records.purchase import PurchaseRecord
+from core.models.records.refund import RefundRecord
 from core.money import format_usd, micro_to_json
 from core.payments import keys
 from core.store import Store
@@ -94,75 +98,66 @@ class Refund(WireModel):
 
 
 def decode(raw: dict[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}
+    return fields.decode_hash(raw)
 
 
-def _ms(h: dict[str, str], name: str) -> datetime | None:
-    value = h.get(name) or ""
-    return ms_to_datetime(int(value)) if value.isdigit() else None
-
-
-def _int(h: dict[str, str], name: str) -> int:
-    return int(h.get(name) or 0)
-
-
-def payout_from(h: dict[str, str]) -> Payout:
-    amount = _int(h, "amount")
+def payout_from(h: RawHash) -> Payout:
+    rec = PayoutRecord.from_hash(h)
     return Payout(
-        payout_id=h["id"],
-        node_id=h["node"],
-        account=h.get("account", ""),
-        amount=micro_to_json(amount),
-        amount_micro_usd=amount,
-        status=h["status"],
-        attempts=_int(h, "attempts"),
-        generation=_int(h, "gen"),
-        transfer_id=h.get("transfer") or None,
-        error=h.get("error") or None,
-        created_at=_ms(h, "created_at"),
-        updated_at=_ms(h, "updated_at"),
-        next_attempt_at=_ms(h, "next_attempt_at") if h["status"] == "pending" else None,
-        paid_at=_ms(h, "paid_at"),
+        payout_id=rec.payout_id,
+        node_id=rec.node_id,
+        account=rec.account,
+        amount=micro_to_json(rec.amount),
+        amount_micro_usd=rec.amount,
+        status=rec.status,
+        attempts=rec.attempts,
+        generation=int(rec.gen or 0),
+        transfer_id=rec.transfer,
+        error=rec.error,
+        created_at=ms_to_datetime(rec.created_at),
+        updated_at=ms_to_datetime(rec.updated_at),
+        next_attempt_at=ms_to_datetime(rec.next_attempt_at) if rec.status == "pending" else None,
+        paid_at=ms_to_datetime(rec.paid_at),
     )
 
 
-def purchase_from(h: dict[str, str]) -> Purchase:
-    amount = _int(h, "amount")
+def purchase_from(h: RawHash) -> Purchase:
+    rec = PurchaseRecord.from_hash(h)
     return Purchase(
-        purchase_id=h["id"],
-        kind=h["kind"],
-        sku=h.get("sku", ""),
-        description=h.get("description", ""),
-        buyer=h.get("buyer", ""),
-        amount=micro_to_json(amount),
-        amount_micro_usd=amount,
-        status=h["status"],
-        fulfilment=h.get("fulfilment", ""),
-        refunded_micro_usd=_int(h, "refunded"),
-        checkout_url=h.get("checkout_url") or None,
-        session_id=h.get("session") or None,
-        payment_intent=h.get("payment_intent") or None,
-        error=h.get("error") or None,
-        delivery=json.loads(h["delivery"]) if h.get("delivery") else None,
-        created_at=_ms(h, "created_at"),
-        paid_at=_ms(h, "paid_at"),
+        purchase_id=rec.purchase_id,
+        kind=rec.kind,
+        sku=rec.sku,
+        description=rec.description,
+        buyer=rec.buyer,
+        amount=micro_to_json(rec.amount),
+        amount_micro_usd=rec.amount,
+        status=rec.status,
+        fulfilment=rec.fulfilment,
+        refunded_micro_usd=rec.refunded,
+        checkout_url=rec.checkout_url,
+        session_id=rec.session,
+        payment_intent=rec.payment_intent,
+        error=rec.error,
+        delivery=rec.delivered,
+        created_at=ms_to_datetime(rec.created_at),
+        paid_at=ms_to_datetime(rec.paid_at),
     )
 
 
-def refund_from(h: dict[str, str]) -> Refund:
-    amount = _int(h, "amount")
+def refund_from(h: RawHash) -> Refund:
+    rec = RefundRecord.from_hash(h)
     return Refund(
-        refund_id=h["id"],
-        purchase_id=h["purchase"],
-        amount=micro_to_json(amount),
-        amount_micro_usd=amount,
-        status=h["status"],
-        stripe_refund_id=h.get("stripe_refund") or None,
-        reason=h.get("reason", ""),
-        operator=h.get("operator", ""),
-        error=h.get("error") or None,
-        created_at=_ms(h, "created_at"),
-        refunded_at=_ms(h, "refunded_at"),
+        refund_id=rec.refund_id,
+        purchase_id=rec.purchase_id,
+        amount=micro_to_json(rec.amount),
+        amount_micro_usd=rec.amount,
+        status=rec.status,
+        stripe_refund_id=rec.stripe_refund,
+        reason=rec.reason,
+        operator=rec.operator,
+        error=rec.error,
+        created_at=ms_to_datetime(rec.created_at),
+        refunded_at=ms_to_datetime(rec.refunded_at),
     )
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import Field
 
+from core.models.records.agent import AgentRecord
+from core.models.records.fields import RawHash, int_or
 from core.reads.batch import Read, Replies, script
-from core.reads.fields import integer, listed, opt_int, script_reply, string_list, text
 from core.reads.model import Model, Page
+from core.reads.replies import listed, script_reply
 from core.store import Store
 from core.store.series import STATS_BUCKET_MS
 
@@ -52,18 +54,12 @@ class AgentsView(Model):
     counted: int
 
 
-def agent_row(h: dict[str, Any], series: list[Any]) -> AgentRow:
+def agent_row(h: RawHash, series: list[Any]) -> AgentRow:
+    """A row of the table from the agent's record and its series."""
+    record = AgentRecord.from_hash(h)
     return AgentRow(
-        agent_id=text(h.get("id")) or "",
-        node_id=text(h.get("node")) or "",
-        specialisations=string_list(h.get("specialisations")),
-        state=text(h.get("state")) or "stopped",
-        current_job=text(h.get("current_job")) or None,
-        jobs_done=integer(h.get("jobs_done")),
-        jobs_failed=integer(h.get("jobs_failed")),
-        last_heartbeat=opt_int(h.get("last_heartbeat")),
-        started_at=opt_int(h.get("started_at")),
-        series=[integer(v) for v in series] if isinstance(series, list) else [],
+        **record.model_dump(include=set(AgentRow.model_fields)),
+        series=[int_or(v) for v in series] if isinstance(series, list) else [],
     )
 
 
@@ -95,19 +91,19 @@ def agents_read(store: Store, window: AgentWindow, now_ms: int) -> Read[AgentsVi
         groups = [
             AgentGroup(
                 name=name,
-                idle=integer(g.get("idle")),
-                working=integer(g.get("working")),
-                stalled=integer(g.get("stalled")),
-                stopped=integer(g.get("stopped")),
+                idle=int_or(g.get("idle")),
+                working=int_or(g.get("working")),
+                stalled=int_or(g.get("stalled")),
+                stopped=int_or(g.get("stopped")),
             )
             for name, g in sorted(groups_raw.items() if isinstance(groups_raw, dict) else [])
         ]
         return AgentsView(
             page=Page[AgentRow](
-                rows=agent_rows, total=integer(reply.get("total")), offset=window.offset
+                rows=agent_rows, total=int_or(reply.get("total")), offset=window.offset
             ),
             groups=groups,
-            counted=integer(reply.get("counted")),
+            counted=int_or(reply.get("counted")),
         )
 
     return Read("agents", commands, decode)

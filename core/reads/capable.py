@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from core.reads.fields import integer, listed, text
+from core.models.records.fields import int_or, text
 from core.reads.model import Model
+from core.reads.replies import listed
 from core.store import Store
 
 
@@ -38,16 +39,16 @@ async def capable_nodes(store: Store, job_id: str, limit: int = 32) -> Capable:
         tag=text(reply.get("tag")) or "",
         current=text(reply.get("current")) or None,
         status=text(reply.get("status")) or "",
-        capable=integer(reply.get("capable")),
+        capable=int_or(reply.get("capable")),
         nodes=[
             CapableNode(
                 node_id=str(node_id),
                 region=text(region) or "",
                 status=text(status) or "",
-                cpu=integer(cpu),
-                cpu_used=integer(cpu_used),
-                reputation=integer(reputation),
-                rate=integer(rate),
+                cpu=int_or(cpu),
+                cpu_used=int_or(cpu_used),
+                reputation=int_or(reputation),
+                rate=int_or(rate),
                 fits=bool(fits),
             )
             for node_id, region, status, cpu, cpu_used, reputation, rate, fits in listed(

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.models.records.fields import decode_hash, text
+from core.models.records.job import JobRecord
+from core.models.records.node import NodeRecord
 from core.reads.batch import Read, Replies, command
-from core.reads.fields import decode_hash, text
 from core.reads.model import Model
 from core.store import Store
 
@@ -18,6 +20,11 @@ class JobDetail(Model):
     job_id: str
     fields: dict[str, str]
     history: list[str]
+
+    @property
+    def job(self) -> JobRecord:
+        """The job's hash decoded: what screens read, never `fields`."""
+        return JobRecord.from_hash(self.fields)
 
     @property
     def task(self) -> dict[str, Any] | None:
@@ -40,6 +47,11 @@ class NodeDetail(Model):
     node_id: str
     fields: dict[str, str]
     jobs: list[str]
+
+    @property
+    def node(self) -> NodeRecord:
+        """The node's hash decoded: what screens read, never `fields`."""
+        return NodeRecord.from_hash(self.fields)
 
 
 def job_detail_read(store: Store, job_id: str) -> Read[JobDetail | None]:

@@ -3,13 +3,15 @@ scan when filtered by type (snapshot_jobs.lua)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
+from core.models.records.fields import RawHash, int_or
+from core.models.records.job import JobRecord
 from core.reads.batch import Read, Replies, script
-from core.reads.fields import integer, opt_int, rows, script_reply, text
 from core.reads.model import Model, Page
+from core.reads.replies import rows, script_reply
 from core.store import Store
 
 
@@ -45,26 +47,10 @@ class JobRow(Model):
     timeout_s: int | None
 
 
-def job_row(h: dict[str, Any]) -> JobRow:
-    return JobRow(
-        job_id=text(h.get("id")) or "",
-        job_type=text(h.get("type")) or "",
-        status=text(h.get("status")) or "",
-        node_id=text(h.get("node")) or None,
-        agent_id=text(h.get("agent")) or None,
-        created_at=opt_int(h.get("created_at")),
-        updated_at=opt_int(h.get("updated_at")),
-        started_at=opt_int(h.get("started_at")),
-        finished_at=opt_int(h.get("finished_at")),
-        attempts=integer(h.get("attempts")),
-        max_attempts=integer(h.get("max_attempts")),
-        estimated_cost=integer(h.get("estimated_cost")),
-        actual_cost=opt_int(h.get("actual_cost")),
-        tag=text(h.get("tag")) or "",
-        error=text(h.get("error")) or None,
-        pending_reason=text(h.get("pending_reason")) or None,
-        timeout_s=opt_int(h.get("timeout_s")),
-    )
+def job_row(h: RawHash) -> JobRow:
+    """A row of the table from the job's record (the script reads only the row's fields)."""
+    record = JobRecord.from_hash(h)
+    return JobRow.model_validate(record.model_dump(include=set(JobRow.model_fields)))
 
 
 def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
@@ -93,10 +79,10 @@ def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
         reply = script_reply(r["window"])
         return Page[JobRow](
             rows=[job_row(h) for h in rows(reply)],
-            total=integer(reply.get("total")),
+            total=int_or(reply.get("total")),
             offset=window.offset,
             exact=bool(reply.get("exact", True)),
-            scanned=integer(reply.get("scanned")),
+            scanned=int_or(reply.get("scanned")),
         )
 
     return Read("jobs", commands, decode)

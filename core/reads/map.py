@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from core.models.records.fields import int_or
 from core.reads.batch import Read, Replies, script
-from core.reads.fields import integer, script_reply
 from core.reads.model import Model
+from core.reads.replies import script_reply
 from core.store import Store
 
 MAP_TOP, MAP_BOTTOM = 84.0, -58.0  # the map's latitude range: no Antarctica, little Arctic
@@ -59,10 +60,10 @@ def map_read(store: Store, window: MapWindow) -> Read[MapChunk]:
         return MapChunk(
             width=window.width,
             height=window.height,
-            total=integer(reply.get("total")),
-            cursor=integer(reply.get("cursor")),
-            next_cursor=integer(reply.get("next")),
-            read=integer(reply.get("read")),
+            total=int_or(reply.get("total")),
+            cursor=int_or(reply.get("cursor")),
+            next_cursor=int_or(reply.get("next")),
+            read=int_or(reply.get("read")),
             cells=cells,
         )
 

@@ -3,8 +3,8 @@ accounts, and per-bucket series (the earnings pane, the swarm's jobs/min)."""
 
 from __future__ import annotations
 
+from core.models.records.fields import int_or
 from core.reads.batch import Command, Read, Replies, by_field, hmget
-from core.reads.fields import integer
 from core.reads.model import Model
 from core.store import Store
 from core.store.series import STATS_BUCKET_MS
@@ -40,7 +40,7 @@ def job_totals_command(store: Store) -> Command:
 
 
 def job_totals(reply: list[object]) -> dict[str, int]:
-    return {name: integer(value) for name, value in by_field(JOB_TOTALS, reply).items()}
+    return {name: int_or(value) for name, value in by_field(JOB_TOTALS, reply).items()}
 
 
 def money_read(store: Store) -> Read[Money]:
@@ -56,8 +56,8 @@ def money_read(store: Store) -> Read[Money]:
             gross=totals["gross"],
             node_earnings=totals["node_earnings"],
             platform_revenue=totals["platform_revenue"],
-            platform_balance=integer(balances["platform"]),
-            escrow_balance=integer(balances["escrow"]),
+            platform_balance=int_or(balances["platform"]),
+            escrow_balance=int_or(balances["escrow"]),
         )
 
     return Read("money", commands, decode)
@@ -70,7 +70,7 @@ def series_read(store: Store, now_ms: int, buckets: int) -> Read[Series]:
     commands = {name: hmget(store.keys.prefix + "ts:" + name, fields) for name in SERIES}
 
     def decode(r: Replies) -> Series:
-        values = {name: [integer(v) for v in r[name]] for name in SERIES}
+        values = {name: [int_or(v) for v in r[name]] for name in SERIES}
         return Series(
             bucket_ms=STATS_BUCKET_MS,
             last_bucket=last_bucket,

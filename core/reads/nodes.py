@@ -3,13 +3,15 @@ picked and read on the server by snapshot_nodes.lua."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
+from core.models.records.fields import RawHash, int_or
+from core.models.records.node import NodeRecord
 from core.reads.batch import Read, Replies, script
-from core.reads.fields import integer, opt_float, opt_int, rows, script_reply, text
 from core.reads.model import Model, Page
+from core.reads.replies import rows, script_reply
 from core.store import Store
 
 
@@ -47,26 +49,10 @@ class NodeRow(Model):
         return min(1.0, max(cpu, mem))
 
 
-def node_row(h: dict[str, Any]) -> NodeRow:
-    return NodeRow(
-        node_id=text(h.get("id")) or "",
-        region=text(h.get("region")) or "",
-        status=text(h.get("status")) or "offline",
-        cpu=integer(h.get("cpu")),
-        cpu_used=integer(h.get("cpu_used")),
-        memory_mb=integer(h.get("memory_mb")),
-        mem_used=integer(h.get("mem_used")),
-        running=integer(h.get("running")),
-        reputation=integer(h.get("reputation")),
-        jobs_completed=integer(h.get("jobs_completed")),
-        jobs_failed=integer(h.get("jobs_failed")),
-        earnings=integer(h.get("earnings")),
-        last_seen=opt_int(h.get("last_seen")),
-        lat=opt_float(h.get("lat")),
-        lon=opt_float(h.get("lon")),
-        gpu=text(h.get("gpu")) == "1",
-        registered_at=opt_int(h.get("registered_at")),
-    )
+def node_row(h: RawHash) -> NodeRow:
+    """A row of the table from the node's record (the script reads only the row's fields)."""
+    record = NodeRecord.from_hash(h)
+    return NodeRow.model_validate(record.model_dump(include=set(NodeRow.model_fields)))
 
 
 def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow]]:
@@ -83,7 +69,7 @@ def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow
         reply = script_reply(r["window"])
         return Page[NodeRow](
             rows=[node_row(h) for h in rows(reply)],
-            total=integer(reply.get("total")),
+            total=int_or(reply.get("total")),
             offset=window.offset,
         )
 

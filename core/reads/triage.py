@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from core.models.records.fields import int_or, opt_int, text
 from core.reads.batch import Read, Replies, script
-from core.reads.fields import integer, listed, opt_int, script_reply, text
 from core.reads.model import Model
+from core.reads.replies import listed, script_reply
 from core.store import Store
 
 Severity = Literal["critical", "high", "medium", "low"]
@@ -116,7 +117,7 @@ def triage_from_reply(reply: dict[str, Any]) -> Triage:
                 target="stripe",
                 http_status=text(status),
                 error=text(error),
-                payouts_held=integer(held),
+                payouts_held=int_or(held),
                 since_ms=opt_int(since),
             )
         )
@@ -137,7 +138,7 @@ def triage_from_reply(reply: dict[str, Any]) -> Triage:
                 severity="high",
                 target=str(node_id),
                 region=text(region) or None,
-                jobs_held=integer(held),
+                jobs_held=int_or(held),
                 since_ms=opt_int(last_seen),
             )
         )
@@ -155,7 +156,7 @@ def triage_from_reply(reply: dict[str, Any]) -> Triage:
             TagUnrunnable(
                 severity="medium",
                 target=str(tag),
-                jobs_waiting=integer(waiting),
+                jobs_waiting=int_or(waiting),
                 since_ms=opt_int(since),
             )
         )
@@ -167,15 +168,15 @@ def triage_from_reply(reply: dict[str, Any]) -> Triage:
                 job_type=text(job_type) or None,
                 node_id=text(node) or None,
                 error=text(error) or None,
-                attempts=integer(attempts),
+                attempts=int_or(attempts),
                 since_ms=opt_int(finished),
             )
         )
     items.sort(key=lambda item: SEVERITY_ORDER[item.severity])
     return Triage(
         items=items,
-        overdue_count=integer(reply.get("overdue_count")),
-        failed_count=integer(reply.get("failed_count")),
+        overdue_count=int_or(reply.get("overdue_count")),
+        failed_count=int_or(reply.get("failed_count")),
     )
 
 
