@@ -50,6 +50,7 @@ from typing import Any
 from pydantic import Field
 
 from core.models.base import WireModel
+from core.models.records.fields import exact_int
 from core.store import Store
 
 Leg = tuple[str, str, int, str]  # from, to, micro-USD, kind
@@ -168,13 +169,6 @@ def posting_order(posting_id: str) -> tuple[int, int]:
     """A journal id (`ms-seq`) as a pair that sorts as the journal does."""
     ms, _, seq = posting_id.partition("-")
     return int(ms), int(seq or 0)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -466,10 +460,10 @@ class Provenance:
         amount = p.legs[0][2]
         if p.legs[0] != (f"creator:{job.get('creator')}", "escrow", amount, "hold"):
             return f"it does not move money from job {job_id}'s creator into escrow"
-        current = _int(job.get("gen")) or 0
+        current = exact_int(job.get("gen")) or 0
         if gen > current:
             return f"job {job_id} has no generation {gen}"
-        if gen == current and amount != _int(job.get("estimated_cost")):
+        if gen == current and amount != exact_int(job.get("estimated_cost")):
             return f"it holds {amount} µUSD, job {job_id} holds {job.get('estimated_cost')}"
         if (job_id, gen) in self._holds or _digest(job_id, gen) in self._closed_holds:
             return f"job {job_id} was already held for generation {gen}"
@@ -501,10 +495,10 @@ class Provenance:
             return f"the node's {earned} µUSD is not 70% of the cost {earned + fee}"
         if not r.in_history(node, job_id):
             return f"node {node} never held job {job_id}"
-        if gen == (_int(job.get("gen")) or 0) and (
+        if gen == (exact_int(job.get("gen")) or 0) and (
             job.get("status") not in ("completed", "failed")
-            or _int(job.get("actual_cost")) != earned + fee
-            or _int(job.get("node_share")) != earned
+            or exact_int(job.get("actual_cost")) != earned + fee
+            or exact_int(job.get("node_share")) != earned
             or job.get("node") != node
         ):
             return (
@@ -525,7 +519,10 @@ class Provenance:
             return f"job {job_id} has no open hold for generation {gen} to release"
         if p.legs[0] != ("escrow", f"creator:{job.get('creator')}", hold[0], "release"):
             return f"it does not give job {job_id}'s hold of {hold[0]} µUSD back to its creator"
-        if gen == (_int(job.get("gen")) or 0) and job.get("status") not in ("failed", "cancelled"):
+        if gen == (exact_int(job.get("gen")) or 0) and job.get("status") not in (
+            "failed",
+            "cancelled",
+        ):
             return f"job {job_id} is {job.get('status')}, not ended unpaid"
         self._close_hold(job_id, gen)
         return None
@@ -534,8 +531,11 @@ class Provenance:
         rec = r.record("purchase", pid)
         if rec is None:
             return f"no purchase {pid} exists"
-        amount = _int(rec.get("amount"))
-        if rec.get("status") not in ("paid", "refunded") or _int(rec.get("paid_micro")) != amount:
+        amount = exact_int(rec.get("amount"))
+        if (
+            rec.get("status") not in ("paid", "refunded")
+            or exact_int(rec.get("paid_micro")) != amount
+        ):
             return f"purchase {pid} is {rec.get('status')}, not paid"
         if rec.get("kind") == "credit":
             expected = ("world", f"creator:{rec.get('buyer')}", amount, "credit")
@@ -552,8 +552,8 @@ class Provenance:
         rec = r.record("purchase", pid)
         if rec is None:
             return f"no purchase {pid} exists"
-        paid = _int(rec.get("paid_micro"))
-        if rec.get("status") != "mismatch" or not paid or paid == _int(rec.get("amount")):
+        paid = exact_int(rec.get("paid_micro"))
+        if rec.get("status") != "mismatch" or not paid or paid == exact_int(rec.get("amount")):
             return f"purchase {pid} is {rec.get('status')}, not a mismatched payment"
         expected = ("world", "suspense", paid, "suspense")
         if p.kind != "suspense" or p.ref != pid or p.legs != (expected,):
@@ -567,11 +567,11 @@ class Provenance:
         rec = r.record("payout", payout_id)
         if rec is None:
             return f"no payout {payout_id} exists"
-        expected = (f"node:{rec.get('node')}", "payouts", _int(rec.get("amount")), "payout")
+        expected = (f"node:{rec.get('node')}", "payouts", exact_int(rec.get("amount")), "payout")
         if p.kind != "payout" or p.ref != payout_id or p.legs != (expected,):
             return f"it does not reserve payout {payout_id} from its node"
         if (
-            gen > (_int(rec.get("gen")) or 0)
+            gen > (exact_int(rec.get("gen")) or 0)
             or (payout_id, gen) in self._payouts
             or (payout_id, gen) in self._closed_payouts
         ):
@@ -584,7 +584,7 @@ class Provenance:
         if rec is None:
             return f"no payout {payout_id} exists"
         paid = p.idem.startswith("payout:paid:")
-        amount = _int(rec.get("amount"))
+        amount = exact_int(rec.get("amount"))
         if paid:
             expected, status = ("payouts", "world", amount, "payout"), "paid"
         else:
@@ -594,7 +594,7 @@ class Provenance:
             return f"it does not settle payout {payout_id} as {status}"
         if self._payouts.get((payout_id, gen)) != amount:
             return f"payout {payout_id} has no open reservation {gen}"
-        if gen == (_int(rec.get("gen")) or 0) and rec.get("status") != status:
+        if gen == (exact_int(rec.get("gen")) or 0) and rec.get("status") != status:
             return f"payout {payout_id} is {rec.get('status')}, not {status}"
         del self._payouts[(payout_id, gen)]
         self._closed_payouts.add((payout_id, gen))
@@ -606,7 +606,11 @@ class Provenance:
         rec = r.record("refund", rid)
         if rec is None:
             return f"no refund {rid} exists"
-        origin, amount, status = rec.get("origin", ""), _int(rec.get("amount")), rec.get("status")
+        origin, amount, status = (
+            rec.get("origin", ""),
+            exact_int(rec.get("amount")),
+            rec.get("status"),
+        )
         purchase = r.record("purchase", p.ref) if p.ref else None
         if purchase is None or purchase.get("id") != rec.get("purchase"):
             return f"refund {rid} names no purchase {p.ref or '(none)'}"
@@ -649,11 +653,11 @@ class Provenance:
         rec = r.record("purchase", pid)
         if rec is None:
             return f"no purchase {pid} exists"
-        fee = _int(rec.get("stripe_fee"))
+        fee = exact_int(rec.get("stripe_fee"))
         if (
             rec.get("status") not in ("paid", "refunded", "mismatch")
             or not fee
-            or fee > (_int(rec.get("paid_micro")) or 0)
+            or fee > (exact_int(rec.get("paid_micro")) or 0)
         ):
             return f"purchase {pid} records no Stripe fee on a payment it received"
         if (
@@ -671,7 +675,7 @@ class Provenance:
         rec = r.record("reversal", rid)
         if rec is None:
             return f"no transfer reversal {rid} exists"
-        amount = _int(rec.get("amount")) or 0
+        amount = exact_int(rec.get("amount")) or 0
         payout = r.record("payout", p.ref) if p.ref else None
         if payout is None or rec.get("payout") != p.ref:
             return f"reversal {rid} names no payout {p.ref or '(none)'}"
@@ -686,7 +690,7 @@ class Provenance:
         if rid in self._transfer_reversals:
             return f"reversal {rid} is already booked"
         total = self._reversed.get(p.ref, 0) + amount
-        if total > (_int(payout.get("amount")) or 0):
+        if total > (exact_int(payout.get("amount")) or 0):
             return f"the reversals of payout {p.ref} add up to more than it paid"
         self._transfer_reversals.add(rid)
         self._reversed[p.ref] = total
@@ -704,9 +708,9 @@ class Provenance:
         origin = rec.get("origin", "")
         if origin != _refund_origin(purchase):
             return f"dispute {du} comes from {origin}, not from what purchase {p.ref} booked"
-        amount, fee = _int(rec.get("amount")), _int(rec.get("fee"))
-        mine = _int(rec.get("from_origin"))
-        paid = _int(purchase.get("paid_micro")) or 0
+        amount, fee = exact_int(rec.get("amount")), exact_int(rec.get("fee"))
+        mine = exact_int(rec.get("from_origin"))
+        paid = exact_int(purchase.get("paid_micro")) or 0
         if (
             amount is None
             or fee is None
@@ -740,7 +744,7 @@ class Provenance:
             return f"dispute {du} is {rec.get('status')}, not {outcome}"
         origin, amount, mine, fee = opened
         if outcome == "won":
-            back = _int(rec.get("fee_back"))
+            back = exact_int(rec.get("fee_back"))
             if back is None or not 0 <= back <= fee:
                 return f"dispute {du} returns a fee it was not charged"
             expected: tuple[Leg, ...] = (

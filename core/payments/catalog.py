@@ -17,10 +17,11 @@ from typing import Any
 from core.errors import InvalidInput, NotFound
 from core.ids import check_cid
 from core.models.base import WireModel
+from core.models.records.purchase import PurchaseRecord
 from core.money import micro_to_json
 from core.payments import keys, pkp
 from core.payments.outbox import now_ms
-from core.payments.records import Purchase, get_purchase, raw_record
+from core.payments.records import Purchase, get_purchase
 from core.store import Store
 
 
@@ -32,7 +33,7 @@ class Delivery:
     entitlement: str = ""
 
 
-Hook = Callable[[Store, dict[str, str]], Awaitable[Delivery]]
+Hook = Callable[[Store, PurchaseRecord], Awaitable[Delivery]]
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,24 @@ class CatalogEntry(WireModel):
 ASSET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
-async def _fulfil_pkp(_: Store, purchase: dict[str, str]) -> Delivery:
-    password = purchase.get("secret", "")
+async def _fulfil_pkp(_: Store, purchase: PurchaseRecord) -> Delivery:
+    password = purchase.secret
     if not password:
-        raise InvalidInput(f"Purchase {purchase['id']} has no keystore password to encrypt with.")
+        raise InvalidInput(
+            f"Purchase {purchase.purchase_id} has no keystore password to encrypt with."
+        )
     provisioned = await pkp.provision(password)
     return Delivery(provisioned, entitlement=f"pkp:{provisioned['address'].lower()}")
 
 
-async def _fulfil_asset(_: Store, purchase: dict[str, str]) -> Delivery:
-    asset = purchase["ref"]
+async def _fulfil_asset(_: Store, purchase: PurchaseRecord) -> Delivery:
+    asset = purchase.ref
     token = secrets.token_urlsafe(24)
     return Delivery({"asset": asset, "downloadToken": token}, entitlement=f"asset:{asset}")
 
 
-async def _fulfil_logs(_: Store, purchase: dict[str, str]) -> Delivery:
-    job_id = purchase["ref"]
+async def _fulfil_logs(_: Store, purchase: PurchaseRecord) -> Delivery:
+    job_id = purchase.ref
     return Delivery({"job": job_id}, entitlement=f"logs:{job_id}")
 
 
@@ -141,11 +144,12 @@ def entries() -> list[CatalogEntry]:
 
 async def fulfil(store: Store, purchase_id: str) -> Purchase:
     """Run the item's hook for a paid sale and store its delivery, once."""
-    h = await raw_record(store, keys.purchase(store, purchase_id))
-    if not h:
+    raw = await store.redis.hgetall(keys.purchase(store, purchase_id))
+    if not raw:
         raise NotFound(f"No purchase {purchase_id} in pool {store.pool}.")
-    if h.get("fulfilment") == "due":
-        delivery = await item(h["sku"]).fulfil(store, h)
+    purchase = PurchaseRecord.from_hash(raw)
+    if purchase.fulfilment == "due":
+        delivery = await item(purchase.sku).fulfil(store, purchase)
         await store.script(
             "fulfil_purchase",
             [keys.purchase(store, purchase_id)],

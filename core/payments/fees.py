@@ -15,11 +15,11 @@ from typing import Any
 
 import stripe
 
+from core.models.records.purchase import PurchaseRecord
 from core.payments import keys, outbox
 from core.payments.amounts import stripe_cents
 from core.payments.client import Payments, as_dict
 from core.payments.errors import describe
-from core.payments.records import raw_record
 from core.store import Store
 
 log = logging.getLogger("lcn.payments")
@@ -44,15 +44,16 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     """Read the purchase's charge fee from Stripe and book it: 'booked', 'duplicate',
     'waiting' (not paid yet, or Stripe has no balance transaction for it yet) or 'unknown'.
     Raises stripe.StripeError when Stripe cannot answer."""
-    rec = await raw_record(store, keys.purchase(store, purchase_id))
-    if not rec:
+    raw = await store.redis.hgetall(keys.purchase(store, purchase_id))
+    if not raw:
         return "unknown"
-    if rec.get("stripe_fee"):
+    rec = PurchaseRecord.from_hash(raw)
+    if rec.stripe_fee is not None:
         return "duplicate"
-    intent_id = rec.get("payment_intent")
-    if rec.get("status") not in PAID or not intent_id:
+    intent_id = rec.payment_intent
+    if rec.status not in PAID or not intent_id:
         return "waiting"
-    if not int(rec.get("paid_micro") or 0):
+    if not rec.paid_micro:
         # Nothing arrived (a mismatch of $0): no charge, so no fee, and nothing to ask Stripe
         # every minute for ever. Booked as 0, which takes it off the queue.
         reply = await store.script(
@@ -103,14 +104,15 @@ async def book_due(
 
 
 async def book_missing(
-    store: Store, payments: Payments, purchases: list[dict[str, str]], *, now: int | None = None
+    store: Store, payments: Payments, purchases: list[PurchaseRecord], *, now: int | None = None
 ) -> None:
     """Book the fee of every purchase given whose money arrived and whose fee is not booked."""
     at = now or outbox.now_ms()
     for rec in purchases:
-        if rec.get("status") in PAID and not rec.get("stripe_fee"):
+        if rec.status in PAID and rec.stripe_fee is None:
+            pid = rec.purchase_id
             try:
-                if await book(store, payments, rec["id"], now=at) == "booked":
-                    await store.redis.zrem(keys.fees_due(store), rec["id"])
+                if await book(store, payments, pid, now=at) == "booked":
+                    await store.redis.zrem(keys.fees_due(store), pid)
             except stripe.StripeError as exc:
-                log.warning("stripe fee of purchase %s not read: %s", rec["id"], describe(exc))
+                log.warning("stripe fee of purchase %s not read: %s", pid, describe(exc))

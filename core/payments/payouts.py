@@ -29,6 +29,8 @@ import stripe
 
 from core import ledger
 from core.errors import InvalidInput, LcnError
+from core.models.records.fields import RawHash
+from core.models.records.payout import PayoutRecord
 from core.payments import keys, onboarding, outbox
 from core.payments.cents import MICRO_PER_CENT, to_cents
 from core.payments.client import Payments, as_dict, idempotency_key, require
@@ -184,38 +186,39 @@ async def refresh_payee(store: Store, payments: Payments, node_id: str) -> None:
 async def send(
     store: Store,
     payments: Payments,
-    rec: dict[str, str],
+    claimed: RawHash,
     *,
     now: int,
     policy: outbox.OutboxPolicy = outbox.DEFAULT_POLICY,
 ) -> str:
     """Make the claimed payout's Transfer and record Stripe's answer; the new status."""
-    payout_id, gen = rec["id"], rec["gen"]
+    rec = PayoutRecord.from_hash(claimed)
+    payout_id, gen = rec.payout_id, rec.gen
     group = transfer_group(store.pool, payout_id, gen)
-    if rec.get("key_n"):
-        key = payout_key(store.pool, payout_id, gen, rec["key_n"])
+    if rec.key_n:
+        key = payout_key(store.pool, payout_id, gen, rec.key_n)
     else:  # reserved before keys were numbered: its first key had no number
         key = idempotency_key(store.pool, "payout", payout_id, gen)
-    attempts = int(rec.get("attempts") or 1)
+    attempts = rec.attempts or 1
     refusal = await key_refusal(store)
     if refusal and refusal.get("key_id") == payments.key_id:
         # Stripe refuses this very key: do not send it again; wait with the others.
         status = int(refusal.get("status") or 401)
         return await _hold(store, payments, payout_id, gen, status, refusal["error"], now)
     try:
-        first_sent = int(rec.get("first_sent_at") or now)
-        past_replay = rec.get("recovering") == "1" and now - first_sent > policy.replay_window_ms
-        if past_replay or rec.get("check_first") == "1":
+        first_sent = rec.first_sent_at or now
+        past_replay = rec.recovering and now - first_sent > policy.replay_window_ms
+        if past_replay or rec.check_first:
             # Stripe may have made it (a 5xx, or a key it has forgotten after 24 h): look first.
             found = await _find_transfer(payments, group, payout_id)
             if found is not None:
                 return await settle(
                     store, payout_id, gen, "paid", transfer=str(found["id"]), error="", now=now
                 )
-        capability = await _transfers_state(store, rec["node"])
+        capability = await _transfers_state(store, rec.node_id)
         if capability != "active":
             message = (
-                f"Node {rec['node']}'s Stripe account cannot receive transfers (its transfers "
+                f"Node {rec.node_id}'s Stripe account cannot receive transfers (its transfers "
                 f"capability is {capability}); the amount is the node's again."
             )
             log.warning("payout %s failed: %s", payout_id, message)
@@ -224,16 +227,16 @@ async def send(
             )
         transfer = await payments.stripe.v1.transfers.create_async(
             {
-                "amount": to_cents(int(rec["amount"])),
+                "amount": to_cents(rec.amount),
                 "currency": "usd",
-                "destination": rec["account"],
+                "destination": rec.account,
                 "transfer_group": group,
-                "description": f"lcn payout {payout_id} to node {rec['node']}",
+                "description": f"lcn payout {payout_id} to node {rec.node_id}",
                 "metadata": {
                     "lcn_pool": store.pool,
                     "lcn_payout": payout_id,
                     "lcn_gen": gen,
-                    "lcn_node": rec["node"],
+                    "lcn_node": rec.node_id,
                 },
             },
             {"idempotency_key": key},

@@ -17,32 +17,38 @@ cannot have left than came in.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field
 
 from core import ledger
 from core.models.base import WireModel
+from core.models.records.dispute import DisputeRecord
+from core.models.records.fields import RawHash
+from core.models.records.payout import PayoutRecord
+from core.models.records.purchase import PurchaseRecord
+from core.models.records.refund import RefundRecord
 from core.money import format_usd
 from core.payments import fees, keys
 from core.payments.cents import MICRO_PER_CENT, to_micro
 from core.payments.client import Payments, as_dict, call, require
-from core.payments.records import decode
+from core.payments.reconcile_checks import (
+    Charge,
+    Mismatch,
+    StripeRefund,
+    Transfer,
+    books_mismatch,
+    compare_payouts,
+    compare_purchases,
+    compare_refunds,
+    metadata,
+)
 from core.store import Store
+from core.store.reads import hashes
 
 DEFAULT_WINDOW_DAYS = 90
 PAGE = 100
-
-
-class Mismatch(WireModel):
-    kind: str
-    record: str | None = Field(
-        description="Our payout, purchase or refund id, or the journal id of an unproven posting."
-    )
-    stripe_id: str | None
-    detail: str
 
 
 class ReconcileReport(WireModel):
@@ -80,292 +86,49 @@ async def _stripe_all(list_call: ListCall, params: dict[str, Any]) -> list[dict[
         after = str(data[-1]["id"])
 
 
-async def _ours(store: Store, kind: str, since_ms: int) -> list[dict[str, str]]:
-    ids = [
-        m.decode()
-        for m in await store.redis.zrangebyscore(keys.index(store, kind), since_ms, "+inf")
-    ]
-    return await _records(store, kind, ids)
+R = TypeVar("R", PayoutRecord, PurchaseRecord, RefundRecord, DisputeRecord)
+KeyOf = Callable[[Store, str], str]
 
 
-async def _records(store: Store, kind: str, ids: list[str]) -> list[dict[str, str]]:
-    key_of = {
-        "payouts": keys.payout,
-        "purchases": keys.purchase,
-        "refunds": keys.refund,
-        "disputes": keys.dispute,
-    }[kind]
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for record_id in ids:
-            pipe.hgetall(key_of(store, record_id))
-        rows = await pipe.execute()
-    return [decode(raw) for raw in rows if raw]
+async def _records(
+    store: Store, key_of: KeyOf, parse: Callable[[RawHash], R], ids: list[str]
+) -> list[R]:
+    rows = await hashes(store, [key_of(store, record_id) for record_id in ids])
+    return [parse(raw) for raw in rows if raw]
 
 
-def _meta(obj: dict[str, Any]) -> dict[str, str]:
-    return dict(obj.get("metadata") or {})
+async def _since(
+    store: Store, kind: str, key_of: KeyOf, parse: Callable[[RawHash], R], since_ms: int
+) -> list[R]:
+    """Our records of one kind created since `since_ms`."""
+    index = keys.index(store, kind)
+    ids = [m.decode() for m in await store.redis.zrangebyscore(index, since_ms, "+inf")]
+    return await _records(store, key_of, parse, ids)
 
 
-def _compare_payouts(
-    payouts: list[dict[str, str]], transfers: list[dict[str, Any]], out: list[Mismatch]
-) -> None:
-    by_payout: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for t in transfers:
-        m = _meta(t)
-        by_payout[(m.get("lcn_payout", ""), m.get("lcn_gen", ""))].append(t)
-    known = {p["id"] for p in payouts}
-    for p in payouts:
-        pid, st = p["id"], p["status"]
-        made = by_payout.get((pid, p.get("gen", "")), [])
-        if len(made) > 1:
-            out.append(
-                Mismatch(
-                    kind="duplicate_transfer",
-                    record=pid,
-                    stripe_id=made[1]["id"],
-                    detail=f"Stripe has {len(made)} transfers for payout {pid}.",
-                )
-            )
-        if st == "paid":
-            matching = [t for t in made if t["id"] == p.get("transfer")]
-            if not matching:
-                out.append(
-                    Mismatch(
-                        kind="transfer_missing",
-                        record=pid,
-                        stripe_id=p.get("transfer") or None,
-                        detail=f"Payout {pid} is paid but Stripe has no such transfer.",
-                    )
-                )
-                continue
-            t = matching[0]
-            if to_micro(int(t["amount"])) != int(p["amount"]):
-                out.append(
-                    Mismatch(
-                        kind="amount_differs",
-                        record=pid,
-                        stripe_id=t["id"],
-                        detail=f"Payout {pid} is {format_usd(int(p['amount']))}, the "
-                        f"transfer {format_usd(to_micro(int(t['amount'])))}.",
-                    )
-                )
-            if t.get("destination") != p.get("account"):
-                out.append(
-                    Mismatch(
-                        kind="destination_differs",
-                        record=pid,
-                        stripe_id=t["id"],
-                        detail=f"Payout {pid} went to {t.get('destination')}, not "
-                        f"{p.get('account')}.",
-                    )
-                )
-            booked = int(p.get("reversed") or 0)
-            if to_micro(int(t.get("amount_reversed") or 0)) != booked:
-                out.append(
-                    Mismatch(
-                        kind="transfer_reversed",
-                        record=pid,
-                        stripe_id=t["id"],
-                        detail=f"Stripe reversed "
-                        f"{format_usd(to_micro(int(t['amount_reversed'])))} of "
-                        f"payout {pid}, our books {format_usd(booked)}.",
-                    )
-                )
-        elif made:
-            out.append(
-                Mismatch(
-                    kind="transfer_not_booked",
-                    record=pid,
-                    stripe_id=made[0]["id"],
-                    detail=f"Stripe made transfer {made[0]['id']} for payout {pid}, "
-                    f"which we record as {st}.",
-                )
-            )
-    for (pid, _), made in by_payout.items():
-        if pid not in known:
-            for t in made:
-                out.append(
-                    Mismatch(
-                        kind="unknown_transfer",
-                        record=pid or None,
-                        stripe_id=t["id"],
-                        detail=f"Stripe transfer {t['id']} names no payout of ours.",
-                    )
-                )
-
-
-def _compare_purchases(
-    purchases: list[dict[str, str]], charges: list[dict[str, Any]], out: list[Mismatch]
-) -> None:
-    by_purchase: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for c in charges:
-        if c.get("status") == "succeeded" and c.get("paid", True):
-            by_purchase[_meta(c).get("lcn_purchase", "")].append(c)
-    known = {p["id"] for p in purchases}
-    for p in purchases:
-        pid, st = p["id"], p["status"]
-        got = by_purchase.get(pid, [])
-        if st == "mismatch":
-            out.append(
-                Mismatch(
-                    kind="payment_mismatch",
-                    record=pid,
-                    stripe_id=p.get("payment_intent"),
-                    detail=p.get("error") or f"Purchase {pid} was paid a wrong amount.",
-                )
-            )
-        elif st in ("paid", "refunded"):
-            if not got:
-                out.append(
-                    Mismatch(
-                        kind="charge_missing",
-                        record=pid,
-                        stripe_id=p.get("payment_intent") or None,
-                        detail=f"Purchase {pid} is {st} but Stripe has no charge.",
-                    )
-                )
-                continue
-            charge = got[0]
-            if to_micro(int(charge["amount"])) != int(p["amount"]):
-                out.append(
-                    Mismatch(
-                        kind="amount_differs",
-                        record=pid,
-                        stripe_id=charge["id"],
-                        detail=f"Purchase {pid} is {format_usd(int(p['amount']))}, the "
-                        f"charge {format_usd(to_micro(int(charge['amount'])))}.",
-                    )
-                )
-            stripe_refunded = to_micro(int(charge.get("amount_refunded") or 0))
-            ours = int(p.get("refunded") or 0)
-            in_flight = int(p.get("refunding") or 0)
-            if stripe_refunded not in (ours, ours + in_flight):
-                out.append(
-                    Mismatch(
-                        kind="refunded_differs",
-                        record=pid,
-                        stripe_id=charge["id"],
-                        detail=f"Stripe refunded {format_usd(stripe_refunded)} of "
-                        f"purchase {pid}, we record {format_usd(ours)}.",
-                    )
-                )
-        elif got:
-            out.append(
-                Mismatch(
-                    kind="charge_not_booked",
-                    record=pid,
-                    stripe_id=got[0]["id"],
-                    detail=f"Stripe charged {got[0]['id']} for purchase {pid}, which we "
-                    f"record as {st} (a webhook was missed).",
-                )
-            )
-        if len(got) > 1:
-            out.append(
-                Mismatch(
-                    kind="duplicate_charge",
-                    record=pid,
-                    stripe_id=got[1]["id"],
-                    detail=f"Stripe has {len(got)} charges for purchase {pid}.",
-                )
-            )
-    for pid, got in by_purchase.items():
-        if pid and pid not in known:
-            for c in got:
-                out.append(
-                    Mismatch(
-                        kind="unknown_charge",
-                        record=pid,
-                        stripe_id=c["id"],
-                        detail=f"Stripe charge {c['id']} names purchase {pid}, which "
-                        "we do not have.",
-                    )
-                )
-
-
-def _compare_refunds(
-    ours: list[dict[str, str]], theirs: list[dict[str, Any]], out: list[Mismatch]
-) -> None:
-    by_id = {r["id"]: r for r in theirs}
-    by_ours = {_meta(r).get("lcn_refund", ""): r for r in theirs}
-    known = {r["id"] for r in ours}
-    booked = {r.get("stripe_refund", "") for r in ours}
-    for r in ours:
-        rid, st = r["id"], r["status"]
-        sr = by_id.get(r.get("stripe_refund", "")) or by_ours.get(rid)
-        if st == "succeeded":
-            if sr is None or sr.get("status") not in ("succeeded", "pending"):
-                out.append(
-                    Mismatch(
-                        kind="refund_missing",
-                        record=rid,
-                        stripe_id=r.get("stripe_refund") or None,
-                        detail=f"Refund {rid} is booked but Stripe has no such refund.",
-                    )
-                )
-            elif to_micro(int(sr["amount"])) != int(r["amount"]):
-                out.append(
-                    Mismatch(
-                        kind="amount_differs",
-                        record=rid,
-                        stripe_id=sr["id"],
-                        detail=f"Refund {rid} is {format_usd(int(r['amount']))} here and "
-                        f"{format_usd(to_micro(int(sr['amount'])))} at Stripe.",
-                    )
-                )
-        elif sr is not None and sr.get("status") in ("succeeded", "pending"):
-            out.append(
-                Mismatch(
-                    kind="refund_not_booked",
-                    record=rid,
-                    stripe_id=sr["id"],
-                    detail=f"Stripe refunded {sr['id']} for refund {rid}, which we record as {st}.",
-                )
-            )
-    for sr in theirs:
-        mine = _meta(sr).get("lcn_refund")
-        if mine and mine not in known:
-            out.append(
-                Mismatch(
-                    kind="unknown_refund",
-                    record=mine,
-                    stripe_id=sr["id"],
-                    detail=f"Stripe refund {sr['id']} names refund {mine}, which we do not have.",
-                )
-            )
-        elif not mine and sr["id"] not in booked and sr.get("status") in ("succeeded", "pending"):
-            out.append(
-                Mismatch(
-                    kind="refund_not_booked",
-                    record=None,
-                    stripe_id=sr["id"],
-                    detail=f"Stripe refund {sr['id']} of one of our payments is not in the ledger.",
-                )
-            )
+# The holding accounts and the records whose amounts they hold while in flight.
+HOLDING: tuple[tuple[str, KeyOf, Callable[[RawHash], Any], tuple[str, ...]], ...] = (
+    ("payouts", keys.payout, PayoutRecord.from_hash, ("pending", "sent")),
+    ("refunds", keys.refund, RefundRecord.from_hash, ("pending", "sent")),
+    ("disputes", keys.dispute, DisputeRecord.from_hash, ("open",)),
+)
 
 
 async def _holding(store: Store, out: list[Mismatch]) -> None:
     """The holding accounts must hold exactly what is in flight."""
     balances = await ledger.balances(store)
-    for kind, account, statuses in (
-        ("payouts", "payouts", ("pending", "sent")),
-        ("refunds", "refunds", ("pending", "sent")),
-        ("disputes", "disputes", ("open",)),
-    ):
+    for account, key_of, parse, statuses in HOLDING:
         ids: list[str] = []
         for status in statuses:
-            ids += [
-                m.decode()
-                for m in await store.redis.zrange(keys.by_status(store, kind, status), 0, -1)
-            ]
-        in_flight = sum(int(r.get("amount") or 0) for r in await _records(store, kind, ids))
+            index = keys.by_status(store, account, status)
+            ids += [m.decode() for m in await store.redis.zrange(index, 0, -1)]
+        in_flight = sum(r.amount for r in await _records(store, key_of, parse, ids))
         held = balances.get(account, 0)
         if held != in_flight:
             out.append(
-                Mismatch(
-                    kind="holding_differs",
-                    record=None,
-                    stripe_id=None,
-                    detail=f"The {account} account holds {format_usd(held)} but "
+                books_mismatch(
+                    "holding_differs",
+                    f"The {account} account holds {format_usd(held)} but "
                     f"{format_usd(in_flight)} is in flight.",
                 )
             )
@@ -393,36 +156,30 @@ async def _cash(
     books = await ledger.balances(store)
     cash = ledger_cash(books)
     theirs = to_micro(stripe_cents)
-    if other_cents is not None and theirs != cash + to_micro(other_cents):
-        other = to_micro(other_cents)
+    other = to_micro(other_cents) if other_cents is not None else None
+    if other is not None and theirs != cash + other:
         out.append(
-            Mismatch(
-                kind="cash_differs",
-                record=None,
-                stripe_id=None,
-                detail=f"Stripe's balance is {format_usd(theirs)}; our books hold "
+            books_mismatch(
+                "cash_differs",
+                f"Stripe's balance is {format_usd(theirs)}; our books hold "
                 f"{format_usd(cash)} there and {format_usd(other)} is not ours, "
                 f"{format_usd(theirs - cash - other)} apart.",
             )
         )
-    elif other_cents is None and theirs < cash:
+    elif other is None and theirs < cash:
         out.append(
-            Mismatch(
-                kind="cash_differs",
-                record=None,
-                stripe_id=None,
-                detail=f"Stripe's balance is {format_usd(theirs)}, less than the "
+            books_mismatch(
+                "cash_differs",
+                f"Stripe's balance is {format_usd(theirs)}, less than the "
                 f"{format_usd(cash)} our books hold there ({format_usd(cash - theirs)} short).",
             )
         )
     world = books.get("world", 0)
     if world > 0:
         out.append(
-            Mismatch(
-                kind="world_positive",
-                record=None,
-                stripe_id=None,
-                detail=f"The world account is {format_usd(world)} above zero: the books say more "
+            books_mismatch(
+                "world_positive",
+                f"The world account is {format_usd(world)} above zero: the books say more "
                 "money left than ever came in.",
             )
         )
@@ -443,37 +200,36 @@ async def reconcile(
     since = since if since is not None else int(time.time()) - DEFAULT_WINDOW_DAYS * 86400
     window = {"created": {"gte": since}}
     v1 = client.stripe.v1
+    ours = since * 1000
     transfers = [
-        t
+        Transfer.from_stripe(t)
         for t in await _stripe_all(v1.transfers.list_async, window)
-        if _meta(t).get("lcn_pool") == store.pool
+        if metadata(t).get("lcn_pool") == store.pool
     ]
     charges = [
-        c
+        Charge.from_stripe(c)
         for c in await _stripe_all(v1.charges.list_async, window)
-        if _meta(c).get("lcn_pool") == store.pool
+        if metadata(c).get("lcn_pool") == store.pool
     ]
-    purchases = await _ours(store, "purchases", since * 1000)
-    our_intents = {p.get("payment_intent") for p in purchases if p.get("payment_intent")}
+    purchases = await _since(store, "purchases", keys.purchase, PurchaseRecord.from_hash, ours)
+    our_intents = {p.payment_intent for p in purchases if p.payment_intent}
     stripe_refunds = [
-        r
+        StripeRefund.from_stripe(r)
         for r in await _stripe_all(v1.refunds.list_async, window)
-        if _meta(r).get("lcn_pool") == store.pool or r.get("payment_intent") in our_intents
+        if metadata(r).get("lcn_pool") == store.pool or r.get("payment_intent") in our_intents
     ]
-    payouts = await _ours(store, "payouts", since * 1000)
-    refunds = await _ours(store, "refunds", since * 1000)
+    payouts = await _since(store, "payouts", keys.payout, PayoutRecord.from_hash, ours)
+    refunds = await _since(store, "refunds", keys.refund, RefundRecord.from_hash, ours)
     await fees.book_missing(store, client, purchases)  # before cash is compared
-    mismatches: list[Mismatch] = []
-    _compare_payouts(payouts, transfers, mismatches)
-    _compare_purchases(purchases, charges, mismatches)
-    _compare_refunds(refunds, stripe_refunds, mismatches)
+    mismatches = (
+        compare_payouts(payouts, transfers)
+        + compare_purchases(purchases, charges)
+        + compare_refunds(refunds, stripe_refunds)
+    )
     await _holding(store, mismatches)
     balance_cents, cash_cents = await _cash(store, client, other_cents, mismatches)
     books = await ledger.check(store)
-    mismatches += [
-        Mismatch(kind="ledger", record=None, stripe_id=None, detail=problem)
-        for problem in books.problems
-    ]
+    mismatches += [books_mismatch("ledger", problem) for problem in books.problems]
     # Money that balances but has no source: each such posting, by its journal id.
     mismatches += [
         Mismatch(

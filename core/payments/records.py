@@ -16,6 +16,7 @@ from core.models.records.refund import RefundRecord
 from core.money import format_usd, micro_to_json
 from core.payments import keys
 from core.store import Store
+from core.store.reads import hashes
 
 PayoutStatus = Literal["pending", "sent", "paid", "failed"]
 PurchaseStatus = Literal["open", "paid", "failed", "expired", "refunded", "mismatch"]
@@ -192,10 +193,7 @@ async def _newest(
     if not 1 <= limit <= MAX_LIST or offset < 0:
         raise InvalidInput(f"List between 1 and {MAX_LIST} records from offset 0 or more.")
     ids = [m.decode() for m in await store.redis.zrevrange(index, offset, offset + limit - 1)]
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for record_id in ids:
-            pipe.hgetall(key_of(store, record_id))
-        rows = await pipe.execute()
+    rows = await hashes(store, [key_of(store, record_id) for record_id in ids])
     return [decode(raw) for raw in rows if raw]
 
 

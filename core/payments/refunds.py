@@ -18,6 +18,8 @@ from typing import Any
 import stripe
 
 from core.errors import Conflict
+from core.models.records.fields import RawHash
+from core.models.records.refund import RefundRecord
 from core.payments import keys, outbox
 from core.payments.amounts import (
     RefundAmount,
@@ -28,7 +30,7 @@ from core.payments.amounts import (
 from core.payments.cents import MICRO_PER_CENT, to_cents, to_micro
 from core.payments.client import Payments, as_dict, idempotency_key, require
 from core.payments.errors import describe, key_refused, retryable
-from core.payments.records import Refund, get_refund, raw_record
+from core.payments.records import Refund, get_refund
 from core.store import Store
 
 log = logging.getLogger("lcn.payments")
@@ -57,23 +59,24 @@ async def settle(
 async def send(
     store: Store,
     payments: Payments,
-    rec: dict[str, str],
+    claimed: RawHash,
     *,
     now: int,
     policy: outbox.OutboxPolicy = outbox.DEFAULT_POLICY,
 ) -> str:
-    refund_id, gen = rec["id"], rec["gen"]
+    rec = RefundRecord.from_hash(claimed)
+    refund_id, gen = rec.refund_id, rec.gen
     try:
         made = as_dict(
             await payments.stripe.v1.refunds.create_async(
                 {
-                    "payment_intent": rec["payment_intent"],
-                    "amount": to_cents(int(rec["amount"])),
+                    "payment_intent": rec.payment_intent or "",
+                    "amount": to_cents(rec.amount),
                     "reason": "requested_by_customer",
                     "metadata": {
                         "lcn_pool": store.pool,
                         "lcn_refund": refund_id,
-                        "lcn_purchase": rec["purchase"],
+                        "lcn_purchase": rec.purchase_id,
                     },
                 },
                 {"idempotency_key": idempotency_key(store.pool, "refund", refund_id, gen)},
@@ -95,7 +98,7 @@ async def send(
                 now=now,
             )
         if retryable(exc):
-            retry_at = policy.retry_at(now, int(rec.get("attempts") or 1))
+            retry_at = policy.retry_at(now, rec.attempts or 1)
             await outbox.defer(
                 store, f"refund:{refund_id}", gen, now=now, retry_at=retry_at, error=message
             )
@@ -155,19 +158,24 @@ async def refund(
     return await get_refund(store, refund_id)
 
 
+async def _record(store: Store, refund_id: str) -> RefundRecord | None:
+    raw = await store.redis.hgetall(keys.refund(store, refund_id))
+    return RefundRecord.from_hash(raw) if raw else None
+
+
 def _refusal(obj: dict[str, Any], status: str) -> str:
     return str(obj.get("failure_reason") or status)
 
 
-async def _reverse(store: Store, refund_id: str, rec: dict[str, str], obj: dict[str, Any]) -> str:
+async def _reverse(store: Store, rec: RefundRecord, obj: dict[str, Any]) -> str:
     """A refund booked as paid out that Stripe now reports failed or canceled: the money comes
     back (world → where it came from), once; a concurrent delivery that lost the race is a
     duplicate."""
     try:
         return await settle(
             store,
-            refund_id,
-            rec["gen"],
+            rec.refund_id,
+            rec.gen,
             "reversed",
             stripe_refund=str(obj["id"]),
             error="The refund failed after Stripe accepted it: "
@@ -196,38 +204,38 @@ async def on_stripe_refund(store: Store, obj: dict[str, Any]) -> str:
     if ours:
         if metadata.get("lcn_pool") != store.pool:
             return "ignored"
-        rec = await raw_record(store, keys.refund(store, str(ours)))
-        if not rec:
+        rec = await _record(store, str(ours))
+        if rec is None:
             return "unknown"
-        if to_micro(cents) != int(rec["amount"]):
+        if to_micro(cents) != rec.amount:
             raise StripeObjectRefused(
                 f"Stripe refund {sid} is for {cents} cents, not the "
-                f"{int(rec['amount']) // MICRO_PER_CENT} cents of our refund {ours}."
+                f"{rec.amount // MICRO_PER_CENT} cents of our refund {ours}."
             )
-        current = rec["status"]
+        current = rec.status
         if status in ACCEPTED and current in ("pending", "sent"):
             # Our dispatcher died between Stripe's answer and its write: the webhook finishes.
             return await settle(
-                store, ours, rec["gen"], "succeeded", stripe_refund=sid, error="", now=now
+                store, ours, rec.gen, "succeeded", stripe_refund=sid, error="", now=now
             )
         if status in REFUSED and current in ("pending", "sent"):
             return await settle(
                 store,
                 ours,
-                rec["gen"],
+                rec.gen,
                 "failed",
                 stripe_refund=sid,
                 error=f"Stripe could not refund: {_refusal(obj, status)}.",
                 now=now,
             )
         if status in REFUSED and current == "succeeded":
-            return await _reverse(store, str(ours), rec, obj)
+            return await _reverse(store, rec, obj)
         return "duplicate"
     # Made outside lcn (the Dashboard): booked once per Stripe refund id, reversed once.
-    booked = await raw_record(store, keys.refund(store, f"ext-{sid}"))
-    if booked:
-        if status in REFUSED and booked["status"] == "succeeded":
-            return await _reverse(store, f"ext-{sid}", booked, obj)
+    booked = await _record(store, f"ext-{sid}")
+    if booked is not None:
+        if status in REFUSED and booked.status == "succeeded":
+            return await _reverse(store, booked, obj)
         return "duplicate"
     if status in ACCEPTED:
         outcome = "succeeded"

@@ -3,15 +3,14 @@ Micro-USD, Unix ms."""
 
 from __future__ import annotations
 
-from typing import Self
+from pydantic import Field
 
-from core.models.records import fields as f
 from core.models.records.base import Record
 
 
 class DisputeRecord(Record):
-    dispute_id: str
-    purchase_id: str
+    dispute_id: str = Field(validation_alias="id")
+    purchase_id: str = Field(validation_alias="purchase")
     charge: str | None
     amount: int
     fee: int
@@ -21,20 +20,3 @@ class DisputeRecord(Record):
     status: str
     created_at: int | None
     closed_at: int | None
-
-    @classmethod
-    def from_hash(cls, raw: f.RawHash) -> Self:
-        h = f.named(raw)
-        return cls(
-            dispute_id=f.text(h.get("id")) or "",
-            purchase_id=f.text(h.get("purchase")) or "",
-            charge=f.opt_text(h.get("charge")),
-            amount=f.int_or(h.get("amount")),
-            fee=f.int_or(h.get("fee")),
-            origin=f.text(h.get("origin")) or "",
-            from_origin=f.int_or(h.get("from_origin")),
-            fee_back=f.int_or(h.get("fee_back")),
-            status=f.text(h.get("status")) or "",
-            created_at=f.opt_int(h.get("created_at")),
-            closed_at=f.opt_int(h.get("closed_at")),
-        )

@@ -5,7 +5,9 @@ Money is integer micro-USD; times are Unix milliseconds, as the scripts write th
 from __future__ import annotations
 
 import json
-from typing import Any, Self
+from typing import Any
+
+from pydantic import Field
 
 from core.models.base import ms_to_datetime
 from core.models.job import Job, Lease, Task
@@ -17,13 +19,13 @@ LEASED_STATES = ("assigned", "running")
 
 
 class JobRecord(Record):
-    job_id: str
+    job_id: str = Field(validation_alias="id")
     creator: str
-    job_type: str
+    job_type: str = Field(validation_alias="type")
     tag: str
     status: str
-    node_id: str | None
-    agent_id: str | None
+    node_id: str | None = Field(validation_alias="node")
+    agent_id: str | None = Field(validation_alias="agent")
     parent: str | None
     task: str | None  # the task as submitted (JSON); `task_body` reads it
     cpu: int | None
@@ -52,47 +54,6 @@ class JobRecord(Record):
     assigned_at: int | None
     started_at: int | None
     finished_at: int | None
-
-    @classmethod
-    def from_hash(cls, raw: f.RawHash) -> Self:
-        h = f.named(raw)
-        return cls(
-            job_id=f.text(h.get("id")) or "",
-            creator=f.text(h.get("creator")) or "",
-            job_type=f.text(h.get("type")) or "",
-            tag=f.text(h.get("tag")) or "",
-            status=f.text(h.get("status")) or "",
-            node_id=f.opt_text(h.get("node")),
-            agent_id=f.opt_text(h.get("agent")),
-            parent=f.opt_text(h.get("parent")),
-            task=f.opt_text(h.get("task")),
-            cpu=f.opt_int(h.get("cpu")),
-            mem_mb=f.opt_int(h.get("mem_mb")),
-            gpu=f.flag(h.get("gpu")),
-            timeout_s=f.opt_int(h.get("timeout_s")),
-            attempts=f.int_or(h.get("attempts")),
-            max_attempts=f.int_or(h.get("max_attempts")),
-            gen=f.int_or(h.get("gen")),
-            estimated_cost=f.int_or(h.get("estimated_cost")),
-            held=f.opt_int(h.get("held")),
-            rate=f.opt_int(h.get("rate")),
-            actual_cost=f.opt_int(h.get("actual_cost")),
-            node_share=f.opt_int(h.get("node_share")),
-            platform_share=f.opt_int(h.get("platform_share")),
-            duration_ms=f.opt_int(h.get("duration_ms")),
-            result=f.opt_text(h.get("result")),
-            result_cid=f.opt_text(h.get("result_cid")),
-            logs=f.json_list(h.get("logs")),
-            error=f.opt_text(h.get("error")),
-            pending_reason=f.opt_text(h.get("pending_reason")),
-            lease_token=f.opt_text(h.get("lease_token")),
-            lease_expires_at=f.opt_int(h.get("lease_expires_at")),
-            created_at=f.opt_int(h.get("created_at")),
-            updated_at=f.opt_int(h.get("updated_at")),
-            assigned_at=f.opt_int(h.get("assigned_at")),
-            started_at=f.opt_int(h.get("started_at")),
-            finished_at=f.opt_int(h.get("finished_at")),
-        )
 
     @property
     def task_body(self) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ node offered it, exact); times are Unix milliseconds."""
 
 from __future__ import annotations
 
-from typing import Self
+from pydantic import Field
 
 from core.models.base import ms_to_datetime
 from core.models.node import Capabilities, Location, Node, NodeLoad, Pricing
@@ -18,10 +18,10 @@ ALL_JOB_TYPES = ["code-execution", "data-processing", "model-inference"]
 
 
 class NodeRecord(Record):
-    node_id: str
+    node_id: str = Field(validation_alias="id")
     address: str
     public_key: str
-    status: str
+    status: str = "offline"
     region: str
     lat: float | None
     lon: float | None
@@ -32,9 +32,9 @@ class NodeRecord(Record):
     gpu: bool
     runtimes: list[str]
     models: list[str]
-    job_types: list[str]
+    job_types: list[str] = ALL_JOB_TYPES
     network: bool
-    sandbox: str
+    sandbox: str = "bubblewrap"
     price_cpu: int  # per cpu-second
     price_mem: int  # per GB-second
     price_storage: int
@@ -52,53 +52,6 @@ class NodeRecord(Record):
     stripe_account: str | None
     held_offline_by: str | None  # the operator whose offline heartbeats do not lift
     held_offline_at: int | None
-
-    @classmethod
-    def from_hash(cls, raw: f.RawHash) -> Self:
-        h = f.named(raw)
-        return cls(
-            node_id=f.text(h.get("id")) or "",
-            address=f.text(h.get("address")) or "",
-            public_key=f.text(h.get("public_key")) or "",
-            status=f.text(h.get("status")) or "offline",
-            region=f.text(h.get("region")) or "",
-            lat=f.opt_float(h.get("lat")),
-            lon=f.opt_float(h.get("lon")),
-            cpu=f.int_or(h.get("cpu")),
-            memory_mb=f.int_or(h.get("memory_mb")),
-            memory_gb=f.opt_text(h.get("memory_gb")),
-            storage_gb=f.opt_text(h.get("storage_gb")),
-            gpu=f.flag(h.get("gpu")),
-            runtimes=f.json_list(h.get("runtimes")),
-            models=f.json_list(h.get("models")),
-            job_types=f.json_list(h.get("job_types")) or ALL_JOB_TYPES,
-            network=f.flag(h.get("network")),
-            sandbox=f.text(h.get("sandbox")) or "bubblewrap",
-            price_cpu=f.int_or(h.get("price_cpu")),
-            price_mem=f.int_or(h.get("price_mem")),
-            price_storage=f.int_or(h.get("price_storage")),
-            price_gpu=f.int_or(h.get("price_gpu")),
-            rate=f.opt_int(h.get("rate")),
-            reputation=f.int_or(h.get("reputation")),
-            jobs_completed=f.int_or(h.get("jobs_completed")),
-            jobs_failed=f.int_or(h.get("jobs_failed")),
-            earnings=f.int_or(h.get("earnings")),
-            cpu_used=f.int_or(h.get("cpu_used")),
-            mem_used=f.int_or(h.get("mem_used")),
-            running=f.int_or(h.get("running")),
-            registered_at=f.opt_int(h.get("registered_at")),
-            last_seen=f.opt_int(h.get("last_seen")),
-            stripe_account=f.opt_text(h.get("stripe_account")),
-            held_offline_by=f.opt_text(h.get("held_offline_by")),
-            held_offline_at=f.opt_int(h.get("held_offline_at")),
-        )
-
-    @property
-    def load(self) -> float:
-        """The larger of cpu and memory use, 0–1: what "busy" is decided by."""
-        cpu = self.cpu_used / self.cpu if self.cpu else 0.0
-        mem = self.mem_used / self.memory_mb if self.memory_mb else 0.0
-        return min(1.0, max(cpu, mem))
 
     def to_node(self) -> Node:
         """The node as the API and CLI show it."""

@@ -5,15 +5,14 @@ idempotency keys); `reversed` is what Stripe took back of a paid one. Micro-USD,
 
 from __future__ import annotations
 
-from typing import Self
+from pydantic import Field
 
-from core.models.records import fields as f
 from core.models.records.base import Record
 
 
 class PayoutRecord(Record):
-    payout_id: str
-    node_id: str
+    payout_id: str = Field(validation_alias="id")
+    node_id: str = Field(validation_alias="node")
     account: str
     amount: int
     status: str
@@ -28,29 +27,7 @@ class PayoutRecord(Record):
     updated_at: int | None
     next_attempt_at: int | None
     first_sent_at: int | None
+    recovering: bool  # claimed again while `sent`: a dispatcher died with it at Stripe
+    check_first: bool  # Stripe may have made it: look it up before sending again
     paid_at: int | None
     failed_at: int | None
-
-    @classmethod
-    def from_hash(cls, raw: f.RawHash) -> Self:
-        h = f.named(raw)
-        return cls(
-            payout_id=f.text(h.get("id")) or "",
-            node_id=f.text(h.get("node")) or "",
-            account=f.text(h.get("account")) or "",
-            amount=f.int_or(h.get("amount")),
-            status=f.text(h.get("status")) or "",
-            attempts=f.int_or(h.get("attempts")),
-            gen=f.text(h.get("gen")) or "",
-            key_n=f.opt_text(h.get("key_n")),
-            transfer=f.opt_text(h.get("transfer")),
-            reversed=f.int_or(h.get("reversed")),
-            held=f.opt_text(h.get("held")),
-            error=f.opt_text(h.get("error")),
-            created_at=f.opt_int(h.get("created_at")),
-            updated_at=f.opt_int(h.get("updated_at")),
-            next_attempt_at=f.opt_int(h.get("next_attempt_at")),
-            first_sent_at=f.opt_int(h.get("first_sent_at")),
-            paid_at=f.opt_int(h.get("paid_at")),
-            failed_at=f.opt_int(h.get("failed_at")),
-        )
