@@ -43,7 +43,6 @@ from console.widgets.status_line import Banner, StatusLine
 from console.widgets.swarm_pane import SwarmPane
 from console.widgets.triage_pane import TriagePane
 from core import actions
-from core import snapshot as snap
 from core.config import Settings
 from core.errors import LcnError
 from core.models.records.fields import opt_int
@@ -53,6 +52,7 @@ from core.payments import mode as payments_mode
 from core.payments import records
 from core.payments.cents import to_micro, whole_cents
 from core.payments.client import Payments
+from core.reads import snapshot as snap
 from core.store import Store, connect
 
 RETRY_S = (0.5, 1.0, 2.0, 5.0)  # reconnect backoff while Redis is away

@@ -6,11 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.money import format_usd
-from core.snapshot import short_id
 
 __all__ = ["ago", "clock", "compact", "duration", "load_bar", "short_id", "usd", "usd_exact"]
 
 SPARK = "▁▂▃▄▅▆▇█"
+
+
+def short_id(value: str | None, size: int = 10) -> str:
+    """The tail of a CID: the head (`bafyrei…`) is the same for every record."""
+    if not value:
+        return "-"
+    return "…" + value[-size:] if len(value) > size + 1 else value
 
 
 def usd(micro: int | None) -> str:

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.snapshot import (
+from console.map_sweep import MapSweep
+from core.reads.snapshot import (
     JOB_STATUSES,
     JOB_TYPES,
     NODE_STATUSES,
     AgentWindow,
     JobWindow,
-    MapSweep,
     NodeWindow,
     ViewRequest,
 )

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from redis.exceptions import RedisError
 
 from core.models.base import WireModel
-from core.models.job import JOB_STATUSES
-from core.models.node import NODE_STATUSES
+from core.reads.batch import read
+from core.reads.counts import counts_read
 from core.store import Store
 
 
@@ -45,16 +45,8 @@ async def out_of_memory(store: Store) -> str | None:
 async def health(store: Store) -> Health:
     """Counts by state in one pipelined round trip; `degraded` with the reason if Redis fails
     or is out of memory."""
-    keys = store.keys
     try:
-        async with store.redis.pipeline(transaction=False) as pipe:
-            pipe.zcard(keys.nodes_all)
-            pipe.zcard(keys.jobs_all)
-            for node_status in NODE_STATUSES:
-                pipe.zcard(keys.nodes_with_status(node_status))
-            for job_status in JOB_STATUSES:
-                pipe.zcard(keys.jobs_with_status(job_status))
-            counts: list[Any] = await pipe.execute()
+        counts = await read(store, counts_read(store))
     except (RedisError, OSError) as exc:
         return Health(
             status="degraded",
@@ -65,14 +57,13 @@ async def health(store: Store) -> Health:
             jobs_by_status={},
             reason=f"Redis is unreachable: {exc}",
         )
-    n = len(NODE_STATUSES)
     full = await out_of_memory(store)
     return Health(
         status="degraded" if full else "ok",
         reason=full,
-        nodes=int(counts[0]),
-        jobs=int(counts[1]),
+        nodes=counts.nodes,
+        jobs=counts.jobs,
         pool=store.pool,
-        nodes_by_status=dict(zip(NODE_STATUSES, map(int, counts[2 : 2 + n]), strict=True)),
-        jobs_by_status=dict(zip(JOB_STATUSES, map(int, counts[2 + n :]), strict=True)),
+        nodes_by_status=counts.nodes_by_status,
+        jobs_by_status=counts.jobs_by_status,
     )

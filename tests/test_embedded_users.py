@@ -24,12 +24,13 @@ from redis.exceptions import AuthenticationError, NoPermissionError, ResponseErr
 from typer.testing import CliRunner
 
 from console.cli import app
-from core import jobs, snapshot
+from core import jobs
 from core.config import Settings
 from core.embedded import SOCKET_NAME, ensure_embedded, redis_server_binary, stop_embedded
 from core.errors import SetupError
 from core.identity import new_key, write_key
 from core.models.job import SubmitJob
+from core.reads import snapshot
 from core.redis_users import (
     AGENT_SCRIPTS,
     AGENT_WRITE_COMMANDS,

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
+from console.triage_words import triage_sentence
 from core import actions, jobs, ledger
 from core.errors import Conflict, InvalidInput, NotFound
-from core.snapshot import ViewRequest, poll
+from core.reads.snapshot import ViewRequest, poll
 from core.store import Store
 from core.swarm.orchestrator import Orchestrator, OrchestratorConfig
 from tests.forgery import FIVE_THOUSAND_USD, forge, mint_five_thousand
@@ -73,7 +74,8 @@ async def test_the_orchestrator_flags_it_in_triage_and_the_payout_script_refuses
     snapshot = await poll(store, ViewRequest())
     assert snapshot.triage is not None
     [item] = [i for i in snapshot.triage.items if i.kind == "ledger"]
-    assert earned in item.summary and "Payouts are stopped" in item.summary
+    words = triage_sentence(item, snapshot.now_ms)
+    assert earned in words and "Payouts are stopped" in words
     # Even a payout reserved without `payouts run` (which checks first) is refused in Redis.
     with pytest.raises(Conflict, match=f"unproven postings: {earned}"):
         await store.script("reserve_payout", [store.keys.node(node.node_id)], "po_x", 1, 1, "")

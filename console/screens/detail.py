@@ -19,7 +19,7 @@ from console.format import ago, clock, duration, short_id, usd, usd_exact
 from console.widgets.status_line import Banner, StatusLine
 from core.models.records.job import JobRecord
 from core.models.records.node import NodeRecord
-from core.snapshot import JobDetail, NodeDetail
+from core.reads.detail import JobDetail, NodeDetail
 
 
 def _shown(value: object) -> str:

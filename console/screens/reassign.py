@@ -14,7 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.format import short_id, usd
-from core.snapshot import Capable
+from core.reads.capable import Capable
 
 BEST = "__best__"
 

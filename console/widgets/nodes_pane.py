@@ -14,7 +14,7 @@ from console.widgets.world_map import WorldMap
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
-    from core.snapshot import Snapshot
+    from core.reads.snapshot import Snapshot
 
 COLUMNS = [
     ("id", "node"), ("region", "region"), ("state", "state"), ("load", "load"),

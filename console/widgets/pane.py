@@ -15,7 +15,7 @@ from console.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
-    from core.snapshot import Snapshot
+    from core.reads.snapshot import Snapshot
 
 
 class Pane(Vertical):

@@ -14,7 +14,7 @@ from console.widgets.pane import Pane, window_label
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
-    from core.snapshot import Snapshot
+    from core.reads.snapshot import Snapshot
 
 COLUMNS = [
     ("id", "agent"), ("spec", "specialisation"), ("state", "state"), ("job", "job"),

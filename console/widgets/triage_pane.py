@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.format import ago, short_id
+from console.triage_words import triage_sentence
 from console.widgets.live_table import LiveTable, RowId
 from console.widgets.pane import Pane
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
-    from core.snapshot import Snapshot
+    from core.reads.snapshot import Snapshot
 
 COLUMNS = [
     ("sev", "severity"), ("kind", "what"), ("target", "target"), ("since", "since"),
@@ -65,7 +66,7 @@ class TriagePane(Pane):
                         short_id(item.target) if item.target_kind in ("job", "node")
                         else item.target,
                         ago(item.since_ms, snapshot.now_ms),
-                        item.summary,
+                        triage_sentence(item, snapshot.now_ms),
                     ],
                 )
                 for item in items

@@ -14,7 +14,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from console.widgets import land_mask
-from core.snapshot import MAP_BOTTOM, MAP_TOP
+from core.reads.map import MAP_BOTTOM, MAP_TOP
 
 STATES = ("active", "busy", "draining", "offline")
 # Braille dot bits by (column, row) inside a 2×4 character cell.

@@ -29,9 +29,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from core.models.job import JOB_STATUSES
-from core.models.node import NODE_STATUSES
 from core.money import MICRO_PER_USD
+from core.reads.batch import Read, ReadBatch, Replies, command
+from core.reads.counts import Counts, counts_read
 from core.store import Store
 from core.store.keys import PAYOUT_STATUSES
 
@@ -64,11 +64,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 @dataclass
 class PoolSnapshot:
     pool: str
-    nodes: dict[str, int]
-    jobs: dict[str, int]
-    agents_registered: int
-    agents_live: int
-    leases: int
+    counts: Counts
     escrow_micro: int
     totals: dict[str, int]
     histograms: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -86,48 +82,58 @@ def _ints(raw: dict[bytes, bytes]) -> dict[str, int]:
     return found
 
 
+@dataclass
+class _Figures:
+    """What /metrics reads besides the counts: money, totals, histograms, payouts."""
+
+    escrow_micro: int
+    totals: dict[str, int]
+    histograms: dict[str, dict[str, int]]
+    payouts: dict[str, int]
+    money: dict[str, int]
+
+
+def _figures_read(store: Store) -> Read[_Figures]:
+    commands = {
+        "escrow": command("HGET", store.keys.balances, "escrow"),
+        "totals": command("HGETALL", store.keys.totals),
+        **{f"hist:{name}": command("HGETALL", store.keys.histogram(name)) for name in HISTOGRAMS},
+        **{
+            f"payouts:{state}": command("ZCARD", store.keys.records_with_status("payouts", state))
+            for state in PAYOUT_STATUSES
+        },
+        "money": command("HGETALL", store.keys.money),
+    }
+
+    def decode(r: Replies) -> _Figures:
+        return _Figures(
+            escrow_micro=int(r["escrow"] or 0),
+            totals=_ints(r["totals"]),
+            histograms={name: _ints(r[f"hist:{name}"]) for name in HISTOGRAMS},
+            payouts={state: int(r[f"payouts:{state}"]) for state in PAYOUT_STATUSES},
+            money=_ints(r["money"]),
+        )
+
+    return Read("metrics", commands, decode)
+
+
 async def read_snapshot(store: Store) -> PoolSnapshot:
-    keys = store.keys
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for node_status in NODE_STATUSES:
-            pipe.zcard(keys.nodes_with_status(node_status))
-        for job_status in JOB_STATUSES:
-            pipe.zcard(keys.jobs_with_status(job_status))
-        pipe.zcard(keys.agents_all)
-        pipe.zcard(keys.agents_seen)
-        pipe.zcard(keys.leases)
-        pipe.hget(keys.balances, "escrow")
-        pipe.hgetall(keys.totals)
-        for name in HISTOGRAMS:
-            pipe.hgetall(keys.histogram(name))
-        for payout_status in PAYOUT_STATUSES:
-            pipe.zcard(store.keys.records_with_status("payouts", payout_status))
-        pipe.hgetall(keys.money)
-        replies = await pipe.execute()
-    n, j = len(NODE_STATUSES), len(JOB_STATUSES)
-    nodes: dict[str, int] = dict(zip(NODE_STATUSES, map(int, replies[:n]), strict=True))
-    job_counts: dict[str, int] = dict(zip(JOB_STATUSES, map(int, replies[n : n + j]), strict=True))
-    rest = replies[n + j :]
-    totals = _ints(rest[4])
-    totals.setdefault("completions", job_counts["completed"])
-    totals.setdefault("failures", job_counts["failed"])
-    h, p = len(HISTOGRAMS), len(PAYOUT_STATUSES)
-    histograms = rest[5 : 5 + h]
-    payouts = dict(zip(PAYOUT_STATUSES, map(int, rest[5 + h : 5 + h + p]), strict=True))
-    money = _ints(rest[5 + h + p])
-    totals.setdefault("payouts_paid", money.get("payouts_paid", 0))
+    batch = ReadBatch(store)
+    counts, figures = batch.add(counts_read(store)), batch.add(_figures_read(store))
+    results = await batch.run()
+    found = results[figures]
+    totals = found.totals
+    totals.setdefault("completions", results[counts].jobs_by_status["completed"])
+    totals.setdefault("failures", results[counts].jobs_by_status["failed"])
+    totals.setdefault("payouts_paid", found.money.get("payouts_paid", 0))
     return PoolSnapshot(
         pool=store.pool,
-        nodes=nodes,
-        jobs=job_counts,
-        agents_registered=int(rest[0]),
-        agents_live=int(rest[1]),
-        leases=int(rest[2]),
-        escrow_micro=int(rest[3] or 0),
+        counts=results[counts],
+        escrow_micro=found.escrow_micro,
         totals=totals,
-        histograms={name: _ints(raw) for name, raw in zip(HISTOGRAMS, histograms, strict=True)},
-        payouts=payouts,
-        money=money,
+        histograms=found.histograms,
+        payouts=found.payouts,
+        money=found.money,
     )
 
 
@@ -160,17 +166,17 @@ class PoolCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         s = self.snapshot
         nodes = GaugeMetricFamily("lcn_nodes", "Nodes by state.", labels=["pool", "status"])
-        for state, count in s.nodes.items():
+        for state, count in s.counts.nodes_by_status.items():
             nodes.add_metric([s.pool, state], count)
         yield nodes
         jobs = GaugeMetricFamily("lcn_jobs", "Jobs by state.", labels=["pool", "status"])
-        for state, count in s.jobs.items():
+        for state, count in s.counts.jobs_by_status.items():
             jobs.add_metric([s.pool, state], count)
         yield jobs
         for name, doc, value in (
-            ("lcn_agents_registered", "Agents that ever joined the swarm.", s.agents_registered),
-            ("lcn_agents_live", "Agents heard from and not stopped.", s.agents_live),
-            ("lcn_leases_held", "Jobs running under a lease.", s.leases),
+            ("lcn_agents_registered", "Agents that ever joined the swarm.", s.counts.agents),
+            ("lcn_agents_live", "Agents heard from and not stopped.", s.counts.agents_live),
+            ("lcn_leases_held", "Jobs running under a lease.", s.counts.leases),
             ("lcn_escrow_usd", "Held for placed jobs not yet settled, USD.", s.escrow_micro / 1e6),
         ):
             gauge = GaugeMetricFamily(name, doc, labels=["pool"])

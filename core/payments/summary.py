@@ -4,12 +4,13 @@ and hourly series the payment scripts keep (never a sum over records)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import Field
 
 from core.models.base import WireModel, ms_to_datetime
 from core.payments.outbox import now_ms as wall_ms
+from core.reads.batch import Read, Replies, by_field, command, hmget, read
+from core.reads.money import job_totals, job_totals_command
 from core.store import Store
 
 BUCKET_MS = 3_600_000  # keep in step with MONEY_BUCKET_MS in include/money.lua
@@ -51,6 +52,11 @@ class EarningsSummary(WireModel):
     series: list[MoneyBucket] = Field(description="Hourly, oldest first.")
 
 
+MONEY_FIELDS = ("credits", "sales", "refunds", "payouts_paid", "payouts_failed")
+PAYOUT_STATES = ("pending", "sent", "paid", "failed")
+HELD_ACCOUNTS = ("payouts", "refunds")
+
+
 def _int(value: bytes | str | None) -> int:
     return int(value or 0)
 
@@ -60,78 +66,68 @@ def _buckets(hours: int, now: int) -> list[int]:
     return list(range(last - hours + 1, last + 1))
 
 
-def summary_commands(
-    store: Store, *, hours: int = 24, now_ms: int | None = None
-) -> list[tuple[str, ...]]:
-    """The Redis commands the summary reads, for a caller that pipelines them with its own
-    (the console's one round trip per poll); give their replies, in order, to `summary_from`."""
+def summary_read(
+    store: Store, *, payments_enabled: bool, hours: int = 24, now_ms: int | None = None
+) -> Read[EarningsSummary]:
+    """The summary as a named read, for a caller that batches it with its own (the console's
+    one round trip per poll)."""
     hours = max(1, min(hours, MAX_HOURS))
-    fields = [str(b) for b in _buckets(hours, now_ms or wall_ms())]
-    commands: list[tuple[str, ...]] = [
-        (
-            "HMGET",
-            store.keys.money,
-            "credits",
-            "sales",
-            "refunds",
-            "payouts_paid",
-            "payouts_failed",
-        ),
-        ("HMGET", store.keys.totals, "gross", "node_earnings", "platform_revenue"),
-        *(
-            ("ZCARD", store.keys.records_with_status("payouts", s))
-            for s in ("pending", "sent", "paid", "failed")
-        ),
-        ("HMGET", store.keys.balances, "payouts", "refunds"),
-        ("ZCARD", store.keys.records_with_status("purchases", "open")),
-        *(("HMGET", store.keys.money_series(name), *fields) for name in SERIES),
-    ]
-    return commands
+    buckets = _buckets(hours, now_ms or wall_ms())
+    fields = tuple(str(b) for b in buckets)
+    commands = {
+        "money": hmget(store.keys.money, MONEY_FIELDS),
+        "job_totals": job_totals_command(store),
+        **{
+            f"payouts:{state}": command("ZCARD", store.keys.records_with_status("payouts", state))
+            for state in PAYOUT_STATES
+        },
+        "held": hmget(store.keys.balances, HELD_ACCOUNTS),
+        "open_purchases": command("ZCARD", store.keys.records_with_status("purchases", "open")),
+        **{f"series:{name}": hmget(store.keys.money_series(name), fields) for name in SERIES},
+    }
 
-
-def summary_from(
-    replies: list[Any], *, payments_enabled: bool, hours: int = 24, now_ms: int | None = None
-) -> EarningsSummary:
-    """The summary from the replies to `summary_commands` (same hours and now)."""
-    hours = max(1, min(hours, MAX_HOURS))
-    credits, sales, refunds, paid_micro, failed_micro = (_int(v) for v in replies[0])
-    gross, node_earnings, platform = (_int(v) for v in replies[1])
-    pending, sent, paid, failed = (int(r) for r in replies[2:6])
-    held_payouts, held_refunds = (_int(v) for v in replies[6])
-    series_values = [[_int(v) for v in reply] for reply in replies[8 : 8 + len(SERIES)]]
-    series = [
-        MoneyBucket(
-            start=ms_to_datetime(bucket * BUCKET_MS) or datetime.min,
-            credits_micro_usd=series_values[0][i],
-            sales_micro_usd=series_values[1][i],
-            refunds_micro_usd=series_values[2][i],
-            payouts_micro_usd=series_values[3][i],
+    def decode(r: Replies) -> EarningsSummary:
+        money = {name: _int(v) for name, v in by_field(MONEY_FIELDS, r["money"]).items()}
+        totals = job_totals(r["job_totals"])
+        payouts = {state: int(r[f"payouts:{state}"]) for state in PAYOUT_STATES}
+        held = {name: _int(v) for name, v in by_field(HELD_ACCOUNTS, r["held"]).items()}
+        series = {name: [_int(v) for v in r[f"series:{name}"]] for name in SERIES}
+        return EarningsSummary(
+            payments_enabled=payments_enabled,
+            gross_volume_micro_usd=money["credits"] + money["sales"],
+            credits_sold_micro_usd=money["credits"],
+            sales_micro_usd=money["sales"],
+            refunds_micro_usd=money["refunds"],
+            billed_micro_usd=totals["gross"],
+            platform_fees_micro_usd=totals["platform_revenue"],
+            node_earnings_micro_usd=totals["node_earnings"],
+            unpaid_earnings_micro_usd=max(
+                0, totals["node_earnings"] - money["payouts_paid"] - held["payouts"]
+            ),
+            open_purchases=int(r["open_purchases"]),
+            refunds_in_flight_micro_usd=held["refunds"],
+            payouts=PayoutCounts(
+                pending=payouts["pending"],
+                sent=payouts["sent"],
+                paid=payouts["paid"],
+                failed=payouts["failed"],
+                in_flight_micro_usd=held["payouts"],
+                paid_micro_usd=money["payouts_paid"],
+                failed_micro_usd=money["payouts_failed"],
+            ),
+            series=[
+                MoneyBucket(
+                    start=ms_to_datetime(bucket * BUCKET_MS) or datetime.min,
+                    credits_micro_usd=series["credits"][i],
+                    sales_micro_usd=series["sales"][i],
+                    refunds_micro_usd=series["refunds"][i],
+                    payouts_micro_usd=series["payouts_paid"][i],
+                )
+                for i, bucket in enumerate(buckets)
+            ],
         )
-        for i, bucket in enumerate(_buckets(hours, now_ms or wall_ms()))
-    ]
-    return EarningsSummary(
-        payments_enabled=payments_enabled,
-        gross_volume_micro_usd=credits + sales,
-        credits_sold_micro_usd=credits,
-        sales_micro_usd=sales,
-        refunds_micro_usd=refunds,
-        billed_micro_usd=gross,
-        platform_fees_micro_usd=platform,
-        node_earnings_micro_usd=node_earnings,
-        unpaid_earnings_micro_usd=max(0, node_earnings - paid_micro - held_payouts),
-        open_purchases=int(replies[7]),
-        refunds_in_flight_micro_usd=held_refunds,
-        payouts=PayoutCounts(
-            pending=pending,
-            sent=sent,
-            paid=paid,
-            failed=failed,
-            in_flight_micro_usd=held_payouts,
-            paid_micro_usd=paid_micro,
-            failed_micro_usd=failed_micro,
-        ),
-        series=series,
-    )
+
+    return Read("payments_summary", commands, decode)
 
 
 async def earnings_summary(
@@ -139,10 +135,6 @@ async def earnings_summary(
 ) -> EarningsSummary:
     """Revenue, fees, payouts by state, refunds and the money series of the last `hours`, in
     one pipelined round trip."""
-    now = now_ms or wall_ms()
-    commands = summary_commands(store, hours=hours, now_ms=now)
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for command in commands:
-            pipe.execute_command(*command)
-        replies = await pipe.execute()
-    return summary_from(replies, payments_enabled=payments_enabled, hours=hours, now_ms=now)
+    return await read(
+        store, summary_read(store, payments_enabled=payments_enabled, hours=hours, now_ms=now_ms)
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -106,15 +107,43 @@ async def load_all(redis: Any) -> None:
         await redis.script_load(script_source(name))
 
 
+def is_noscript(reply: object) -> bool:
+    """Whether a reply (or raised error) says the server does not have the script (NOSCRIPT):
+    redis-py raises NoScriptError for a plain call and may hand a pipeline's as ResponseError."""
+    return isinstance(reply, NoScriptError) or (
+        isinstance(reply, ResponseError) and "NOSCRIPT" in str(reply)
+    )
+
+
+async def send_reloading_scripts(
+    redis: Any, scripts: Sequence[str | None], send: Callable[[], Awaitable[list[Any]]]
+) -> list[Any]:
+    """Send commands whose replies come back in order, errors in place; `scripts[i]` names the
+    script the i-th command runs by EVALSHA (None: not a script). After a Redis restart the
+    scripts are gone (NOSCRIPT): load the missing ones and send once more. Every EVALSHA caller
+    goes through here, so the reload is written once."""
+    replies = await send()
+    missing = {
+        name for name, reply in zip(scripts, replies, strict=True) if name and is_noscript(reply)
+    }
+    if not missing:
+        return replies
+    for name in sorted(missing):
+        await redis.script_load(script_source(name))
+    return await send()
+
+
 async def call(redis: Any, name: str, keys: list[str], args: list[Any]) -> Any:
     """EVALSHA `name`; after a Redis restart (NOSCRIPT) load it again and retry once."""
     sha = sha_of(name)
-    try:
+
+    async def send() -> list[Any]:
         try:
-            reply = await redis.evalsha(sha, len(keys), *keys, *args)
-        except NoScriptError:
-            await redis.script_load(script_source(name))
-            reply = await redis.evalsha(sha, len(keys), *keys, *args)
-    except ResponseError as exc:
-        raise_script_error(exc)
+            return [await redis.evalsha(sha, len(keys), *keys, *args)]
+        except ResponseError as exc:  # NoScriptError included
+            return [exc]
+
+    [reply] = await send_reloading_scripts(redis, [name], send)
+    if isinstance(reply, ResponseError):
+        raise_script_error(reply)
     return decode_reply(reply)

@@ -1,4 +1,4 @@
-"""core.snapshot: what one poll reads, and that it costs the same at any size."""
+"""core.reads.snapshot: what one poll reads, and that it costs the same at any size."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from redis.asyncio.client import Pipeline, Redis
 
-from core import snapshot as snap
+from console.map_sweep import MapSweep
 from core.config import Settings
 from core.devkit import seed
+from core.reads import snapshot as snap
 from core.store import Store, connect
 
 
@@ -89,7 +90,7 @@ async def test_capable_nodes_lists_the_schedulers_candidates(store: Store) -> No
 
 
 def test_map_sweep_swaps_in_a_whole_fleet_only() -> None:
-    sweep = snap.MapSweep()
+    sweep = MapSweep()
     window = sweep.request(10, 5, chunk=2)
     assert window.cursor == 0
 

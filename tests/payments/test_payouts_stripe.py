@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import stripe
 
+from console.triage_words import triage_sentence
 from core import ledger, registry
 from core.config import Settings
 from core.devkit.standin_api import SETTLE_DELAY_S, ManualClock, StripeStandIn, card_fee_cents
@@ -17,7 +18,7 @@ from core.errors import Conflict
 from core.models.node import Node
 from core.payments import dispatch, onboarding, outbox, payouts, records
 from core.payments.client import Payments
-from core.snapshot import ViewRequest, poll
+from core.reads.snapshot import ViewRequest, poll
 from core.store import Store
 from tests.helpers import register_node
 from tests.payments.conftest import Webhooks, earn, onboarded, paid_credit
@@ -244,7 +245,7 @@ async def test_a_dispatcher_back_after_24_hours_looks_the_transfer_up_first(
 async def triage_kinds(store: Store) -> dict[str, str]:
     snapshot = await poll(store, ViewRequest(now_ms=T0))
     assert snapshot.triage is not None
-    return {item.kind: item.summary for item in snapshot.triage.items}
+    return {item.kind: triage_sentence(item, snapshot.now_ms) for item in snapshot.triage.items}
 
 
 async def test_a_refused_key_holds_payouts_raises_triage_and_never_loops(

@@ -239,7 +239,8 @@ async def test_shutdown_hands_back_a_job_that_does_not_finish_in_time(store: Sto
 
 
 async def test_an_unbalanced_ledger_reaches_the_consoles_triage(store: Store) -> None:
-    from core.snapshot import ViewRequest, poll
+    from console.triage_words import triage_sentence
+    from core.reads.snapshot import ViewRequest, poll
 
     await ledger.post(store, "world", "platform", 10, "k", "credit")
     await store.redis.hincrby(store.keys.balances, "platform", 1)  # the books no longer balance
@@ -248,4 +249,4 @@ async def test_an_unbalanced_ledger_reaches_the_consoles_triage(store: Store) ->
     snapshot = await poll(store, ViewRequest())
     assert snapshot.triage is not None
     items = [i for i in snapshot.triage.items if i.kind == "ledger"]
-    assert items and "sum to 1 micro-USD" in items[0].summary
+    assert items and "sum to 1 micro-USD" in triage_sentence(items[0], snapshot.now_ms)

@@ -1,0 +1,92 @@
+"""The job table: one window of a state index, a node's history, or everything, with a bounded
+scan when filtered by type (snapshot_jobs.lua)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from core.models.records.fields import RawHash, int_or
+from core.models.records.job import JobRecord
+from core.reads.batch import Read, Replies, script
+from core.reads.model import Model, Page
+from core.reads.replies import rows, script_reply
+from core.store import Store
+
+
+class JobWindow(Model):
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=20, ge=1, le=500)
+    status: Literal["pending", "assigned", "running", "completed", "failed", "cancelled"] | None = (
+        None
+    )
+    job_type: Literal["code-execution", "model-inference", "data-processing"] | None = None
+    node_id: str | None = None
+    newest_first: bool = True
+    scan_budget: int = Field(default=5_000, ge=1, le=100_000)
+
+
+class JobRow(Model):
+    job_id: str
+    job_type: str
+    status: str
+    node_id: str | None
+    agent_id: str | None
+    created_at: int | None
+    updated_at: int | None
+    started_at: int | None
+    finished_at: int | None
+    attempts: int
+    max_attempts: int
+    estimated_cost: int
+    actual_cost: int | None
+    tag: str
+    error: str | None
+    pending_reason: str | None
+    timeout_s: int | None
+
+
+ROW_FIELDS = set(JobRow.model_fields)
+
+
+def job_row(h: RawHash) -> JobRow:
+    """A row of the table from the job's record (the script reads only the row's fields)."""
+    record = JobRecord.from_hash(h)
+    # The record's fields are already parsed to the row's types: no second validation.
+    return JobRow.model_construct(**record.model_dump(include=ROW_FIELDS))
+
+
+def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
+    keys = store.keys
+    if window.node_id:
+        index, state = keys.node(window.node_id) + ":history", window.status or ""
+    elif window.status:
+        index, state = keys.jobs_with_status(window.status), ""
+    else:
+        index, state = keys.jobs_all, ""
+    commands = {
+        "window": script(
+            store,
+            "snapshot_jobs",
+            [index],
+            window.offset,
+            window.limit,
+            "1" if window.newest_first else "0",
+            window.job_type or "",
+            state,
+            window.scan_budget,
+        )
+    }
+
+    def decode(r: Replies) -> Page[JobRow]:
+        reply = script_reply(r["window"])
+        return Page[JobRow](
+            rows=[job_row(h) for h in rows(reply)],
+            total=int_or(reply.get("total")),
+            offset=window.offset,
+            exact=bool(reply.get("exact", True)),
+            scanned=int_or(reply.get("scanned")),
+        )
+
+    return Read("jobs", commands, decode)

@@ -1,0 +1,80 @@
+"""The node table (and the earnings pane's, which is the same table): one window of an index,
+picked and read on the server by snapshot_nodes.lua."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from core.models.records.fields import RawHash, int_or
+from core.models.records.node import NodeRecord
+from core.reads.batch import Read, Replies, script
+from core.reads.model import Model, Page
+from core.reads.replies import rows, script_reply
+from core.store import Store
+
+
+class NodeWindow(Model):
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=20, ge=1, le=500)
+    status: Literal["active", "busy", "draining", "offline"] | None = None
+    newest_first: bool = True
+
+
+class NodeRow(Model):
+    node_id: str
+    region: str
+    status: str
+    cpu: int
+    cpu_used: int
+    memory_mb: int
+    mem_used: int
+    running: int
+    reputation: int
+    jobs_completed: int
+    jobs_failed: int
+    earnings: int = Field(description="Lifetime earnings, micro-USD.")
+    last_seen: int | None
+    lat: float | None
+    lon: float | None
+    gpu: bool
+    registered_at: int | None
+
+    @property
+    def load(self) -> float:
+        """The larger of cpu and memory use, 0–1: what "busy" is decided by."""
+        cpu = self.cpu_used / self.cpu if self.cpu else 0.0
+        mem = self.mem_used / self.memory_mb if self.memory_mb else 0.0
+        return min(1.0, max(cpu, mem))
+
+
+ROW_FIELDS = set(NodeRow.model_fields)
+
+
+def node_row(h: RawHash) -> NodeRow:
+    """A row of the table from the node's record (the script reads only the row's fields)."""
+    record = NodeRecord.from_hash(h)
+    # The record's fields are already parsed to the row's types: no second validation.
+    return NodeRow.model_construct(**record.model_dump(include=ROW_FIELDS))
+
+
+def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow]]:
+    """A window of all nodes, or of the nodes in one state; `name` tells the node table's read
+    from the earnings pane's in the same batch."""
+    keys = store.keys
+    index = keys.nodes_all if window.status is None else keys.nodes_with_status(window.status)
+    flag = "1" if window.newest_first else "0"
+    commands = {
+        "window": script(store, "snapshot_nodes", [index], window.offset, window.limit, flag)
+    }
+
+    def decode(r: Replies) -> Page[NodeRow]:
+        reply = script_reply(r["window"])
+        return Page[NodeRow](
+            rows=[node_row(h) for h in rows(reply)],
+            total=int_or(reply.get("total")),
+            offset=window.offset,
+        )
+
+    return Read(name, commands, decode)
