@@ -59,7 +59,7 @@ def job_detail_read(store: Store, job_id: str) -> Read[JobDetail | None]:
     key = store.keys.job(job_id)
     commands = {
         "hash": command("HGETALL", key),
-        "history": command("LRANGE", key + ":history", -HISTORY_SHOWN, -1),
+        "history": command("LRANGE", store.keys.job_history(job_id), -HISTORY_SHOWN, -1),
     }
 
     def decode(r: Replies) -> JobDetail | None:
@@ -78,7 +78,7 @@ def node_detail_read(store: Store, node_id: str) -> Read[NodeDetail | None]:
     key = store.keys.node(node_id)
     commands = {
         "hash": command("HGETALL", key),
-        "jobs": command("SRANDMEMBER", key + ":jobs", HISTORY_SHOWN),
+        "jobs": command("SRANDMEMBER", store.keys.node_jobs(node_id), HISTORY_SHOWN),
     }
 
     def decode(r: Replies) -> NodeDetail | None:

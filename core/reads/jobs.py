@@ -60,7 +60,7 @@ def job_row(h: RawHash) -> JobRow:
 def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
     keys = store.keys
     if window.node_id:
-        index, state = keys.node(window.node_id) + ":history", window.status or ""
+        index, state = keys.node_history(window.node_id), window.status or ""
     elif window.status:
         index, state = keys.jobs_with_status(window.status), ""
     else:
