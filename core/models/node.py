@@ -19,6 +19,21 @@ ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME_RE = r"^[a-z0-9][a-z0-9._-]{0,47}$"
 
 
+def check_address(value: str) -> str:
+    """A PKP address as every body that carries one must give it."""
+    if not ADDRESS_RE.fullmatch(value):
+        raise ValueError("pkpAddress must be 0x followed by 40 hex digits")
+    return value
+
+
+def check_model_names(models: list[str]) -> list[str]:
+    """Model ids as nodes and agents declare them."""
+    for model in models:
+        if not re.fullmatch(NAME_RE, model):
+            raise ValueError(f"model id {model!r} must be lowercase letters, digits, . _ -")
+    return models
+
+
 class Capabilities(WireModel):
     cpu: int = Field(ge=1, le=1024, description="CPU cores offered.")
     memory: JsonDecimal = Field(gt=0, le=65536, description="Memory offered, GB.")
@@ -59,10 +74,7 @@ class Capabilities(WireModel):
     @field_validator("models")
     @classmethod
     def _model_names(cls, models: list[str]) -> list[str]:
-        for model in models:
-            if not re.fullmatch(NAME_RE, model):
-                raise ValueError(f"model id {model!r} must be lowercase letters, digits, . _ -")
-        return sorted(set(models))
+        return sorted(set(check_model_names(models)))
 
     @property
     def memory_mb(self) -> int:
@@ -98,9 +110,7 @@ class RegisterNode(WireModel):
     @field_validator("pkp_address")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not ADDRESS_RE.fullmatch(value):
-            raise ValueError("pkpAddress must be 0x followed by 40 hex digits")
-        return value
+        return check_address(value)
 
 
 class NodeLoad(WireModel):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator
 
 from core.models.base import WireModel
 from core.models.job import JobType
-from core.models.node import NAME_RE
+from core.models.node import check_model_names
 from core.wire.base import AGENT_ID_PATTERN, StrictWire
 
 
@@ -26,10 +25,7 @@ class AgentRegistration(StrictWire):
     @field_validator("models")
     @classmethod
     def _model_names(cls, models: list[str]) -> list[str]:
-        for model in models:
-            if not re.fullmatch(NAME_RE, model):
-                raise ValueError(f"model id {model!r} must be lowercase letters, digits, . _ -")
-        return models
+        return check_model_names(models)
 
 
 class AgentReport(StrictWire):

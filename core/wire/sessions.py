@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from core.models.base import WireModel
-from core.models.node import ADDRESS_RE
+from core.models.node import check_address
 from core.wire.base import NONCE_PATTERN, SIGNATURE_PATTERN, StrictWire
 
 
@@ -16,9 +16,7 @@ class AddressBody(StrictWire):
     @field_validator("pkp_address")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not ADDRESS_RE.fullmatch(value):
-            raise ValueError("pkpAddress must be 0x followed by 40 hex digits")
-        return value
+        return check_address(value)
 
 
 class SignInChallenge(WireModel):
