@@ -1,11 +1,10 @@
 """The operator console: live panes over one pool, actions from the keyboard.
 
-The App lays the panes out and draws what the poller (console.poller, a worker that owns the
-connection) posts: one snapshot per poll, applied to the panes in place. Keys come from the
-command registry (console.commands); view commands change the view state here or in
-console.actions.views/navigate, and every command that writes runs through the one dispatcher
-(console.actions.dispatch), which refuses it in read-only mode and asks before a destructive
-one. Everything the console changes goes through core.actions, audited with the operator's name.
+The App lays out the panes and draws each snapshot the poller (console.poller, a worker that
+owns the connection) posts. Keys come from the command registry (console.commands): view
+commands run in console.actions.views, and every command that writes runs through the one
+dispatcher (console.actions.dispatch), which refuses it when read-only and asks before a
+destructive one. Changes go through core.actions, audited with the operator's name.
 """
 
 from __future__ import annotations
@@ -200,22 +199,21 @@ class LcnConsole(App[None]):
 
     @on(Poller.Polled)
     def draw_polled(self, message: Poller.Polled) -> None:
+        if message.recovered:
+            self.notify("Connected to Redis again.", title="Recovered")
+        self.polls += 1
+        started = time.perf_counter()
         try:
-            if message.recovered:
-                self.notify("Connected to Redis again.", title="Recovered")
-            self.polls += 1
-            started = time.perf_counter()
-            try:
-                drawing.draw(self, message.snapshot)
-            except Exception as exc:
-                self.notify(f"Drawing failed: {one_line(exc)}", severity="error", timeout=5)
-            self.apply_ms = (time.perf_counter() - started) * 1000
-            if self.polls == 2:
-                # Everything built so far lives as long as the app: keep it out of the cyclic
-                # collector's full passes, which otherwise stall a frame for tens of ms.
-                gc.freeze()
+            drawing.draw(self, message.snapshot)
+        except Exception as exc:
+            self.notify(f"Drawing failed: {one_line(exc)}", severity="error", timeout=5)
         finally:
             message.drawn.set()  # the poller sleeps only after this
+        self.apply_ms = (time.perf_counter() - started) * 1000
+        if self.polls == 2:
+            # Everything built so far lives as long as the app: keep it out of the cyclic
+            # collector's full passes, which otherwise stall a frame for tens of ms.
+            gc.freeze()
 
     @on(Poller.Failed)
     def show_poll_failure(self, message: Poller.Failed) -> None:
@@ -270,10 +268,6 @@ class LcnConsole(App[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         navigate.open_selected(self)
-
-    def after_open(self) -> None:
-        self.update_status()
-        self.poll_now()
 
     async def action_quit(self) -> None:
         await self.poller.close()

@@ -49,12 +49,18 @@ def open_selected(app: LcnConsole) -> None:
 
 def open_job(app: LcnConsole, job_id: str) -> None:
     app.push_screen(JobDetailScreen(job_id))
-    app.call_after_refresh(app.after_open)
+    app.call_after_refresh(_after_open, app)
 
 
 def open_node(app: LcnConsole, node_id: str) -> None:
     app.push_screen(NodeDetailScreen(node_id))
-    app.call_after_refresh(app.after_open)
+    app.call_after_refresh(_after_open, app)
+
+
+def _after_open(app: LcnConsole) -> None:
+    """The detail screen is up: its status line, and a poll that reads its record."""
+    app.update_status()
+    app.poll_now()
 
 
 async def jump(app: LcnConsole) -> None:
