@@ -13,15 +13,27 @@ Scope = Literal["app", "jobs", "nodes", "table"]
 
 @dataclass(frozen=True)
 class Command:
-    action: str  # the App's action_<action>
+    action: str  # the App's action_<action>: operate(<name>) writes, view(<name>) changes the view
     keys: str  # comma-separated Textual key names
     title: str
     help: str
     scope: Scope = "app"
+    # Both flags are enforced by console.actions.dispatch, the one runner of operate(<name>).
     writes: bool = False  # refused in read-only mode
     destructive: bool = False  # asks for confirmation, "No" focused
     footer: bool = True
     key_display: str | None = None
+
+
+def operate(name: str) -> str:
+    """The action of a command that changes something: the App hands it to the dispatcher
+    (console.actions.dispatch), which enforces `writes` and `destructive`."""
+    return f"operate({name!r})"
+
+
+def view(name: str) -> str:
+    """The action of a command that changes what is on screen (console.actions.views)."""
+    return f"view({name!r})"
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -30,46 +42,46 @@ COMMANDS: tuple[Command, ...] = (
     Command("pane('earnings')", "3", "Earnings", "Show earnings and revenue.", footer=False),
     Command("pane('swarm')", "4", "Swarm", "Show the agent swarm.", footer=False),
     Command("pane('triage')", "5", "Triage", "Show what needs a human.", footer=False),
-    Command("maximise", "z", "Max", "Maximise the current pane, or restore the dashboard."),
+    Command(view("maximise"), "z", "Max", "Maximise the current pane, or restore the dashboard."),
     Command("open", "enter", "Open", "Open the selected job or node.", "table", footer=False),
-    Command(
-        "reassign", "r", "Reassign", "Move the selected job to a node you choose, or the best.",
-        "jobs", writes=True,
-    ),
-    Command("cancel", "c", "Cancel", "Cancel the selected job.", "jobs", writes=True,
+    Command(operate("reassign"), "r", "Reassign",
+            "Move the selected job to a node you choose, or the best.", "jobs", writes=True),
+    Command(operate("cancel"), "c", "Cancel", "Cancel the selected job.", "jobs", writes=True,
             destructive=True),
-    Command("retry", "t", "Retry", "Run the selected failed or cancelled job again.", "jobs",
-            writes=True),
-    Command("drain", "d", "Drain", "Stop placing jobs on the selected node.", "nodes",
+    Command(operate("retry"), "t", "Retry", "Run the selected failed or cancelled job again.",
+            "jobs", writes=True),
+    Command(operate("drain"), "d", "Drain", "Stop placing jobs on the selected node.", "nodes",
             writes=True, destructive=True),
-    Command("undrain", "u", "Undrain", "Let the selected draining node take jobs again.",
+    Command(operate("undrain"), "u", "Undrain", "Let the selected draining node take jobs again.",
             "nodes", writes=True),
-    Command("offline", "o", "Offline",
+    Command(operate("offline"), "o", "Offline",
             "Take the selected node offline until you bring it back; its jobs are requeued.",
             "nodes", writes=True, destructive=True),
-    Command("online", "O", "Online", "Bring the selected offline node back online.", "nodes",
-            writes=True, footer=False, key_display="O"),
-    Command("pay_out", "dollar_sign", "Pay out",
+    Command(operate("online"), "O", "Online", "Bring the selected offline node back online.",
+            "nodes", writes=True, footer=False, key_display="O"),
+    Command(operate("pay_out"), "dollar_sign", "Pay out",
             "Pay the selected node its available earnings through Stripe.", "nodes",
             writes=True, destructive=True, footer=False, key_display="$"),
-    Command("retry_payout", "R", "Retry payout", "Send a pending or failed payout again (by id).",
-            writes=True, footer=False, key_display="R"),
-    Command("refund", "F", "Refund", "Refund a purchase through Stripe (by id).", writes=True,
-            destructive=True, footer=False, key_display="F"),
-    Command("filter", "slash", "Filter", "Filter the current table (state, type, node).",
+    Command(operate("retry_payout"), "R", "Retry payout",
+            "Send a pending or failed payout again (by id).", writes=True, footer=False,
+            key_display="R"),
+    Command(operate("refund"), "F", "Refund", "Refund a purchase through Stripe (by id).",
+            writes=True, destructive=True, footer=False, key_display="F"),
+    Command(view("filter"), "slash", "Filter", "Filter the current table (state, type, node).",
             key_display="/"),
-    Command("clear_filter", "escape", "Clear", "Clear the current table's filter.",
+    Command(view("clear_filter"), "escape", "Clear", "Clear the current table's filter.",
             footer=False),
-    Command("sort", "s", "Sort", "Cycle the current table's sort order."),
-    Command("next_page", "right_square_bracket", "Next page", "Show the next page of rows.",
+    Command(view("sort"), "s", "Sort", "Cycle the current table's sort order."),
+    Command(view("next_page"), "right_square_bracket", "Next page", "Show the next page of rows.",
             footer=False, key_display="]"),
-    Command("prev_page", "left_square_bracket", "Prev page", "Show the previous page of rows.",
-            footer=False, key_display="["),
-    Command("pause", "p", "Pause", "Pause or resume refreshing."),
-    Command("faster", "plus,equals_sign", "Faster", "Refresh more often.", footer=False,
+    Command(view("prev_page"), "left_square_bracket", "Prev page",
+            "Show the previous page of rows.", footer=False, key_display="["),
+    Command(view("pause"), "p", "Pause", "Pause or resume refreshing."),
+    Command(view("faster"), "plus,equals_sign", "Faster", "Refresh more often.", footer=False,
             key_display="+"),
-    Command("slower", "minus", "Slower", "Refresh less often.", footer=False, key_display="-"),
-    Command("jump", "g", "Go to", "Jump to a job or node by id."),
+    Command(view("slower"), "minus", "Slower", "Refresh less often.", footer=False,
+            key_display="-"),
+    Command(view("jump"), "g", "Go to", "Jump to a job or node by id."),
     Command("help", "question_mark", "Help", "Show every command and its key.",
             key_display="?"),
     Command("quit", "q", "Quit", "Quit the console."),
@@ -84,9 +96,12 @@ def bindings() -> list[BindingType]:
     ]
 
 
-def by_action(action: str) -> Command | None:
+def by_action(action: str, parameters: tuple[object, ...] = ()) -> Command | None:
+    """The command an action runs. Commands that share an action (`pane`, `operate`) differ by
+    their argument; without one, the first of them."""
     name = action.split("(")[0]
     for command in COMMANDS:
-        if command.action.split("(")[0] == name:
+        command_name, _, argument = command.action.partition("(")
+        if command_name == name and (not parameters or argument == f"{parameters[0]!r})"):
             return command
     return None

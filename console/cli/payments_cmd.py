@@ -46,19 +46,10 @@ def register(app: typer.Typer) -> None:
 
 def _with_payments(work: Callable[[Store, Payments | None], Awaitable[T]]) -> T:
     """Run `work` with the store and the Stripe client (None when payments are off)."""
-    from core.payments.client import Payments
+    from core.payments.client import with_payments
 
     settings = Context.settings()
-
-    async def main(store: Store) -> T:
-        payments = Payments.from_settings(settings)
-        try:
-            return await work(store, payments)
-        finally:
-            if payments is not None:
-                await payments.aclose()
-
-    return run(main, settings)
+    return run(lambda store: with_payments(settings, store, work), settings)
 
 
 def _usd(text: str, what: str) -> int:

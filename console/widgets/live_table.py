@@ -79,6 +79,13 @@ class LiveTable(DataTable[Any]):
         for key, label in self._column_spec:
             self.add_column(label, key=key)
 
+    def watch_virtual_size(self) -> None:
+        """DataTable widens a column on idle, after the rows or cells that need it arrived, but
+        keeps the lines it drew before at the old width in caches keyed by its update count, so
+        a widened column could stay cut ("2m17" for "2m17s") until the table next changed. Its
+        size changes with the widths (and the rows): then those lines are drawn again."""
+        self._clear_caches()
+
     def state_text(self, state: str, label: str | None = None) -> Text:
         """A state name in its state's colour (from the stylesheet)."""
         name = f"state--{state}"

@@ -9,9 +9,9 @@ backoff and the same idempotency key, so what happened is visible in Redis.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import stripe
 from stripe import HTTPClient, StripeClient
@@ -19,6 +19,9 @@ from stripe import HTTPClient, StripeClient
 from core.config import Settings
 from core.payments import mode
 from core.payments.errors import as_refusal
+
+if TYPE_CHECKING:
+    from core.store import Store
 
 HTTP_TIMEOUT_S = 20.0
 T = TypeVar("T")
@@ -103,3 +106,16 @@ def idempotency_key(store_pool: str, kind: str, record_id: str, gen: int | str =
     """The key of a Stripe write, derived from our record: the same record and generation always
     send the same key, so Stripe performs the write at most once."""
     return f"lcn-{store_pool}-{kind}-{record_id}-{gen}"
+
+
+async def with_payments(
+    settings: Settings, store: Store, work: Callable[[Store, Payments | None], Awaitable[T]]
+) -> T:
+    """Run `work` with the store and a Stripe client made for it (None when payments are off),
+    closed afterwards: the one way the CLI and the console lend a client to an action."""
+    payments = Payments.from_settings(settings)
+    try:
+        return await work(store, payments)
+    finally:
+        if payments is not None:
+            await payments.aclose()

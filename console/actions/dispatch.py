@@ -1,0 +1,111 @@
+"""The one way a command that writes runs. The registry's flags are enforced here and nowhere
+else: `writes` is refused in read-only mode (before any dialog), `destructive` asks first with
+"No" focused, naming the target as it stands now. Then the core action runs, and its outcome or
+its refusal is one sentence.
+
+Order, as an operator meets it: the selection (a job or node command with nothing selected
+says so), the read-only refusal, the operation's own dialog (an id, a node), the confirmation,
+the action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import NoPermissionError, RedisError
+from textual.screen import Screen
+
+from console import commands, selection
+from console.actions import jobs, money, nodes
+from console.actions.operation import Confirmation, Operation
+from console.poller import one_line
+from console.screens.confirm import ConfirmScreen
+from core.errors import LcnError
+
+if TYPE_CHECKING:
+    from console.app import LcnConsole
+    from core.store import Store
+
+NO_PERMISSION = ("NOPERM", "can't run this command", "no permissions to run")
+
+OPERATIONS: dict[str, Operation] = {**jobs.OPERATIONS, **nodes.OPERATIONS, **money.OPERATIONS}
+
+
+def command_of(name: str) -> commands.Command:
+    """The registry's entry that runs operation `name` (its key, title and flags)."""
+    command = commands.by_action("operate", (name,))
+    if command is None:
+        raise KeyError(f"No command runs the operation {name!r}.")
+    return command
+
+
+async def run(app: LcnConsole, name: str) -> None:
+    """Run operation `name` for the operator, from its key, the footer or the palette."""
+    command, operation = command_of(name), OPERATIONS[name]
+    selected: str | None = None
+    if operation.selects:
+        selected, problem = selection.selected(app, operation.selects)
+        if not selected:
+            app.notify(problem, severity="warning", timeout=4)
+            return
+    if command.writes and refused_read_only(app, command.title):
+        return
+    target = await operation.choose(app, selected)
+    if target is None:
+        return
+    if command.destructive:
+        question = await operation.confirmation(app, target)
+        if question is None or not await confirm(app, question):
+            return
+    outcome = await perform(app, command.title, lambda store: operation.run(app, store, target))
+    if outcome:
+        done = operation.done(target, outcome)
+        app.notify(done.message, title=done.title)
+
+
+def refused_read_only(app: LcnConsole, title: str) -> bool:
+    if app.read_only_reason:
+        app.notify(
+            f"{title} is disabled: {app.read_only_reason}",
+            title="Read-only",
+            severity="warning",
+        )
+        return True
+    return False
+
+
+async def confirm(app: LcnConsole, question: Confirmation) -> bool:
+    screen: Screen[Any] = ConfirmScreen(question.question, question.detail, question.yes)
+    return bool(await app.push_screen_wait(screen))
+
+
+async def perform(
+    app: LcnConsole, title: str, work: Callable[[Store], Awaitable[str]]
+) -> str | None:
+    """Run one core action and show its outcome; refusals are one sentence."""
+    try:
+        store = await app.poller.store()
+        outcome = await work(store)
+    except LcnError as exc:
+        app.notify(str(exc), title=f"{title} refused", severity="error")
+        return None
+    except (RedisError, OSError) as exc:
+        if isinstance(exc, NoPermissionError) or any(p in str(exc) for p in NO_PERMISSION):
+            # Inside a script Redis reports it as a script error, worded by version.
+            app.read_only_reason = "the Redis user has no write permission."
+            app.notify(
+                f"{title} refused by Redis: this user cannot write, so the console is "
+                "now read-only.",
+                severity="error",
+            )
+            app.update_status()
+            return None
+        app.notify(f"Redis is unreachable ({one_line(exc)}); nothing was done.",
+                   title=f"{title} failed", severity="error")  # fmt: skip
+        return None
+    except Exception as exc:
+        app.notify(one_line(exc), title=f"{title} failed", severity="error")
+        return None
+    app.poll_now()
+    return outcome

@@ -1,0 +1,109 @@
+"""What the console reads and draws: the windows on screen become the poll's ViewRequest, and a
+snapshot is drawn into the shown panes and open detail screens, rows updated in place by key.
+
+A paused console is paused everywhere: the status line, the panes and open detail screens keep
+what they show, and only what the operator asked for (a page, a sort, a filter: `redraw`) or
+what has never been drawn is filled in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
+from console.state import view_request
+from console.widgets.nodes_pane import NodesPane
+from core.reads import snapshot as snap
+
+if TYPE_CHECKING:
+    from console.app import LcnConsole
+
+
+def request(app: LcnConsole) -> snap.ViewRequest:
+    """The poll for what is on screen: each shown table's window as many rows as fit, the map's
+    next chunk, the open detail screens' records."""
+    shown = app.shown_panes()
+    state = app.state
+    for name in shown:
+        view = state.tables.get(name)
+        if view is not None:
+            view.limit = min(200, app.pane(name).visible_rows())
+    grid = None
+    if "nodes" in shown:
+        grid = app.query_one("#pane-nodes", NodesPane).world_map.grid_size
+    state.job_detail = state.node_detail = None
+    for screen in app.screen_stack:
+        if isinstance(screen, JobDetailScreen):
+            state.job_detail = screen.record_id
+        elif isinstance(screen, NodeDetailScreen):
+            state.node_detail = screen.record_id
+    return view_request(
+        state,
+        shown=shown,
+        map_grid=grid,
+        now_ms=app.clock() if app.clock else int(time.time() * 1000),
+        map_chunk=app.map_chunk,
+        payments_enabled=app.payments_enabled,
+    )
+
+
+def needs_draw(app: LcnConsole) -> bool:
+    """While paused, whether something on screen has never been drawn or was asked for
+    anew (a page, a sort, a filter, a detail screen just opened)."""
+    if app.redraw:
+        return True
+    if any(not p.drawn for p in app.panes() if p.PANE in app.shown_panes()):
+        return True
+    return any(isinstance(s, DetailScreen) and not s.drawn for s in app.screen_stack)
+
+
+def draw(app: LcnConsole, result: snap.Snapshot) -> None:
+    """Draw a snapshot: every shown pane updates its rows in place (paused: see above)."""
+    paused = app.state.paused and app.snapshot is not None
+    if not paused:
+        app.snapshot = result
+    shown = app.shown_panes()
+    for pane in app.panes():
+        if pane.PANE not in shown:
+            continue
+        if paused and pane.drawn and pane.PANE not in app.redraw:
+            continue
+        _absorb(app, pane.PANE, result)
+        pane.update_from(result, app.state)
+        pane.drawn = True
+    app.redraw.clear()
+    for screen in app.screen_stack:
+        if not isinstance(screen, DetailScreen) or (paused and screen.drawn):
+            continue
+        if isinstance(screen, JobDetailScreen) and screen.record_id == app.state.job_detail:
+            if result.job_detail is not None:
+                screen.show(result.job_detail, result.now_ms)
+            elif result.detail_missing == screen.record_id:
+                screen.missing()
+        elif isinstance(screen, NodeDetailScreen) and screen.record_id == app.state.node_detail:
+            if result.node_detail is not None:
+                screen.show(result.node_detail, result.now_ms)
+            elif result.detail_missing == screen.record_id:
+                screen.missing()
+    app.update_status()
+
+
+def _absorb(app: LcnConsole, pane: str, result: snap.Snapshot) -> None:
+    """What a pane's drawing needs in the view state: its window's total, the map sweep."""
+    page = {"nodes": result.nodes, "jobs": result.jobs, "earnings": result.earnings}.get(pane)
+    if page is not None:
+        app.state.tables[pane].total = page.total
+    if pane == "swarm" and result.agents is not None:
+        app.state.tables["swarm"].total = result.agents.page.total
+    if pane == "nodes" and result.map is not None:
+        app.state.map_sweep.absorb(result.map)
+
+
+def new_view(app: LcnConsole, pane: str) -> None:
+    """The operator asked for another window of a pane: it is drawn even while paused, and
+    its table selects the new window's top row if the selected one is not in it."""
+    app.redraw.add(pane)
+    with contextlib.suppress(Exception):
+        app.pane(pane).table.new_view()

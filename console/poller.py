@@ -1,0 +1,149 @@
+"""The console's one poller: it owns the Store connection, reads a snapshot (one pipelined round
+trip, only what is on screen) and posts it to the App as a message, then sleeps for the refresh
+interval. It waits until the App has drawn a snapshot before it sleeps, so two polls never
+overlap and a slow Redis slows the console down instead of piling requests up.
+
+It runs as a Textual worker (`LcnConsole` starts it after the first layout). Actions borrow its
+connection (`store()`), so the console holds one connection, not one per action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redis.exceptions import RedisError
+from textual.app import App
+from textual.message import Message
+
+from core.config import Settings
+from core.errors import LcnError
+from core.reads import snapshot as snap
+from core.store import Store, connect
+
+RETRY_S = (0.5, 1.0, 2.0, 5.0)  # reconnect backoff while Redis is away
+
+
+class PollHost(Protocol):
+    """What the poller asks of the App it polls for."""
+
+    def view_request(self) -> snap.ViewRequest:
+        """The windows on screen now."""
+        ...
+
+    def wants_poll(self, forced: bool) -> bool:
+        """Whether to read now (a paused console reads only what was asked for anew)."""
+        ...
+
+    def refresh_interval(self) -> float: ...
+
+    def post_message(self, message: Message) -> bool: ...
+
+
+@dataclass
+class Health:
+    """How the connection stands, for the status line and the banner."""
+
+    connected: bool = False
+    last_error: str | None = None
+    last_ok_ms: int | None = None  # the clock of the last snapshot read
+    failures: int = 0  # failed polls in a row: the reconnect backoff
+    reads: int = 0  # snapshots read since the start
+    poll_ms: float = 0.0  # how long the last read took
+
+
+class Poller:
+    class Polled(Message):
+        """A snapshot was read. The App draws it, then sets `drawn` (the poller waits for it)."""
+
+        def __init__(self, snapshot: snap.Snapshot, *, recovered: bool) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+            self.recovered = recovered  # the first read after Redis was away
+            self.drawn = asyncio.Event()
+
+    class Failed(Message):
+        """A poll failed: Redis is away (`redis`: the banner says so), or a bug (a toast)."""
+
+        def __init__(self, error: str, *, redis: bool) -> None:
+            super().__init__()
+            self.error = error
+            self.redis = redis
+
+    def __init__(self, settings: Settings, host: PollHost) -> None:
+        self.settings = settings
+        self.host = host
+        self.health = Health()
+        self._store: Store | None = None
+        self._wake = asyncio.Event()
+
+    async def store(self) -> Store:
+        """The connection, made on first use and again after Redis went away."""
+        if self._store is None:
+            self._store = await connect(self.settings)
+        return self._store
+
+    async def close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            with contextlib.suppress(Exception):
+                await store.close()
+
+    def start(self, app: App[Any]) -> None:
+        """Poll in a worker of `app` until it exits (a second start replaces the first)."""
+        app.run_worker(self.run(), name="poll", group="poll", exclusive=True, exit_on_error=False)
+
+    def wake(self) -> None:
+        """Poll now instead of at the end of the interval."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The only poll loop: the next poll starts after the last one was read and drawn."""
+        while True:
+            forced = self._wake.is_set()
+            self._wake.clear()
+            if self.host.wants_poll(forced):
+                await self.poll_once()
+            delay = self.host.refresh_interval()
+            if not self.health.connected:
+                failures = self.health.failures
+                delay = RETRY_S[min(failures, len(RETRY_S)) - 1] if failures else 0.5
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def poll_once(self) -> None:
+        """One poll, posted to the App and drawn by it. Redis errors become the banner; any
+        other error a notification; nothing escapes to Textual's traceback screen."""
+        health = self.health
+        try:
+            request = self.host.view_request()
+            started = time.perf_counter()
+            result = await snap.poll(await self.store(), request)
+            health.poll_ms = (time.perf_counter() - started) * 1000
+        except (RedisError, OSError, LcnError) as exc:
+            health.failures += 1
+            health.last_error = one_line(exc)
+            health.connected = False
+            await self.close()
+            self.host.post_message(self.Failed(health.last_error, redis=True))
+            return
+        except Exception as exc:  # a bug must not take the console down
+            health.last_error = one_line(exc)
+            self.host.post_message(self.Failed(health.last_error, redis=False))
+            return
+        polled = self.Polled(result, recovered=not health.connected and health.reads > 0)
+        health.connected = True
+        health.failures = 0
+        health.last_error = None
+        health.last_ok_ms = result.now_ms
+        health.reads += 1
+        if self.host.post_message(polled):
+            await polled.drawn.wait()
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
