@@ -10,6 +10,7 @@ from core.reads.triage import (
     JobOverdue,
     LedgerCheckFailed,
     OfflineNodeHolding,
+    RedisOutOfMemory,
     StripeKeyRefused,
     TagUnrunnable,
     TriageItem,
@@ -37,6 +38,8 @@ def triage_sentence(item: TriageItem, now_ms: int) -> str:
     """One sentence an operator can act on: what is wrong, where, and since when."""
     since = rough_age(now_ms, item.since_ms)
     match item:
+        case RedisOutOfMemory():
+            return item.reason
         case LedgerCheckFailed():
             stopped = " Payouts are stopped until it passes." if item.payouts_stopped else ""
             return (

@@ -198,3 +198,37 @@ async def wait_done(store: Store, job_id: str, timeout_s: float = 20) -> jobs.Jo
         if job.status in ("completed", "failed") or loop.time() > deadline:
             return job
         await asyncio.sleep(0.05)
+
+
+async def test_the_triage_puts_a_full_store_first_and_a_user_without_info_still_polls(
+    own_server: redis.Redis, own_store: Store, pool: str
+) -> None:
+    from console.triage_words import triage_sentence
+    from core.reads.snapshot import ViewRequest, poll
+
+    await register_node(own_store)
+    assert all(
+        i.kind != "redis_memory" for i in (await poll(own_store, ViewRequest())).triage.items
+    )  # type: ignore[union-attr]
+    fill_up(own_server)
+    try:
+        triage = (await poll(own_store, ViewRequest())).triage
+        assert triage is not None
+        first = triage.items[0]
+        assert first.kind == "redis_memory" and first.severity == "critical"
+        assert "out of memory" in triage_sentence(first, 0)
+        # A user that may not run INFO (a locked-down managed Redis) still gets its snapshot,
+        # just without this item: the memory read is optional in the batch.
+        own_server.acl_setuser(
+            "no-info", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-info"]
+        )
+        port = own_server.connection_pool.connection_kwargs["port"]
+        settings = Settings(redis_url=f"redis://no-info:pw@127.0.0.1:{port}/0", pool=pool)
+        limited = await connect(settings, load_scripts=False)
+        try:
+            seen = (await poll(limited, ViewRequest())).triage
+            assert seen is not None and all(i.kind != "redis_memory" for i in seen.items)
+        finally:
+            await limited.close()
+    finally:
+        make_room(own_server)

@@ -21,14 +21,17 @@ Replies = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Command:
-    """One Redis command; `script` names the Lua script it runs when it is an EVALSHA."""
+    """One Redis command; `script` names the Lua script it runs when it is an EVALSHA. An
+    `optional` command's error (a user not allowed INFO, say) goes to its decoder as the reply
+    instead of failing the whole batch."""
 
     args: tuple[Any, ...]
     script: str | None = None
+    optional: bool = False
 
 
-def command(*args: Any) -> Command:
-    return Command(args)
+def command(*args: Any, optional: bool = False) -> Command:
+    return Command(args, optional=optional)
 
 
 def script(store: Store, name: str, keys: list[str], *args: Any) -> Command:
@@ -104,8 +107,8 @@ class ReadBatch:
         replies = await scripts.send_reloading_scripts(
             self.store.redis, [command.script for _, _, command in sent], send
         )
-        for reply in replies:
-            if isinstance(reply, Exception):
+        for (_, _, command), reply in zip(sent, replies, strict=True):
+            if isinstance(reply, Exception) and not command.optional:
                 raise reply
         by_read: dict[str, dict[str, Any]] = {name: {} for name in self._reads}
         for (name, part, _), reply in zip(sent, replies, strict=True):

@@ -27,10 +27,11 @@ from core.reads.counts import Counts, counts_read
 from core.reads.detail import JobDetail, NodeDetail, job_detail_read, node_detail_read
 from core.reads.jobs import JobRow, JobWindow, jobs_read
 from core.reads.map import MAP_BOTTOM, MAP_TOP, MapChunk, MapWindow, map_read
+from core.reads.memory import memory_read
 from core.reads.model import Model, Page
 from core.reads.money import Money, Series, money_read, series_read
 from core.reads.nodes import NodeRow, NodeWindow, nodes_read
-from core.reads.triage import SEVERITY_ORDER, Triage, TriageItem, triage_read
+from core.reads.triage import SEVERITY_ORDER, Triage, TriageItem, triage_read, with_memory
 from core.store import Store
 
 
@@ -96,6 +97,9 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
         if view.triage
         else None
     )
+    memory = memory_read(store) if view.triage else None
+    if memory is not None:
+        batch.add(memory)
     job_detail = batch.add(job_detail_read(store, view.job_detail)) if view.job_detail else None
     node_detail = batch.add(node_detail_read(store, view.node_detail)) if view.node_detail else None
     payments = (
@@ -123,7 +127,7 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
         jobs=found.get(jobs),
         map=found.get(map_chunk),
         agents=found.get(agents),
-        triage=found.get(triage),
+        triage=(with_memory(found[triage], found.get(memory)) if triage is not None else None),
         job_detail=found.get(job_detail),
         node_detail=found.get(node_detail),
         detail_missing=missing,

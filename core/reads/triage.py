@@ -25,6 +25,12 @@ class _Finding(Model):
     since_ms: int | None = None
 
 
+class RedisOutOfMemory(_Finding):
+    kind: Literal["redis_memory"] = "redis_memory"
+    target_kind: Literal["redis"] = "redis"
+    reason: str = Field(description="How full it is and what fails meanwhile.")
+
+
 class LedgerCheckFailed(_Finding):
     kind: Literal["ledger"] = "ledger"
     target_kind: Literal["ledger"] = "ledger"
@@ -77,7 +83,8 @@ class JobFailed(_Finding):
 
 
 TriageItem = Annotated[
-    LedgerCheckFailed
+    RedisOutOfMemory
+    | LedgerCheckFailed
     | StripeKeyRefused
     | JobOverdue
     | OfflineNodeHolding
@@ -178,6 +185,15 @@ def triage_from_reply(reply: dict[str, Any]) -> Triage:
         overdue_count=int_or(reply.get("overdue_count")),
         failed_count=int_or(reply.get("failed_count")),
     )
+
+
+def with_memory(triage: Triage, reason: str | None) -> Triage:
+    """The triage with Redis's out-of-memory state first: every write fails until it has room,
+    so it outranks whatever else is wrong."""
+    if reason is None:
+        return triage
+    full = RedisOutOfMemory(severity="critical", target="redis", reason=reason)
+    return triage.model_copy(update={"items": [full, *triage.items]})
 
 
 def triage_read(store: Store, now_ms: int, limit: int, budget: int) -> Read[Triage]:
