@@ -33,6 +33,7 @@ from core.errors import InvalidInput
 from core.provenance import posting_order
 from core.store import Store, calls
 from core.store.calls import ArchivedJobRef
+from core.swarm.archive_streams import StreamRun, archive_streams
 
 log = logging.getLogger("lcn.archiver")
 
@@ -47,10 +48,15 @@ class Retention:
     window_s: int = 3600
     keep_jobs: int = 100_000
     batch: int = BATCH
+    trim_journal: bool = False  # see core/swarm/archive_streams.py for why it is off by default
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
-        return cls(window_s=settings.retention_s, keep_jobs=settings.retain_jobs)
+        return cls(
+            window_s=settings.retention_s,
+            keep_jobs=settings.retain_jobs,
+            trim_journal=settings.trim_journal,
+        )
 
 
 @dataclass
@@ -59,20 +65,28 @@ class ArchiveRun:
     kept: int = 0  # read but left in Redis (changed meanwhile, not finished, parent still open)
     batches: int = 0
     skipped: list[str] = field(default_factory=list)  # ids the codec refused
+    streams: StreamRun = field(default_factory=StreamRun)
 
 
 def _text(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
 
 
-async def covered_until(store: Store) -> int:
-    """Unix ms before which every ledger posting is covered by the newest trusted checkpoint
-    (0: there is none, so nothing may be archived yet)."""
+async def checkpoint_position(store: Store) -> str:
+    """The journal id the newest trusted ledger checkpoint reached ('' when there is none)."""
     snap = await checkpoints.snapshot(store)
     found, _why = checkpoints.verify(snap, checkpoints.signing_key(store.data_dir), store.pool)
-    if found is None or not found.position:
-        return 0
-    return posting_order(found.position)[0]
+    return found.position if found is not None else ""
+
+
+def position_ms(position: str) -> int:
+    """Unix ms before which every posting is covered by a checkpoint at `position` (0: none, so
+    nothing may be archived yet)."""
+    return posting_order(position)[0] if position else 0
+
+
+async def covered_until(store: Store) -> int:
+    return position_ms(await checkpoint_position(store))
 
 
 async def due_jobs(store: Store, retention: Retention, now_ms: int, covered_ms: int) -> list[str]:
@@ -180,13 +194,13 @@ async def _large_results(store: Store, read: list[dict[str, str]]) -> dict[str, 
 async def archive_due(
     store: Store, archive: Archive, retention: Retention, *, now_ms: int | None = None
 ) -> ArchiveRun:
-    """Archive what is due, a batch at a time (at most MAX_BATCHES in one run)."""
+    """Archive what is due, a batch at a time (at most MAX_BATCHES in one run), then the
+    journal and audit streams."""
     total = ArchiveRun()
-    covered = await covered_until(store)
-    if not covered:
-        return total
+    position = await checkpoint_position(store)
+    covered = position_ms(position)
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    for _ in range(MAX_BATCHES):
+    for _ in range(MAX_BATCHES if covered else 0):
         ids = [i for i in await due_jobs(store, retention, now, covered) if i not in total.skipped]
         if not ids:
             break
@@ -198,6 +212,13 @@ async def archive_due(
         total.skipped += run.skipped
         if not removed:
             break  # nothing moved: what is left waits (a parent, a change); the next run
+    total.streams = await archive_streams(
+        store,
+        archive,
+        journal_upto=position,
+        audit_before_ms=now - retention.window_s * 1000,
+        trim_journal=retention.trim_journal,
+    )
     return total
 
 

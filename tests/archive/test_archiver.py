@@ -17,11 +17,14 @@ from core import jobs, ledger
 from core.archive import Archive
 from core.archive.job_codec import load_job_fields
 from core.config import Settings
+from core.events import audit
+from core.provenance import posting_order
 from core.store import Store, calls
 from core.swarm.archiver import (
     FINISHED,
     Retention,
     archive_due,
+    checkpoint_position,
     covered_until,
     due_jobs,
     write_batch,
@@ -214,3 +217,63 @@ async def test_the_orchestrator_archives_on_postgresql_too(
     await orchestrator.archiver.close()
     async with await Archive.open(target) as archive:
         assert {j.id for j in await archive.list_jobs(limit=100)} == set(ids)
+
+
+async def journal_ids(store: Store) -> list[str]:
+    return [i.decode() for i, _ in await store.redis.xrange(store.keys.journal)]
+
+
+async def test_journal_archived_up_to_the_checkpoint_then_trimmed_and_still_checks(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    await run_jobs(store, 30, failed=3)
+    await cover_all(store)
+    whole = await journal_ids(store)
+    position = await checkpoint_position(store)
+    trimming = Retention(window_s=0, keep_jobs=0, trim_journal=True)
+    run = await archive_due(store, sqlite_archive, trimming, now_ms=FAR)
+    archived = [p.id for p in await sqlite_archive.list_postings(limit=10_000)]
+    assert archived == whole[: whole.index(position) + 1]  # up to the checkpoint, in order
+    assert run.streams.postings == len(archived)
+    left = await journal_ids(store)
+    assert left[0] == position and run.streams.journal_trimmed == len(archived) - 1
+    assert archived[:-1] + left == whole  # nothing lost between the archive and Redis
+    check = await ledger.check(store)
+    assert check.ok, check.problems
+    # More postings, archived and trimmed again; a rerun copies nothing twice.
+    await run_jobs(store, 10)
+    await cover_all(store)
+    await archive_due(store, sqlite_archive, trimming, now_ms=FAR)
+    again = await archive_due(store, sqlite_archive, trimming, now_ms=FAR)
+    assert again.streams.postings == 0 and again.archived == 0
+    archived = [p.id for p in await sqlite_archive.list_postings(limit=10_000)]
+    assert len(archived) == len(set(archived))
+    assert archived[-1] == (await journal_ids(store))[0]
+    check = await ledger.check(store)
+    assert check.ok, check.problems
+
+
+async def test_journal_is_not_trimmed_unless_asked(store: Store, sqlite_archive: Archive) -> None:
+    await run_jobs(store, 5)
+    await cover_all(store)
+    whole = await journal_ids(store)
+    run = await archive_due(store, sqlite_archive, ALL, now_ms=FAR)
+    assert run.streams.postings > 0 and run.streams.journal_trimmed == 0
+    assert await journal_ids(store) == whole
+
+
+async def test_audit_entries_archived_and_trimmed_past_the_window(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    for n in range(12):
+        await audit(store, operator="op", action="node.suspend", target=f"n{n}", outcome="ok")
+    entries = [i.decode() for i, _ in await store.redis.xrange(store.keys.audit)]
+    cutoff = posting_order(entries[8])[0]  # the window keeps entries from this millisecond on
+    run = await archive_due(store, sqlite_archive, Retention(window_s=10), now_ms=cutoff + 10_000)
+    archived = await sqlite_archive.list_audit(limit=100)
+    assert [e.id for e in archived] == entries and run.streams.audit == 12
+    assert archived[3].entry["target"] == "n3"
+    left = [i.decode() for i, _ in await store.redis.xrange(store.keys.audit)]
+    assert left == [e for e in entries if posting_order(e)[0] >= cutoff]
+    again = await archive_due(store, sqlite_archive, Retention(window_s=10), now_ms=cutoff + 10_000)
+    assert again.streams.audit == 0 and len(await sqlite_archive.list_audit(limit=100)) == 12
