@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from core import jobs, ledger, registry
 from core.config import Settings
 from core.payments.credit import CreditPolicy, policy_from_env
@@ -129,7 +131,7 @@ class Orchestrator:
             # The lock outlives a slow run (a run is at most MAX_BATCHES batches).
             if await self._lock("archiver", max(60.0, self.config.archive_every_s)):
                 try:
-                    report.extra["archived"] = (await self.archiver.run(self.store)).archived
+                    report.extra["archived"] = await self._archive(self.archiver)
                 finally:
                     await self._unlock("archiver")
         if self.payments is not None and now - self._last_payouts >= self.config.payout_every_s:
@@ -158,6 +160,19 @@ class Orchestrator:
                 "type:data-processing",
             ],
         )
+
+    async def _archive(self, archiver: ArchiverDuty) -> int:
+        """Finished jobs to the archive. The archive database being down or refusing must not
+        stop payouts and the rest of the tick: it is logged and tried again next time (Redis
+        errors still go to the tick's backoff)."""
+        try:
+            return (await archiver.run(self.store)).archived
+        except RedisError:
+            raise
+        except Exception:  # the database: unreachable, refusing, full disk
+            log.exception("archiver run failed; finished jobs stay in Redis until the next run")
+            await archiver.close()  # reconnect next time (the database may have restarted)
+            return 0
 
     async def _dispatch_payouts(self) -> int:
         """Send due payouts and refunds to Stripe (core/payments/dispatch.py)."""

@@ -277,3 +277,18 @@ async def test_audit_entries_archived_and_trimmed_past_the_window(
     assert left == [e for e in entries if posting_order(e)[0] >= cutoff]
     again = await archive_due(store, sqlite_archive, Retention(window_s=10), now_ms=cutoff + 10_000)
     assert again.streams.audit == 0 and len(await sqlite_archive.list_audit(limit=100)) == 12
+
+
+async def test_an_unreachable_archive_leaves_jobs_in_redis_and_the_tick_goes_on(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    await run_jobs(store, 3)
+    await cover_all(store)
+    nowhere = f"postgresql://lcn@/archive?host={tmp_path / 'no-server-here'}"
+    broken = settings.model_copy(update={"archive_url": nowhere, "retention_s": 0})
+    orchestrator = Orchestrator.from_settings(store, broken)
+    orchestrator.config = OrchestratorConfig(ledger_check_every_s=3600, archive_every_s=0)
+    report = await orchestrator.tick()
+    assert report.extra["archived"] == 0
+    assert len(await finished_scores(store)) == 3
+    assert await store.redis.get(store.keys.lock("archiver")) is None  # free for the next run
