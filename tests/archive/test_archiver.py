@@ -19,7 +19,7 @@ from core.archive.job_codec import load_job_fields
 from core.config import Settings
 from core.events import audit
 from core.provenance import posting_order
-from core.store import Store, calls
+from core.store import Store, calls, connect
 from core.swarm.archiver import (
     FINISHED,
     Retention,
@@ -292,3 +292,24 @@ async def test_an_unreachable_archive_leaves_jobs_in_redis_and_the_tick_goes_on(
     assert report.extra["archived"] == 0
     assert len(await finished_scores(store)) == 3
     assert await store.redis.get(store.keys.lock("archiver")) is None  # free for the next run
+
+
+async def test_archiving_on_a_cluster(
+    cluster_url: str, pool: str, tmp_path: Path, sqlite_archive: Archive
+) -> None:
+    """Every key the archiver reads and the removal script touches is in the pool's one slot."""
+    store = await connect(
+        Settings(redis_url=cluster_url, pool=pool, redis_cluster=True, data_dir=tmp_path / "c")
+    )
+    try:
+        ids = await run_jobs(store, 12, failed=2)
+        await audit(store, operator="op", action="node.suspend", target="n", outcome="ok")
+        await cover_all(store)
+        trimming = Retention(window_s=0, keep_jobs=0, trim_journal=True)
+        run = await archive_due(store, sqlite_archive, trimming, now_ms=FAR)
+        assert run.archived == 12 and run.streams.postings > 0 and run.streams.audit == 1
+        assert await finished_scores(store) == {}
+        assert {j.id for j in await sqlite_archive.list_jobs(limit=100)} == set(ids)
+        assert (await ledger.check(store)).ok
+    finally:
+        await store.close()
