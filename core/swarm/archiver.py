@@ -124,17 +124,19 @@ async def write_batch(
             pipe.lrange(store.keys.job_history(job_id), 0, -1)
         replies = await pipe.execute()
     read: list[tuple[dict[str, str], list[str]]] = []
-    for raw, history in zip(replies[0::2], replies[1::2], strict=True):
+    refs: list[ArchivedJobRef] = []
+    for job_id, raw, history in zip(job_ids, replies[0::2], replies[1::2], strict=True):
         fields = {_text(k): _text(v) for k, v in raw.items()}
         if fields.get("status") in FINISHED:
             read.append((fields, [_text(line) for line in history]))
+        elif not fields:  # listed, but no hash: its stale index entries go
+            refs.append({"id": job_id, "status": "", "updated_at": "", "gen": 0, "nodes": []})
         else:
-            run.kept += 1  # gone already, or reopened since it was listed
+            run.kept += 1  # reopened since it was listed
     open_parents = await _open_parents(store, [f.get("parent", "") for f, _ in read])
     large = await _large_results(store, [f for f, _ in read])
     jobs: list[ArchivedJob] = []
     blobs: dict[str, bytes] = {}
-    refs: list[ArchivedJobRef] = []
     for fields, history in read:
         if fields.get("parent") in open_parents:
             run.kept += 1  # a shard stays while its parent may still reduce its output
@@ -206,11 +208,12 @@ async def archive_due(
             break
         refs, run = await write_batch(store, archive, ids)
         removed = await calls.archive_jobs(store, refs)
+        stale = sum(1 for ref in refs if not ref["status"])
         total.batches += 1
         total.archived += len(removed)
-        total.kept += run.kept + len(refs) - len(removed)
+        total.kept += run.kept + len(refs) - stale - len(removed)
         total.skipped += run.skipped
-        if not removed:
+        if not removed and not stale:
             break  # nothing moved: what is left waits (a parent, a change); the next run
     total.streams = await archive_streams(
         store,

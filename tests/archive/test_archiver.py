@@ -313,3 +313,22 @@ async def test_archiving_on_a_cluster(
         assert (await ledger.check(store)).ok
     finally:
         await store.close()
+
+
+async def test_an_index_entry_without_a_job_does_not_block_the_archiver(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    ids = await run_jobs(store, 4)
+    await cover_all(store)
+    ghosts = [f"ghost{n}" for n in range(3)]
+    await store.redis.zadd(store.keys.jobs_with_status("completed"), dict.fromkeys(ghosts, 1))
+    await store.redis.zadd(store.keys.jobs_all, dict.fromkeys(ghosts, 1))
+    run = await archive_due(
+        store, sqlite_archive, Retention(window_s=0, keep_jobs=0, batch=2), now_ms=FAR
+    )
+    assert run.archived == 4 and run.kept == 0
+    assert await finished_scores(store) == {}
+    assert not set(ghosts) & {
+        m.decode() for m in await store.redis.zrange(store.keys.jobs_all, 0, -1)
+    }
+    assert {j.id for j in await sqlite_archive.list_jobs(limit=100)} == set(ids)

@@ -5,7 +5,8 @@
 -- job reopened or changed meanwhile stays, and removing twice does nothing.
 -- The idempotency keys can go with the job: every script that posts for a job reads its hash
 -- first, so with the hash gone nothing can post for it again.
--- KEYS: first job   ARGV: P, list of {id, status, updated_at, gen, nodes} (JSON)
+-- KEYS: first job   ARGV: P, list of {id, status, updated_at, gen, nodes} (JSON); status '' for
+-- an id listed as finished whose hash is gone
 local removed = {}
 for _, item in ipairs(cjson.decode(ARGV[2])) do
   local id = item['id']
@@ -25,6 +26,13 @@ for _, item in ipairs(cjson.decode(ARGV[2])) do
     end
     redis.call('HDEL', K.ledger_idem(), unpack(idem))
     removed[#removed + 1] = id
+  elseif item['status'] == '' and not now[1] then
+    -- Listed as finished but with no hash (nothing of ours leaves that): drop the stale index
+    -- entries, or the archiver would list them first for ever.
+    for _, status in ipairs({'completed', 'failed', 'cancelled'}) do
+      redis.call('ZREM', K.jobs_with_status(status), id)
+    end
+    redis.call('ZREM', K.jobs_all(), id)
   end
 end
 return cjson.encode(removed)
