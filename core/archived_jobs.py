@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from core.archive import Archive, ArchivedJob, rows, schema
 from core.archive.job_codec import load_job_fields
@@ -65,9 +65,9 @@ async def shown(store: Store, rows: list[ArchivedJob]) -> list[Job]:
     return [found.job() for found in await restored(store, rows)]
 
 
-def _filtered(status: str | None, node_id: str | None) -> list[object]:
+def _filtered(status: str | None, node_id: str | None) -> list[ColumnElement[bool]]:
     jobs = schema.jobs
-    where: list[object] = []
+    where: list[ColumnElement[bool]] = []
     if status is not None:
         where.append(jobs.c.status == status)
     if node_id is not None:
@@ -100,7 +100,7 @@ async def page(
         )
     statement = (
         select(jobs)
-        .where(*where)  # type: ignore[arg-type]
+        .where(*where)
         .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
         .offset(offset)
         .limit(limit)
@@ -114,7 +114,8 @@ async def count(store: Store, *, status: str | None = None, node_id: str | None 
     archive = await archive_of(store)
     if archive is None:
         return 0
-    statement = select(func.count()).select_from(schema.jobs).where(*_filtered(status, node_id))  # type: ignore[arg-type]
+    where = _filtered(status, node_id)
+    statement = select(func.count()).select_from(schema.jobs).where(*where)
     async with archive.engine.connect() as conn:
         return int((await conn.execute(statement)).scalar() or 0)
 
