@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from core import archived_jobs
 from core.archive import ArchivedJob
 from core.errors import InvalidInput
+from core.ids import check_cid
 from core.jobs import check_status, get_jobs, list_job_ids
 from core.models.job import Job
 from core.store import Store
@@ -84,6 +85,8 @@ async def list_jobs(
     """A page of jobs, newest first: live ones, then archived ones (or archived ones alone)."""
     check_status(status)
     check_page(offset, limit)
+    if node_id is not None:
+        check_cid(node_id, what="node id")
     live_total = 0
     shown: list[Job] = []
     if not archived:

@@ -180,6 +180,8 @@ async def test_cursor_and_offset_together_are_refused(astore: Store) -> None:
         await jobs.list_jobs(astore, cursor="live.0", offset=3)
     with pytest.raises(InvalidInput, match="archived jobs alone"):
         await jobs.list_jobs(astore, cursor="live.0", archived=True)
+    with pytest.raises(InvalidInput, match="node id"):
+        await jobs.list_jobs(astore, node_id="x' OR 1=1 --", archived=True)
 
 
 def test_lcn_job_get_and_list_find_archived_jobs(lcn: Lcn, archive_settings: Settings) -> None:
