@@ -7,7 +7,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, record_cid
@@ -19,6 +19,9 @@ from core.payments.credit import TRUSTED, CreditPolicy, policy_from_env
 from core.store import Store, calls
 from core.store.reads import hashes, zpage
 from core.wire.leases import ClaimedJob
+
+if TYPE_CHECKING:
+    from core.job_list import JobPage
 
 _LIST = Pricing()  # the network's list prices, the same defaults a node registers with
 LIST_RATE = {
@@ -138,11 +141,31 @@ def item_error(text: str) -> LcnError:
 
 
 async def get_job(store: Store, job_id: str) -> Job:
+    """The job from Redis, or else from the archive (marked archived)."""
+    return (await _read_job(store, job_id, history=False))[0]
+
+
+async def get_job_with_history(store: Store, job_id: str) -> tuple[Job, list[str]]:
+    """The job and its whole history, from Redis or else from the archive."""
+    return await _read_job(store, job_id, history=True)
+
+
+async def _read_job(store: Store, job_id: str, *, history: bool) -> tuple[Job, list[str]]:
     check_cid(job_id, what="job id")
-    raw = await store.redis.hgetall(store.keys.job(job_id))
-    if not raw:
+    async with store.redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(store.keys.job(job_id))
+        if history:
+            pipe.lrange(store.keys.job_history(job_id), 0, -1)
+        replies = await pipe.execute()
+    if replies[0]:
+        return job_from_hash(replies[0]), [e.decode() for e in replies[1]] if history else []
+    # Imported here: the archive's database drivers load only when a read needs them.
+    from core import archived_jobs
+
+    archived = await archived_jobs.find(store, job_id)
+    if archived is None:
         raise NotFound(f"No job {job_id} in pool {store.pool}.")
-    return job_from_hash(raw)
+    return archived.job(), archived.history if history else []
 
 
 async def get_jobs(store: Store, job_ids: list[str]) -> list[Job]:
@@ -184,16 +207,23 @@ async def list_jobs(
     *,
     status: str | None = None,
     node_id: str | None = None,
+    archived: bool = False,
     offset: int = 0,
+    cursor: str | None = None,
     limit: int = 100,
-) -> tuple[list[Job], int]:
-    ids, total = await list_job_ids(
-        store, status=status, node_id=node_id, offset=offset, limit=limit
+) -> JobPage:
+    """A page of jobs, newest first: live ones, then archived ones (see core/job_list.py)."""
+    from core import job_list  # the archive's drivers load only when a list is asked for
+
+    return await job_list.list_jobs(
+        store,
+        status=status,
+        node_id=node_id,
+        archived=archived,
+        offset=offset,
+        cursor=cursor,
+        limit=limit,
     )
-    found = await get_jobs(store, ids)
-    if node_id is not None and status is not None:
-        found = [j for j in found if j.status == status]
-    return found, total
 
 
 async def claim(

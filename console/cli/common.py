@@ -138,6 +138,12 @@ async def full_id(store: Store, given: str, what: Literal["job", "node"]) -> str
             found.append(name)
         if len(found) >= TAIL_LIMIT:
             break
+    if not found and what == "job":
+        # A finished job may have moved to the archive (imported here: its drivers load only
+        # when a tail is not found live).
+        from core import archived_jobs
+
+        found = await archived_jobs.ids_ending(store, text, TAIL_LIMIT)
     if len(found) == 1:
         return found[0]
     if not found:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,6 +15,9 @@ from core.models.job import Job, SubmitJob
 from core.money import format_usd
 from core.payments import mode
 from core.store import Store
+
+if TYPE_CHECKING:
+    from core.job_list import JobPage
 
 app = typer.Typer(help="Submit and manage jobs.", no_args_is_help=True)
 
@@ -70,7 +73,7 @@ def job_line(job: Job) -> list[str]:
     return [
         job.job_id,
         job.task.type,
-        job.status,
+        f"{job.status} (archived)" if job.archived else job.status,
         (job.assigned_node_id or "-")[:16],
         f"{job.lease.attempts}/{job.lease.max_attempts}",
         format_usd(cost) if cost is not None else "-",
@@ -90,7 +93,7 @@ def get(
 
     async def work(store: Store) -> tuple[Job, list[str]]:
         whole = await full_id(store, job_id, "job")
-        return await jobs.get_job(store, whole), await jobs.job_history(store, whole)
+        return await jobs.get_job_with_history(store, whole)
 
     job, history = run(work)
     if json_out:
@@ -112,27 +115,47 @@ def list_(
     node: str | None = typer.Option(
         None, help="Only jobs placed on this node (its id or a unique tail)."
     ),
+    archived: bool = typer.Option(
+        False, "--archived", help="Only jobs moved to the archive (finished a while ago)."
+    ),
     offset: int = typer.Option(0, min=0),
+    cursor: str | None = typer.Option(
+        None, help="Start where the previous page said (its `next`); not with --offset."
+    ),
     limit: int = typer.Option(50, min=1, max=1000),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """List jobs, newest first."""
+    """List jobs, newest first: live ones, then archived ones once a page runs past them."""
 
-    async def work(store: Store) -> tuple[list[Job], int]:
+    async def work(store: Store) -> JobPage:
         node_id = None if node is None else await full_id(store, node, "node")
         return await jobs.list_jobs(
-            store, status=status, node_id=node_id, offset=offset, limit=limit
+            store,
+            status=status,
+            node_id=node_id,
+            archived=archived,
+            offset=offset,
+            cursor=cursor,
+            limit=limit,
         )
 
-    found, total = run(work)
+    page = run(work)
     if json_out:
-        emit_json({"jobs": [j.wire() for j in found], "total": total, "offset": offset})
+        emit_json(
+            {
+                "jobs": [j.wire() for j in page.jobs],
+                "total": page.total,
+                "offset": offset,
+                "next": page.next_cursor,
+            }
+        )
         return
     table(
-        [job_line(j) for j in found], ["id", "type", "status", "node", "tries", "cost", "created"]
+        [job_line(j) for j in page.jobs],
+        ["id", "type", "status", "node", "tries", "cost", "created"],
     )
-    if total > offset + len(found):
-        typer.echo(f"… {total - offset - len(found)} more (use --offset)")
+    if page.next_cursor is not None:
+        typer.echo(f"… more: --cursor {page.next_cursor}")
 
 
 def _operator_option() -> Any:

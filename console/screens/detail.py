@@ -167,6 +167,7 @@ class JobDetailScreen(DetailScreen):
         job = detail.job
         self.gone = False
         self.last = (detail, now)
+        self.show_title(detail.archived)
         task = job.task_body or {}
         req = task.get("requirements") or {}
         self.section(
@@ -216,6 +217,14 @@ class JobDetailScreen(DetailScreen):
         logs = job.logs
         self.section("Logs", "\n".join(logs) if logs else "(no logs)")
         self.section("History", "\n".join(history_line(h, now) for h in detail.history) or "-")
+
+    def show_title(self, archived: bool) -> None:
+        """The header says when the job was read from the archive (it has left Redis: finished
+        a while ago, and no action applies to it any more)."""
+        title = Text(f"{self.KIND} {self.record_id}")
+        if archived:
+            title.append("  archived", style="bold reverse")
+        self.query_one("#detail-title", Static).update(title)
 
     def show_task(self, task: dict[str, Any]) -> None:
         """What was asked for, in rows; its code highlighted by language; its input folded.

@@ -26,6 +26,7 @@ class JobSummary(WireModel):
     estimated_cost_micro_usd: int
     actual_cost: float | None = None
     actual_cost_micro_usd: int | None = None
+    archived: bool = False
 
     @classmethod
     def of(cls, job: Job) -> JobSummary:

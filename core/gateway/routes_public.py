@@ -169,11 +169,19 @@ async def get_job(job_id: str, who: ReaderDep, store: StoreDep) -> Job | JobSumm
     return visible_part(who, await jobs.get_job(store, job_id))
 
 
+NEXT_HEADER = {
+    "X-Next-Cursor": {
+        "description": "Where the next page starts (pass it as `cursor`); absent on the last.",
+        "schema": {"type": "string"},
+    }
+}
+
+
 @router.get(
     "/jobs",
     response_model=list[Job],
     tags=["jobs"],
-    responses={200: {"headers": TOTAL_HEADER}, **error_responses(400, 401, 403)},
+    responses={200: {"headers": TOTAL_HEADER | NEXT_HEADER}, **error_responses(400, 401, 403)},
 )
 async def list_jobs(
     who: SubmitterDep,
@@ -181,14 +189,30 @@ async def list_jobs(
     response: Response,
     status: JobStatus | None = None,
     node_id: Annotated[str | None, Query(alias="nodeId")] = None,
+    archived: Annotated[
+        bool, Query(description="Only jobs moved to the archive (they say `archived: true`).")
+    ] = False,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="The previous page's X-Next-Cursor (not with offset)."),
+    ] = None,
     offset: Offset = 0,
     limit: Limit = 100,
 ) -> list[Job]:
-    """Jobs, newest first (all, one state's or one node's); needs an operator API key."""
+    """Jobs, newest first (all, one state's or one node's): live ones, then archived ones once a
+    page runs past them; needs an operator API key."""
     if not who.is_operator:
         raise Forbidden("Listing jobs needs an operator API key (one made without --creator).")
-    found, total = await jobs.list_jobs(
-        store, status=status, node_id=node_id, offset=offset, limit=limit
+    page = await jobs.list_jobs(
+        store,
+        status=status,
+        node_id=node_id,
+        archived=archived,
+        offset=offset,
+        cursor=cursor,
+        limit=limit,
     )
-    response.headers["X-Total-Count"] = str(total)
-    return found
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.next_cursor is not None:
+        response.headers["X-Next-Cursor"] = page.next_cursor
+    return page.jobs

@@ -166,6 +166,11 @@ class Job(WireModel):
     paid: bool = False
     lease: Lease
     parent_job_id: str | None = None
+    archived: bool = Field(
+        default=False,
+        description="True when the job has left the live store for the archive (finished "
+        "long enough ago); it reads the same.",
+    )
 
 
 class SubmitResult(WireModel):

@@ -20,6 +20,7 @@ class JobDetail(Model):
     job_id: str
     fields: dict[str, str]
     history: list[str]
+    archived: bool = False  # read back from the archive: the job has left Redis
 
     @property
     def job(self) -> JobRecord:

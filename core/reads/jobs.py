@@ -45,9 +45,10 @@ class JobRow(Model):
     error: str | None
     pending_reason: str | None
     timeout_s: int | None
+    archived: bool = False  # read back from the archive: the job has left Redis
 
 
-ROW_FIELDS = set(JobRow.model_fields)
+ROW_FIELDS = set(JobRow.model_fields) - {"archived"}
 
 
 def job_row(h: RawHash) -> JobRow:

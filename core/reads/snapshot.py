@@ -21,6 +21,7 @@ from core.models.job import JOB_STATUSES, JOB_TYPES
 from core.models.node import NODE_STATUSES
 from core.payments.summary import summary_read
 from core.reads.agents import AgentGroup, AgentRow, AgentsView, AgentWindow, agents_read
+from core.reads.archived import archived_detail, with_archived
 from core.reads.batch import ReadBatch
 from core.reads.capable import Capable, CapableNode, capable_nodes
 from core.reads.counts import Counts, counts_read
@@ -110,8 +111,14 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
 
     found = await batch.run()
 
+    job_page = found.get(jobs)
+    if job_page is not None and view.jobs is not None:
+        job_page = await with_archived(store, view.jobs, job_page)
+    job_found = found.get(job_detail)
     missing = None
-    if view.job_detail and found.get(job_detail) is None:
+    if view.job_detail and job_found is None:
+        job_found = await archived_detail(store, view.job_detail)
+    if view.job_detail and job_found is None:
         missing = view.job_detail
     if view.node_detail and found.get(node_detail) is None:
         missing = view.node_detail
@@ -124,11 +131,11 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
         series=found[series],
         nodes=found.get(nodes),
         earnings=found.get(earnings),
-        jobs=found.get(jobs),
+        jobs=job_page,
         map=found.get(map_chunk),
         agents=found.get(agents),
         triage=(with_memory(found[triage], found.get(memory)) if triage is not None else None),
-        job_detail=found.get(job_detail),
+        job_detail=job_found,
         node_detail=found.get(node_detail),
         detail_missing=missing,
         commands=batch.commands,

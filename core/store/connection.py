@@ -16,6 +16,7 @@ from core.config import Settings
 from core.embedded import ensure_embedded
 from core.errors import SetupError
 from core.store import scripts
+from core.store.archive_handle import ArchiveHandle
 from core.store.keys import Keys
 
 log = logging.getLogger("lcn.store")
@@ -31,6 +32,8 @@ class Store:
     embedded: bool
     cluster: bool = False
     data_dir: Path | None = None  # where the ledger's checkpoint key lives (core/ledger_checkpoint)
+    # The archive that reads of finished jobs fall back to; opened on first use, closed with us.
+    archive: ArchiveHandle | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -45,7 +48,11 @@ class Store:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            await self.redis.aclose()
+            try:
+                if self.archive is not None:
+                    await self.archive.close()
+            finally:
+                await self.redis.aclose()
 
 
 def restarting_connection(settings: Settings) -> type[UnixDomainSocketConnection]:
@@ -100,7 +107,13 @@ async def connect(settings: Settings, *, load_scripts: bool = True) -> Store:
         if embedded:  # the URL names the plain Unix-socket class; ours also restarts the server
             client.connection_pool.connection_class = restarting_connection(settings)
     store = Store(
-        client, Keys(settings.pool), url, embedded, settings.redis_cluster, settings.data_dir
+        client,
+        Keys(settings.pool),
+        url,
+        embedded,
+        settings.redis_cluster,
+        settings.data_dir,
+        ArchiveHandle(settings),
     )
     if load_scripts:
         try:

@@ -26,6 +26,7 @@ PUBLIC_FIELDS = {
     "estimatedCostMicroUsd",
     "actualCost",
     "actualCostMicroUsd",
+    "archived",  # true once the job has moved to the archive (tests/gateway/test_archived_jobs)
 }
 
 
