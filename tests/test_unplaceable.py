@@ -88,7 +88,8 @@ async def test_a_huge_job_at_the_head_does_not_block_the_small_ones_behind_it(
     assert waiting.status == "pending"
     assert (waiting.pending_reason or "").startswith(
         "No registered node can ever run this job: it needs 256 GB of memory and the largest "
-        "node has 64 GB. It fails in 300 s unless a node that can run it registers."
+        "node has 64 GB. It fails once it has waited 300 s (LCN_UNPLACEABLE_GRACE) for a node "
+        "that can run it to register."
     )
 
 
@@ -273,7 +274,8 @@ def test_the_cli_shows_why_a_job_waits_and_why_it_failed(
     shown = lcn("job", "get", job["jobId"]).stdout
     assert (
         "No registered node can ever run this job: it needs 256 GB of memory and the largest "
-        "node has 8 GB. It fails in 300 s unless a node that can run it registers." in shown
+        "node has 8 GB. It fails once it has waited 300 s (LCN_UNPLACEABLE_GRACE) for a node "
+        "that can run it to register." in " ".join(shown.split())
     )
     monkeypatch.setenv("LCN_UNPLACEABLE_GRACE", "0")
     node(lcn, tmp_path, "c.key")
@@ -284,3 +286,14 @@ def test_the_cli_shows_why_a_job_waits_and_why_it_failed(
         "node has 8 GB."
     )
     assert "Not billed." in got["history"][-1]
+
+
+async def test_a_retried_unplaceable_job_gets_a_fresh_grace(store: Store) -> None:
+    await register_node(store)
+    job_id = (await submit(store, HUGE))[0]
+    await jobs.place_pending(store, unplaceable_grace_s=0)
+    assert (await jobs.get_job(store, job_id)).status == "failed"
+    assert await jobs.retry(store, job_id) == "pending"
+    await jobs.place_pending(store, unplaceable_grace_s=300)
+    job = await jobs.get_job(store, job_id)
+    assert job.status == "pending" and "waited 300 s" in (job.pending_reason or "")

@@ -308,9 +308,10 @@ local function park(jkey, job, why, now, grace_ms)
   redis.call('ZREM', K.pending(job['tag']), job['id'])
   redis.call('ZADD', K.unplaceable(job['tag']), tonumber(job['mem_mb']), job['id'])
   redis.call('ZADD', K.unplaceable_due(), since, job['id'])
-  local left = math.max(0, math.ceil((since + grace_ms - now) / 1000))
-  redis.call('HSET', jkey, 'unplaceable_since', since, 'pending_reason', why .. ' It fails in '
-    .. left .. ' s unless a node that can run it registers.')
+  -- Worded so it stays true while the job waits (nothing rewrites it until the job moves).
+  redis.call('HSET', jkey, 'unplaceable_since', since, 'pending_reason', why
+    .. ' It fails once it has waited ' .. math.floor(grace_ms / 1000)
+    .. ' s (LCN_UNPLACEABLE_GRACE) for a node that can run it to register.')
   job['unplaceable_since'] = tostring(since)
 end
 
@@ -459,8 +460,13 @@ function finish_unpaid(jkey, job, status, err, now, billing)
   release_hold(job)
   drop_lease(job['id'])
   if job['status'] == 'pending' then leave_pending(job) end
-  move_job(jkey, job, status, now, {'lease_token', '', 'lease_expires_at', '', 'error', err or '',
-    'finished_at', now, 'held', 0})
+  local ended = {'lease_token', '', 'lease_expires_at', '', 'error', err or '', 'finished_at', now,
+    'held', 0}
+  if (job['unplaceable_since'] or '') ~= '' then
+    append(ended, 'unplaceable_since', '') -- a retry starts a fresh grace
+    job['unplaceable_since'] = nil
+  end
+  move_job(jkey, job, status, now, ended)
   if status == 'failed' then count_stat('failed', 1, now) end
   -- A shard that fails for good fails its parent; a cancelled parent cancels its shards.
   if status == 'failed' and job['parent'] and job['parent'] ~= '' then
