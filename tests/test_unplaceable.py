@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from core import jobs, ledger, registry
+from core.config import Settings, unplaceable_grace_from_env
+from core.errors import InvalidInput
 from core.identity import new_key
 from core.models.job import SubmitJob
 from core.models.node import Node
@@ -297,3 +300,24 @@ async def test_a_retried_unplaceable_job_gets_a_fresh_grace(store: Store) -> Non
     await jobs.place_pending(store, unplaceable_grace_s=300)
     job = await jobs.get_job(store, job_id)
     assert job.status == "pending" and "waited 300 s" in (job.pending_reason or "")
+
+
+@pytest.mark.parametrize("raw", ["-1", "abc", "2.5", str(30 * 86_400 + 1)])
+def test_a_bad_grace_is_refused_in_one_sentence(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LCN_UNPLACEABLE_GRACE", raw)
+    with pytest.raises(ValueError, match="LCN_UNPLACEABLE_GRACE must be a whole number"):
+        unplaceable_grace_from_env()
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_the_grace_defaults_to_five_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LCN_UNPLACEABLE_GRACE", raising=False)
+    assert unplaceable_grace_from_env() == 300 == Settings().unplaceable_grace_s
+    monkeypatch.setenv("LCN_UNPLACEABLE_GRACE", "0")
+    assert unplaceable_grace_from_env() == 0 == Settings().unplaceable_grace_s
+
+
+async def test_placement_refuses_a_negative_grace(store: Store) -> None:
+    with pytest.raises(InvalidInput, match="0 seconds or more"):
+        await jobs.place_pending(store, unplaceable_grace_s=-1)
