@@ -195,7 +195,7 @@ async def test_too_many_cpus_and_no_capable_node_say_so(store: Store) -> None:
     await jobs.place_pending(store, unplaceable_grace_s=0)
     assert (await jobs.get_job(store, cpus)).error == (
         "No registered node can ever run this job: it needs 64 CPUs and no node with 2 GB of "
-        "memory has more than 8."
+        "memory or more has more than 8 CPUs."
     )
     assert (await jobs.get_job(store, model)).error == (
         "No registered node can ever run this job: none serves the model iris-classifier "

@@ -287,7 +287,7 @@ local function never_runs(fleet, job, cheap)
     fleet.never[#fleet.never + 1] = {mem, most}
   end
   return prefix .. 'it needs ' .. cpu_text(cpu) .. ' and no node with ' .. mem_text(mem)
-    .. ' of memory has more than ' .. most .. '.'
+    .. ' of memory or more has more than ' .. cpu_text(most) .. '.'
 end
 
 -- A pending job leaves its queue (placed or ended), and the parked set if it was there.
