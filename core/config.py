@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,22 @@ from core.memory_limit import parse_maxmemory
 from core.money import parse_credit_limit
 
 POOL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+DEFAULT_UNPLACEABLE_GRACE_S = 300
+MAX_UNPLACEABLE_GRACE_S = 30 * 86_400
+
+
+def unplaceable_grace_from_env() -> int:
+    """LCN_UNPLACEABLE_GRACE in seconds, for code with no Settings at hand (Settings reads the
+    same variable with the same bounds, so the two agree)."""
+    raw = os.environ.get("LCN_UNPLACEABLE_GRACE", "").strip()
+    if not raw:
+        return DEFAULT_UNPLACEABLE_GRACE_S
+    if not raw.isdigit() or int(raw) > MAX_UNPLACEABLE_GRACE_S:
+        raise ValueError(
+            f"LCN_UNPLACEABLE_GRACE must be a whole number of seconds from 0 to "
+            f"{MAX_UNPLACEABLE_GRACE_S}, not {raw!r}."
+        )
+    return int(raw)
 
 
 class Settings(BaseSettings):
@@ -83,6 +100,15 @@ class Settings(BaseSettings):
     node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
     lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)
     max_attempts: int = Field(default=3, validation_alias="LCN_MAX_ATTEMPTS", ge=1, le=20)
+    unplaceable_grace_s: int = Field(
+        default=DEFAULT_UNPLACEABLE_GRACE_S,
+        validation_alias="LCN_UNPLACEABLE_GRACE",
+        ge=0,
+        le=MAX_UNPLACEABLE_GRACE_S,
+        description="Seconds a pending job that no registered node could ever run (too much "
+        "memory or cpu, or a GPU, network, runtime or model no node offers) waits for such a "
+        "node to register before it fails, unbilled.",
+    )
     credit_limit_usd: str = Field(
         default="10",
         validation_alias="LCN_CREDIT_LIMIT",

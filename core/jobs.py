@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.config import unplaceable_grace_from_env
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, record_cid
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, SubmitJob, SubmitResult, Task
@@ -382,9 +383,18 @@ async def expire_leases(store: Store, limit: int = 500) -> calls.ExpiredLeases:
 
 
 async def place_pending(
-    store: Store, limit: int = 500, *, credit: CreditPolicy | None = None
+    store: Store,
+    limit: int = 500,
+    *,
+    credit: CreditPolicy | None = None,
+    unplaceable_grace_s: int | None = None,
 ) -> int:
-    return await calls.place_pending(store, limit, _credit(credit))
+    """Place waiting jobs (at most `limit`); a job no registered node could ever run fails once
+    it has waited `unplaceable_grace_s` (default LCN_UNPLACEABLE_GRACE) for one."""
+    grace = unplaceable_grace_from_env() if unplaceable_grace_s is None else unplaceable_grace_s
+    if grace < 0:
+        raise InvalidInput("The grace of an unplaceable job must be 0 seconds or more.")
+    return await calls.place_pending(store, limit, _credit(credit), grace * 1000)
 
 
 async def reassign(

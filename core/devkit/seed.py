@@ -507,6 +507,7 @@ async def seed(
         await w.add("SET", keys.node_by_address(f["address"]), node.id)
         for tag in node.tags:
             await w.add("SADD", keys.capable(tag), node.id)
+            await w.add("ZADD", keys.capable_by_memory(tag), f["memory_mb"], node.id)
             if status == "active":
                 await w.add("ZADD", keys.sched_index(tag), _score(f["reputation"], f["rate"]),
                             node.id)  # fmt: skip

@@ -36,6 +36,7 @@ TEMPLATES: dict[str, str] = {
     "nodes_seen": "nodes:seen",
     "sched_index": "sched:{tag}",
     "capable": "cap:{tag}",
+    "capable_by_memory": "capmem:{tag}",
     # jobs
     "job": "job:{job_id}",
     "job_history": "job:{job_id}:history",
@@ -45,6 +46,8 @@ TEMPLATES: dict[str, str] = {
     "jobs_all": "jobs:all",
     "pending": "pending:{tag}",
     "pending_tags": "pending:tags",
+    "unplaceable": "unplaceable:{tag}",
+    "unplaceable_due": "unplaceable-due",
     "deadlines": "deadlines",
     "reduce_ready": "reduce:ready",
     "blob": "blob:{cid}",
@@ -196,6 +199,10 @@ class Keys:
         """The nodes able to run jobs of a scheduling tag."""
         return self._make("capable", tag)
 
+    def capable_by_memory(self, tag: str) -> str:
+        """The same nodes by their memory (MB), idle or not: what the largest could ever run."""
+        return self._make("capable_by_memory", tag)
+
     # jobs
     def job(self, job_id: str) -> str:
         return self._make("job", job_id)
@@ -222,6 +229,17 @@ class Keys:
     @property
     def pending_tags(self) -> str:
         return self._make("pending_tags")
+
+    def unplaceable(self, tag: str) -> str:
+        """Pending jobs of a tag that no registered node could ever run, by memory need (MB):
+        out of the queue, so they cost its walk nothing, until a node that may fit registers."""
+        return self._make("unplaceable", tag)
+
+    @property
+    def unplaceable_due(self) -> str:
+        """The same jobs, every tag, by when each was first found unplaceable (ms): its
+        grace runs from then."""
+        return self._make("unplaceable_due")
 
     @property
     def deadlines(self) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from core import jobs, ledger, registry
-from core.config import Settings
+from core.config import DEFAULT_UNPLACEABLE_GRACE_S, Settings
 from core.payments.credit import CreditPolicy, policy_from_env
 from core.payments.credit import policy as credit_policy
 from core.store import Store, calls
@@ -44,6 +44,7 @@ class OrchestratorConfig:
     ledger_check_every_s: float = 30.0
     node_grace_s: float = 60.0
     agent_grace_s: float = 30.0
+    unplaceable_grace_s: int = DEFAULT_UNPLACEABLE_GRACE_S  # LCN_UNPLACEABLE_GRACE
     payout_every_s: float = 1.0  # how often the payments outbox is looked at (payments on)
     payout_budget_s: float = 5.0  # at most this long per tick talking to Stripe
     archive_every_s: float = 5.0  # how often finished jobs are moved to the archive
@@ -91,7 +92,9 @@ class Orchestrator:
         return cls(
             store,
             OrchestratorConfig(
-                node_grace_s=settings.node_grace_s, agent_grace_s=max(5.0, settings.lease_s)
+                node_grace_s=settings.node_grace_s,
+                agent_grace_s=max(5.0, settings.lease_s),
+                unplaceable_grace_s=settings.unplaceable_grace_s,
             ),
             Payments.from_settings(settings),
             credit_policy(settings),
@@ -115,7 +118,9 @@ class Orchestrator:
 
     async def tick(self) -> TickReport:
         report = TickReport()
-        report.placed = await jobs.place_pending(self.store, credit=self.credit)
+        report.placed = await jobs.place_pending(
+            self.store, credit=self.credit, unplaceable_grace_s=self.config.unplaceable_grace_s
+        )
         report.reduced = await fanout.reduce_ready(self.store)
         now = time.monotonic()
         if now - self._last_sweep >= self.config.sweep_every_s:

@@ -145,9 +145,12 @@ async def expire_leases(store: Store, limit: int) -> ExpiredLeases:
     return reply
 
 
-async def place_pending(store: Store, limit: int, credit: CreditArgs) -> int:
-    """How many waiting jobs were placed."""
-    return whole(await store.script("place_pending", [store.keys.pending_tags], limit, *credit))
+async def place_pending(store: Store, limit: int, credit: CreditArgs, grace_ms: int) -> int:
+    """How many waiting jobs were placed; jobs no registered node could ever run fail once they
+    have waited `grace_ms` for one."""
+    return whole(
+        await store.script("place_pending", [store.keys.pending_tags], limit, *credit, grace_ms)
+    )
 
 
 async def reassign_job(store: Store, job_id: str, to_node: str, credit: CreditArgs) -> str:

@@ -16,7 +16,8 @@ for _, fields in ipairs(cjson.decode(ARGV[2])) do
     redis.call('ZADD', K.nodes_with_status('offline'), now, id)
     redis.call('ZADD', KEYS[1], now, id)
     redis.call('ZADD', K.nodes_seen(), now, id)
-    for _, tag in ipairs(sched_tags(node)) do redis.call('SADD', K.capable(tag), id) end
+    enrol_node(node)
+    unpark_for(node)
     set_node_status(node_key, node, 'active')
     created = created + 1
   end

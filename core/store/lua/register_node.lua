@@ -27,13 +27,12 @@ if is_new then
   redis.call('ZADD', K.nodes_all(), now, node_id)
 else
   -- Its tags may change with its capabilities: leave the old indexes before joining new ones.
-  for _, tag in ipairs(sched_tags(node)) do
-    redis.call('ZREM', K.sched_index(tag), node_id)
-    redis.call('SREM', K.capable(tag), node_id)
-  end
+  for _, tag in ipairs(sched_tags(node)) do redis.call('ZREM', K.sched_index(tag), node_id) end
+  unenrol_node(node)
 end
 for name, value in pairs(fields) do node[name] = tostring(value) end
-for _, tag in ipairs(sched_tags(node)) do redis.call('SADD', K.capable(tag), node_id) end
+enrol_node(node)
+unpark_for(node) -- jobs that were waiting for a node like this one
 node['last_seen'] = tostring(now)
 
 redis.call('HSET', node_key, unpack(flatten(node)))

@@ -45,17 +45,22 @@ for _, id in ipairs(redis.call('ZRANGE', K.agents_all(), 0, budget - 1)) do
 end
 out.stalled = stalled
 
--- Pending jobs that no registered node can run: a tag whose capability set is empty.
+-- Pending jobs that no registered node can run: every job of a tag whose capability set is
+-- empty, and the jobs placement parked as too large for any node (they fail after their grace).
 local unrunnable = {}
 local tags = redis.call('SRANDMEMBER', K.pending_tags(), budget)
 table.sort(tags)
 for _, tag in ipairs(tags) do
-  if redis.call('SCARD', K.capable(tag)) == 0 then
-    local waiting = redis.call('ZCARD', K.pending(tag))
-    if waiting > 0 and #unrunnable < limit then
-      local oldest = redis.call('ZRANGE', K.pending(tag), 0, 0, 'WITHSCORES')
-      unrunnable[#unrunnable + 1] = {tag, waiting, oldest[1], tonumber(oldest[2])}
+  local queued = 0
+  if redis.call('SCARD', K.capable(tag)) == 0 then queued = redis.call('ZCARD', K.pending(tag)) end
+  local parked = redis.call('ZCARD', K.unplaceable(tag))
+  if queued + parked > 0 and #unrunnable < limit then
+    local oldest = redis.call('ZRANGE', K.pending(tag), 0, 0, 'WITHSCORES')
+    if queued == 0 then
+      local id = redis.call('ZRANGE', K.unplaceable(tag), 0, 0)[1]
+      oldest = {id, redis.call('HGET', K.job(id), 'created_at')}
     end
+    unrunnable[#unrunnable + 1] = {tag, queued + parked, oldest[1], tonumber(oldest[2])}
   end
 end
 out.unrunnable = unrunnable

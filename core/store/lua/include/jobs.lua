@@ -206,6 +206,115 @@ local function why_unplaceable(job, saw_candidates)
     .. ' MB of memory free right now.'
 end
 
+-- What a job needs, in words: memory in GB or MB, cpus with their plural.
+local function mem_text(mb)
+  if mb >= 1024 and mb % 1024 == 0 then return string.format('%d GB', mb / 1024) end
+  if mb >= 1024 then return string.format('%.1f GB', mb / 1024) end
+  return string.format('%d MB', mb)
+end
+
+local function cpu_text(n)
+  return n == 1 and '1 CPU' or (n .. ' CPUs')
+end
+
+-- A scheduling tag (core/registry.py sched_tags) as what a node must offer.
+local function tag_text(tag)
+  local base, extras = string.match(tag, '^([^+]*)(.*)$')
+  local what
+  if base == 'data' then
+    what = 'runs data-processing jobs'
+  elseif string.sub(base, 1, 3) == 'rt:' then
+    what = 'runs ' .. string.sub(base, 4) .. ' code in a sandbox'
+  elseif string.sub(base, 1, 6) == 'model:' then
+    what = 'serves the model ' .. string.sub(base, 7)
+  else
+    what = 'offers ' .. base
+  end
+  if string.find(extras, '+net', 1, true) then what = what .. ' with network access' end
+  if string.find(extras, '+gpu', 1, true) then what = what .. ' on a GPU' end
+  return what
+end
+
+-- What the registered nodes of a tag could ever offer, idle and whatever their status: read
+-- once per tag per placement call. `complete` is false while some capable node registered
+-- before the memory index existed; then nothing is judged impossible by size. `never` and
+-- `can` remember verdicts of this call, so a queue of similar jobs is judged in one read.
+local function fleet_of(tag)
+  local count = redis.call('SCARD', K.capable(tag))
+  local by_memory = K.capable_by_memory(tag)
+  local top = redis.call('ZREVRANGE', by_memory, 0, 0, 'WITHSCORES')
+  return {tag = tag, count = count, complete = redis.call('ZCARD', by_memory) >= count,
+    max_mem = tonumber(top[2] or '0'), never = {}, can = {}}
+end
+
+-- Why no registered node could ever run the job (one sentence), or nil when one could or we
+-- cannot tell cheaply (more capable nodes with enough memory than one read looks at): a job
+-- is only ever failed for this when it is certain. `cheap` answers from what is known already,
+-- without reading nodes.
+local function never_runs(fleet, job, cheap)
+  local prefix = 'No registered node can ever run this job: '
+  if fleet.count == 0 then
+    return prefix .. 'none ' .. tag_text(fleet.tag) .. ' (it needs ' .. fleet.tag .. ').'
+  end
+  if not fleet.complete then return nil end
+  local cpu, mem = tonumber(job['cpu']), tonumber(job['mem_mb'])
+  if mem > fleet.max_mem then
+    return prefix .. 'it needs ' .. mem_text(mem) .. ' of memory and the largest node has '
+      .. mem_text(fleet.max_mem) .. '.'
+  end
+  local most
+  for _, seen in ipairs(fleet.never) do -- nodes with >= seen[1] memory have <= seen[2] cpus
+    if mem >= seen[1] and cpu > seen[2] then most = seen[2] break end
+  end
+  if most == nil then
+    for _, seen in ipairs(fleet.can) do
+      if cpu <= seen[1] and mem <= seen[2] then return nil end
+    end
+    if cheap then return nil end
+    -- The nodes with the most memory first: they are the likeliest to have the cpus too.
+    local rows = redis.call('ZREVRANGEBYSCORE', K.capable_by_memory(fleet.tag), '+inf', mem,
+      'WITHSCORES', 'LIMIT', 0, SCAN_LIMIT)
+    most = 0
+    for i = 1, #rows, 2 do
+      local has = tonumber(redis.call('HGET', K.node(rows[i]), 'cpu') or '0') or 0
+      if has >= cpu then
+        fleet.can[#fleet.can + 1] = {has, tonumber(rows[i + 1])}
+        return nil
+      end
+      most = math.max(most, has)
+    end
+    if #rows == 2 * SCAN_LIMIT then return nil end
+    fleet.never[#fleet.never + 1] = {mem, most}
+  end
+  return prefix .. 'it needs ' .. cpu_text(cpu) .. ' and no node with ' .. mem_text(mem)
+    .. ' of memory or more has more than ' .. cpu_text(most) .. '.'
+end
+
+-- A pending job leaves its queue (placed or ended), and the parked set if it was there.
+local function leave_pending(job)
+  redis.call('ZREM', K.pending(job['tag']), job['id'])
+  if (job['unplaceable_since'] or '') ~= '' then
+    redis.call('ZREM', K.unplaceable(job['tag']), job['id'])
+    redis.call('ZREM', K.unplaceable_due(), job['id'])
+  end
+end
+
+-- Park a job no registered node could ever run: out of its queue, keyed by its memory need
+-- (a node that registers with that much puts it back, lib.lua unpark_for), and by when it was
+-- first found unplaceable: it fails when the grace has passed since (the grace is applied when
+-- placement looks, so an operator's new LCN_UNPLACEABLE_GRACE counts for jobs parked before).
+local function park(jkey, job, why, now, grace_ms)
+  local since = tonumber(job['unplaceable_since'] or '') or now
+  redis.call('ZREM', K.pending(job['tag']), job['id'])
+  redis.call('ZADD', K.unplaceable(job['tag']), tonumber(job['mem_mb']), job['id'])
+  redis.call('ZADD', K.unplaceable_due(), since, job['id'])
+  -- Worded so it stays true while the job waits (nothing rewrites it until the job moves).
+  redis.call('HSET', jkey, 'unplaceable_since', since, 'pending_reason', why
+    .. ' It fails once it has waited ' .. math.floor(grace_ms / 1000)
+    .. ' s (LCN_UNPLACEABLE_GRACE) for a node that can run it to register.')
+  job['unplaceable_since'] = tostring(since)
+end
+
 -- Put the job on the node (already known to fit): reserve capacity, hold the estimate, queue
 -- it. `fields` are more job fields to write in the same HSET (a new job's whole record).
 local function assign(jkey, job, node, now, fields)
@@ -223,8 +332,12 @@ local function assign(jkey, job, node, now, fields)
   redis.call('SADD', K.node_jobs(node_id), job['id'])
   redis.call('ZADD', K.node_history(node_id), now, job['id'])
   redis.call('RPUSH', K.node_queue(node_id, job['type']), job['id'])
-  if job['status'] == 'pending' then redis.call('ZREM', K.pending(job['tag']), job['id']) end
+  if job['status'] == 'pending' then leave_pending(job) end
   fields = fields or {}
+  if (job['unplaceable_since'] or '') ~= '' then
+    append(fields, 'unplaceable_since', '') -- a later requeue starts a fresh grace
+    job['unplaceable_since'] = nil
+  end
   -- The first placement holds the estimate in escrow; later placements keep that hold.
   if job['held'] == nil or job['held'] == '' or job['held'] == '0' then
     post('creator:' .. job['creator'], 'escrow', estimate,
@@ -346,9 +459,14 @@ function finish_unpaid(jkey, job, status, err, now, billing)
   release_node(job)
   release_hold(job)
   drop_lease(job['id'])
-  if job['status'] == 'pending' then redis.call('ZREM', K.pending(job['tag']), job['id']) end
-  move_job(jkey, job, status, now, {'lease_token', '', 'lease_expires_at', '', 'error', err or '',
-    'finished_at', now, 'held', 0})
+  if job['status'] == 'pending' then leave_pending(job) end
+  local ended = {'lease_token', '', 'lease_expires_at', '', 'error', err or '', 'finished_at', now,
+    'held', 0}
+  if (job['unplaceable_since'] or '') ~= '' then
+    append(ended, 'unplaceable_since', '') -- a retry starts a fresh grace
+    job['unplaceable_since'] = nil
+  end
+  move_job(jkey, job, status, now, ended)
   if status == 'failed' then count_stat('failed', 1, now) end
   -- A shard that fails for good fails its parent; a cancelled parent cancels its shards.
   if status == 'failed' and job['parent'] and job['parent'] ~= '' then

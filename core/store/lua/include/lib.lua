@@ -55,6 +55,45 @@ local function index_node(node)
   end
 end
 
+-- A registered node is capable of its tags' jobs whatever its status: `capable` (a set) and
+-- `capable_by_memory` (by memory in MB) say what the fleet could ever run, idle.
+local function enrol_node(node)
+  for _, tag in ipairs(sched_tags(node)) do
+    redis.call('SADD', K.capable(tag), node['id'])
+    redis.call('ZADD', K.capable_by_memory(tag), tonumber(node['memory_mb']) or 0, node['id'])
+  end
+end
+
+local function unenrol_node(node)
+  for _, tag in ipairs(sched_tags(node)) do
+    redis.call('SREM', K.capable(tag), node['id'])
+    redis.call('ZREM', K.capable_by_memory(tag), node['id'])
+  end
+end
+
+-- Jobs parked because no registered node could ever run them (place_pending.lua) go back to
+-- their queue, at their place, when a node of their tag with enough memory registers; the
+-- placement that follows tries them (one too short of cpus is parked again, its grace kept).
+-- Bounded: any beyond UNPARK_LIMIT are looked at again when their grace ends.
+local UNPARK_LIMIT = 1000
+local function unpark_for(node)
+  local mem = tonumber(node['memory_mb']) or 0
+  for _, tag in ipairs(sched_tags(node)) do
+    local parked = K.unplaceable(tag)
+    local ids = redis.call('ZRANGEBYSCORE', parked, '-inf', mem, 'LIMIT', 0, UNPARK_LIMIT)
+    if #ids > 0 then
+      local queue = K.pending(tag)
+      for _, id in ipairs(ids) do
+        local created = redis.call('HGET', K.job(id), 'created_at')
+        if created then redis.call('ZADD', queue, tonumber(created), id) end
+      end
+      redis.call('ZREM', parked, unpack(ids))
+      redis.call('ZREM', K.unplaceable_due(), unpack(ids))
+      redis.call('SADD', K.pending_tags(), tag)
+    end
+  end
+end
+
 local function set_node_status(node_key, node, status)
   if node['status'] == status then return end
   local id = node['id']
