@@ -8,8 +8,8 @@ with the least it needs:
 * `lcn-core` is every lcn process (orchestrator, gateway, CLI, demo, console): every data
   command and scripting, but nothing in Redis's `@dangerous` category except INFO and naming
   its own connection (CLIENT SETNAME/INFO).
-* `lcn-reader` is `lcn console --read-only`: read commands, EVALSHA and SCRIPT LOAD on `lcn:*`
-  keys. Redis checks a script's commands against the caller's ACL, so a writing script run by
+* `lcn-reader` is `lcn console --read-only`: read commands, INFO, EVALSHA and SCRIPT LOAD on
+  `lcn:*` keys. Redis checks a script's commands against the caller's ACL, so a writing script run by
   this user fails at its first write and writes nothing.
 * `lcn-agent` is `lcn node run`: reads, scripting and only the write commands the agent's
   scripts use, on `lcn:*` keys. Redis ACLs (6.2 and 7 alike) cannot tie a user to particular
@@ -90,7 +90,8 @@ class RedisUser:
 USERS: dict[Role, RedisUser] = {
     "admin": RedisUser("admin", "lcn-admin", "~* &* +@all"),
     "core": RedisUser("core", "lcn-core", f"~* &* +@all -@dangerous +info {_NAME_ITSELF}"),
-    "reader": RedisUser("reader", "lcn-reader", f"~lcn:* resetchannels {_READ_AND_SCRIPTS}"),
+    # INFO too: the console's triage shows a Redis that refuses writes for memory.
+    "reader": RedisUser("reader", "lcn-reader", f"~lcn:* resetchannels {_READ_AND_SCRIPTS} +info"),
     "agent": RedisUser(
         "agent",
         "lcn-agent",
