@@ -52,7 +52,7 @@ class JobsPane(Pane):
                     [
                         RowId(short_id(r.job_id), r.job_id),
                         TYPE_SHORT.get(r.job_type, r.job_type),
-                        table.state_text(r.status),
+                        table.state_cell(r.status, state.ascii),
                         short_id(r.node_id, 8) if r.node_id else table.dim("-"),
                         r.agent_id or table.dim("-"),
                         ago(r.created_at, now),
