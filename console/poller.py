@@ -80,7 +80,7 @@ class Poller:
     def __init__(self, settings: Settings, host: PollHost) -> None:
         self.settings = settings
         self.host = host
-        self.health = Health()
+        self.health = Health(phase=starting_phrase(settings))  # what the first poll does
         self._store: Store | None = None
         self._wake = asyncio.Event()
 

@@ -16,6 +16,7 @@ from rich.color import ColorSystem
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.terminal_theme import TerminalTheme
 from textual import constants
 from textual.pilot import Pilot
 
@@ -92,7 +93,18 @@ def export_svg(app: LcnConsole, title: str, colours: Colours = "truecolor") -> s
     console.print(app.screen._compositor.render_update(full=True))
     buffer = console._record_buffer
     buffer[:] = [_sixteen(segment) for segment in buffer]
-    return console.export_svg(title=title)
+    return console.export_svg(title=title, theme=VGA)
+
+
+# The 16 colours as a VGA text console draws them (Rich's SVG theme has dim "bright" ones).
+VGA = TerminalTheme(
+    (0, 0, 0),
+    (170, 170, 170),
+    [(0, 0, 0), (170, 0, 0), (0, 170, 0), (170, 85, 0), (0, 0, 170), (170, 0, 170),
+     (0, 170, 170), (170, 170, 170)],
+    [(85, 85, 85), (255, 85, 85), (85, 255, 85), (255, 255, 85), (85, 85, 255), (255, 85, 255),
+     (85, 255, 255), (255, 255, 255)],
+)  # fmt: skip
 
 
 def _sixteen(segment: Segment) -> Segment:

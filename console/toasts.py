@@ -34,13 +34,17 @@ class Send(Protocol):
 
 
 @dataclass
-class Showing:
-    key: tuple[str, str, str]  # title, message, severity
-    count: int
-    until: float  # time.monotonic() when Textual takes it down
+class Toasts:
+    """What one app shows: the toast's key, how often it came, until when it shows, and the
+    one waiting to replace it (drawn once the notifications already posted are handled)."""
+
+    key: tuple[str, str, str] = ("", "", "")  # title, message, severity
+    count: int = 0
+    until: float = 0.0  # time.monotonic() when Textual takes it down
+    waiting: tuple[Send, SeverityLevel, float] | None = None
 
 
-_showing: WeakKeyDictionary[App[Any], Showing] = WeakKeyDictionary()
+_apps: WeakKeyDictionary[App[Any], Toasts] = WeakKeyDictionary()
 
 
 def text_of(message: str, title: str, count: int) -> str:
@@ -60,10 +64,25 @@ def show(
 ) -> None:
     """Show `message` as the only toast, counting it if it repeats the one showing."""
     seconds = DEFAULT_TIMEOUT_S if timeout is None else timeout
+    toasts = _apps.setdefault(app, Toasts())
     key = (title, message, severity)
     now = time.monotonic()
-    previous = _showing.get(app)
-    count = previous.count + 1 if previous and previous.key == key and now < previous.until else 1
-    _showing[app] = Showing(key, count, now + seconds)
+    repeat = toasts.key == key and (now < toasts.until or toasts.waiting is not None)
+    toasts.count = toasts.count + 1 if repeat else 1
+    toasts.key, toasts.until = key, now + seconds
+    if toasts.waiting is None:
+        # Textual adds a toast when it handles the message App.notify posts: replacing it
+        # must wait until then, so a burst in one tick becomes one toast.
+        app.call_later(_draw, app)
+    toasts.waiting = (send, severity, seconds)
+
+
+def _draw(app: App[Any]) -> None:
+    toasts = _apps.get(app)
+    if toasts is None or toasts.waiting is None:
+        return
+    send, severity, seconds = toasts.waiting
+    toasts.waiting = None
+    title, message, _ = toasts.key
     app.clear_notifications()
-    send(text_of(message, title, count), severity=severity, timeout=seconds, markup=False)
+    send(text_of(message, title, toasts.count), severity=severity, timeout=seconds, markup=False)
