@@ -322,3 +322,25 @@ async def test_undrain_asks_naming_the_node_and_its_state(
         assert "(draining," in app.screen.question
         await press(pilot, app, "n")
     assert (await registry.get_node(store, node_id)).status == "draining"
+
+
+async def test_draining_is_readable_in_256_colours(make_console: Make, seeded: SeedSummary) -> None:
+    """Draining was dark blue on black in 256 colours: now at least 4.5:1 against the pane."""
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        table = app.pane("nodes").table
+        colour = table.state_text("draining").style.color  # type: ignore[union-attr]
+        background = table.rich_style.bgcolor
+        assert colour is not None and background is not None
+
+        def luminance(c: Any) -> float:
+            def channel(v: int) -> float:
+                x = v / 255
+                return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+            r, g, b = c.downgrade(ColorSystem.EIGHT_BIT).get_truecolor()
+            return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+        bright, dark = sorted((luminance(colour), luminance(background)), reverse=True)
+        assert (bright + 0.05) / (dark + 0.05) >= 4.5
