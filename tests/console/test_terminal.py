@@ -10,7 +10,6 @@ from typing import Any
 
 from rich.color import ColorSystem
 from textual.widgets import Footer, Input
-from textual.widgets._toast import Toast
 
 from console import glyphs
 from console.poller import starting_phrase
@@ -174,12 +173,12 @@ async def test_one_toast_at_a_time_with_repeats_counted(
             app.notify("Job …abc is cancelled.", title="Cancel")
         await pilot.pause()
         await pilot.pause()
-        toasts = list(app.query(Toast))
+        toasts = list(app.query("Toast"))
         assert len(toasts) == 1
         assert "Cancel: Job …abc is cancelled. ×3" in screen_text(app)
         app.notify("Poll failed: [bold]x[/", severity="error")  # a new one replaces it, literally
         await pilot.pause()
-        toasts = list(app.query(Toast))
+        toasts = list(app.query("Toast"))
         assert len(toasts) == 1 and "Poll failed: [bold]x[/" in screen_text(app)
         assert "×" not in screen_text(app).splitlines()[-2]
         # One line, on the pane's bottom border: not over a table row nor the footer.
@@ -195,7 +194,7 @@ async def test_one_toast_at_a_time_with_repeats_counted(
         app.notify("Something happened.")
         await pilot.pause()
         dialog = app.screen.query_one("#confirm-box").region
-        shown = list(app.screen.query(Toast))
+        shown = list(app.screen.query("Toast"))
         assert len(shown) == 1 and not shown[0].region.overlaps(dialog)
 
 
