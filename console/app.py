@@ -25,7 +25,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from console import commands, drawing, selection, status
+from console import commands, drawing, palette, selection, status, toasts
 from console.actions import dispatch, navigate, views
 from console.poller import Poller, one_line
 from console.screens.detail import DetailScreen
@@ -112,9 +112,9 @@ class LcnConsole(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notifications are literal text: they carry ids, errors and filters from data, and
-        markup in them would be drawn (or, unbalanced, raise and take the console down)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications are literal text (they carry ids, errors and filters from data), one
+        at a time and coalesced (console.toasts)."""
+        toasts.show(self, super().notify, message, title=title, severity=severity, timeout=timeout)
 
     # ── layout ──────────────────────────────────────────────────────────────────────────────
 
@@ -130,7 +130,7 @@ class LcnConsole(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
+        self.theme = palette.default_theme(self)
         for pane in self.panes():
             pane.set_class(pane.PANE in DASHBOARD_PANES, "-dash")
         self.arrange()

@@ -14,6 +14,7 @@ import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
 from textual.app import App
@@ -53,6 +54,9 @@ class Health:
     failures: int = 0  # failed polls in a row: the reconnect backoff
     reads: int = 0  # snapshots read since the start
     poll_ms: float = 0.0  # how long the last read took
+    # What the console is doing before its first snapshot (the banner says it, so the screen
+    # is never blank for the seconds an embedded Redis takes to start).
+    phase: str = "Starting…"
 
 
 class Poller:
@@ -76,14 +80,18 @@ class Poller:
     def __init__(self, settings: Settings, host: PollHost) -> None:
         self.settings = settings
         self.host = host
-        self.health = Health()
+        self.health = Health(phase=starting_phrase(settings))  # what the first poll does
         self._store: Store | None = None
         self._wake = asyncio.Event()
 
     async def store(self) -> Store:
         """The connection, made on first use and again after Redis went away."""
         if self._store is None:
+            if self.health.reads == 0:
+                self.health.phase = starting_phrase(self.settings)
             self._store = await connect(self.settings)
+            if self.health.reads == 0:
+                self.health.phase = "Connected; reading the first snapshot of the pool…"
         return self._store
 
     async def close(self) -> None:
@@ -142,6 +150,17 @@ class Poller:
         health.reads += 1
         if self.host.post_message(polled):
             await polled.drawn.wait()
+
+
+def starting_phrase(settings: Settings) -> str:
+    """What connecting means for these settings: starting the embedded server, or reaching a
+    configured one (named by host, never with its password)."""
+    if not settings.redis_url:
+        return f"Starting the embedded Redis (data in {settings.data_dir}) and connecting…"
+    where = urlsplit(settings.redis_url)
+    host = where.hostname or where.path or settings.redis_url.split("@")[-1]
+    port = f":{where.port}" if where.port else ""
+    return f"Connecting to Redis at {host}{port}…"
 
 
 def one_line(exc: BaseException) -> str:

@@ -5,11 +5,19 @@ operator name and no timings, so the same code draws the same SVG every time. Us
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+from rich.color import ColorSystem
 from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.terminal_theme import TerminalTheme
+from textual import constants
 from textual.pilot import Pilot
 
 from console.app import LcnConsole
@@ -21,13 +29,20 @@ OPERATOR = "ops@lcn"
 SIZES = ((80, 24), (160, 48))
 
 
+Colours = Literal["truecolor", "16", "none"]
+COLOR_SYSTEMS: dict[str, str] = {"truecolor": "truecolor", "16": "standard", "none": "truecolor"}
+
+
 @dataclass(frozen=True)
 class Shot:
-    """One screenshot: a name, the keys that lead to it, and whether it is per size."""
+    """One screenshot: a name, the keys that lead to it, whether it is per size, and the
+    terminal it is taken in (colours: true colour, 16, or NO_COLOR; ASCII glyphs or not)."""
 
     name: str
     keys: tuple[str, ...]
     sizes: tuple[tuple[int, int], ...] = SIZES
+    colours: Colours = "truecolor"
+    ascii: bool = False
 
 
 SHOTS = (
@@ -40,7 +55,65 @@ SHOTS = (
     Shot("confirm-cancel", ("2", "down", "down", "c"), ((80, 24),)),
     Shot("job-detail", ("2", "down", "down", "enter"), ((160, 48),)),
     Shot("reassign", ("2", "down", "down", "r"), ((160, 48),)),
+    Shot("help", ("question_mark",), ((80, 24),)),
+    Shot("nodes-16-colours", ("1", "z"), ((80, 24),), colours="16"),
+    Shot("nodes-no-color", ("1", "z"), ((80, 24),), colours="none"),
+    Shot("nodes-ascii", ("1", "z"), ((80, 24),), ascii=True),
 )
+
+
+@contextmanager
+def terminal(colours: Colours) -> Iterator[None]:
+    """Make the Apps created inside it see this terminal: Textual reads NO_COLOR and its colour
+    system (TEXTUAL_COLOR_SYSTEM, else TERM/COLORTERM) when an App is made, so the
+    environment around `lcn screenshots` or a test does not decide how a shot looks."""
+    saved_no_color = os.environ.pop("NO_COLOR", None)
+    saved_system = constants.COLOR_SYSTEM
+    if colours == "none":
+        os.environ["NO_COLOR"] = "1"
+    setattr(constants, "COLOR_SYSTEM", COLOR_SYSTEMS[colours])  # noqa: B010 (a Final)
+    try:
+        yield
+    finally:
+        os.environ.pop("NO_COLOR", None)
+        if saved_no_color is not None:
+            os.environ["NO_COLOR"] = saved_no_color
+        setattr(constants, "COLOR_SYSTEM", saved_system)  # noqa: B010
+
+
+def export_svg(app: LcnConsole, title: str, colours: Colours = "truecolor") -> str:
+    """The screen as SVG. In 16 colours every colour is first rounded to the 16 standard ones,
+    as the terminal would (Textual's own export always draws in true colour)."""
+    if colours != "16":
+        return app.export_screenshot(title=title)
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False,
+                      safe_box=False)  # fmt: skip
+    console.print(app.screen._compositor.render_update(full=True))
+    buffer = console._record_buffer
+    buffer[:] = [_sixteen(segment) for segment in buffer]
+    return console.export_svg(title=title, theme=VGA)
+
+
+# The 16 colours as a VGA text console draws them (Rich's SVG theme has dim "bright" ones).
+VGA = TerminalTheme(
+    (0, 0, 0),
+    (170, 170, 170),
+    [(0, 0, 0), (170, 0, 0), (0, 170, 0), (170, 85, 0), (0, 0, 170), (170, 0, 170),
+     (0, 170, 170), (170, 170, 170)],
+    [(85, 85, 85), (255, 85, 85), (85, 255, 85), (255, 255, 85), (85, 85, 255), (255, 85, 255),
+     (85, 255, 255), (255, 255, 255)],
+)  # fmt: skip
+
+
+def _sixteen(segment: Segment) -> Segment:
+    style = segment.style
+    if style is None or segment.control:
+        return segment
+    color = style.color.downgrade(ColorSystem.STANDARD) if style.color else None
+    bgcolor = style.bgcolor.downgrade(ColorSystem.STANDARD) if style.bgcolor else None
+    return Segment(segment.text, style + Style.from_color(color, bgcolor), segment.control)
 
 
 def screen_text(app: LcnConsole) -> str:
@@ -53,10 +126,15 @@ def screen_text(app: LcnConsole) -> str:
     return "\n".join(line.rstrip() for line in console.export_text().splitlines())
 
 
-async def seeded_app(settings: Settings, now_ms: int = seed.FIXED_NOW_MS) -> LcnConsole:
-    return LcnConsole(
-        settings, clock=lambda: now_ms, show_timing=False, operator=OPERATOR, refresh=30.0
-    )
+async def seeded_app(
+    settings: Settings, now_ms: int = seed.FIXED_NOW_MS, shot: Shot | None = None
+) -> LcnConsole:
+    with terminal(shot.colours if shot else "truecolor"):
+        app = LcnConsole(
+            settings, clock=lambda: now_ms, show_timing=False, operator=OPERATOR, refresh=30.0
+        )
+    app.state.ascii = shot.ascii if shot else False  # not the locale of whoever runs it
+    return app
 
 
 async def settle(pilot: Pilot[None], app: LcnConsole) -> None:
@@ -91,7 +169,7 @@ async def render_shots(
         await seed.seed(store)
         for shot in shots:
             for size in shot.sizes:
-                app = await seeded_app(settings)
+                app = await seeded_app(settings, shot=shot)
                 async with app.run_test(size=size) as pilot:
                     await settle(pilot, app)
                     for key in shot.keys:
@@ -112,7 +190,7 @@ async def save_screenshots(settings: Settings, out_dir: Path) -> list[Path]:
 
     async def save(shot: Shot, size: tuple[int, int], app: LcnConsole) -> None:
         path = out_dir / f"{shot.name}-{size[0]}x{size[1]}.svg"
-        path.write_text(app.export_screenshot(title=f"lcn console — {shot.name}"))
+        path.write_text(export_svg(app, f"lcn console — {shot.name}", shot.colours))
         written.append(path)
 
     await render_shots(private, save)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.glyphs import wants_ascii
 from console.map_sweep import MapSweep
 from core.reads.snapshot import (
     JOB_STATUSES,
@@ -146,6 +147,8 @@ class ConsoleState:
     map_sweep: MapSweep = field(default_factory=MapSweep)
     job_detail: str | None = None
     node_detail: str | None = None
+    # ASCII glyphs and map for a terminal without braille (console.glyphs.wants_ascii).
+    ascii: bool = field(default_factory=wants_ascii)
 
     def faster(self) -> float:
         smaller = [s for s in REFRESH_STEPS if s < self.refresh]

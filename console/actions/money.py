@@ -72,6 +72,23 @@ class RetryPayout(Operation):
     async def choose(self, app: LcnConsole, selected: str | None) -> Target | None:
         return await ask_id(app, "Retry payout", "The payout id (lcn payouts list).")
 
+    async def confirmation(self, app: LcnConsole, target: Target) -> Confirmation | None:
+        """Money moves: the question names the payout, its state, amount, node and tries."""
+        try:
+            payout = await records.get_payout(await app.poller.store(), target.id)
+        except (RedisError, OSError, LcnError) as exc:
+            app.notify(f"Cannot retry payout {target.id}: {one_line(exc)}",
+                       title="Retry payout refused", severity="error")  # fmt: skip
+            return None
+        tries = f"{payout.attempts} attempt" + ("" if payout.attempts == 1 else "s")
+        error = f"; last error: {payout.error}" if payout.error else ""
+        return Confirmation(
+            f"Retry payout {payout.payout_id} ({payout.status}): "
+            f"{format_usd(payout.amount_micro_usd)} to node {short_id(payout.node_id)}?",
+            f"{tries} so far{error}. It goes to the node's Stripe Connect account now.",
+            "Retry payout",
+        )
+
     async def run(self, app: LcnConsole, store: Store, target: Target) -> str:
         payout = await with_payments(
             app.settings,

@@ -44,7 +44,9 @@ OPERATIONS: dict[str, Operation] = {
     "drain": NodeAction(
         "drain", "Drain", "Drain node {node}? It takes no new jobs; running ones finish."
     ),
-    "undrain": NodeAction("undrain", "Undrain"),
+    "undrain": NodeAction(
+        "undrain", "Undrain", "Undrain node {node}? It takes new jobs again from now on."
+    ),
     "offline": NodeAction(
         "offline",
         "Offline",

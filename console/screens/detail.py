@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.format import ago, clock, duration, short_id, usd, usd_exact
+from console.glyphs import glyph, labelled
 from console.widgets.status_line import Banner, StatusLine
 from core.models.records.job import JobRecord
 from core.models.records.node import NodeRecord
@@ -118,6 +119,13 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     SECTIONS: tuple[str, ...] = ()
+
+    @property
+    def ascii_glyphs(self) -> bool:
+        """The console's glyph set (console.glyphs): ASCII on a terminal without Unicode."""
+        state = getattr(self.app, "state", None)
+        return bool(getattr(state, "ascii", False))
+
     # Further widgets under a section (a job's code and input), filled by `part`.
     PARTS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -174,7 +182,7 @@ class JobDetailScreen(DetailScreen):
             "Summary",
             _pairs(
                 [
-                    ("state", job.status or "?"),
+                    ("state", labelled(job.status or "?", self.ascii_glyphs)),
                     ("type", f"{job.job_type or '?'} (needs {job.tag or '?'})"),
                     ("requirements", f"{req.get('cpu', _shown(job.cpu))} cpu, "
                      f"{_shown(job.mem_mb)} MB, gpu {'yes' if job.gpu else 'no'}, "
@@ -292,7 +300,11 @@ class NodeDetailScreen(DetailScreen):
             "Summary",
             _pairs(
                 [
-                    ("state", node_state_line(node, now)),
+                    (
+                        "state",
+                        f"{glyph(node.status or '', self.ascii_glyphs)} "
+                        f"{node_state_line(node, now)}".lstrip(),
+                    ),
                     ("region", f"{node.region or '?'} ({_shown(node.lat)}, {_shown(node.lon)})"),
                     ("address", node.address or "-"),
                     ("reputation", str(node.reputation)),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 
 from console.format import ago, short_id, usd
+from console.glyphs import labelled
 from console.widgets.live_table import LiveTable, RowId
 from console.widgets.pane import Pane, window_label
 
@@ -52,8 +53,14 @@ class JobsPane(Pane):
                     [
                         RowId(short_id(r.job_id), r.job_id),
                         TYPE_SHORT.get(r.job_type, r.job_type),
-                        table.state_text(r.status, f"{r.status} (archived)")
-                        if r.archived else table.state_text(r.status),
+                        table.state_text(
+                            r.status,
+                            labelled(
+                                r.status,
+                                state.ascii,
+                                f"{r.status} (archived)" if r.archived else None,
+                            ),
+                        ),
                         short_id(r.node_id, 8) if r.node_id else table.dim("-"),
                         r.agent_id or table.dim("-"),
                         ago(r.created_at, now),

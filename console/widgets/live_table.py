@@ -19,6 +19,8 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from console.glyphs import labelled
+
 STATES = (
     "active", "busy", "draining", "offline", "pending", "assigned", "running", "completed",
     "failed", "cancelled", "idle", "working", "stalled", "stopped", "critical", "high", "medium",
@@ -95,6 +97,11 @@ class LiveTable(DataTable[Any]):
         full = self.get_component_rich_style(name)
         # Foreground and attributes only: the row (and the cursor) keep their own background.
         return Text(text, style=Style(color=full.color, bold=full.bold, reverse=full.reverse))
+
+    def state_cell(self, state: str, ascii_only: bool = False) -> Text:
+        """A state column's cell: its glyph and its name, in its colour (`◐ busy`), so states
+        differ in 16 colours and with NO_COLOR too."""
+        return self.state_text(state, labelled(state, ascii_only))
 
     def dim(self, text: str) -> Text:
         return Text(text, style=Style(color=self.get_component_rich_style("livetable--dim").color))

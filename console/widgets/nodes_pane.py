@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     ("id", "node"), ("region", "region"), ("state", "state"), ("load", "load"),
-    ("rep", "rep"), ("jobs", "done/fail"), ("earned", "earned"), ("seen", "seen"),
+    ("rep", "rep"), ("jobs", "ok/fail"), ("earned", "earned"), ("seen", "seen"),
 ]  # fmt: skip
 
 
@@ -61,8 +61,8 @@ class NodesPane(Pane):
                         [
                             RowId(short_id(r.node_id), r.node_id),
                             r.region,
-                            table.state_text(r.status),
-                            f"{load_bar(r.load)} {r.running:>2}",
+                            table.state_cell(r.status, state.ascii),
+                            f"{load_bar(r.load, 4)} {r.running:>2}",
                             str(r.reputation),
                             f"{r.jobs_completed}/{r.jobs_failed}",
                             usd(r.earnings),
@@ -82,6 +82,7 @@ class NodesPane(Pane):
         )
         sweep = state.map_sweep
         world = self.world_map
+        world.set_ascii(state.ascii)
         if sweep.complete or sweep.cells:
             world.set_cells(sweep.width, sweep.height, sweep.cells)
         progress = ""

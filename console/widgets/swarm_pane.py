@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from core.reads.snapshot import Snapshot
 
 COLUMNS = [
-    ("id", "agent"), ("spec", "specialisation"), ("state", "state"), ("job", "job"),
+    ("id", "agent"), ("spec", "speciality"), ("state", "state"), ("job", "job"),
     ("done", "done"), ("fail", "fail"), ("beat", "beat"), ("trend", "trend"),
 ]  # fmt: skip
 SPEC_SHORT = {"code-execution": "code", "model-inference": "model", "data-processing": "data"}
@@ -78,7 +78,7 @@ class SwarmPane(Pane):
                     [
                         RowId(r.agent_id, r.agent_id),
                         spec_label(r.specialisations),
-                        table.state_text(r.state),
+                        table.state_cell(r.state, state.ascii),
                         short_id(r.current_job, 8) if r.current_job else table.dim("-"),
                         str(r.jobs_done),
                         str(r.jobs_failed),

@@ -1,7 +1,8 @@
-"""The world map: coastlines in braille dots from the embedded land mask, every node at its
-latitude/longitude coloured by state, a count where several share a cell, the selected node
-highlighted. Drawn line by line (the Line API) from a cache rebuilt only when the data, the
-selection or the size changes."""
+"""The world map: coastlines in braille dots from the embedded land mask (ASCII `.` and `:`
+where the terminal has no braille), every node at its latitude/longitude as its state's glyph
+in its state's colour, a count where several share a cell, the selected node highlighted.
+Drawn line by line (the Line API) from a cache rebuilt only when the data, the selection or
+the size changes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
+from console.glyphs import glyph
 from console.widgets import land_mask
 from core.reads.map import MAP_BOTTOM, MAP_TOP
 
@@ -43,6 +45,19 @@ def land_lines(width: int, height: int) -> tuple[str, ...]:
     return tuple(lines)
 
 
+@cache
+def ascii_land_lines(width: int, height: int) -> tuple[str, ...]:
+    """The same coastline in ASCII, for a terminal without braille: a cell with a few land
+    dots is `.`, a mostly-land one `:`."""
+    return tuple(
+        "".join(_ASCII_LAND[bin(ord(c) - 0x2800).count("1")] if c != " " else " " for c in line)
+        for line in land_lines(width, height)
+    )
+
+
+_ASCII_LAND = " ....::::"
+
+
 def cell_of(lat: float, lon: float, width: int, height: int) -> int:
     """The same projection as lua/snapshot_map.lua."""
     x = max(0, min(width - 1, int((lon + 180) / 360 * width)))
@@ -50,14 +65,15 @@ def cell_of(lat: float, lon: float, width: int, height: int) -> int:
     return y * width + x
 
 
-def marker(counts: list[int] | tuple[int, ...]) -> tuple[str, int]:
+def marker(counts: list[int] | tuple[int, ...], ascii_only: bool = False) -> tuple[str, int]:
     """The glyph for a cell's nodes and the index of the state that colours it (the most
-    common; ties go to the more severe state so trouble is not hidden)."""
+    common; ties go to the more severe state so trouble is not hidden). One node shows its
+    state's glyph (● ◐ ◌ ✕), so the map reads without colour too; several show their count."""
     total = sum(counts)
     state = max(range(4), key=lambda i: (counts[i], i))
     if total == 1:
-        return "●", state
-    return (str(total) if total < 10 else "+"), state
+        return glyph(STATES[state], ascii_only), state
+    return (str(total) if total < 10 else "#" if ascii_only else "+"), state
 
 
 class WorldMap(Widget):
@@ -74,6 +90,7 @@ class WorldMap(Widget):
         self.grid = (0, 0)
         self.selected: int | None = None
         self.legend = ""
+        self.ascii_only = False  # ASCII coastline and glyphs (console.glyphs.wants_ascii)
         self._strips: list[Strip] | None = None
 
     @property
@@ -95,6 +112,11 @@ class WorldMap(Widget):
             cell = cell_of(lat, lon, width, height)
         if cell != self.selected:
             self.selected = cell
+            self._invalidate()
+
+    def set_ascii(self, ascii_only: bool) -> None:
+        if ascii_only != self.ascii_only:
+            self.ascii_only = ascii_only
             self._invalidate()
 
     def set_legend(self, text: str) -> None:
@@ -130,7 +152,9 @@ class WorldMap(Widget):
         marked = self.get_component_rich_style("worldmap--selected")
         selected = Style(bold=marked.bold, reverse=marked.reverse, underline=marked.underline)
         strips: list[Strip] = []
-        lines = land_lines(width, height) if width and height else ()
+        plain = self.ascii_only
+        draw_land = ascii_land_lines if plain else land_lines
+        lines = draw_land(width, height) if width and height else ()
         for y in range(max(0, out_height - 1)):
             if y >= len(lines) or width != out_width:
                 strips.append(Strip.blank(out_width, base))
@@ -147,13 +171,14 @@ class WorldMap(Widget):
                     segments.append(Segment("".join(run), land))
                     run = []
                 if counts is None:
-                    segments.append(Segment(char if char != " " else "·", land + selected))
+                    empty = "." if plain else "·"
+                    segments.append(Segment(char if char != " " else empty, land + selected))
                     continue
-                glyph, state = marker(counts)
+                mark, state = marker(counts, plain)
                 style: Style = states[state]
                 if cell == self.selected:
                     style += selected
-                segments.append(Segment(glyph, style))
+                segments.append(Segment(mark, style))
             if run:
                 segments.append(Segment("".join(run), land))
             strips.append(Strip(segments, out_width).extend_cell_length(out_width, base))
@@ -166,7 +191,8 @@ class WorldMap(Widget):
         style = self._style("worldmap--legend")
         segments = []
         for name, state_style in zip(STATES, states, strict=True):
-            segments += [Segment("● ", state_style), Segment(f"{name}  ", style)]
+            mark = glyph(name, self.ascii_only)
+            segments += [Segment(f"{mark} ", state_style), Segment(f"{name}  ", style)]
         segments.append(Segment(self.legend, style))
         return Strip(segments).crop_extend(0, width, style)
 

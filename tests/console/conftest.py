@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 
 from console.app import LcnConsole
-from console.shots import settle
+from console.shots import settle, terminal
 from core.config import Settings
 from core.devkit import seed
 from core.store import Store
@@ -42,7 +42,12 @@ def make_console(settings: Settings) -> Callable[..., RecordingConsole]:
         kwargs.setdefault("show_timing", False)
         kwargs.setdefault("operator", "tester@lcn")
         kwargs.setdefault("refresh", 30.0)
-        return RecordingConsole(kwargs.pop("settings", settings), **kwargs)
+        colours = kwargs.pop("colours", "truecolor")
+        ascii_only = kwargs.pop("ascii", False)
+        with terminal(colours):  # not the terminal the tests run in
+            app = RecordingConsole(kwargs.pop("settings", settings), **kwargs)
+        app.state.ascii = ascii_only
+        return app
 
     return make
 

@@ -191,6 +191,10 @@ async def test_drain_undrain_offline_from_the_node_table(
         await settle(pilot, app)
         assert (await registry.get_node(store, node_id)).status == "draining"
         await press(pilot, app, "u")
+        assert isinstance(app.screen, ConfirmScreen)  # names the node and its state
+        assert "draining" in app.screen.question and node_id[-10:] in app.screen.question
+        await press(pilot, app, "y")
+        await settle(pilot, app)
         assert (await registry.get_node(store, node_id)).status in ("active", "busy")
         await press(pilot, app, "o", "y")
         await settle(pilot, app)
