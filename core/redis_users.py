@@ -9,8 +9,8 @@ with the least it needs:
   command and scripting, but nothing in Redis's `@dangerous` category except INFO and naming
   its own connection (CLIENT SETNAME/INFO).
 * `lcn-reader` is `lcn console --read-only`: read commands, INFO, EVALSHA and SCRIPT LOAD on
-  `lcn:*` keys. Redis checks a script's commands against the caller's ACL, so a writing script run by
-  this user fails at its first write and writes nothing.
+  `lcn:*` keys. Redis checks a script's commands against the caller's ACL, so a writing script
+  run by this user fails at its first write and writes nothing.
 * `lcn-agent` is `lcn node run`: reads, scripting and only the write commands the agent's
   scripts use, on `lcn:*` keys. Redis ACLs (6.2 and 7 alike) cannot tie a user to particular
   scripts, so this user can also send those write commands directly; the sandbox, not the ACL,
