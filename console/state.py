@@ -26,26 +26,29 @@ TYPE_ALIASES = {"code": "code-execution", "model": "model-inference", "data": "d
 
 @dataclass(frozen=True)
 class SortMode:
-    """An order: the index's own (newest/oldest first, exact over the whole index), or a
-    column within the page the index gives (labelled so, as it is not a global order)."""
+    """An order: the index's own (newest/oldest first, exact over the whole index), a column
+    sorted on the server over all rows up to a bound (`column`: console.window_words labels
+    how many it covered), or a column within the page (`page_key`, labelled "in page")."""
 
     label: str
     newest_first: bool = True
     page_key: Callable[[Any], Any] | None = None
+    column: str | None = None
 
 
 NODE_SORTS = (
     SortMode("newest first"),
     SortMode("oldest first", newest_first=False),
-    SortMode("earnings ↓ in page", page_key=lambda r: r.earnings),
-    SortMode("load ↓ in page", page_key=lambda r: r.load),
-    SortMode("reputation ↓ in page", page_key=lambda r: r.reputation),
+    SortMode("earnings ↓", column="earnings"),
+    SortMode("load ↓", column="load"),
+    SortMode("reputation ↓", column="reputation"),
+    SortMode("running ↓", column="running"),
 )
 JOB_SORTS = (
     SortMode("newest first"),
     SortMode("oldest first", newest_first=False),
-    SortMode("cost ↓ in page", page_key=lambda r: r.actual_cost or r.estimated_cost),
-    SortMode("attempts ↓ in page", page_key=lambda r: r.attempts),
+    SortMode("cost ↓", column="cost"),
+    SortMode("attempts ↓", column="attempts"),
 )
 
 
@@ -58,6 +61,7 @@ class TableView:
     status: str | None = None
     job_type: str | None = None
     node_id: str | None = None
+    text: str | None = None  # free text searched for (`/` then words that are not a filter)
     total: int = 0
 
     @property
@@ -81,24 +85,54 @@ class TableView:
             parts.append(f"type:{self.job_type}")
         if self.node_id:
             parts.append(f"node:…{self.node_id[-8:]}")
+        if self.text:
+            parts.append(f'"{self.text}"')
         return " ".join(parts)
 
+    @property
+    def filter_text(self) -> str:
+        """The filter as the operator would type it again (the prompt's starting value)."""
+        parts = [
+            f"state:{self.status}" if self.status else "",
+            f"type:{self.job_type}" if self.job_type else "",
+            f"node:{self.node_id}" if self.node_id else "",
+            self.text or "",
+        ]
+        return " ".join(p for p in parts if p)
+
     def clear_filter(self) -> bool:
-        had = bool(self.status or self.job_type or self.node_id)
-        self.status = self.job_type = self.node_id = None
+        had = bool(self.status or self.job_type or self.node_id or self.text)
+        self.status = self.job_type = self.node_id = self.text = None
         self.offset = 0
         return had
 
 
+TEXT_MAX = 100  # the longest free text a search takes (core.reads: JobWindow.text)
+
+
 def parse_filter(text: str, *, jobs: bool) -> dict[str, str | None]:
-    """`running`, `state:failed type:model node:<id>` → fields; raises ValueError with a
-    sentence saying what was not understood."""
+    """`running`, `state:failed type:model node:<id>`, and free text → fields; raises
+    ValueError with a sentence saying what was not understood. A word that is no state, no
+    job type and no `name:value` is text to search for (id, creator, error, node; a node's id
+    and region); `text:<word>` searches for a word that would otherwise be a filter."""
     found: dict[str, str | None] = {"status": None, "job_type": None, "node_id": None}
+    words: list[str] = []
     states = JOB_STATUSES if jobs else NODE_STATUSES
+    types = (*JOB_TYPES, *TYPE_ALIASES) if jobs else ()
     for token in text.split():
         name, sep, value = token.partition(":")
+        if sep and name == "text":
+            if value:
+                words.append(value)
+            continue
         if not sep:
-            name, value = ("status", token) if token in states else ("type", token)
+            if token in states:
+                name, value = "status", token
+            elif token in types:
+                name, value = "type", token
+            else:
+                words.append(token)
+                continue
         name = {"state": "status", "status": "status", "type": "job_type", "node": "node_id"}.get(
             name, name
         )
@@ -118,7 +152,12 @@ def parse_filter(text: str, *, jobs: bool) -> dict[str, str | None]:
                 raise ValueError("node: needs a full node id (a CID starting with b).")
             found["node_id"] = value
         else:
-            raise ValueError(f"Cannot filter by {token!r} here.")
+            raise ValueError(
+                f"Cannot filter by {token!r} here; to search for it as text, write text:{token}."
+            )
+    found["text"] = " ".join(words) or None
+    if len(found["text"] or "") > TEXT_MAX:
+        raise ValueError(f"Search text is limited to {TEXT_MAX} characters.")
     return found
 
 
@@ -134,7 +173,7 @@ class ConsoleState:
             "jobs": TableView(JOB_SORTS),
             "earnings": TableView(
                 (
-                    SortMode("earnings ↓ in page", page_key=lambda r: r.earnings),
+                    SortMode("earnings ↓", column="earnings"),
                     SortMode("newest first"),
                     SortMode("oldest first", newest_first=False),
                 )
@@ -183,6 +222,8 @@ def view_request(
             limit=nodes_view.limit,
             status=status,
             newest_first=nodes_view.sort.newest_first,
+            sort=nodes_view.sort.column,
+            text=nodes_view.text,
         )
         if "nodes" in shown
         else None,
@@ -190,6 +231,7 @@ def view_request(
             offset=earnings_view.offset,
             limit=earnings_view.limit,
             newest_first=earnings_view.sort.newest_first,
+            sort=earnings_view.sort.column,
         )
         if "earnings" in shown
         else None,
@@ -200,6 +242,8 @@ def view_request(
             job_type=jobs_view.job_type,
             node_id=jobs_view.node_id,
             newest_first=jobs_view.sort.newest_first,
+            sort=jobs_view.sort.column,
+            text=jobs_view.text,
         )
         if "jobs" in shown
         else None,

@@ -1,5 +1,12 @@
 """The job table: one window of a state index, a node's history, or everything, with a bounded
-scan when filtered by type (snapshot_jobs.lua)."""
+scan when filtered by type, searched for text or sorted by a column (snapshot_jobs.lua).
+
+Why the column sorts are bounded rather than indexed: an index per column would cost an extra
+write on every job that changes cost or attempts (each completion, each retry), and every path
+that drops a job (archive, trim) would have to clean it; operators sort to see what is costly
+or retried *recently*. So a sort orders the newest `search_budget` jobs of the window's index
+exactly, and the console labels it so ("among the newest 10,000"), or says "all" when the
+index is no larger than that."""
 
 from __future__ import annotations
 
@@ -25,6 +32,18 @@ class JobWindow(Model):
     node_id: str | None = None
     newest_first: bool = True
     scan_budget: int = Field(default=5_000, ge=1, le=100_000)
+    sort: Literal["cost", "attempts"] | None = Field(
+        default=None, description="A column to order by, largest first; None: the index's order."
+    )
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Text to find (literally, any case) in the id, creator, error or node.",
+    )
+    search_budget: int = Field(
+        default=10_000, ge=1, le=100_000, description="Entries a sort or a search examines."
+    )
 
 
 class JobRow(Model):
@@ -75,7 +94,9 @@ def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
             "1" if window.newest_first else "0",
             window.job_type or "",
             state,
-            window.scan_budget,
+            window.search_budget if window.sort or window.text else window.scan_budget,
+            window.sort or "",
+            (window.text or "").lower(),
         )
     }
 
@@ -87,6 +108,7 @@ def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
             offset=window.offset,
             exact=bool(reply.get("exact", True)),
             scanned=int_or(reply.get("scanned")),
+            matched=None if reply.get("matched") is None else int_or(reply.get("matched")),
         )
 
     return Read("jobs", commands, decode)

@@ -21,3 +21,6 @@ class Page(Model, Generic[RowT]):
     offset: int
     exact: bool = Field(default=True, description="False when a filter scan hit its budget.")
     scanned: int = 0
+    matched: int | None = Field(
+        default=None, description="Rows a sort or search found among those scanned."
+    )
