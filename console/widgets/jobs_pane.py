@@ -65,6 +65,5 @@ class JobsPane(Pane):
                 for r in rows
             ]
         )  # fmt: skip
-        where = f"{view.filter_label} · " if view.filter_label else ""
         label = window_words(view, page, len(rows))
-        self.border_subtitle = f"{self.selection_note()}{where}{label}"
+        self.border_subtitle = f"{self.selection_note()}{label}"

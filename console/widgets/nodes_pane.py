@@ -73,9 +73,8 @@ class NodesPane(Pane):
                     for r in rows
                 ]
             )
-            where = f"{view.filter_label} · " if view.filter_label else ""
             label = window_words(view, page, len(rows))
-            self.border_subtitle = f"{self.selection_note()}{where}{label}"
+            self.border_subtitle = f"{self.selection_note()}{label}"
         self.border_title = (
             f"{self.NUMBER} Nodes {counts.nodes:,} · {by.get('active', 0):,} active · "
             f"{by.get('busy', 0):,} busy · {by.get('draining', 0):,} draining · "
