@@ -40,6 +40,8 @@ SHOTS = (
     Shot("confirm-cancel", ("2", "down", "down", "c"), ((80, 24),)),
     Shot("job-detail", ("2", "down", "down", "enter"), ((160, 48),)),
     Shot("reassign", ("2", "down", "down", "r"), ((160, 48),)),
+    Shot("jobs-by-cost", ("2", "z", "s", "s"), ((80, 24),)),
+    Shot("nodes-search", ("1", "z", "slash", "e", "u", "enter"), ((80, 24),)),
 )
 
 
