@@ -1,7 +1,7 @@
 """A table's window in words: which rows of how many, what the search found, and how far the
 order reaches. A column sort or a search covers at most the read's budget of entries
 (core.reads.jobs, core.reads.nodes); when the index is larger the words say so, so no one reads
-"cost ↓" as the costliest job of all time when it is the costliest of the newest 10,000.
+"cost ↓" as the costliest job of all time when it is the costliest of the newest 5,000.
 The count comes first: a narrow pane cuts its subtitle from the right."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def window_words(view: TableView, page: Page[Any], shown: int) -> str:
     """`1–20 of 812 · cost ↓ …`, `1–20 of 37 matches · "alice" · search limited to the newest
-    10,000 of 1,000,000 · newest first`, or for an index read as it is `1–20 of 1,000`; the
+    5,000 of 1,000,000 · newest first`, or for an index read as it is `1–20 of 1,000`; the
     filter and search as typed (`view.filter_label`) after the count."""
     where = [view.filter_label] if view.filter_label else []
     rows = f"{page.offset + 1}–{page.offset + shown}"

@@ -5,7 +5,7 @@ Why the column sorts are bounded rather than indexed: an index per column would 
 write on every job that changes cost or attempts (each completion, each retry), and every path
 that drops a job (archive, trim) would have to clean it; operators sort to see what is costly
 or retried *recently*. So a sort orders the newest `search_budget` jobs of the window's index
-exactly, and the console labels it so ("among the newest 10,000"), or says "all" when the
+exactly, and the console labels it so ("among the newest 5,000"), or says "all" when the
 index is no larger than that."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import Field
 from core.models.records.fields import RawHash, int_or
 from core.models.records.job import JobRecord
 from core.reads.batch import Read, Replies, script
-from core.reads.model import Model, Page
+from core.reads.model import SEARCH_BUDGET, Model, Page
 from core.reads.replies import rows, script_reply
 from core.store import Store
 
@@ -42,7 +42,10 @@ class JobWindow(Model):
         description="Text to find (literally, any case) in the id, creator, error or node.",
     )
     search_budget: int = Field(
-        default=10_000, ge=1, le=100_000, description="Entries a sort or a search examines."
+        default=SEARCH_BUDGET,
+        ge=1,
+        le=100_000,
+        description="Entries a sort or a search examines.",
     )
 
 

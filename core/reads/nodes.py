@@ -16,7 +16,7 @@ from pydantic import Field
 from core.models.records.fields import RawHash, int_or
 from core.models.records.node import NodeRecord
 from core.reads.batch import Read, Replies, script
-from core.reads.model import Model, Page
+from core.reads.model import SEARCH_BUDGET, Model, Page
 from core.reads.replies import rows, script_reply
 from core.store import Store
 
@@ -36,7 +36,10 @@ class NodeWindow(Model):
         description="Text to find (literally, any case) in the node id or region.",
     )
     search_budget: int = Field(
-        default=10_000, ge=1, le=100_000, description="Entries a sort or a search examines."
+        default=SEARCH_BUDGET,
+        ge=1,
+        le=100_000,
+        description="Entries a sort or a search examines.",
     )
 
 

@@ -32,25 +32,41 @@ if want_type == '' and want_state == '' and sort_by == '' and text == '' then
   return cjson.encode({total = total, exact = true, scanned = #rows, fields = FIELDS, rows = rows})
 end
 
--- What a check reads of each entry: type and state always, the sort column, the text fields.
-local CHECK = {'type', 'status', 'actual_cost', 'estimated_cost', 'attempts', 'creator', 'error',
-  'node'}
+-- What a check reads of each entry: only what the filter, the sort and the search need.
+local CHECK, at = {}, {}
+local function need(field) CHECK[#CHECK + 1] = field; at[field] = #CHECK end
+if want_type ~= '' then need('type') end
+if want_state ~= '' then need('status') end
+if sort_by == 'cost' then need('actual_cost'); need('estimated_cost') end
+if sort_by == 'attempts' then need('attempts') end
+if text ~= '' then need('creator'); need('error'); need('node') end
 local function sort_value(v)
-  if sort_by == 'cost' then return tonumber(v[3]) or tonumber(v[4]) or 0 end
-  if sort_by == 'attempts' then return tonumber(v[5]) or 0 end
-  return 0
+  if sort_by == 'cost' then return tonumber(v[at.actual_cost]) or tonumber(v[at.estimated_cost]) or 0 end
+  return tonumber(v[at.attempts]) or 0
 end
 local function has_text(id, v)
   if text == '' then return true end
   if string.find(string.lower(id), text, 1, true) then return true end
-  for i = 6, 8 do
+  for i = at.creator, at.node do
     if v[i] and string.find(string.lower(v[i]), text, 1, true) then return true end
   end
   return false
 end
 
+-- A search or a sort keeps only the best offset + limit entries (largest first; a tie keeps
+-- the index's order) and counts the rest: no table per entry, no sort of the whole budget.
+local top, keep, matched = {}, offset + limit, 0
+local function consider(id, value)
+  local n = #top
+  if n >= keep and value <= top[n][2] then return end
+  local i = n
+  if n >= keep then top[n] = nil; i = n - 1 end
+  while i >= 1 and top[i][2] < value do top[i + 1] = top[i]; i = i - 1 end
+  top[i + 1] = {id, value}
+end
+
 local full = sort_by ~= '' or text ~= ''  -- examine the whole budget, not just a window's worth
-local found, skipped, scanned, CHUNK = {}, 0, 0, 256
+local skipped, scanned, CHUNK = 0, 0, 512
 while scanned < budget and (full or #rows < limit) do
   local ids = window(scanned, scanned + math.min(CHUNK, budget - scanned) - 1)
   if #ids == 0 then break end
@@ -58,10 +74,12 @@ while scanned < budget and (full or #rows < limit) do
     scanned = scanned + 1
     local key = K.job(id)
     local v = redis.call('HMGET', key, unpack(CHECK))
-    if (want_type == '' or v[1] == want_type) and (want_state == '' or v[2] == want_state)
-        and has_text(id, v) then
+    if (want_type == '' or v[at.type] == want_type)
+        and (want_state == '' or v[at.status] == want_state) and has_text(id, v) then
       if full then
-        found[#found + 1] = {id, sort_value(v), scanned}
+        matched = matched + 1
+        if sort_by ~= '' then consider(id, sort_value(v))
+        elseif matched <= keep then top[matched] = {id, 0} end
       elseif skipped < offset then
         skipped = skipped + 1
       else
@@ -73,17 +91,10 @@ while scanned < budget and (full or #rows < limit) do
 end
 local reply = {total = total, exact = scanned >= total, scanned = scanned, fields = FIELDS}
 if full then
-  if sort_by ~= '' then
-    -- Largest first; equal values keep the index's order (table.sort is not stable).
-    table.sort(found, function(a, b)
-      if a[2] ~= b[2] then return a[2] > b[2] end
-      return a[3] < b[3]
-    end)
+  for i = offset + 1, #top do
+    rows[#rows + 1] = redis.call('HMGET', K.job(top[i][1]), unpack(FIELDS))
   end
-  for i = offset + 1, math.min(#found, offset + limit) do
-    rows[#rows + 1] = redis.call('HMGET', K.job(found[i][1]), unpack(FIELDS))
-  end
-  reply['matched'] = #found
+  reply['matched'] = matched
 end
 reply['rows'] = rows
 return cjson.encode(reply)

@@ -28,10 +28,11 @@ end
 
 local CHECK = {'region', 'earnings', 'reputation', 'running', 'cpu', 'cpu_used', 'memory_mb',
   'mem_used'}
+if sort_by == 'earnings' then CHECK = {'region', 'earnings'}
+elseif sort_by == 'reputation' then CHECK = {'region', 'reputation'}
+elseif sort_by == 'running' then CHECK = {'region', 'running'}
+elseif sort_by == '' then CHECK = {'region'} end
 local function sort_value(v)
-  if sort_by == 'earnings' then return tonumber(v[2]) or 0 end
-  if sort_by == 'reputation' then return tonumber(v[3]) or 0 end
-  if sort_by == 'running' then return tonumber(v[4]) or 0 end
   if sort_by == 'load' then  -- as NodeRow.load: the larger of cpu and memory use
     local cpu, mem = tonumber(v[5]) or 0, tonumber(v[7]) or 0
     local load = 0
@@ -39,10 +40,22 @@ local function sort_value(v)
     if mem > 0 then load = math.max(load, (tonumber(v[8]) or 0) / mem) end
     return math.min(1, load)
   end
-  return 0
+  return tonumber(v[2]) or 0
 end
 
-local found, scanned, CHUNK = {}, 0, 256
+-- Only the best offset + limit entries are kept (largest first; a tie keeps the index's
+-- order) and the rest counted: no table per entry, no sort of the whole budget.
+local top, keep, matched = {}, offset + limit, 0
+local function consider(id, value)
+  local n = #top
+  if n >= keep and value <= top[n][2] then return end
+  local i = n
+  if n >= keep then top[n] = nil; i = n - 1 end
+  while i >= 1 and top[i][2] < value do top[i + 1] = top[i]; i = i - 1 end
+  top[i + 1] = {id, value}
+end
+
+local scanned, CHUNK = 0, 512
 while scanned < budget do
   local ids = window(scanned, scanned + math.min(CHUNK, budget - scanned) - 1)
   if #ids == 0 then break end
@@ -51,19 +64,14 @@ while scanned < budget do
     local v = redis.call('HMGET', K.node(id), unpack(CHECK))
     if text == '' or string.find(string.lower(id), text, 1, true)
         or (v[1] and string.find(string.lower(v[1]), text, 1, true)) then
-      found[#found + 1] = {id, sort_value(v), scanned}
+      matched = matched + 1
+      if sort_by ~= '' then consider(id, sort_value(v))
+      elseif matched <= keep then top[matched] = {id, 0} end
     end
   end
 end
-if sort_by ~= '' then
-  -- Largest first; equal values keep the index's order (table.sort is not stable).
-  table.sort(found, function(a, b)
-    if a[2] ~= b[2] then return a[2] > b[2] end
-    return a[3] < b[3]
-  end)
-end
-for i = offset + 1, math.min(#found, offset + limit) do
-  rows[#rows + 1] = redis.call('HMGET', K.node(found[i][1]), unpack(FIELDS))
+for i = offset + 1, #top do
+  rows[#rows + 1] = redis.call('HMGET', K.node(top[i][1]), unpack(FIELDS))
 end
 return cjson.encode({total = total, exact = scanned >= total, scanned = scanned,
-  matched = #found, fields = FIELDS, rows = rows})
+  matched = matched, fields = FIELDS, rows = rows})
