@@ -39,9 +39,16 @@ def request(app: LcnConsole) -> snap.ViewRequest:
             state.job_detail = screen.record_id
         elif isinstance(screen, NodeDetailScreen):
             state.node_detail = screen.record_id
+    now = time.monotonic()
+    keep = frozenset(
+        name
+        for name in ("nodes", "jobs", "earnings")
+        if name not in app.redraw and state.tables[name].order_is_fresh(now)
+    )
     return view_request(
         state,
         shown=shown,
+        keep=keep,
         map_grid=grid,
         now_ms=app.clock() if app.clock else int(time.time() * 1000),
         map_chunk=app.map_chunk,
@@ -94,7 +101,12 @@ def _absorb(app: LcnConsole, pane: str, result: snap.Snapshot) -> None:
     """What a pane's drawing needs in the view state: its window's total, the map sweep."""
     page = {"nodes": result.nodes, "jobs": result.jobs, "earnings": result.earnings}.get(pane)
     if page is not None:
-        app.state.tables[pane].total = page.total
+        view = app.state.tables[pane]
+        view.total = page.total
+        view.page = page
+        sorted_read = page.matched is not None
+        view.ordered_at = time.monotonic() if sorted_read else None
+        view.ordered_limit = view.limit
     if pane == "swarm" and result.agents is not None:
         app.state.tables["swarm"].total = result.agents.page.total
     if pane == "nodes" and result.map is not None:

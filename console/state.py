@@ -15,12 +15,14 @@ from core.reads.snapshot import (
     AgentWindow,
     JobWindow,
     NodeWindow,
+    Page,
     ViewRequest,
 )
 
 PANES = ("nodes", "jobs", "earnings", "swarm", "triage")
 DASHBOARD_PANES = ("nodes", "jobs", "earnings", "swarm")
 REFRESH_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+ORDER_REFRESH_S = 5.0  # a column sort or a search is read again at most this often
 TYPE_ALIASES = {"code": "code-execution", "model": "model-inference", "data": "data-processing"}
 
 
@@ -63,6 +65,21 @@ class TableView:
     node_id: str | None = None
     text: str | None = None  # free text searched for (`/` then words that are not a filter)
     total: int = 0
+    # When a column sort or a search was last read (time.monotonic), and for how many rows:
+    # such a read examines thousands of entries inside one Lua script, so it is repeated every
+    # ORDER_REFRESH_S, not every poll, unless the operator asks for another window.
+    ordered_at: float | None = None
+    ordered_limit: int = 0
+    page: Page[Any] | None = None  # the window on screen: the last one read
+
+    def order_is_fresh(self, now: float) -> bool:
+        """Whether the last sorted or searched window may stay on screen for this poll."""
+        return (
+            (self.sort.column is not None or bool(self.text))
+            and self.ordered_at is not None
+            and self.ordered_limit == self.limit
+            and now - self.ordered_at < ORDER_REFRESH_S
+        )
 
     @property
     def sort(self) -> SortMode:
@@ -205,9 +222,12 @@ def view_request(
     now_ms: int | None,
     map_chunk: int = 500,
     payments_enabled: bool = False,
+    keep: frozenset[str] = frozenset(),
 ) -> ViewRequest:
     """Only the panes on screen are read (plus counts and triage, which the status line and
-    the triage pane need)."""
+    the triage pane need), less the tables in `keep`, whose sorted or searched window is
+    fresh enough to stay on screen as it is (TableView.order_is_fresh)."""
+    tables = shown - keep
     nodes_view = state.tables["nodes"]
     jobs_view = state.tables["jobs"]
     earnings_view = state.tables["earnings"]
@@ -225,7 +245,7 @@ def view_request(
             sort=nodes_view.sort.column,
             text=nodes_view.text,
         )
-        if "nodes" in shown
+        if "nodes" in tables
         else None,
         earnings=NodeWindow(
             offset=earnings_view.offset,
@@ -233,7 +253,7 @@ def view_request(
             newest_first=earnings_view.sort.newest_first,
             sort=earnings_view.sort.column,
         )
-        if "earnings" in shown
+        if "earnings" in tables
         else None,
         jobs=JobWindow(
             offset=jobs_view.offset,
@@ -245,7 +265,7 @@ def view_request(
             sort=jobs_view.sort.column,
             text=jobs_view.text,
         )
-        if "jobs" in shown
+        if "jobs" in tables
         else None,
         map=map_window,
         agents=AgentWindow(offset=agents_view.offset, limit=agents_view.limit)

@@ -61,14 +61,15 @@ async def test_sorting_by_cost_brings_a_row_from_the_last_page_to_the_top(
         view = app.state.tables["jobs"]
         while view.sort.column != "cost":
             await press(pilot, app, "s")
-        assert app.snapshot is not None and app.snapshot.jobs is not None
-        assert app.snapshot.jobs.rows[0].job_id == costliest
+        page = view.page
+        assert page is not None and page.rows[0].job_id == costliest
         assert table.selected_key == costliest  # a new order selects its top row
-        costs = [r.actual_cost or r.estimated_cost for r in app.snapshot.jobs.rows]
+        costs = [r.actual_cost or r.estimated_cost for r in page.rows]
         assert costs == sorted(costs, reverse=True)
         assert "sorted by cost ↓ over all 400" in str(app.pane("jobs").border_subtitle)
         await press(pilot, app, "s")  # attempts: over all rows too
-        attempts = [r.attempts for r in app.snapshot.jobs.rows]
+        assert view.page is not None
+        attempts = [r.attempts for r in view.page.rows]
         assert attempts == sorted(attempts, reverse=True)
 
 
@@ -106,8 +107,8 @@ async def test_the_selection_stays_on_its_node_through_every_sort(
             assert table.selection == chosen and table.selected_key == chosen
             assert table.lost is None
             rows_at.add(table.cursor_row)
-            assert app.snapshot is not None and app.snapshot.nodes is not None
-            assert app.snapshot.nodes.rows[table.cursor_row].node_id == chosen
+            page = app.state.tables["nodes"].page
+            assert page is not None and page.rows[table.cursor_row].node_id == chosen
         assert len(rows_at) > 1  # the row moved; the selection followed its key
 
 
@@ -132,19 +133,18 @@ async def test_search_finds_jobs_by_id_tail_creator_and_error_literally(
         for text in (marked[-7:], MARKUP_CREATOR, "[RED]FULL[/]", "eve[/bold"):
             await type_into_prompt(pilot, app, "slash", text)
             assert view.text == text
-            page = app.snapshot.jobs if app.snapshot else None
+            page = view.page
             assert page is not None and page.matched == 1, text
             assert [r.job_id for r in page.rows] == [marked]
             assert app.pane("jobs").table.selected_key == marked
             shown = screen_text(app)
             assert f'"{text}"' in shown and "1 match" in shown  # the typed text, literally
         await type_into_prompt(pilot, app, "slash", "failed zz-no-such-text")
-        page = app.snapshot.jobs if app.snapshot else None
+        page = view.page
         assert page is not None and page.matched == 0 and not page.rows
         assert view.status == "failed" and "no matches" in screen_text(app)
         await press(pilot, app, "escape")
-        assert view.text is None and app.snapshot is not None
-        assert app.snapshot.jobs is not None and app.snapshot.jobs.matched is None
+        assert view.text is None and view.page is not None and view.page.matched is None
 
 
 async def test_search_finds_nodes_by_region_and_id_and_says_when_limited(
@@ -156,11 +156,11 @@ async def test_search_finds_nodes_by_region_and_id_and_says_when_limited(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await type_into_prompt(pilot, app, "slash", region.upper())
-        page = app.snapshot.nodes if app.snapshot else None
+        page = app.state.tables["nodes"].page
         assert page is not None and page.matched and page.rows
         assert {r.region for r in page.rows} == {region}
         await type_into_prompt(pilot, app, "slash", node_id[-9:])
-        page = app.snapshot.nodes if app.snapshot else None
+        page = app.state.tables["nodes"].page
         assert page is not None and [r.node_id for r in page.rows] == [node_id]
     limited = await read(store, jobs_read(store, JobWindow(limit=5, text="b", search_budget=100)))
     view = TableView(JOB_SORTS, text="b")
@@ -205,3 +205,25 @@ async def test_pool_switch_shows_the_other_pools_nodes_and_refuses_an_unknown_po
         assert set(app.pane("jobs").table.rows) <= {
             j for ids in seeded.jobs_by_status.values() for j in ids
         }
+
+
+async def test_a_sorted_window_is_read_again_only_when_stale_or_asked_for(
+    make_console: Make, seeded: SeedSummary
+) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, app, "2", "s", "s")  # cost ↓: examined on the server
+        view = app.state.tables["jobs"]
+        assert view.sort.column == "cost" and view.ordered_at is not None
+        rows = list(app.pane("jobs").table.rows)
+        read_at = view.ordered_at
+        await settle(pilot, app)  # plain polls: the sorted window stays as it is
+        assert app.snapshot is not None and app.snapshot.jobs is None
+        assert list(app.pane("jobs").table.rows) == rows and view.ordered_at == read_at
+        view.ordered_at -= 60  # stale: read again at the next poll
+        await settle(pilot, app)
+        assert view.ordered_at > read_at and view.page is not None
+        assert view.page.matched == 400 and list(app.pane("jobs").table.rows) == rows
+        await press(pilot, app, "right_square_bracket")  # another window: read at once
+        assert view.page is not None and view.page.offset == view.limit
