@@ -202,6 +202,7 @@ class ConsoleState:
     map_sweep: MapSweep = field(default_factory=MapSweep)
     job_detail: str | None = None
     node_detail: str | None = None
+    kept: frozenset[str] = frozenset()  # tables the last poll did not read (order_is_fresh)
 
     def faster(self) -> float:
         smaller = [s for s in REFRESH_STEPS if s < self.refresh]

@@ -219,7 +219,8 @@ async def test_a_sorted_window_is_read_again_only_when_stale_or_asked_for(
         rows = list(app.pane("jobs").table.rows)
         read_at = view.ordered_at
         await settle(pilot, app)  # plain polls: the sorted window stays as it is
-        assert app.snapshot is not None and app.snapshot.jobs is None
+        assert app.state.kept == {"jobs"} and app.snapshot is not None
+        assert app.snapshot.jobs is view.page  # the snapshot holds what is on screen
         assert list(app.pane("jobs").table.rows) == rows and view.ordered_at == read_at
         view.ordered_at -= 60  # stale: read again at the next poll
         await settle(pilot, app)
