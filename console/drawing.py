@@ -39,9 +39,17 @@ def request(app: LcnConsole) -> snap.ViewRequest:
             state.job_detail = screen.record_id
         elif isinstance(screen, NodeDetailScreen):
             state.node_detail = screen.record_id
+    now = time.monotonic()
+    keep = frozenset(
+        name
+        for name in ("nodes", "jobs", "earnings")
+        if name not in app.redraw and state.tables[name].order_is_fresh(now)
+    )
+    state.kept = keep
     return view_request(
         state,
         shown=shown,
+        keep=keep,
         map_grid=grid,
         now_ms=app.clock() if app.clock else int(time.time() * 1000),
         map_chunk=app.map_chunk,
@@ -62,6 +70,15 @@ def needs_draw(app: LcnConsole) -> bool:
 def draw(app: LcnConsole, result: snap.Snapshot) -> None:
     """Draw a snapshot: every shown pane updates its rows in place (paused: see above)."""
     paused = app.state.paused and app.snapshot is not None
+    # A table this poll did not read (its sorted window is fresh) keeps the page it shows, in
+    # the snapshot too: whoever reads app.snapshot sees what is on screen.
+    carried = {
+        name: app.state.tables[name].page
+        for name in app.state.kept
+        if getattr(result, name) is None and app.state.tables[name].page is not None
+    }
+    if carried:
+        result = result.model_copy(update=carried)
     if not paused:
         app.snapshot = result
     shown = app.shown_panes()
@@ -93,8 +110,13 @@ def draw(app: LcnConsole, result: snap.Snapshot) -> None:
 def _absorb(app: LcnConsole, pane: str, result: snap.Snapshot) -> None:
     """What a pane's drawing needs in the view state: its window's total, the map sweep."""
     page = {"nodes": result.nodes, "jobs": result.jobs, "earnings": result.earnings}.get(pane)
-    if page is not None:
-        app.state.tables[pane].total = page.total
+    if page is not None and pane not in app.state.kept:  # a kept page was absorbed when read
+        view = app.state.tables[pane]
+        view.total = page.total
+        view.page = page
+        sorted_read = page.matched is not None
+        view.ordered_at = time.monotonic() if sorted_read else None
+        view.ordered_limit = view.limit
     if pane == "swarm" and result.agents is not None:
         app.state.tables["swarm"].total = result.agents.page.total
     if pane == "nodes" and result.map is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,7 +24,7 @@ from textual.message import Message
 from core.config import Settings
 from core.errors import LcnError
 from core.reads import snapshot as snap
-from core.store import Store, connect
+from core.store import Keys, Store, connect
 
 RETRY_S = (0.5, 1.0, 2.0, 5.0)  # reconnect backoff while Redis is away
 
@@ -94,6 +95,14 @@ class Poller:
                 self.health.phase = "Connected; reading the first snapshot of the pool…"
         return self._store
 
+    def use_pool(self, settings: Settings) -> None:
+        """Read another pool from the next poll on (`:pool`): the same connection with the other
+        pool's key names. A poll already under way is dropped, not drawn (see poll_once)."""
+        self.settings = settings
+        if self._store is not None:
+            self._store = dataclasses.replace(self._store, keys=Keys(settings.pool))
+        self.wake()
+
     async def close(self) -> None:
         store, self._store = self._store, None
         if store is not None:
@@ -126,6 +135,7 @@ class Poller:
         """One poll, posted to the App and drawn by it. Redis errors become the banner; any
         other error a notification; nothing escapes to Textual's traceback screen."""
         health = self.health
+        pool = self.settings.pool
         try:
             request = self.host.view_request()
             started = time.perf_counter()
@@ -141,6 +151,9 @@ class Poller:
         except Exception as exc:  # a bug must not take the console down
             health.last_error = one_line(exc)
             self.host.post_message(self.Failed(health.last_error, redis=False))
+            return
+        if self.settings.pool != pool:  # the operator switched pool while this was read
+            self.wake()
             return
         polled = self.Polled(result, recovered=not health.connected and health.reads > 0)
         health.connected = True

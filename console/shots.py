@@ -59,6 +59,8 @@ SHOTS = (
     Shot("nodes-16-colours", ("1", "z"), ((80, 24),), colours="16"),
     Shot("nodes-no-color", ("1", "z"), ((80, 24),), colours="none"),
     Shot("nodes-ascii", ("1", "z"), ((80, 24),), ascii=True),
+    Shot("jobs-by-cost", ("2", "z", "s", "s"), ((80, 24),)),
+    Shot("nodes-search", ("1", "z", "slash", "e", "u", "enter"), ((80, 24),)),
 )
 
 

@@ -16,37 +16,42 @@ from core.reads.snapshot import (
     AgentWindow,
     JobWindow,
     NodeWindow,
+    Page,
     ViewRequest,
 )
 
 PANES = ("nodes", "jobs", "earnings", "swarm", "triage")
 DASHBOARD_PANES = ("nodes", "jobs", "earnings", "swarm")
 REFRESH_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+ORDER_REFRESH_S = 5.0  # a column sort or a search is read again at most this often
 TYPE_ALIASES = {"code": "code-execution", "model": "model-inference", "data": "data-processing"}
 
 
 @dataclass(frozen=True)
 class SortMode:
-    """An order: the index's own (newest/oldest first, exact over the whole index), or a
-    column within the page the index gives (labelled so, as it is not a global order)."""
+    """An order: the index's own (newest/oldest first, exact over the whole index), a column
+    sorted on the server over all rows up to a bound (`column`: console.window_words labels
+    how many it covered), or a column within the page (`page_key`, labelled "in page")."""
 
     label: str
     newest_first: bool = True
     page_key: Callable[[Any], Any] | None = None
+    column: str | None = None
 
 
 NODE_SORTS = (
     SortMode("newest first"),
     SortMode("oldest first", newest_first=False),
-    SortMode("earnings ↓ in page", page_key=lambda r: r.earnings),
-    SortMode("load ↓ in page", page_key=lambda r: r.load),
-    SortMode("reputation ↓ in page", page_key=lambda r: r.reputation),
+    SortMode("earnings ↓", column="earnings"),
+    SortMode("load ↓", column="load"),
+    SortMode("reputation ↓", column="reputation"),
+    SortMode("running ↓", column="running"),
 )
 JOB_SORTS = (
     SortMode("newest first"),
     SortMode("oldest first", newest_first=False),
-    SortMode("cost ↓ in page", page_key=lambda r: r.actual_cost or r.estimated_cost),
-    SortMode("attempts ↓ in page", page_key=lambda r: r.attempts),
+    SortMode("cost ↓", column="cost"),
+    SortMode("attempts ↓", column="attempts"),
 )
 
 
@@ -59,7 +64,23 @@ class TableView:
     status: str | None = None
     job_type: str | None = None
     node_id: str | None = None
+    text: str | None = None  # free text searched for (`/` then words that are not a filter)
     total: int = 0
+    # When a column sort or a search was last read (time.monotonic), and for how many rows:
+    # such a read examines thousands of entries inside one Lua script, so it is repeated every
+    # ORDER_REFRESH_S, not every poll, unless the operator asks for another window.
+    ordered_at: float | None = None
+    ordered_limit: int = 0
+    page: Page[Any] | None = None  # the window on screen: the last one read
+
+    def order_is_fresh(self, now: float) -> bool:
+        """Whether the last sorted or searched window may stay on screen for this poll."""
+        return (
+            (self.sort.column is not None or bool(self.text))
+            and self.ordered_at is not None
+            and self.ordered_limit == self.limit
+            and now - self.ordered_at < ORDER_REFRESH_S
+        )
 
     @property
     def sort(self) -> SortMode:
@@ -82,24 +103,54 @@ class TableView:
             parts.append(f"type:{self.job_type}")
         if self.node_id:
             parts.append(f"node:…{self.node_id[-8:]}")
+        if self.text:
+            parts.append(f'"{self.text}"')
         return " ".join(parts)
 
+    @property
+    def filter_text(self) -> str:
+        """The filter as the operator would type it again (the prompt's starting value)."""
+        parts = [
+            f"state:{self.status}" if self.status else "",
+            f"type:{self.job_type}" if self.job_type else "",
+            f"node:{self.node_id}" if self.node_id else "",
+            self.text or "",
+        ]
+        return " ".join(p for p in parts if p)
+
     def clear_filter(self) -> bool:
-        had = bool(self.status or self.job_type or self.node_id)
-        self.status = self.job_type = self.node_id = None
+        had = bool(self.status or self.job_type or self.node_id or self.text)
+        self.status = self.job_type = self.node_id = self.text = None
         self.offset = 0
         return had
 
 
+TEXT_MAX = 100  # the longest free text a search takes (core.reads: JobWindow.text)
+
+
 def parse_filter(text: str, *, jobs: bool) -> dict[str, str | None]:
-    """`running`, `state:failed type:model node:<id>` → fields; raises ValueError with a
-    sentence saying what was not understood."""
+    """`running`, `state:failed type:model node:<id>`, and free text → fields; raises
+    ValueError with a sentence saying what was not understood. A word that is no state, no
+    job type and no `name:value` is text to search for (id, creator, error, node; a node's id
+    and region); `text:<word>` searches for a word that would otherwise be a filter."""
     found: dict[str, str | None] = {"status": None, "job_type": None, "node_id": None}
+    words: list[str] = []
     states = JOB_STATUSES if jobs else NODE_STATUSES
+    types = (*JOB_TYPES, *TYPE_ALIASES) if jobs else ()
     for token in text.split():
         name, sep, value = token.partition(":")
+        if sep and name == "text":
+            if value:
+                words.append(value)
+            continue
         if not sep:
-            name, value = ("status", token) if token in states else ("type", token)
+            if token in states:
+                name, value = "status", token
+            elif token in types:
+                name, value = "type", token
+            else:
+                words.append(token)
+                continue
         name = {"state": "status", "status": "status", "type": "job_type", "node": "node_id"}.get(
             name, name
         )
@@ -119,7 +170,12 @@ def parse_filter(text: str, *, jobs: bool) -> dict[str, str | None]:
                 raise ValueError("node: needs a full node id (a CID starting with b).")
             found["node_id"] = value
         else:
-            raise ValueError(f"Cannot filter by {token!r} here.")
+            raise ValueError(
+                f"Cannot filter by {token!r} here; to search for it as text, write text:{token}."
+            )
+    found["text"] = " ".join(words) or None
+    if len(found["text"] or "") > TEXT_MAX:
+        raise ValueError(f"Search text is limited to {TEXT_MAX} characters.")
     return found
 
 
@@ -135,7 +191,7 @@ class ConsoleState:
             "jobs": TableView(JOB_SORTS),
             "earnings": TableView(
                 (
-                    SortMode("earnings ↓ in page", page_key=lambda r: r.earnings),
+                    SortMode("earnings ↓", column="earnings"),
                     SortMode("newest first"),
                     SortMode("oldest first", newest_first=False),
                 )
@@ -149,6 +205,7 @@ class ConsoleState:
     node_detail: str | None = None
     # ASCII glyphs and map for a terminal without braille (console.glyphs.wants_ascii).
     ascii: bool = field(default_factory=wants_ascii)
+    kept: frozenset[str] = frozenset()  # tables the last poll did not read (order_is_fresh)
 
     def faster(self) -> float:
         smaller = [s for s in REFRESH_STEPS if s < self.refresh]
@@ -169,9 +226,12 @@ def view_request(
     now_ms: int | None,
     map_chunk: int = 500,
     payments_enabled: bool = False,
+    keep: frozenset[str] = frozenset(),
 ) -> ViewRequest:
     """Only the panes on screen are read (plus counts and triage, which the status line and
-    the triage pane need)."""
+    the triage pane need), less the tables in `keep`, whose sorted or searched window is
+    fresh enough to stay on screen as it is (TableView.order_is_fresh)."""
+    tables = shown - keep
     nodes_view = state.tables["nodes"]
     jobs_view = state.tables["jobs"]
     earnings_view = state.tables["earnings"]
@@ -186,15 +246,18 @@ def view_request(
             limit=nodes_view.limit,
             status=status,
             newest_first=nodes_view.sort.newest_first,
+            sort=nodes_view.sort.column,
+            text=nodes_view.text,
         )
-        if "nodes" in shown
+        if "nodes" in tables
         else None,
         earnings=NodeWindow(
             offset=earnings_view.offset,
             limit=earnings_view.limit,
             newest_first=earnings_view.sort.newest_first,
+            sort=earnings_view.sort.column,
         )
-        if "earnings" in shown
+        if "earnings" in tables
         else None,
         jobs=JobWindow(
             offset=jobs_view.offset,
@@ -203,8 +266,10 @@ def view_request(
             job_type=jobs_view.job_type,
             node_id=jobs_view.node_id,
             newest_first=jobs_view.sort.newest_first,
+            sort=jobs_view.sort.column,
+            text=jobs_view.text,
         )
-        if "jobs" in shown
+        if "jobs" in tables
         else None,
         map=map_window,
         agents=AgentWindow(offset=agents_view.offset, limit=agents_view.limit)

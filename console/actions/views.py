@@ -1,13 +1,13 @@
 """View commands: panes (1–5, z), the refresh (p, +, -), the current table's window (s, ], [,
 /, escape) and go-to (g). They change the view state; a new window is drawn at once, even while
-paused."""
+paused. `:` opens the command line (console.actions.pools)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from console.actions import navigate
+from console.actions import navigate, pools
 from console.drawing import new_view
 from console.screens.detail import DetailScreen
 from console.screens.prompt import PromptScreen
@@ -76,12 +76,13 @@ async def ask_filter(app: LcnConsole) -> None:
         return
     view = app.state.tables[pane]
     hint = (
-        "state (pending running failed …), type:code|model|data, node:<node id>"
+        "state (pending running failed …), type:code|model|data, node:<node id>; "
+        "other words search id, creator, error and node"
         if pane == "jobs"
-        else "state: active, busy, draining or offline"
+        else "state: active, busy, draining or offline; other words search id and region"
     )
     text = await app.push_screen_wait(
-        PromptScreen(f"Filter {pane}", hint, value=view.filter_label, placeholder="running")
+        PromptScreen(f"Filter {pane}", hint, value=view.filter_text, placeholder="running")
     )
     if text is None:
         return
@@ -90,10 +91,11 @@ async def ask_filter(app: LcnConsole) -> None:
     except ValueError as exc:
         app.notify(str(exc), title="Filter not applied", severity="warning")
         return
-    view.status, view.job_type, view.node_id = (
+    view.status, view.job_type, view.node_id, view.text = (
         found["status"],
         found["job_type"],
         found["node_id"],
+        found["text"],
     )
     view.offset = 0
     new_view(app, pane)
@@ -142,6 +144,7 @@ COMMANDS: dict[str, Callable[[LcnConsole], None]] = {
 DIALOGS: dict[str, Callable[[LcnConsole], Coroutine[Any, Any, None]]] = {
     "filter": ask_filter,
     "jump": navigate.jump,
+    "command": pools.ask_command,
 }
 
 

@@ -10,7 +10,8 @@ from textual.widgets import Sparkline, Static
 
 from console.format import short_id, usd
 from console.widgets.live_table import LiveTable, RowId
-from console.widgets.pane import Pane, window_label
+from console.widgets.pane import Pane
+from console.window_words import window_words
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
@@ -93,5 +94,5 @@ class EarningsPane(Pane):
                 for r in rows
             ]
         )
-        label = window_label(page.offset, len(rows), page.total)
-        self.border_subtitle = f"{self.selection_note()}{label} · {view.sort_label}"
+        label = window_words(view, page, len(rows))
+        self.border_subtitle = f"{self.selection_note()}{label}"

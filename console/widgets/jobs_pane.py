@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from console.format import ago, short_id, usd
 from console.glyphs import labelled
 from console.widgets.live_table import LiveTable, RowId
-from console.widgets.pane import Pane, window_label
+from console.widgets.pane import Pane
+from console.window_words import window_words
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
@@ -72,8 +73,5 @@ class JobsPane(Pane):
                 for r in rows
             ]
         )  # fmt: skip
-        label = window_label(page.offset, len(rows), page.total, page.exact)
-        if not page.exact:
-            label += f" (filter scanned {page.scanned:,})"
-        where = f" · {view.filter_label}" if view.filter_label else ""
-        self.border_subtitle = f"{self.selection_note()}{label}{where} · {view.sort_label}"
+        label = window_words(view, page, len(rows))
+        self.border_subtitle = f"{self.selection_note()}{label}"

@@ -9,8 +9,9 @@ from textual.widgets import DataTable
 
 from console.format import ago, load_bar, short_id, usd
 from console.widgets.live_table import LiveTable, RowId
-from console.widgets.pane import Pane, window_label
+from console.widgets.pane import Pane
 from console.widgets.world_map import WorldMap
+from console.window_words import window_words
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
@@ -72,9 +73,8 @@ class NodesPane(Pane):
                     for r in rows
                 ]
             )
-            label = window_label(page.offset, len(rows), page.total)
-            where = f" · {view.filter_label}" if view.filter_label else ""
-            self.border_subtitle = f"{self.selection_note()}{label}{where} · {view.sort_label}"
+            label = window_words(view, page, len(rows))
+            self.border_subtitle = f"{self.selection_note()}{label}"
         self.border_title = (
             f"{self.NUMBER} Nodes {counts.nodes:,} · {by.get('active', 0):,} active · "
             f"{by.get('busy', 0):,} busy · {by.get('draining', 0):,} draining · "

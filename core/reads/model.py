@@ -8,6 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 RowT = TypeVar("RowT")
 
+# Entries a column sort or a text search examines per poll, at most. Each costs one HMGET inside
+# a Lua script, which blocks the server while it runs: measured on a loaded 2-core machine,
+# 5,000 entries took ~40 ms and 10,000 ~65–180 ms (jobs, nodes), so 5,000 it is, and a larger
+# index is sorted or searched among its newest 5,000 (the console says so).
+SEARCH_BUDGET = 5_000
+
 
 class Model(BaseModel):
     """Snapshot models are plain data for the console: snake_case, frozen, no wire aliases."""
@@ -21,3 +27,6 @@ class Page(Model, Generic[RowT]):
     offset: int
     exact: bool = Field(default=True, description="False when a filter scan hit its budget.")
     scanned: int = 0
+    matched: int | None = Field(
+        default=None, description="Rows a sort or search found among those scanned."
+    )

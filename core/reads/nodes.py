@@ -1,5 +1,11 @@
 """The node table (and the earnings pane's, which is the same table): one window of an index,
-picked and read on the server by snapshot_nodes.lua."""
+picked and read on the server by snapshot_nodes.lua.
+
+Why the column sorts are bounded rather than indexed: earnings, reputation and load change on
+every job a node finishes, so an index per column would add writes to each job's completion
+(which another change is cutting) and need a backfill for nodes registered before it. A pool
+of up to `search_budget` nodes is sorted exactly, over all of them; a larger fleet is sorted
+among its newest `search_budget` nodes, and the console labels it so."""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from pydantic import Field
 from core.models.records.fields import RawHash, int_or
 from core.models.records.node import NodeRecord
 from core.reads.batch import Read, Replies, script
-from core.reads.model import Model, Page
+from core.reads.model import SEARCH_BUDGET, Model, Page
 from core.reads.replies import rows, script_reply
 from core.store import Store
 
@@ -20,6 +26,21 @@ class NodeWindow(Model):
     limit: int = Field(default=20, ge=1, le=500)
     status: Literal["active", "busy", "draining", "offline"] | None = None
     newest_first: bool = True
+    sort: Literal["earnings", "load", "reputation", "running"] | None = Field(
+        default=None, description="A column to order by, largest first; None: the index's order."
+    )
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Text to find (literally, any case) in the node id or region.",
+    )
+    search_budget: int = Field(
+        default=SEARCH_BUDGET,
+        ge=1,
+        le=100_000,
+        description="Entries a sort or a search examines.",
+    )
 
 
 class NodeRow(Model):
@@ -65,9 +86,10 @@ def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow
     keys = store.keys
     index = keys.nodes_all if window.status is None else keys.nodes_with_status(window.status)
     flag = "1" if window.newest_first else "0"
-    commands = {
-        "window": script(store, "snapshot_nodes", [index], window.offset, window.limit, flag)
-    }
+    args: list[object] = [window.offset, window.limit, flag]
+    if window.sort or window.text:
+        args += [window.sort or "", window.search_budget, (window.text or "").lower()]
+    commands = {"window": script(store, "snapshot_nodes", [index], *args)}
 
     def decode(r: Replies) -> Page[NodeRow]:
         reply = script_reply(r["window"])
@@ -75,6 +97,9 @@ def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow
             rows=[node_row(h) for h in rows(reply)],
             total=int_or(reply.get("total")),
             offset=window.offset,
+            exact=bool(reply.get("exact", True)),
+            scanned=int_or(reply.get("scanned")),
+            matched=None if reply.get("matched") is None else int_or(reply.get("matched")),
         )
 
     return Read(name, commands, decode)

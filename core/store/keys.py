@@ -441,3 +441,22 @@ class Keys:
 
     def naive(self, name: str) -> str:
         return self._make("naive", name)
+
+
+# Every pool's prefix is the same with the pool between the braces: `:pool` finds the pools that
+# exist by SCANning for it (core.reads.pools), since a set of pools outside every pool's hash tag
+# could not be kept by the pools' own scripts under Redis Cluster.
+_POOL_HEAD, _, _POOL_TAIL = Keys("\0").prefix.partition("\0")
+
+
+def pools_pattern() -> str:
+    """A SCAN pattern matching the keys of every pool."""
+    return Keys("*").every_key
+
+
+def pool_of(key: str) -> str | None:
+    """The pool a key belongs to, or None for a key outside every pool."""
+    if not key.startswith(_POOL_HEAD):
+        return None
+    pool, sep, _ = key[len(_POOL_HEAD) :].partition(_POOL_TAIL)
+    return pool if sep and pool else None

@@ -38,5 +38,5 @@ async def test_every_shot_matches_its_snapshot(settings: Settings) -> None:
             problems.append(name)
 
     await render_shots(settings, compare)
-    assert len(seen) == len([size for shot in SHOTS for size in shot.sizes])
+    assert len(seen) == sum(len(shot.sizes) for shot in SHOTS)
     assert not problems, f"screens differ from tests/console/snapshots: {problems}"

@@ -1,12 +1,18 @@
 -- Read-only, for the console: one window of a job index (all jobs, one state's, or one node's
--- history), optionally filtered by type and state. Without a filter it reads exactly `limit`
--- hashes. A filter the index cannot answer is checked row by row, but never over more than
--- `budget` entries, so a poll's cost stays bounded at a million jobs; the reply says whether
--- the scan reached the end of the index.
--- KEYS: the index   ARGV: P, offset, limit, newest_first, type ('' any), state ('' any), budget
+-- history), optionally filtered by type and state, searched for text, sorted by a column.
+-- Without a filter, search or sort it reads exactly `limit` hashes. Anything the index cannot
+-- answer is checked entry by entry, never over more than `budget` entries (the newest, or the
+-- oldest, of the index), so a poll's cost stays bounded at a million jobs; the reply says how
+-- many entries were examined and whether that reached the end of the index.
+-- A search or a sort examines the whole budget (to count the matches, to order them); a plain
+-- type/state filter stops once the window is full.
+-- Text is matched literally (no patterns), case-insensitive, in the id, creator, error and node.
+-- KEYS: the index   ARGV: P, offset, limit, newest_first, type ('' any), state ('' any), budget,
+--   sort ('' index order | 'cost' | 'attempts'), text ('' none, lower case)
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local newest_first, want_type, want_state = ARGV[4] == '1', ARGV[5], ARGV[6]
 local budget = tonumber(ARGV[7])
+local sort_by, text = ARGV[8] or '', ARGV[9] or ''
 local FIELDS = {'id', 'type', 'status', 'node', 'agent', 'created_at', 'updated_at', 'started_at',
   'finished_at', 'attempts', 'max_attempts', 'estimated_cost', 'actual_cost', 'tag', 'error',
   'pending_reason', 'timeout_s'}
@@ -19,23 +25,62 @@ local function window(from, to)
 end
 
 local rows = {}
-if want_type == '' and want_state == '' then
+if want_type == '' and want_state == '' and sort_by == '' and text == '' then
   for i, id in ipairs(window(offset, offset + limit - 1)) do
     rows[i] = redis.call('HMGET', K.job(id), unpack(FIELDS))
   end
   return cjson.encode({total = total, exact = true, scanned = #rows, fields = FIELDS, rows = rows})
 end
 
-local skipped, scanned, CHUNK = 0, 0, 256
-while scanned < budget and #rows < limit do
+-- What a check reads of each entry: only what the filter, the sort and the search need.
+local CHECK, at = {}, {}
+local function need(field) CHECK[#CHECK + 1] = field; at[field] = #CHECK end
+if want_type ~= '' then need('type') end
+if want_state ~= '' then need('status') end
+if sort_by == 'cost' then need('actual_cost'); need('estimated_cost') end
+if sort_by == 'attempts' then need('attempts') end
+if text ~= '' then need('creator'); need('error'); need('node') end
+local function sort_value(v)
+  if sort_by == 'cost' then return tonumber(v[at.actual_cost]) or tonumber(v[at.estimated_cost]) or 0 end
+  return tonumber(v[at.attempts]) or 0
+end
+local function has_text(id, v)
+  if text == '' then return true end
+  if string.find(string.lower(id), text, 1, true) then return true end
+  for i = at.creator, at.node do
+    if v[i] and string.find(string.lower(v[i]), text, 1, true) then return true end
+  end
+  return false
+end
+
+-- A search or a sort keeps only the best offset + limit entries (largest first; a tie keeps
+-- the index's order) and counts the rest: no table per entry, no sort of the whole budget.
+local top, keep, matched = {}, offset + limit, 0
+local function consider(id, value)
+  local n = #top
+  if n >= keep and value <= top[n][2] then return end
+  local i = n
+  if n >= keep then top[n] = nil; i = n - 1 end
+  while i >= 1 and top[i][2] < value do top[i + 1] = top[i]; i = i - 1 end
+  top[i + 1] = {id, value}
+end
+
+local full = sort_by ~= '' or text ~= ''  -- examine the whole budget, not just a window's worth
+local skipped, scanned, CHUNK = 0, 0, 512
+while scanned < budget and (full or #rows < limit) do
   local ids = window(scanned, scanned + math.min(CHUNK, budget - scanned) - 1)
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     scanned = scanned + 1
     local key = K.job(id)
-    local kind = redis.call('HMGET', key, 'type', 'status')
-    if (want_type == '' or kind[1] == want_type) and (want_state == '' or kind[2] == want_state) then
-      if skipped < offset then
+    local v = redis.call('HMGET', key, unpack(CHECK))
+    if (want_type == '' or v[at.type] == want_type)
+        and (want_state == '' or v[at.status] == want_state) and has_text(id, v) then
+      if full then
+        matched = matched + 1
+        if sort_by ~= '' then consider(id, sort_value(v))
+        elseif matched <= keep then top[matched] = {id, 0} end
+      elseif skipped < offset then
         skipped = skipped + 1
       else
         rows[#rows + 1] = redis.call('HMGET', key, unpack(FIELDS))
@@ -44,5 +89,12 @@ while scanned < budget and #rows < limit do
     end
   end
 end
-return cjson.encode({total = total, exact = scanned >= total, scanned = scanned, fields = FIELDS,
-  rows = rows})
+local reply = {total = total, exact = scanned >= total, scanned = scanned, fields = FIELDS}
+if full then
+  for i = offset + 1, #top do
+    rows[#rows + 1] = redis.call('HMGET', K.job(top[i][1]), unpack(FIELDS))
+  end
+  reply['matched'] = matched
+end
+reply['rows'] = rows
+return cjson.encode(reply)

@@ -1,18 +1,77 @@
 -- Read-only, for the console: one window of a node index (all nodes or one state's) with the
--- fields its tables show. Only `limit` hashes are read, whatever the size of the fleet.
--- KEYS: the index (nodes:all or nodes:status:<s>)   ARGV: P, offset, limit, newest_first ('1'|'0')
+-- fields its tables show. In index order only `limit` hashes are read, whatever the size of
+-- the fleet. A sort by a column or a text search examines the index's first `budget` entries
+-- (newest or oldest registered), never more, and says how many it examined and matched, so the
+-- console can say "among the newest 10,000" when the fleet is larger than that.
+-- Text is matched literally (no patterns), case-insensitive, in the node id and region.
+-- KEYS: the index (nodes:all or nodes:status:<s>)   ARGV: P, offset, limit, newest_first ('1'|'0'),
+--   sort ('' index order | 'earnings' | 'load' | 'reputation' | 'running'), budget, text
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local sort_by, budget, text = ARGV[5] or '', tonumber(ARGV[6] or '0') or 0, ARGV[7] or ''
 local FIELDS = {'id', 'region', 'status', 'cpu', 'cpu_used', 'memory_mb', 'mem_used', 'running',
   'reputation', 'jobs_completed', 'jobs_failed', 'earnings', 'last_seen', 'lat', 'lon', 'gpu',
   'registered_at'}
-local ids
-if ARGV[4] == '1' then
-  ids = redis.call('ZREVRANGE', KEYS[1], offset, offset + limit - 1)
-else
-  ids = redis.call('ZRANGE', KEYS[1], offset, offset + limit - 1)
+local index = KEYS[1]
+local total = redis.call('ZCARD', index)
+local function window(from, to)
+  if ARGV[4] == '1' then return redis.call('ZREVRANGE', index, from, to) end
+  return redis.call('ZRANGE', index, from, to)
 end
+
 local rows = {}
-for i, id in ipairs(ids) do
-  rows[i] = redis.call('HMGET', K.node(id), unpack(FIELDS))
+if sort_by == '' and text == '' then
+  for i, id in ipairs(window(offset, offset + limit - 1)) do
+    rows[i] = redis.call('HMGET', K.node(id), unpack(FIELDS))
+  end
+  return cjson.encode({total = total, fields = FIELDS, rows = rows})
 end
-return cjson.encode({total = redis.call('ZCARD', KEYS[1]), fields = FIELDS, rows = rows})
+
+local CHECK = {'region', 'earnings', 'reputation', 'running', 'cpu', 'cpu_used', 'memory_mb',
+  'mem_used'}
+if sort_by == 'earnings' then CHECK = {'region', 'earnings'}
+elseif sort_by == 'reputation' then CHECK = {'region', 'reputation'}
+elseif sort_by == 'running' then CHECK = {'region', 'running'}
+elseif sort_by == '' then CHECK = {'region'} end
+local function sort_value(v)
+  if sort_by == 'load' then  -- as NodeRow.load: the larger of cpu and memory use
+    local cpu, mem = tonumber(v[5]) or 0, tonumber(v[7]) or 0
+    local load = 0
+    if cpu > 0 then load = (tonumber(v[6]) or 0) / cpu end
+    if mem > 0 then load = math.max(load, (tonumber(v[8]) or 0) / mem) end
+    return math.min(1, load)
+  end
+  return tonumber(v[2]) or 0
+end
+
+-- Only the best offset + limit entries are kept (largest first; a tie keeps the index's
+-- order) and the rest counted: no table per entry, no sort of the whole budget.
+local top, keep, matched = {}, offset + limit, 0
+local function consider(id, value)
+  local n = #top
+  if n >= keep and value <= top[n][2] then return end
+  local i = n
+  if n >= keep then top[n] = nil; i = n - 1 end
+  while i >= 1 and top[i][2] < value do top[i + 1] = top[i]; i = i - 1 end
+  top[i + 1] = {id, value}
+end
+
+local scanned, CHUNK = 0, 512
+while scanned < budget do
+  local ids = window(scanned, scanned + math.min(CHUNK, budget - scanned) - 1)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    scanned = scanned + 1
+    local v = redis.call('HMGET', K.node(id), unpack(CHECK))
+    if text == '' or string.find(string.lower(id), text, 1, true)
+        or (v[1] and string.find(string.lower(v[1]), text, 1, true)) then
+      matched = matched + 1
+      if sort_by ~= '' then consider(id, sort_value(v))
+      elseif matched <= keep then top[matched] = {id, 0} end
+    end
+  end
+end
+for i = offset + 1, #top do
+  rows[#rows + 1] = redis.call('HMGET', K.node(top[i][1]), unpack(FIELDS))
+end
+return cjson.encode({total = total, exact = scanned >= total, scanned = scanned,
+  matched = matched, fields = FIELDS, rows = rows})
