@@ -37,6 +37,8 @@ class RowId(Text):
 class LiveTable(DataTable[Any]):
     """Rows keyed by id; `show()` makes the table hold exactly the given rows, in order."""
 
+    skip_unchanged: ClassVar[bool] = True  # `lcn bench console` measures its baseline without
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"state--{s}" for s in STATES} | {"livetable--dim"}
 
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: Any) -> None:
@@ -45,6 +47,10 @@ class LiveTable(DataTable[Any]):
         self.selection: str | None = None  # the key the operator chose; None: none yet
         self._applying = False  # cursor moves made by show() are not the operator's
         self._new_view = False  # the operator asked for another window (page, sort, filter)
+        # The cells each row was last given, and the last rows in order: a row given the same
+        # cells again is not compared cell by cell, and the same rows again change nothing.
+        self._given: dict[str, tuple[Any, ...]] = {}
+        self._last_rows: list[tuple[str, tuple[Any, ...]]] | None = None
 
     @contextmanager
     def _applying_rows(self) -> Iterator[None]:
@@ -146,14 +152,25 @@ class LiveTable(DataTable[Any]):
         self.set_class(self.lost is not None, "-lost")
 
     def _show(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        given = [(key, tuple(cells)) for key, cells in rows]
+        if self.skip_unchanged and given == self._last_rows and self.row_count == len(given):
+            return  # the same rows with the same cells, in the same order
+        self._last_rows = given
+        self._show_changed(given)
+
+    def _show_changed(self, rows: list[tuple[str, tuple[Any, ...]]]) -> None:
         wanted = [key for key, _ in rows]
         wanted_set = set(wanted)
         for row in list(self.ordered_rows):
             if row.key.value not in wanted_set:
                 self.remove_row(row.key)
+                self._given.pop(str(row.key.value), None)
         column_keys = [column.key for column in self.ordered_columns]
         present = {row.key.value for row in self.ordered_rows}
         for key, raw in rows:
+            if key in present and self.skip_unchanged and self._given.get(key) == raw:
+                continue
+            self._given[key] = raw
             cells = [literal(cell) for cell in raw]
             if key in present:
                 for column_key, cell in zip(column_keys, cells, strict=False):
