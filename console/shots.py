@@ -40,6 +40,7 @@ SHOTS = (
     Shot("confirm-cancel", ("2", "down", "down", "c"), ((80, 24),)),
     Shot("job-detail", ("2", "down", "down", "enter"), ((160, 48),)),
     Shot("reassign", ("2", "down", "down", "r"), ((160, 48),)),
+    Shot("charts", ("m",)),
 )
 
 

@@ -47,6 +47,10 @@ class LiveTable(DataTable[Any]):
         self.selection: str | None = None  # the key the operator chose; None: none yet
         self._applying = False  # cursor moves made by show() are not the operator's
         self._new_view = False  # the operator asked for another window (page, sort, filter)
+        # The selection is the top row the table picked itself, not one the operator chose: when
+        # it leaves the view (the window shrank as the layout settled), the new top row is
+        # picked instead of calling it lost.
+        self._picked = False
         # The cells each row was last given, and the last rows in order: a row given the same
         # cells again is not compared cell by cell, and the same rows again change nothing.
         self._given: dict[str, tuple[Any, ...]] = {}
@@ -70,6 +74,7 @@ class LiveTable(DataTable[Any]):
         key = self._key_at_cursor()
         if key is not None:
             self.selection = key
+            self._picked = False
             self.set_class(False, "-lost")
 
     def _key_at_cursor(self) -> str | None:
@@ -143,12 +148,14 @@ class LiveTable(DataTable[Any]):
         and keep the cursor on the selected key. Strings are shown literally."""
         with self._applying_rows():
             self._show(rows)
-            reselect = self.selection is None or (self._new_view and self.lost is not None)
+            picked = self.selection is None or self._picked
+            reselect = picked or (self._new_view and self.lost is not None)
             if reselect and self.lost is not None and self.row_count:
                 self.move_cursor(row=0, animate=False)
         self._new_view = False
         if reselect:
             self._choose_cursor_row()  # the first rows, or a new window: its top row
+            self._picked = picked and self.selection is not None
         self.set_class(self.lost is not None, "-lost")
 
     def _show(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
