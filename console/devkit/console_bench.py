@@ -25,6 +25,7 @@ from typing import Any
 
 from console.app import LcnConsole
 from console.widgets.live_table import LiveTable
+from console.widgets.pane import ChangedTitle
 from core.config import Settings
 from core.devkit import seed
 from core.reads.replies import RowMemo
@@ -53,9 +54,11 @@ async def _seed(settings: Settings, url: str, nodes: int, jobs: int) -> float:
 
 def _speedups(on: bool) -> None:
     """The console's caches (decoded rows kept by their raw values, table rows given the same
-    cells skipped): off, the baseline the same run compares with."""
+    cells skipped, pane titles set only when they changed): off, the baseline the same run
+    compares with."""
     RowMemo.enabled = on
     LiveTable.skip_unchanged = on
+    ChangedTitle.enabled = on
 
 
 async def _run_console(settings: Settings, samples: int, *, tuned: bool) -> dict[str, Any]:

@@ -38,5 +38,5 @@ async def test_every_shot_matches_its_snapshot(settings: Settings) -> None:
             problems.append(name)
 
     await render_shots(settings, compare)
-    assert len(seen) == 14
+    assert len(seen) == 16
     assert not problems, f"screens differ from tests/console/snapshots: {problems}"
