@@ -41,7 +41,7 @@ def throughput(snapshot: Snapshot) -> ChartData:
 def failures(snapshot: Snapshot) -> ChartData:
     s = snapshot.series
     return ChartData(f"Failures: jobs failed {per_bucket(s.bucket_ms)}", tuple(s.failed),
-                     s.bucket_ms)  # fmt: skip
+                     s.bucket_ms, bad=True)  # fmt: skip
 
 
 def earnings(snapshot: Snapshot) -> ChartData:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
@@ -27,13 +29,16 @@ class ChartData:
     bucket_ms: int
     label: Callable[[int], str] = str  # a value in the series' unit: "12", "$0.58"
     zero_based: bool = True  # rates start at 0; a level (queue depth) at its own minimum
+    bad: bool = False  # failures: drawn in the error colour, not the success one
 
 
 def ascii_only() -> bool:
     return os.environ.get("LCN_ASCII") == "1"
 
 
-def render_chart(data: ChartData, width: int, height: int, *, ascii: bool = False) -> Text:
+def render_chart(
+    data: ChartData, width: int, height: int, *, ascii: bool = False, bars: Style | str = ""
+) -> Text:
     """The chart in `width` × `height` cells: a title line, plot rows, the axis, its labels."""
     text = Text(no_wrap=True, overflow="crop")
     known = [v for v in data.values if v is not None]
@@ -74,7 +79,7 @@ def render_chart(data: ChartData, width: int, height: int, *, ascii: bool = Fals
             for i, e in enumerate(eighths):
                 if e == 0 and shown[i] is not None and shown[i] != bottom:
                     cells[i] = "." if ascii else BLOCKS[0]
-        text.append("".join(cells))
+        text.append("".join(cells), style=bars)
     text.append(f"\n{'':>{margin}} └" + "─" * plot_width, style="dim")
     text.append("\n" + " " * (margin + 2) + time_axis(buckets, plot_width, data.bucket_ms))
     return text
@@ -109,7 +114,12 @@ def span(ms: int) -> str:
 class Chart(Static):
     """A ChartData drawn to the widget's size; `plot` redraws only when the data changed."""
 
-    DEFAULT_CSS = "Chart { height: 8; }"
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"chart--bars", "chart--bad-bars"}
+    DEFAULT_CSS = """
+    Chart { height: 8; }
+    Chart > .chart--bars { color: $success; }
+    Chart > .chart--bad-bars { color: $error; }
+    """
 
     def __init__(self, data: ChartData | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -124,9 +134,9 @@ class Chart(Static):
         if self.data is None:
             return Text("loading…")
         size = self.content_size
-        return render_chart(
-            data=self.data, width=size.width, height=size.height, ascii=ascii_only()
-        )
+        tone = "chart--bad-bars" if self.data.bad else "chart--bars"
+        bars = self.get_component_rich_style(tone, partial=True)
+        return render_chart(self.data, size.width, size.height, ascii=ascii_only(), bars=bars)
 
 
 def depth_values(samples: Sequence[tuple[int, int]], last_bucket: int, buckets: int,
