@@ -55,6 +55,7 @@ class LiveTable(DataTable[Any]):
         # cells again is not compared cell by cell, and the same rows again change nothing.
         self._given: dict[str, tuple[Any, ...]] = {}
         self._last_rows: list[tuple[str, tuple[Any, ...]]] | None = None
+        self._state_texts: dict[tuple[str, str | None], Text] = {}  # until the styles change
 
     @contextmanager
     def _applying_rows(self) -> Iterator[None]:
@@ -97,8 +98,26 @@ class LiveTable(DataTable[Any]):
         size changes with the widths (and the rows): then those lines are drawn again."""
         self._clear_caches()
 
+    def notify_style_update(self) -> None:
+        """A theme or stylesheet change: state colours and every row are worked out anew."""
+        self._state_texts = {}
+        self._given = {}
+        self._last_rows = None
+        super().notify_style_update()
+
     def state_text(self, state: str, label: str | None = None) -> Text:
-        """A state name in its state's colour (from the stylesheet)."""
+        """A state name in its state's colour (from the stylesheet); made once per state and
+        label while the styles stay the same (cells are never changed in place)."""
+        if self.skip_unchanged:
+            found = self._state_texts.get((state, label))
+            if found is None:
+                if len(self._state_texts) > 512:  # labels carry counts: keep it bounded
+                    self._state_texts = {}
+                found = self._state_texts[(state, label)] = self._state_text(state, label)
+            return found
+        return self._state_text(state, label)
+
+    def _state_text(self, state: str, label: str | None) -> Text:
         name = f"state--{state}"
         text = label if label is not None else state
         if name not in self.COMPONENT_CLASSES:
