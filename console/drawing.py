@@ -12,6 +12,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
 from console.state import view_request
 from console.widgets.nodes_pane import NodesPane
@@ -64,7 +65,9 @@ def needs_draw(app: LcnConsole) -> bool:
         return True
     if any(not p.drawn for p in app.panes() if p.PANE in app.shown_panes()):
         return True
-    return any(isinstance(s, DetailScreen) and not s.drawn for s in app.screen_stack)
+    return any(
+        isinstance(s, (DetailScreen, ChartsScreen)) and not s.drawn for s in app.screen_stack
+    )
 
 
 def draw(app: LcnConsole, result: snap.Snapshot) -> None:
@@ -81,6 +84,7 @@ def draw(app: LcnConsole, result: snap.Snapshot) -> None:
         result = result.model_copy(update=carried)
     if not paused:
         app.snapshot = result
+        app.state.queue_depth.add(result)
     shown = app.shown_panes()
     for pane in app.panes():
         if pane.PANE not in shown:
@@ -92,6 +96,8 @@ def draw(app: LcnConsole, result: snap.Snapshot) -> None:
         pane.drawn = True
     app.redraw.clear()
     for screen in app.screen_stack:
+        if isinstance(screen, ChartsScreen) and not (paused and screen.drawn):
+            screen.show(result, app.state.queue_depth)
         if not isinstance(screen, DetailScreen) or (paused and screen.drawn):
             continue
         if isinstance(screen, JobDetailScreen) and screen.record_id == app.state.job_detail:

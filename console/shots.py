@@ -61,6 +61,7 @@ SHOTS = (
     Shot("nodes-ascii", ("1", "z"), ((80, 24),), ascii=True),
     Shot("jobs-by-cost", ("2", "z", "s", "s"), ((80, 24),)),
     Shot("nodes-search", ("1", "z", "slash", "e", "u", "enter"), ((80, 24),)),
+    Shot("charts", ("m",)),
 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.charts import DepthHistory
 from console.glyphs import wants_ascii
 from console.map_sweep import MapSweep
 from core.reads.snapshot import (
@@ -201,6 +202,7 @@ class ConsoleState:
         }
     )
     map_sweep: MapSweep = field(default_factory=MapSweep)
+    queue_depth: DepthHistory = field(default_factory=DepthHistory)  # the queue-depth chart
     job_detail: str | None = None
     node_detail: str | None = None
     # ASCII glyphs and map for a terminal without braille (console.glyphs.wants_ascii).

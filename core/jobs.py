@@ -274,6 +274,16 @@ async def extend_lease(store: Store, job_id: str, token: str, lease_s: float) ->
     return await calls.extend_lease(store, job_id, token, int(lease_s * 1000))
 
 
+async def append_logs(store: Store, job_id: str, token: str, lines: list[str]) -> int:
+    """A running job's new log lines, for the console to follow; the job keeps the newest
+    MAX_LOG_LINES, each cut to MAX_LOG_LINE. Only the lease holder may add them."""
+    if not lines:
+        raise InvalidInput("No log lines were given.")
+    return await calls.append_logs(
+        store, job_id, token, [line[:MAX_LOG_LINE] for line in lines], MAX_LOG_LINES
+    )
+
+
 def cap_logs(logs: list[str]) -> list[str]:
     kept = [line[:MAX_LOG_LINE] for line in logs[:MAX_LOG_LINES]]
     if len(logs) > MAX_LOG_LINES:

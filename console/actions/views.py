@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.actions import navigate, pools
 from console.drawing import new_view
+from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen
 from console.screens.prompt import PromptScreen
 from console.state import PANES, parse_filter
@@ -103,6 +104,15 @@ async def ask_filter(app: LcnConsole) -> None:
     app.poll_now()
 
 
+def charts(app: LcnConsole) -> None:
+    """m: the charts screen, drawn at once from the last snapshot (paused too), then by every
+    poll."""
+    screen = ChartsScreen()
+    app.push_screen(screen)
+    if app.snapshot is not None:
+        app.call_after_refresh(screen.show, app.snapshot, app.state.queue_depth)
+
+
 def toggle_pause(app: LcnConsole) -> None:
     app.state.paused = not app.state.paused
     app.notify(
@@ -140,6 +150,7 @@ COMMANDS: dict[str, Callable[[LcnConsole], None]] = {
     "next_page": next_page,
     "prev_page": prev_page,
     "clear_filter": clear_filter,
+    "charts": charts,
 }
 DIALOGS: dict[str, Callable[[LcnConsole], Coroutine[Any, Any, None]]] = {
     "filter": ask_filter,

@@ -55,15 +55,25 @@ def in_dollars(text: str) -> str:
     return MICRO_USD.sub(lambda m: usd_exact(int(m.group(1))), text)
 
 
-def history_line(entry: str, now: int | None = None) -> str:
-    """History entries are '<ms> <text>'; show the time as a clock, and how long ago."""
+def when(at: int | None, now: int) -> str:
+    """A moment both ways: how long ago, then the UTC clock ("12s ago · 14:03:07"); the date
+    too when it is not today's."""
+    if not at:
+        return "-"
+    stamp = clock(at)
+    day, _, time_of_day = stamp.partition(" ")
+    shown = time_of_day if day == clock(now).partition(" ")[0] else stamp
+    return f"{ago(at, now)} ago · {shown}"
+
+
+def history_line(entry: str, now: int) -> str:
+    """History entries are '<ms> <text>': each says how long ago, then the clock, aligned."""
     stamp, _, text = entry.partition(" ")
     try:
         at = int(stamp)
     except ValueError:
         return in_dollars(entry)
-    since = f" ({ago(at, now)} ago)" if now is not None else ""
-    return f"{clock(at)}{since}  {in_dollars(text)}"
+    return f"{when(at, now):>20}  {in_dollars(text)}"
 
 
 def code_view(code: str, language: str | None) -> Syntax:
@@ -110,10 +120,15 @@ class DetailScreen(Screen[None]):
         with VerticalScroll(id="detail-body", classes="detail"):
             yield Static(Text(f"{self.KIND} {self.record_id}"), id="detail-title")
             for section in self.SECTIONS:
-                yield Static(section, classes="section-title", markup=False)
-                yield Static(
-                    "loading…", id=f"detail-{section.lower().replace(' ', '-')}", markup=False
-                )
+                slug = section.lower().replace(" ", "-")
+                yield Static(section, id=f"section-{slug}", classes="section-title", markup=False)
+                body = Static("loading…", id=f"detail-{slug}", markup=False)
+                if section in self.SCROLLED:
+                    # Its own scroll box: a log tail scrolls (or follows) on its own.
+                    with VerticalScroll(id=f"detail-{slug}-box", classes="detail-box"):
+                        yield body
+                else:
+                    yield body
                 for part in self.PARTS.get(section, ()):
                     yield Static("", id=f"detail-{part}", classes="detail-part", markup=False)
         yield Footer()
@@ -126,6 +141,7 @@ class DetailScreen(Screen[None]):
         state = getattr(self.app, "state", None)
         return bool(getattr(state, "ascii", False))
 
+    SCROLLED: tuple[str, ...] = ()  # sections in a scroll box of their own
     # Further widgets under a section (a job's code and input), filled by `part`.
     PARTS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
@@ -154,16 +170,62 @@ class DetailScreen(Screen[None]):
 class JobDetailScreen(DetailScreen):
     KIND = "Job"
     SECTIONS = ("Summary", "Lease", "Cost", "Result", "Task", "Logs", "History")
+    SCROLLED = ("Logs",)
     PARTS: ClassVar[dict[str, tuple[str, ...]]] = {
         "Task": ("code-title", "code", "input-title", "input", "input-note")
     }
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("i", "toggle_input", "Input")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "toggle_input", "Input"),
+        Binding("f", "toggle_follow", "Follow"),
+    ]
 
     def __init__(self, record_id: str) -> None:
         super().__init__(record_id)
         self.input_unfolded = False
+        # Like `tail -f` and k9s: a running job's log is followed until the operator says not
+        # to (`f`); None until the first draw, or until the operator chose.
+        self.follow: bool | None = None
+        self._logs_shown: list[str] | None = None
         self.last: tuple[JobDetail, int] | None = None
         self._task_shown: tuple[dict[str, Any], bool] | None = None  # what show_task drew
+
+    def action_toggle_follow(self) -> None:
+        """Follow the log tail, or stop and keep the position; said in the Logs title."""
+        self.follow = not self.following
+        self._title_logs()
+        if self.follow:
+            self.query_one("#detail-logs-box", VerticalScroll).scroll_end(animate=False)
+        self.app.notify(
+            "Following the log: new lines scroll into view." if self.follow
+            else "Not following: the log stays where it is.",
+            timeout=2,
+        )  # fmt: skip
+
+    @property
+    def following(self) -> bool:
+        """Whether the log view scrolls with new lines: on by default for a running job."""
+        if self.follow is not None:
+            return self.follow
+        return self.last is not None and self.last[0].job.status == "running"
+
+    def _title_logs(self) -> None:
+        lines = len(self._logs_shown or [])
+        count = f" · {lines} lines" if lines else ""
+        hint = "following · f stops" if self.following else "f follows"
+        self.query_one("#section-logs", Static).update(Text(f"Logs{count} · {hint}"))
+
+    def show_logs(self, logs: list[str]) -> None:
+        """The log tail, drawn again only when it changed; while following, scrolled to its
+        newest line, else left where the operator put it."""
+        if logs == self._logs_shown:
+            return
+        self._logs_shown = logs
+        self.section("Logs", "\n".join(logs) if logs else "(no logs)")
+        self._title_logs()
+        if self.following:
+            box = self.query_one("#detail-logs-box", VerticalScroll)
+            # after the new text is laid out, so the end is the new end
+            self.call_after_refresh(box.scroll_end, animate=False)
 
     def action_toggle_input(self) -> None:
         """Fold or unfold a long input; drawn again at once, a paused console too."""
@@ -189,9 +251,9 @@ class JobDetailScreen(DetailScreen):
                      f"timeout {_shown(job.timeout_s)} s"),
                     ("creator", job.creator or "-"),
                     ("node", job.node_id or "-"),
-                    ("created", f"{clock(job.created_at)} ({ago(job.created_at, now)} ago)"),
-                    ("started", clock(job.started_at)),
-                    ("finished", clock(job.finished_at)),
+                    ("created", when(job.created_at, now)),
+                    ("started", when(job.started_at, now)),
+                    ("finished", when(job.finished_at, now)),
                     ("error", job.error or "-"),
                     ("waiting because", job.pending_reason or "-"),
                 ]
@@ -222,8 +284,7 @@ class JobDetailScreen(DetailScreen):
             ),
         )
         self.show_task(task)
-        logs = job.logs
-        self.section("Logs", "\n".join(logs) if logs else "(no logs)")
+        self.show_logs(job.logs)
         self.section("History", "\n".join(history_line(h, now) for h in detail.history) or "-")
 
     def show_title(self, archived: bool) -> None:

@@ -1,4 +1,4 @@
-"""Pane 3: totals, the revenue sparkline, payouts, and per-node earnings."""
+"""Pane 3: totals, revenue per bucket as a chart with its scale, payouts, per-node earnings."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
+from console import charts
 from console.format import short_id, usd
+from console.widgets.chart import Chart
 from console.widgets.live_table import LiveTable, RowId
 from console.widgets.pane import Pane
 from console.window_words import window_words
@@ -51,7 +53,7 @@ class EarningsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="earnings-totals")
-        yield Sparkline([], id="revenue-spark")
+        yield Chart(id="revenue-chart")
         yield Static(PAYOUTS_OFF, id="payouts")
         yield LiveTable(COLUMNS, id="earnings-table")
 
@@ -67,7 +69,7 @@ class EarningsPane(Pane):
             (f"  revenue last {window_s // 60} min ", "dim"), usd(recent),
         )  # fmt: skip
         self.set_text("#earnings-totals", totals)
-        self.set_series("#revenue-spark", revenue)
+        self.query_one("#revenue-chart", Chart).plot(charts.earnings(snapshot))
         self.set_text("#payouts", payouts_line(snapshot.payouts))
         self.border_title = f"{self.NUMBER} Earnings · platform {usd(money.platform_revenue)}"
         page = snapshot.earnings

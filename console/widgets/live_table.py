@@ -39,6 +39,8 @@ class RowId(Text):
 class LiveTable(DataTable[Any]):
     """Rows keyed by id; `show()` makes the table hold exactly the given rows, in order."""
 
+    skip_unchanged: ClassVar[bool] = True  # `lcn bench console` measures its baseline without
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"state--{s}" for s in STATES} | {"livetable--dim"}
 
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: Any) -> None:
@@ -47,6 +49,15 @@ class LiveTable(DataTable[Any]):
         self.selection: str | None = None  # the key the operator chose; None: none yet
         self._applying = False  # cursor moves made by show() are not the operator's
         self._new_view = False  # the operator asked for another window (page, sort, filter)
+        # The selection is the top row the table picked itself, not one the operator chose: when
+        # it leaves the view (the window shrank as the layout settled), the new top row is
+        # picked instead of calling it lost.
+        self._picked = False
+        # The cells each row was last given, and the last rows in order: a row given the same
+        # cells again is not compared cell by cell, and the same rows again change nothing.
+        self._given: dict[str, tuple[Any, ...]] = {}
+        self._last_rows: list[tuple[str, tuple[Any, ...]]] | None = None
+        self._state_texts: dict[tuple[str, str | None], Text] = {}  # until the styles change
 
     @contextmanager
     def _applying_rows(self) -> Iterator[None]:
@@ -66,6 +77,7 @@ class LiveTable(DataTable[Any]):
         key = self._key_at_cursor()
         if key is not None:
             self.selection = key
+            self._picked = False
             self.set_class(False, "-lost")
 
     def _key_at_cursor(self) -> str | None:
@@ -88,8 +100,26 @@ class LiveTable(DataTable[Any]):
         size changes with the widths (and the rows): then those lines are drawn again."""
         self._clear_caches()
 
+    def notify_style_update(self) -> None:
+        """A theme or stylesheet change: state colours and every row are worked out anew."""
+        self._state_texts = {}
+        self._given = {}
+        self._last_rows = None
+        super().notify_style_update()
+
     def state_text(self, state: str, label: str | None = None) -> Text:
-        """A state name in its state's colour (from the stylesheet)."""
+        """A state name in its state's colour (from the stylesheet); made once per state and
+        label while the styles stay the same (cells are never changed in place)."""
+        if self.skip_unchanged:
+            found = self._state_texts.get((state, label))
+            if found is None:
+                if len(self._state_texts) > 512:  # labels carry counts: keep it bounded
+                    self._state_texts = {}
+                found = self._state_texts[(state, label)] = self._state_text(state, label)
+            return found
+        return self._state_text(state, label)
+
+    def _state_text(self, state: str, label: str | None) -> Text:
         name = f"state--{state}"
         text = label if label is not None else state
         if name not in self.COMPONENT_CLASSES:
@@ -144,23 +174,36 @@ class LiveTable(DataTable[Any]):
         and keep the cursor on the selected key. Strings are shown literally."""
         with self._applying_rows():
             self._show(rows)
-            reselect = self.selection is None or (self._new_view and self.lost is not None)
+            picked = self.selection is None or self._picked
+            reselect = picked or (self._new_view and self.lost is not None)
             if reselect and self.lost is not None and self.row_count:
                 self.move_cursor(row=0, animate=False)
         self._new_view = False
         if reselect:
             self._choose_cursor_row()  # the first rows, or a new window: its top row
+            self._picked = picked and self.selection is not None
         self.set_class(self.lost is not None, "-lost")
 
     def _show(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        given = [(key, tuple(cells)) for key, cells in rows]
+        if self.skip_unchanged and given == self._last_rows and self.row_count == len(given):
+            return  # the same rows with the same cells, in the same order
+        self._last_rows = given
+        self._show_changed(given)
+
+    def _show_changed(self, rows: list[tuple[str, tuple[Any, ...]]]) -> None:
         wanted = [key for key, _ in rows]
         wanted_set = set(wanted)
         for row in list(self.ordered_rows):
             if row.key.value not in wanted_set:
                 self.remove_row(row.key)
+                self._given.pop(str(row.key.value), None)
         column_keys = [column.key for column in self.ordered_columns]
         present = {row.key.value for row in self.ordered_rows}
         for key, raw in rows:
+            if key in present and self.skip_unchanged and self._given.get(key) == raw:
+                continue
+            self._given[key] = raw
             cells = [literal(cell) for cell in raw]
             if key in present:
                 for column_key, cell in zip(column_keys, cells, strict=False):

@@ -18,7 +18,7 @@ from core.models.records.fields import RawHash, int_or
 from core.models.records.job import JobRecord
 from core.reads.batch import Read, Replies, script
 from core.reads.model import SEARCH_BUDGET, Model, Page
-from core.reads.replies import rows, script_reply
+from core.reads.replies import RowMemo, script_reply
 from core.store import Store
 
 
@@ -80,6 +80,9 @@ def job_row(h: RawHash) -> JobRow:
     return JobRow.model_construct(**record.model_dump(include=ROW_FIELDS))
 
 
+JOB_ROWS = RowMemo(job_row)  # shared by every poll of this process
+
+
 def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
     keys = store.keys
     if window.node_id:
@@ -107,7 +110,7 @@ def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
     def decode(r: Replies) -> Page[JobRow]:
         reply = script_reply(r["window"])
         return Page[JobRow](
-            rows=[job_row(h) for h in rows(reply)],
+            rows=JOB_ROWS.rows(reply),
             total=int_or(reply.get("total")),
             offset=window.offset,
             exact=bool(reply.get("exact", True)),

@@ -17,7 +17,7 @@ from core.models.records.fields import RawHash, int_or
 from core.models.records.node import NodeRecord
 from core.reads.batch import Read, Replies, script
 from core.reads.model import SEARCH_BUDGET, Model, Page
-from core.reads.replies import rows, script_reply
+from core.reads.replies import RowMemo, script_reply
 from core.store import Store
 
 
@@ -80,6 +80,9 @@ def node_row(h: RawHash) -> NodeRow:
     return NodeRow.model_construct(**record.model_dump(include=ROW_FIELDS))
 
 
+NODE_ROWS = RowMemo(node_row)  # shared by every poll of this process
+
+
 def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow]]:
     """A window of all nodes, or of the nodes in one state; `name` tells the node table's read
     from the earnings pane's in the same batch."""
@@ -94,7 +97,7 @@ def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow
     def decode(r: Replies) -> Page[NodeRow]:
         reply = script_reply(r["window"])
         return Page[NodeRow](
-            rows=[node_row(h) for h in rows(reply)],
+            rows=NODE_ROWS.rows(reply),
             total=int_or(reply.get("total")),
             offset=window.offset,
             exact=bool(reply.get("exact", True)),

@@ -93,6 +93,13 @@ async def extend_lease(store: Store, job_id: str, token: str, lease_ms: int) -> 
     return whole(await store.script("extend_lease", [store.keys.job(job_id)], token, lease_ms))
 
 
+async def append_logs(store: Store, job_id: str, token: str, lines: list[str], keep: int) -> int:
+    """How many lines the running job now keeps (the newest `keep`)."""
+    return whole(
+        await store.script("append_logs", [store.keys.job(job_id)], token, json.dumps(lines), keep)
+    )
+
+
 class CompleteReply(TypedDict, total=False):
     """One completion of a batch, or its refusal (`error`: "kind|sentence")."""
 
