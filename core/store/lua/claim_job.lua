@@ -10,6 +10,7 @@ local node_id = redis.call('HGET', node_key, 'id')
 if not node_id then return refuse('not_found', 'No such node.') end
 local now = now_ms()
 local claims = {}
+defer_writes() -- counters and status indexes: one write per key for the whole batch
 for _, jtype in ipairs(cjson.decode(ARGV[5])) do
   local queue = K.node_queue(node_id, jtype)
   while #claims < wanted do
@@ -40,5 +41,6 @@ for _, jtype in ipairs(cjson.decode(ARGV[5])) do
     end
   end
 end
+flush_writes()
 if #claims == 0 then return '[]' end
 return cjson.encode(claims)

@@ -21,29 +21,29 @@ end
 
 -- Counters and histograms behind the gateway's /metrics (read at scrape time).
 local HIST_BOUNDS_MS = {10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
-local function count_total(name, amount) redis.call('HINCRBY', K.totals(), name, amount) end
+local function count_total(name, amount) incr(K.totals(), name, amount) end
 local function observe_ms(name, ms)
   ms = math.max(0, math.floor(ms))
   local field = 'inf'
   for _, bound in ipairs(HIST_BOUNDS_MS) do
     if ms <= bound then field = tostring(bound) break end
   end
+  -- No 'count' field: /metrics sums the buckets (core/gateway/metrics.py histogram_buckets).
   local key = K.histogram(name)
-  redis.call('HINCRBY', key, field, 1)
-  redis.call('HINCRBY', key, 'count', 1)
-  redis.call('HINCRBY', key, 'sum', ms)
+  incr(key, field, 1)
+  incr(key, 'sum', ms)
 end
 
 local function count_stat(name, amount, now)
-  redis.call('HINCRBY', K.series(name), math.floor(now / STATS_BUCKET_MS), amount)
+  incr(K.series(name), tostring(math.floor(now / STATS_BUCKET_MS)), amount)
 end
 
 -- Move the job to `status`; `extra` (a flat field/value list) joins the same HSET, so one
 -- state change writes the job hash once.
 local function move_job(job_key_, job, status, now, extra)
   local id = job['id']
-  if job['status'] then redis.call('ZREM', K.jobs_with_status(job['status']), id) end
-  redis.call('ZADD', K.jobs_with_status(status), now, id)
+  if job['status'] then zset_rem(K.jobs_with_status(job['status']), id) end
+  zset_add(K.jobs_with_status(status), now, id)
   redis.call('HSET', job_key_, 'status', status, 'updated_at', now, unpack(extra or {}))
   job['status'] = status
 end
@@ -146,7 +146,9 @@ local function within_ceiling(node, job, estimate)
 end
 
 local function creator_balance(job)
-  return tonumber(redis.call('HGET', K.balances(), 'creator:' .. job['creator']) or '0')
+  local account = 'creator:' .. job['creator']
+  return tonumber(redis.call('HGET', K.balances(), account) or '0')
+    + deferred_incr(K.balances(), account)
 end
 
 -- Can the job's hold at this estimate be taken? A job placed before keeps its hold, so it only
@@ -221,7 +223,7 @@ local function assign(jkey, job, node, now, fields)
     'running', node['running'])
   refresh_capacity_status(node_key, node)
   redis.call('SADD', K.node_jobs(node_id), job['id'])
-  redis.call('ZADD', K.node_history(node_id), now, job['id'])
+  zset_add(K.node_history(node_id), now, job['id'])
   redis.call('RPUSH', K.node_queue(node_id, job['type']), job['id'])
   if job['status'] == 'pending' then redis.call('ZREM', K.pending(job['tag']), job['id']) end
   fields = fields or {}
@@ -321,9 +323,9 @@ local function settle(job, duration, now)
   })
   job['held'] = '0'
   -- Running totals and time series, so the console never sums over nodes or jobs.
-  redis.call('HINCRBY', K.totals(), 'gross', cost)
-  redis.call('HINCRBY', K.totals(), 'node_earnings', node_part)
-  redis.call('HINCRBY', K.totals(), 'platform_revenue', platform_part)
+  count_total('gross', cost)
+  count_total('node_earnings', node_part)
+  count_total('platform_revenue', platform_part)
   count_stat('revenue', cost, now)
   return {duration = duration, cost = cost, node = node_part, platform = platform_part}
 end

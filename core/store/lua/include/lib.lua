@@ -17,6 +17,70 @@ local function event(kind, ...)
   redis.call('XADD', K.events(), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', kind, ...)
 end
 
+-- Write-behind for a script's hot counters and indexes. A script that handles many jobs (or
+-- several writes to one counter) calls `defer_writes()` first and `flush_writes()` before it
+-- returns: increments to one hash field are summed into one HINCRBY, and sorted-set adds and
+-- removals become one ZADD and one ZREM per key, last write per member winning (what applying
+-- them in order leaves). Nothing deferred may be read back before the flush: only counters
+-- (totals, series, histograms, balances: `deferred_incr` adds the pending part) and the job
+-- status indexes go through here. Scripts that never call `defer_writes()` write at once.
+local deferred = nil
+local function defer_writes() deferred = {incr = {}, zset = {}} end
+
+local function incr(key, field, amount)
+  if not deferred then
+    redis.call('HINCRBY', key, field, string.format('%.0f', amount))
+    return
+  end
+  local fields = deferred.incr[key]
+  if not fields then fields = {}; deferred.incr[key] = fields end
+  fields[field] = (fields[field] or 0) + amount
+end
+
+-- What is waiting to be added to a hash field (0 when nothing is deferred).
+local function deferred_incr(key, field)
+  return deferred and deferred.incr[key] and deferred.incr[key][field] or 0
+end
+
+local function zset_write(key, member, score)
+  if not deferred then
+    if score then redis.call('ZADD', key, score, member) else redis.call('ZREM', key, member) end
+    return
+  end
+  local members = deferred.zset[key]
+  if not members then members = {}; deferred.zset[key] = members end
+  members[member] = score or false
+end
+local function zset_add(key, score, member) zset_write(key, member, score) end
+local function zset_rem(key, member) zset_write(key, member, nil) end
+
+local WRITE_CHUNK = 500 -- arguments per command: far below Lua's unpack limit
+local function flush_writes()
+  if not deferred then return end
+  local pending = deferred
+  deferred = nil
+  for key, fields in pairs(pending.incr) do
+    for field, amount in pairs(fields) do
+      if amount ~= 0 then redis.call('HINCRBY', key, field, string.format('%.0f', amount)) end
+    end
+  end
+  for key, members in pairs(pending.zset) do
+    local adds, rems = {}, {}
+    for member, score in pairs(members) do
+      if score then
+        adds[#adds + 1] = score
+        adds[#adds + 1] = member
+      else
+        rems[#rems + 1] = member
+      end
+      if #adds >= WRITE_CHUNK then redis.call('ZADD', key, unpack(adds)); adds = {} end
+      if #rems >= WRITE_CHUNK then redis.call('ZREM', key, unpack(rems)); rems = {} end
+    end
+    if #adds > 0 then redis.call('ZADD', key, unpack(adds)) end
+    if #rems > 0 then redis.call('ZREM', key, unpack(rems)) end
+  end
+end
+
 -- A table of fields as HSET's flat argument list (appended to `flat` when given).
 local function flatten(map, flat)
   flat = flat or {}
@@ -123,6 +187,7 @@ local function post_legs(idem, kind, ref, legs)
   for _, leg in ipairs(legs) do
     local amount = posting_amount(leg[3])
     if not amount then
+      flush_writes() -- the jobs before this one in a batch keep their counters
       error('invalid|A posting amount must be a whole number of micro-USD below 2^53, not '
         .. tostring(leg[3]) .. '.', 0)
     end
@@ -136,14 +201,14 @@ local function post_legs(idem, kind, ref, legs)
   local seen = redis.call('HGET', K.ledger_idem(), idem)
   if seen then
     if seen == fingerprint or seen == '1' then return false end -- '1': posted before fingerprints
+    flush_writes()
     error('conflict|Idempotency key ' .. idem .. ' was already posted with different legs.', 0)
   end
   redis.call('HSET', K.ledger_idem(), idem, fingerprint)
   for _, leg in ipairs(legs) do
     if leg[3] ~= 0 then
-      local text = money_text(leg[3])
-      redis.call('HINCRBY', K.balances(), leg[1], '-' .. text)
-      redis.call('HINCRBY', K.balances(), leg[2], text)
+      incr(K.balances(), leg[1], -leg[3])
+      incr(K.balances(), leg[2], leg[3])
     end
   end
   redis.call('XADD', K.journal(), '*', 'idem', idem, 'kind', kind, 'ref', ref or '',
