@@ -18,7 +18,7 @@ async def command_counts(redis: Any) -> Counter[str]:
     return counts_from_info(await redis.info("commandstats"))
 
 
-def counts_from_info(stats: dict[str, Any]) -> Counter[str]:
+def counts_from_info(stats: Any) -> Counter[str]:
     """`INFO commandstats` as parsed by redis-py (sync or async client) → calls per command."""
     counts: Counter[str] = Counter()
     for name, fields in stats.items():
