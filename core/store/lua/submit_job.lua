@@ -9,7 +9,7 @@ local now = now_ms()
 local credit = credit_policy(ARGV[3], ARGV[4])
 if credit == nil then return refuse('invalid', 'The submission names no credit policy.') end
 local results = {}
-defer_writes() -- counters and status indexes: one write per key for the whole batch
+defer_writes() -- one write per key for the whole batch (include/lib.lua)
 for _, fields in ipairs(cjson.decode(ARGV[2])) do
   local jkey = job_key(fields['id'])
   if redis.call('EXISTS', jkey) == 1 then

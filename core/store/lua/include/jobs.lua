@@ -16,7 +16,7 @@ end
 
 -- A lease ends (completion, failure, expiry, move): forget its expiry and its deadline.
 local function drop_lease(id)
-  if redis.call('ZREM', K.leases(), id) == 1 then redis.call('ZREM', K.deadlines(), id) end
+  if redis.call('ZREM', K.leases(), id) == 1 then zset_rem(K.deadlines(), id) end
 end
 
 -- Counters and histograms behind the gateway's /metrics (read at scrape time).
@@ -69,8 +69,9 @@ local function release_node(job, extra)
   job['released'] = true
   local node_key = K.node(node_id)
   local node = node_core(node_key)
-  redis.call('SREM', K.node_jobs(node_id), job['id'])
+  set_write(K.node_jobs(node_id), job['id'], false)
   if job['status'] == 'assigned' then -- a claimed job already left the node's queue
+    flush_writes(true) -- the queue may hold deferred appends: write them before the LREM
     redis.call('LREM', K.node_queue(node_id, job['type']), 0, job['id'])
   end
   if node['id'] == nil then return end
@@ -80,7 +81,7 @@ local function release_node(job, extra)
   local fields = {'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
     'running', node['running']}
   if extra then append(fields, unpack(extra(node))) end
-  redis.call('HSET', node_key, unpack(fields))
+  hset_fields(node_key, fields)
   refresh_capacity_status(node_key, node)
   return node_key, node
 end
@@ -89,7 +90,7 @@ local function adjust_reputation(node_key, node, delta)
   if node == nil or node['id'] == nil or delta == 0 then return end
   local rep = math.max(0, math.min(100, tonumber(node['reputation']) + delta))
   node['reputation'] = tostring(rep)
-  redis.call('HSET', node_key, 'reputation', rep)
+  hset_fields(node_key, {'reputation', rep})
   if node['status'] == 'active' then index_node(node) end
 end
 
@@ -219,12 +220,12 @@ local function assign(jkey, job, node, now, fields)
   node['cpu_used'] = tostring(tonumber(node['cpu_used']) + tonumber(job['cpu']))
   node['mem_used'] = tostring(tonumber(node['mem_used']) + tonumber(job['mem_mb']))
   node['running'] = tostring(tonumber(node['running']) + 1)
-  redis.call('HSET', node_key, 'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
-    'running', node['running'])
+  hset_fields(node_key, {'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
+    'running', node['running']})
   refresh_capacity_status(node_key, node)
-  redis.call('SADD', K.node_jobs(node_id), job['id'])
+  set_write(K.node_jobs(node_id), job['id'], true)
   zset_add(K.node_history(node_id), now, job['id'])
-  redis.call('RPUSH', K.node_queue(node_id, job['type']), job['id'])
+  rpush_later(K.node_queue(node_id, job['type']), job['id'])
   if job['status'] == 'pending' then redis.call('ZREM', K.pending(job['tag']), job['id']) end
   fields = fields or {}
   -- The first placement holds the estimate in escrow; later placements keep that hold.

@@ -17,23 +17,32 @@ local function event(kind, ...)
   redis.call('XADD', K.events(), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', kind, ...)
 end
 
--- Write-behind for a script's hot counters and indexes. A script that handles many jobs (or
--- several writes to one counter) calls `defer_writes()` first and `flush_writes()` before it
--- returns: increments to one hash field are summed into one HINCRBY, and sorted-set adds and
--- removals become one ZADD and one ZREM per key, last write per member winning (what applying
--- them in order leaves). Nothing deferred may be read back before the flush: only counters
--- (totals, series, histograms, balances: `deferred_incr` adds the pending part) and the job
--- status indexes go through here. Scripts that never call `defer_writes()` write at once.
+-- Write-behind for a script's hot writes. A script that handles many jobs calls
+-- `defer_writes()` first and `flush_writes()` before it returns; in between, writes to one key
+-- collapse into one command at the flush: increments to a hash field are summed (HINCRBY),
+-- hash fields keep their last value (HSET), sorted-set and set members their last add or
+-- removal (ZADD/ZREM, SADD/SREM: what applying them in order leaves), list appends keep their
+-- order (RPUSH). Node hashes read through `node_core` are cached for the script, so later reads
+-- see the deferred writes; every other deferred key is write-only until the flush (counters,
+-- balances through `deferred_incr`, status indexes, leases, node job sets, ledger idempotency
+-- through `deferred_field`). Scripts that never call `defer_writes()` write at once.
 local deferred = nil
-local function defer_writes() deferred = {incr = {}, zset = {}} end
+local function defer_writes()
+  deferred = {incr = {}, hash = {}, zset = {}, set = {}, push = {}, push_keys = {}, nodes = {}}
+end
+
+local function slot(tables, key)
+  local found = tables[key]
+  if not found then found = {}; tables[key] = found end
+  return found
+end
 
 local function incr(key, field, amount)
   if not deferred then
     redis.call('HINCRBY', key, field, string.format('%.0f', amount))
     return
   end
-  local fields = deferred.incr[key]
-  if not fields then fields = {}; deferred.incr[key] = fields end
+  local fields = slot(deferred.incr, key)
   fields[field] = (fields[field] or 0) + amount
 end
 
@@ -42,20 +51,66 @@ local function deferred_incr(key, field)
   return deferred and deferred.incr[key] and deferred.incr[key][field] or 0
 end
 
+-- Hash fields written with `hset_fields` and not yet flushed (nil when none).
+local function deferred_field(key, field)
+  return deferred and deferred.hash[key] and deferred.hash[key][field]
+end
+
+-- A value as redis.call would send it: numbers as '%.17g' (every integer below 2^53 in full;
+-- tostring would keep only 14 digits).
+local function arg_text(value)
+  if type(value) == 'number' then return string.format('%.17g', value) end
+  return value
+end
+
+-- HSET of a flat field/value list.
+local function hset_fields(key, flat)
+  if not deferred then
+    redis.call('HSET', key, unpack(flat))
+    return
+  end
+  local fields = slot(deferred.hash, key)
+  for i = 1, #flat, 2 do fields[flat[i]] = arg_text(flat[i + 1]) end
+end
+
 local function zset_write(key, member, score)
   if not deferred then
     if score then redis.call('ZADD', key, score, member) else redis.call('ZREM', key, member) end
     return
   end
-  local members = deferred.zset[key]
-  if not members then members = {}; deferred.zset[key] = members end
-  members[member] = score or false
+  slot(deferred.zset, key)[member] = score or false
 end
 local function zset_add(key, score, member) zset_write(key, member, score) end
 local function zset_rem(key, member) zset_write(key, member, nil) end
 
+local function set_write(key, member, present)
+  if not deferred then
+    redis.call(present and 'SADD' or 'SREM', key, member)
+    return
+  end
+  slot(deferred.set, key)[member] = present
+end
+
+local function rpush_later(key, value)
+  if not deferred then
+    redis.call('RPUSH', key, value)
+    return
+  end
+  if not deferred.push[key] then deferred.push_keys[#deferred.push_keys + 1] = key end
+  local values = slot(deferred.push, key)
+  values[#values + 1] = value
+end
+
 local WRITE_CHUNK = 500 -- arguments per command: far below Lua's unpack limit
-local function flush_writes()
+local function send_chunks(command, key, args)
+  for first = 1, #args, WRITE_CHUNK do
+    redis.call(command, key, unpack(args, first, math.min(#args, first + WRITE_CHUNK - 1)))
+  end
+end
+
+-- Write what was deferred. `keep` leaves deferral on (a script that must read a list or set
+-- it deferred writes to flushes first).
+local function flush_writes(keep)
   if not deferred then return end
   local pending = deferred
   deferred = nil
@@ -63,6 +118,14 @@ local function flush_writes()
     for field, amount in pairs(fields) do
       if amount ~= 0 then redis.call('HINCRBY', key, field, string.format('%.0f', amount)) end
     end
+  end
+  for key, fields in pairs(pending.hash) do
+    local flat = {}
+    for field, value in pairs(fields) do
+      flat[#flat + 1] = field
+      flat[#flat + 1] = value
+    end
+    send_chunks('HSET', key, flat)
   end
   for key, members in pairs(pending.zset) do
     local adds, rems = {}, {}
@@ -73,11 +136,22 @@ local function flush_writes()
       else
         rems[#rems + 1] = member
       end
-      if #adds >= WRITE_CHUNK then redis.call('ZADD', key, unpack(adds)); adds = {} end
-      if #rems >= WRITE_CHUNK then redis.call('ZREM', key, unpack(rems)); rems = {} end
     end
-    if #adds > 0 then redis.call('ZADD', key, unpack(adds)) end
-    if #rems > 0 then redis.call('ZREM', key, unpack(rems)) end
+    send_chunks('ZADD', key, adds) -- in pairs: chunks are even, so never split a pair
+    send_chunks('ZREM', key, rems)
+  end
+  for key, members in pairs(pending.set) do
+    local adds, rems = {}, {}
+    for member, present in pairs(members) do
+      if present then adds[#adds + 1] = member else rems[#rems + 1] = member end
+    end
+    send_chunks('SADD', key, adds)
+    send_chunks('SREM', key, rems)
+  end
+  for _, key in ipairs(pending.push_keys) do send_chunks('RPUSH', key, pending.push[key]) end
+  if keep then
+    defer_writes()
+    deferred.nodes = pending.nodes -- the cached node tables hold what was just written
   end
 end
 
@@ -124,7 +198,7 @@ local function set_node_status(node_key, node, status)
   local id = node['id']
   redis.call('ZREM', K.nodes_with_status(node['status']), id)
   redis.call('ZADD', K.nodes_with_status(status), tonumber(node['registered_at']), id)
-  redis.call('HSET', node_key, 'status', status)
+  hset_fields(node_key, {'status', status})
   node['status'] = status
   event('node.status', 'node', id, 'status', status)
   index_node(node)
@@ -135,9 +209,14 @@ local NODE_CORE = {'id', 'status', 'cpu', 'cpu_used', 'memory_mb', 'mem_used', '
   'price_cpu', 'price_mem', 'price_gpu', 'tags', 'reputation', 'rate', 'registered_at',
   'jobs_completed', 'earnings'}
 local function node_core(node_key)
+  local cached = deferred and deferred.nodes[node_key]
+  if cached then return cached end
   local values = redis.call('HMGET', node_key, unpack(NODE_CORE))
   local node = {}
   for i, name in ipairs(NODE_CORE) do node[name] = values[i] or nil end
+  -- While writes are deferred, every change to a node goes through this table (and
+  -- hset_fields), so the next read of it in this script is the cached table.
+  if deferred then deferred.nodes[node_key] = node end
   return node
 end
 
@@ -198,13 +277,13 @@ local function post_legs(idem, kind, ref, legs)
   local encoded = '[' .. table.concat(parts, ',') .. ']'
   -- The key remembers what it posted (a short fingerprint), so reuse with other legs is an error.
   local fingerprint = string.sub(redis.sha1hex(kind .. '\n' .. (ref or '') .. '\n' .. encoded), 1, 16)
-  local seen = redis.call('HGET', K.ledger_idem(), idem)
+  local seen = deferred_field(K.ledger_idem(), idem) or redis.call('HGET', K.ledger_idem(), idem)
   if seen then
     if seen == fingerprint or seen == '1' then return false end -- '1': posted before fingerprints
     flush_writes()
     error('conflict|Idempotency key ' .. idem .. ' was already posted with different legs.', 0)
   end
-  redis.call('HSET', K.ledger_idem(), idem, fingerprint)
+  hset_fields(K.ledger_idem(), {idem, fingerprint})
   for _, leg in ipairs(legs) do
     if leg[3] ~= 0 then
       incr(K.balances(), leg[1], -leg[3])
