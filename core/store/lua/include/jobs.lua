@@ -80,7 +80,13 @@ local function release_node(job, extra)
   node['running'] = tostring(math.max(0, tonumber(node['running']) - 1))
   local fields = {'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
     'running', node['running']}
-  if extra then append(fields, unpack(extra(node))) end
+  if extra then
+    local more = extra(node)
+    -- The node table is what later reads in this script see (node_core caches it while writes
+    -- are deferred): it must hold what is written, or the next job's total starts stale.
+    for i = 1, #more, 2 do node[more[i]] = arg_text(more[i + 1]) end
+    append(fields, unpack(more))
+  end
   hset_fields(node_key, fields)
   refresh_capacity_status(node_key, node)
   return node_key, node
