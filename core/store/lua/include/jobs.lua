@@ -271,6 +271,19 @@ local function balance_reader(job)
   end
 end
 
+-- The best nodes of a tag, ranks `first` to `last`; a batch's jobs read each window once.
+local function sched_window(tag, first, last)
+  local key = K.sched_index(tag)
+  if not deferred then return redis.call('ZREVRANGE', key, first, last) end
+  local memo = key .. ' ' .. first .. ' ' .. last
+  local found = deferred.sched[memo]
+  if not found then
+    found = redis.call('ZREVRANGE', key, first, last)
+    deferred.sched[memo] = found
+  end
+  return found
+end
+
 -- Try to place the job on the best node that has room, is within its price ceiling and whose
 -- hold its creator can afford (other than `exclude`). Returns the node id, or nil, the reason
 -- it stays pending and the reason's kind: 'credit' (a node had room but the hold is not
@@ -280,7 +293,7 @@ local function place(jkey, job, exclude, now, fields, credit)
   local seen, over_ceiling, cheapest = 0, false, nil
   local balance = balance_reader(job)
   for _, window in ipairs({{0, 3}, {4, SCAN_LIMIT - 1}}) do
-    local candidates = redis.call('ZREVRANGE', K.sched_index(job['tag']), window[1], window[2])
+    local candidates = sched_window(job['tag'], window[1], window[2])
     seen = seen + #candidates
     for _, node_id in ipairs(candidates) do
       if node_id ~= exclude then

@@ -25,10 +25,13 @@ end
 -- order (RPUSH). Node hashes read through `node_core` are cached for the script, so later reads
 -- see the deferred writes; every other deferred key is write-only until the flush (counters,
 -- balances through `deferred_incr`, status indexes, leases, node job sets, ledger idempotency
--- through `deferred_field`). Scripts that never call `defer_writes()` write at once.
+-- through `deferred_field`). Placement's candidate windows of the scheduling index are cached
+-- too, until a node's index entries change (`index_node`). Scripts that never call
+-- `defer_writes()` write at once.
 local deferred = nil
 local function defer_writes()
-  deferred = {incr = {}, hash = {}, zset = {}, set = {}, push = {}, push_keys = {}, nodes = {}}
+  deferred = {incr = {}, hash = {}, zset = {}, set = {}, push = {}, push_keys = {}, nodes = {},
+    sched = {}}
 end
 
 local function slot(tables, key)
@@ -184,6 +187,7 @@ end
 
 -- Keep the node's index entries in step with its status, tags and score.
 local function index_node(node)
+  if deferred then deferred.sched = {} end -- placement's cached candidate windows are stale
   local id = node['id']
   if node['status'] == 'active' then
     local score = node_score(tonumber(node['reputation']), tonumber(node['rate']))
