@@ -23,7 +23,11 @@ def test_bench_pipeline_counts_round_trips_and_compares(lcn, redis_url: str) -> 
         assert abs(run["redisCommandsPerJob"] - sum(run["commandsPerJob"].values())) < 0.05
         assert run["callsInScriptsPerJob"] > 0 and "evalsha" in run["commandsPerJob"]
     assert report["arq"]["redisCommandsPerJob"] > 0
-    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="lcn:{bench-*"))
+    client = redis.Redis.from_url(redis_url)
+    assert not list(client.scan_iter(match="lcn:{bench-*"))
+    assert not list(client.scan_iter(match="rq:job:*")) and not list(
+        client.scan_iter("rq:results:*")
+    )
 
 
 def test_bench_swarm_compares_agent_counts(lcn) -> None:  # type: ignore[no-untyped-def]
