@@ -56,6 +56,29 @@ class Settings(BaseSettings):
         description="Where finished jobs and final money records are kept: postgresql://… "
         "for an archive several hosts share; unset means a SQLite file in the data dir.",
     )
+    retention_s: int = Field(
+        default=3600,
+        validation_alias="LCN_RETENTION",
+        ge=0,
+        le=10 * 365 * 86_400,
+        description="How long finished jobs stay in Redis (seconds) before the orchestrator's "
+        "archiver moves them to the archive.",
+    )
+    retain_jobs: int = Field(
+        default=100_000,
+        validation_alias="LCN_RETAIN_JOBS",
+        ge=0,
+        le=100_000_000,
+        description="At most this many finished jobs stay in Redis; older ones are archived "
+        "even inside the retention window.",
+    )
+    trim_journal: bool = Field(
+        default=False,
+        validation_alias="LCN_TRIM_JOURNAL",
+        description="Also trim the ledger journal in Redis once archived and covered by a signed "
+        "checkpoint; a full ledger check (--full, or after a checkpoint stops verifying) then "
+        "cannot replay from Redis alone.",
+    )
     nonce_ttl_s: int = Field(default=120, validation_alias="LCN_NONCE_TTL", ge=5, le=3600)
     node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
     lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)

@@ -11,7 +11,15 @@ import typer
 from typer._click.core import Context as ClickContext  # typer ships its own click
 from typer.core import TyperGroup
 
-from console.cli import bench_console, console_cmd, gateway_cmd, jobs, nodes, payments_cmd
+from console.cli import (
+    archive_cmd,
+    bench_console,
+    console_cmd,
+    gateway_cmd,
+    jobs,
+    nodes,
+    payments_cmd,
+)
 from console.cli.bench import bench_app
 from console.cli.common import EXIT_UNAVAILABLE, EXIT_USAGE, Context, emit_json, fail, run
 from console.cli.swarm_cmd import demo, orchestrator
@@ -83,6 +91,7 @@ gateway_cmd.register(app)  # lcn gateway, lcn apikey, lcn bench gateway
 console_cmd.register(app)  # lcn console, lcn screenshots
 bench_console.register(bench_app)  # lcn bench console
 payments_cmd.register(app)  # lcn payouts, lcn payments
+archive_cmd.register(app)  # lcn archive status
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 

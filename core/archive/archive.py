@@ -11,10 +11,10 @@ import hashlib
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from multiformats import CID
-from sqlalchemy import URL, Table, select
+from sqlalchemy import URL, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.archive import rows, schema
@@ -32,6 +32,7 @@ from core.archive.models import (
 )
 from core.archive.reads import jobs_query, stream_query
 from core.archive.status import size_bytes, table_figures
+from core.archive.stream_ids import unpack_stream_id
 from core.archive.writes import insert_ignore
 from core.config import Settings
 from core.errors import InvalidInput
@@ -149,6 +150,13 @@ class Archive:
         async with self.engine.connect() as conn:
             found = await conn.execute(stream_query(schema.audit, after, limit))
             return [rows.audit_from_row(row) for row in found.mappings()]
+
+    async def last_stream_id(self, table: Literal["postings", "audit"]) -> str | None:
+        """The newest journal (postings) or audit entry archived, as its stream id."""
+        column = (schema.postings if table == "postings" else schema.audit).c.id
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(select(func.max(column)))).scalar_one_or_none()
+        return None if found is None else unpack_stream_id(int(found))
 
     async def list_recordings(
         self, *, since: int = 0, until: int | None = None, limit: int = 100

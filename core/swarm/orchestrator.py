@@ -1,5 +1,5 @@
 """The orchestrator: places waiting jobs, sweeps expired leases, silent nodes and stalled
-agents, reduces sharded jobs, and checks the books.
+agents, reduces sharded jobs, checks the books and archives finished jobs (core/swarm/archiver.py).
 
 It keeps no state of its own: every tick reads and changes Redis through scripts. Several
 orchestrators may run at once. Placement and reduction are atomic scripts, so running them
@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from core import jobs, ledger, registry
 from core.config import Settings
 from core.payments.credit import CreditPolicy, policy_from_env
@@ -24,6 +26,7 @@ from core.payments.credit import policy as credit_policy
 from core.store import Store, calls
 from core.store.series import STATS_BUCKET_MS
 from core.swarm import fanout, roster
+from core.swarm.archiver import ArchiverDuty
 from core.swarm.retry import STORE_ERRORS, Backoff
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ class OrchestratorConfig:
     agent_grace_s: float = 30.0
     payout_every_s: float = 1.0  # how often the payments outbox is looked at (payments on)
     payout_budget_s: float = 5.0  # at most this long per tick talking to Stripe
+    archive_every_s: float = 5.0  # how often finished jobs are moved to the archive
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Orchestrator:
         config: OrchestratorConfig | None = None,
         payments: Payments | None = None,
         credit: CreditPolicy | None = None,
+        archiver: ArchiverDuty | None = None,
     ) -> None:
         self.store = store
         self.config = config or OrchestratorConfig()
@@ -75,6 +80,8 @@ class Orchestrator:
         self._stop = asyncio.Event()
         self._last_sweep = 0.0
         self._last_check = 0.0
+        self.archiver = archiver  # None: finished jobs stay in Redis
+        self._last_archive = 0.0
         self.ticks = 0
 
     @classmethod
@@ -88,6 +95,7 @@ class Orchestrator:
             ),
             Payments.from_settings(settings),
             credit_policy(settings),
+            ArchiverDuty(settings),
         )
 
     def stop(self) -> None:
@@ -98,6 +106,12 @@ class Orchestrator:
         key = self.store.keys.lock(name)
         got = await self.store.redis.set(key, self.identity, nx=True, px=max(50, int(ttl_s * 1000)))
         return bool(got)
+
+    async def _unlock(self, name: str) -> None:
+        """Let the next run start on time (only our own lock: it may have expired and moved)."""
+        key = self.store.keys.lock(name)
+        if await self.store.redis.get(key) == self.identity.encode():
+            await self.store.redis.delete(key)
 
     async def tick(self) -> TickReport:
         report = TickReport()
@@ -112,6 +126,14 @@ class Orchestrator:
             self._last_check = now
             if await self._lock("ledger-check", self.config.ledger_check_every_s):
                 await self._check_books()
+        if self.archiver is not None and now - self._last_archive >= self.config.archive_every_s:
+            self._last_archive = now
+            # The lock outlives a slow run (a run is at most MAX_BATCHES batches).
+            if await self._lock("archiver", max(60.0, self.config.archive_every_s)):
+                try:
+                    report.extra["archived"] = await self._archive(self.archiver)
+                finally:
+                    await self._unlock("archiver")
         if self.payments is not None and now - self._last_payouts >= self.config.payout_every_s:
             self._last_payouts = now
             report.extra["payouts"] = await self._dispatch_payouts()
@@ -138,6 +160,19 @@ class Orchestrator:
                 "type:data-processing",
             ],
         )
+
+    async def _archive(self, archiver: ArchiverDuty) -> int:
+        """Finished jobs to the archive. The archive database being down or refusing must not
+        stop payouts and the rest of the tick: it is logged and tried again next time (Redis
+        errors still go to the tick's backoff)."""
+        try:
+            return (await archiver.run(self.store)).archived
+        except RedisError:
+            raise
+        except Exception:  # the database: unreachable, refusing, full disk
+            log.exception("archiver run failed; finished jobs stay in Redis until the next run")
+            await archiver.close()  # reconnect next time (the database may have restarted)
+            return 0
 
     async def _dispatch_payouts(self) -> int:
         """Send due payouts and refunds to Stripe (core/payments/dispatch.py)."""
@@ -185,3 +220,5 @@ class Orchestrator:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=wait)
+        if self.archiver is not None:
+            await self.archiver.close()

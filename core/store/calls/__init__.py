@@ -7,6 +7,7 @@ Grouped by domain: jobs, nodes (nodes, agents, sessions), access (API keys, rate
 ledger, payouts, purchases (purchases, refunds, disputes, fees, outbox)."""
 
 from core.store.calls.access import RequestCount, count_request, create_api_key, revoke_api_key
+from core.store.calls.archive import ArchivedJobRef, archive_jobs
 from core.store.calls.jobs import (
     ClaimReply,
     CompleteReply,
@@ -76,6 +77,7 @@ from core.store.calls.purchases import (
 )
 
 __all__ = [
+    "ArchivedJobRef",
     "ClaimReply",
     "CompleteReply",
     "EarningsNow",
@@ -89,6 +91,7 @@ __all__ = [
     "SubmitReply",
     "agent_register",
     "agent_report",
+    "archive_jobs",
     "attach_payee",
     "book_stripe_fee",
     "book_transfer_reversal",
