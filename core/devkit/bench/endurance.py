@@ -8,14 +8,13 @@ covers) and the p99 latency of single-job submissions in that stretch. `memoryGr
 `checkGrowth` compare the last sample with the first one taken after the window filled, so a
 pool that forgets what it archived shows about 1.0.
 
-The archiver is reached through `open_archiver` only; without one the report says so
-(`archiver: null`) and the figures show a pool that keeps everything."""
+The archiver is reached through `open_archiver` only; with `--no-archiver` the report says no
+archiver ran (`archiver: null`) and the figures show a pool that keeps everything."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import secrets
 import shutil
 import statistics
@@ -27,18 +26,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core import jobs, ledger
+from core.archive import Archive
 from core.config import Settings
 from core.devkit.bench.fleet import drop_pool, import_fleet
 from core.devkit.bench.pipeline import noop_body
 from core.models.job import SubmitResult
 from core.store import Store, connect
+from core.swarm.archiver import Retention, archive_due
 from core.wire.leases import ClaimedJob
 
 WORKERS = 4  # producers, each also the agent of the nodes its jobs land on
 BATCH = 20  # jobs per round: one timed single submission, then BATCH - 1 in one call
 SAMPLES = 10
 ARCHIVE_EVERY_S = 0.2  # the archiver loop's pause between runs
-NO_ARCHIVER = "no archiver ran: finished jobs stayed in Redis (core.swarm.archiver is missing)"
+NO_ARCHIVER = "no archiver ran (--no-archiver): finished jobs stayed in Redis"
 
 
 class BenchArchiver(Protocol):
@@ -51,36 +52,23 @@ class BenchArchiver(Protocol):
 
 
 async def open_archiver(settings: Settings, window_s: int, keep_jobs: int) -> BenchArchiver | None:
-    """The one place the benchmark meets the archiver (None when this build has none)."""
-    try:
-        archiver = importlib.import_module("core.swarm.archiver")
-    except ImportError:
-        return None
-    return await _DutyArchiver.open(archiver, settings, window_s, keep_jobs)
+    """The one place the benchmark meets the archiver: the orchestrator's duty
+    (core/swarm/archiver.py) on an archive of its own, trimming the journal it has archived
+    (LCN_TRIM_JOURNAL) so Redis keeps only what the retention window holds."""
+    retention = Retention(window_s=window_s, keep_jobs=keep_jobs, trim_journal=True)
+    return _DutyArchiver(await Archive.open(settings), retention)
 
 
 @dataclass
 class _DutyArchiver:
-    """The orchestrator's archiver duty (core/swarm/archiver.py) on an archive of our own."""
-
-    module: Any
-    archive: Any
-    retention: Any
-
-    @classmethod
-    async def open(
-        cls, module: Any, settings: Settings, window_s: int, keep_jobs: int
-    ) -> _DutyArchiver:
-        from core.archive import Archive
-
-        archive = await Archive.open(settings)
-        return cls(module, archive, module.Retention(window_s=window_s, keep_jobs=keep_jobs))
+    archive: Archive
+    retention: Retention
 
     async def run(self, store: Store) -> int:
-        return int((await self.module.archive_due(store, self.archive, self.retention)).archived)
+        return (await archive_due(store, self.archive, self.retention)).archived
 
     async def size_bytes(self) -> int:
-        return int((await self.archive.status()).size_bytes)
+        return (await self.archive.status()).size_bytes
 
     async def close(self) -> None:
         await self.archive.close()
@@ -173,7 +161,12 @@ def growth(samples: list[dict[str, Any]], name: str, filled_at: int) -> float:
 
 
 async def run_endurance_bench(
-    settings: Settings, count: int, *, window_s: int = 5, keep_jobs: int | None = None
+    settings: Settings,
+    count: int,
+    *,
+    window_s: int = 5,
+    keep_jobs: int | None = None,
+    archiver_on: bool = True,
 ) -> dict[str, Any]:
     step = max(1, count // SAMPLES)
     keep = step if keep_jobs is None else keep_jobs
@@ -183,7 +176,7 @@ async def run_endurance_bench(
     scratch = Path(tempfile.mkdtemp(prefix="lcn-endurance-"))
     store = await connect(settings.model_copy(update={"pool": f"bench-{secrets.token_hex(4)}"}))
     archive_settings = settings.model_copy(update={"data_dir": scratch, "archive_url": None})
-    archiver = await open_archiver(archive_settings, window_s, keep)
+    archiver = await open_archiver(archive_settings, window_s, keep) if archiver_on else None
     stop = asyncio.Event()
     try:
         await import_fleet(store, 8, cpu=1024, memory_gb=65536)
@@ -198,6 +191,7 @@ async def run_endurance_bench(
             samples.append(vars(await _sample(store, pusher, archiver)))
         stop.set()
         archived = await loop if loop else 0
+        archive_bytes = await archiver.size_bytes() if archiver else 0
     finally:
         stop.set()
         if archiver:
@@ -214,9 +208,7 @@ async def run_endurance_bench(
         "jobsPerSecond": round(done / pushing, 1) if pushing else 0.0,
         "archiver": None if archiver is None else {"windowS": window_s, "keepJobs": keep},
         "archived": archived,
-        "archiveBytesPerJob": round(samples[-1]["archiveBytes"] / archived, 1)
-        if archived
-        else None,
+        "archiveBytesPerJob": round(archive_bytes / archived, 1) if archived else None,
         "note": NO_ARCHIVER if archiver is None else "",
     }
 
