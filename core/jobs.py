@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import unplaceable_grace_from_env
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
-from core.ids import bytes_cid, check_cid, record_cid
+from core.ids import bytes_cid, check_cid, text_record_cid
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, SubmitJob, SubmitResult, Task
 from core.models.node import Pricing
 from core.models.records.job import job_from_hash
@@ -50,7 +50,7 @@ def submit_fields(body: SubmitJob, *, max_attempts: int) -> dict[str, Any]:
     task_json = json.dumps(task.wire(), separators=(",", ":"))
     # The id names the creator, a digest of the task and a salt (two identical submissions are
     # two jobs); a small record keeps the id cheap to compute on the submission path.
-    job_id = record_cid(
+    job_id = text_record_cid(
         {
             "creatorPKP": body.creator_pkp,
             "task": hashlib.sha256(task_json.encode()).hexdigest(),

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from multiformats import CID, multihash
 
 from core.errors import InvalidInput
-from core.ids import bytes_cid, check_cid, record_cid
+from core.ids import bytes_cid, check_cid, record_cid, text_record_cid
 
 json_like = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20),
@@ -16,6 +16,17 @@ json_like = st.recursive(
     ),
     max_leaves=12,
 )
+
+
+@given(st.dictionaries(st.text(max_size=300), st.text(max_size=70_000), max_size=6))
+def test_text_record_cids_equal_dag_cbor_ones(record: dict[str, str]) -> None:
+    assert text_record_cid(record) == record_cid(record)
+
+
+@pytest.mark.parametrize("size", [0, 23, 24, 255, 256, 65535, 65536])
+def test_text_record_cids_at_every_length_head(size: int) -> None:
+    record = {"k" * min(size, 300): "é" * size, "salt": "x" * size, "": ""}
+    assert text_record_cid(record) == record_cid(record)
 
 
 @given(json_like)

@@ -66,6 +66,30 @@ async def test_full_lifecycle_settles_once_with_the_70_30_split(store: Store) ->
     assert (await ledger.check(store)).ok
 
 
+async def test_a_batch_on_one_node_counts_every_job_in_its_totals(store: Store) -> None:
+    """One script completes the batch and writes the node once: every job must count."""
+    node = await register_node(store)
+    placed = await jobs.submit_many(store, [job_body() for _ in range(5)], max_attempts=3)
+    assert all(isinstance(p, jobs.SubmitResult) for p in placed)
+    claims = await jobs.claim_many(
+        store, node.node_id, "agent-1", ["code-execution"], 30, max_jobs=10
+    )
+    assert len(claims) == 5
+    replies = await jobs.complete_many(
+        store, [jobs.Completion(c.job_id, c.token, 0, 0, []) for c in claims]
+    )
+    shares = [r["node_share"] for r in replies if isinstance(r, dict)]
+    assert len(shares) == 5
+    after = await registry.get_node(store, node.node_id)
+    assert after.total_jobs_completed == 5 and after.total_earnings_micro_usd == sum(shares)
+    assert after.load.cpu_used == 0 and after.reputation == min(100, node.reputation + 5)
+    balances = await ledger.balances(store)
+    assert balances[f"node:{node.node_id}"] == sum(shares) and balances["escrow"] == 0
+    assert await store.redis.zcard(store.keys.jobs_with_status("completed")) == 5
+    assert await store.redis.zcard(store.keys.leases) == 0
+    assert (await ledger.check(store)).ok
+
+
 async def test_job_no_node_can_run_waits_with_a_reason_then_is_placed(store: Store) -> None:
     await register_node(store)  # no GPU, no models
     result = await submit(store, type="model-inference", modelId="iris-classifier", code=None)

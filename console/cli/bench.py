@@ -48,6 +48,29 @@ def pipeline(
     typer.echo(json.dumps(report, indent=2) if json_out else render(report))
 
 
+@bench_app.command("endurance")
+def endurance(
+    jobs: int = typer.Option(100_000, "--jobs", min=100, max=10_000_000),
+    retention: int = typer.Option(
+        5, "--retention", min=0, max=86_400, help="Seconds finished jobs stay in Redis."
+    ),
+    no_archiver: bool = typer.Option(
+        False, "--no-archiver", help="Keep every finished job in Redis (the comparison)."
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """N no-op jobs with a short retention window and the archiver running: Redis memory,
+    archive size, ledger check time and submit p99 every N/10 jobs, and how they grew."""
+    from core.devkit.bench.endurance import render, run_endurance_bench
+
+    report = asyncio.run(
+        run_endurance_bench(
+            Context.settings(), jobs, window_s=retention, archiver_on=not no_archiver
+        )
+    )
+    typer.echo(json.dumps(report, indent=2) if json_out else render(report))
+
+
 @bench_app.command("swarm")
 def swarm(
     agents: str = typer.Option("1,5,10", help="Agent counts to compare."),

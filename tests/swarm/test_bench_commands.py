@@ -18,7 +18,16 @@ def test_bench_pipeline_counts_round_trips_and_compares(lcn, redis_url: str) -> 
     assert ours["unbatched"]["roundTripsPerJob"] <= 4
     assert ours["roundTripsPerJob"] <= 4 / ours["batch"] * 2
     assert report["rq"]["jobsPerSecond"] > 0 and report["arq"]["jobsPerSecond"] > 0
-    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="lcn:{bench-*"))
+    # INFO commandstats deltas: every command a job cost, those inside scripts included.
+    for run in (ours, ours["unbatched"]):
+        assert abs(run["redisCommandsPerJob"] - sum(run["commandsPerJob"].values())) < 0.05
+        assert run["callsInScriptsPerJob"] > 0 and "evalsha" in run["commandsPerJob"]
+    assert report["arq"]["redisCommandsPerJob"] > 0
+    client = redis.Redis.from_url(redis_url)
+    assert not list(client.scan_iter(match="lcn:{bench-*"))
+    assert not list(client.scan_iter(match="rq:job:*")) and not list(
+        client.scan_iter("rq:results:*")
+    )
 
 
 def test_bench_swarm_compares_agent_counts(lcn) -> None:  # type: ignore[no-untyped-def]
@@ -43,3 +52,26 @@ def test_bench_swarm_compares_agent_counts(lcn) -> None:  # type: ignore[no-unty
     assert sandbox["available"] and sandbox["runs"] == 2
     for measured in sandbox["languages"].values():
         assert measured["overheadMs"] == measured["sandbox"] - measured["bare"]
+
+
+def test_bench_endurance_samples_every_tenth(lcn, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = lcn("bench", "endurance", "--jobs", "2000", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {"jobs", "samples", "memoryGrowth", "checkGrowth", "jobsPerSecond"} <= set(report)
+    assert report["jobs"] >= 2000
+    samples = report["samples"]
+    assert len(samples) == 10
+    for sample in samples:
+        assert set(sample) == {
+            "jobs",
+            "redisUsedBytes",
+            "archiveBytes",
+            "ledgerCheckMs",
+            "submitP99Ms",
+        }
+        assert sample["redisUsedBytes"] > 0 and sample["ledgerCheckMs"] > 0
+    assert [s["jobs"] for s in samples] == sorted(s["jobs"] for s in samples)
+    assert samples[0]["jobs"] >= 200
+    assert report["memoryGrowth"] > 0 and report["checkGrowth"] > 0
+    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="lcn:{bench-*"))

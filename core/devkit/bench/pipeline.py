@@ -12,6 +12,7 @@ from typing import Any
 
 from core import jobs
 from core.config import Settings
+from core.devkit.bench.commandstats import command_counts, counts_from_info, per_job
 from core.devkit.bench.fleet import drop_pool, import_fleet
 from core.models.job import SubmitJob, SubmitResult
 from core.store import Store, connect
@@ -53,6 +54,7 @@ async def core_pipeline(store: Store, count: int, batch: int) -> dict[str, float
     """Producers submit and agents claim and complete; with `batch` > 1 each round trip
     carries that many jobs (bulk submission, prefetching agents, batched reports)."""
     await import_fleet(store, WORKERS, cpu=1024, memory_gb=65536)
+    before = await command_counts(store.redis)
     trips = RoundTrips(store)
     body = noop_body()
     rounds = max(1, count // (WORKERS * batch))
@@ -75,14 +77,19 @@ async def core_pipeline(store: Store, count: int, batch: int) -> dict[str, float
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(WORKERS)))
     elapsed = time.perf_counter() - t0
+    sent = trips.count  # before our own INFO and ZCARD below
     done = rounds * WORKERS * batch
+    work = per_job(before, await command_counts(store.redis), done)
     completed = await store.redis.zcard(store.keys.jobs_with_status("completed"))
+    inside = work["redisCommandsPerJob"] - sent / done  # each command we sent is one trip
     return {
         "jobs": done,
         "completed": completed,
         "batch": batch,
         "jobsPerSecond": done / elapsed,
-        "roundTripsPerJob": trips.count / done,
+        "roundTripsPerJob": sent / done,
+        "callsInScriptsPerJob": round(inside, 3),
+        **work,
     }
 
 
@@ -100,13 +107,28 @@ def rq_pipeline(url: str, count: int) -> dict[str, Any]:
         return {"skipped": "rq is not installed: pip install -e '.[bench]'"}
     conn = sync_redis.Redis.from_url(url)
     queue = Queue(f"lcn-bench-{secrets.token_hex(3)}", connection=conn)
+    before = counts_from_info(conn.info("commandstats"))
     t0 = time.perf_counter()
-    for _ in range(count):
-        queue.enqueue(_noop)
+    ids = [queue.enqueue(_noop).id for _ in range(count)]
     SimpleWorker([queue], connection=conn).work(burst=True, logging_level="WARNING")
     elapsed = time.perf_counter() - t0
+    work = per_job(before, counts_from_info(conn.info("commandstats")), count)
     queue.delete(delete_jobs=True)
-    return {"jobs": count, "jobsPerSecond": count / elapsed}
+    _drop_rq_leftovers(conn, queue.name, ids)
+    return {
+        "jobs": count,
+        "jobsPerSecond": count / elapsed,
+        "redisCommandsPerJob": work["redisCommandsPerJob"],
+    }
+
+
+def _drop_rq_leftovers(conn: Any, queue_name: str, ids: list[str]) -> None:
+    """Queue.delete leaves each job's result and the queue's registries behind: drop them so a
+    run leaves nothing (after the timing, so RQ does the work it always does)."""
+    leftovers = [f"rq:{kind}:{job_id}" for job_id in ids for kind in ("job", "results")]
+    leftovers += [key for key in conn.scan_iter(match=f"rq:*:{queue_name}*", count=1000)]
+    for start in range(0, len(leftovers), 1000):
+        conn.unlink(*leftovers[start : start + 1000])
 
 
 async def _arq_noop(ctx: dict[str, Any]) -> int:
@@ -127,7 +149,7 @@ def _arq_unix(url: str) -> Any:
     )
 
 
-async def arq_pipeline(url: str, count: int) -> dict[str, float]:
+async def arq_pipeline(url: str, count: int) -> dict[str, Any]:
     """arq: enqueue then a burst worker with its default concurrency."""
     from arq import create_pool
     from arq.connections import RedisSettings
@@ -136,6 +158,7 @@ async def arq_pipeline(url: str, count: int) -> dict[str, float]:
     settings = RedisSettings.from_dsn(url) if not url.startswith("unix://") else _arq_unix(url)
     queue_name = f"lcn-bench-arq-{secrets.token_hex(3)}"
     pool = await create_pool(settings, default_queue_name=queue_name)
+    before = await command_counts(pool)
     t0 = time.perf_counter()
     for _ in range(count):
         await pool.enqueue_job("_arq_noop", _queue_name=queue_name)
@@ -151,9 +174,14 @@ async def arq_pipeline(url: str, count: int) -> dict[str, float]:
     )
     await worker.async_run()
     elapsed = time.perf_counter() - t0
+    work = per_job(before, await command_counts(pool), count)
     await worker.close()
     await pool.aclose()
-    return {"jobs": count, "jobsPerSecond": count / elapsed}
+    return {
+        "jobs": count,
+        "jobsPerSecond": count / elapsed,
+        "redisCommandsPerJob": work["redisCommandsPerJob"],
+    }
 
 
 async def run_pipeline_bench(settings: Settings, count: int) -> dict[str, Any]:
@@ -186,20 +214,27 @@ def add_rq(report: dict[str, Any]) -> dict[str, Any]:
 
 def render(report: dict[str, Any]) -> str:
     ours, one = report["lcn"], report["lcn"]["unbatched"]
-    lines = [
-        f"{report['jobs']} no-op jobs, submit → place → claim → complete → settle",
-        f"  lcn   {ours['jobsPerSecond']:>8.0f} jobs/s   {ours['roundTripsPerJob']:.2f} round trips"
-        f" per job ({WORKERS} agents, {ours['batch']} jobs per round trip)",
-        f"  lcn   {one['jobsPerSecond']:>8.0f} jobs/s   {one['roundTripsPerJob']:.2f} round trips"
-        f" per job (one job per round trip)",
-    ]
+    lines = [f"{report['jobs']} no-op jobs, submit → place → claim → complete → settle"]
+    for run, how in (
+        (ours, f"{WORKERS} agents, {ours['batch']} jobs per round trip"),
+        (one, "one job per round trip"),
+    ):
+        lines.append(
+            f"  lcn   {run['jobsPerSecond']:>8.0f} jobs/s   "
+            f"{run['roundTripsPerJob']:.2f} round trips"
+            f" and {run['redisCommandsPerJob']:.1f} Redis commands per job"
+            f" ({run['callsInScriptsPerJob']:.1f} inside scripts; {how})"
+        )
     for name in ("rq", "arq"):
         r = report[name]
         if "jobsPerSecond" in r:
             lines.append(
-                f"  {name:<5} {r['jobsPerSecond']:>8.0f} jobs/s   batched lcn is "
+                f"  {name:<5} {r['jobsPerSecond']:>8.0f} jobs/s   "
+                f"{r['redisCommandsPerJob']:.1f} Redis commands per job; batched lcn is "
                 f"{report['vs' + name.upper()]:.1f}× faster"
             )
         else:
             lines.append(f"  {name:<5} {r['skipped']}")
+    top = list(ours["commandsPerJob"].items())[:12]
+    lines.append("  lcn batched, commands per job: " + ", ".join(f"{n} {c:g}" for n, c in top))
     return "\n".join(lines)

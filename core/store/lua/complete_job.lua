@@ -64,5 +64,7 @@ end
 
 local now = now_ms()
 local results = {}
+defer_writes() -- one write per key for the whole batch (include/lib.lua)
 for _, item in ipairs(cjson.decode(ARGV[2])) do results[#results + 1] = complete_one(item, now) end
+flush_writes()
 return cjson.encode(results)

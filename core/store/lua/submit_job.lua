@@ -9,6 +9,7 @@ local now = now_ms()
 local credit = credit_policy(ARGV[3], ARGV[4])
 if credit == nil then return refuse('invalid', 'The submission names no credit policy.') end
 local results = {}
+defer_writes() -- one write per key for the whole batch (include/lib.lua)
 for _, fields in ipairs(cjson.decode(ARGV[2])) do
   local jkey = job_key(fields['id'])
   if redis.call('EXISTS', jkey) == 1 then
@@ -29,11 +30,12 @@ for _, fields in ipairs(cjson.decode(ARGV[2])) do
       results[#results + 1] = {error = 'invalid|' .. why}
     else
       if not node_id then make_pending(jkey, job, why, now, flat) end
-      redis.call('ZADD', K.jobs_all(), now, job['id'])
+      zset_add(K.jobs_all(), now, job['id'])
       event('job.submitted', 'job', job['id'], 'type', job['type'])
       results[#results + 1] = {status = job['status'], node = node_id or '', reason = why or '',
         estimated_cost = tostring(node_id and job['held'] or job['estimated_cost'])}
     end
   end
 end
+flush_writes()
 return cjson.encode(results)

@@ -16,34 +16,34 @@ end
 
 -- A lease ends (completion, failure, expiry, move): forget its expiry and its deadline.
 local function drop_lease(id)
-  if redis.call('ZREM', K.leases(), id) == 1 then redis.call('ZREM', K.deadlines(), id) end
+  if redis.call('ZREM', K.leases(), id) == 1 then zset_rem(K.deadlines(), id) end
 end
 
 -- Counters and histograms behind the gateway's /metrics (read at scrape time).
 local HIST_BOUNDS_MS = {10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
-local function count_total(name, amount) redis.call('HINCRBY', K.totals(), name, amount) end
+local function count_total(name, amount) incr(K.totals(), name, amount) end
 local function observe_ms(name, ms)
   ms = math.max(0, math.floor(ms))
   local field = 'inf'
   for _, bound in ipairs(HIST_BOUNDS_MS) do
     if ms <= bound then field = tostring(bound) break end
   end
+  -- No 'count' field: /metrics sums the buckets (core/gateway/metrics.py histogram_buckets).
   local key = K.histogram(name)
-  redis.call('HINCRBY', key, field, 1)
-  redis.call('HINCRBY', key, 'count', 1)
-  redis.call('HINCRBY', key, 'sum', ms)
+  incr(key, field, 1)
+  incr(key, 'sum', ms)
 end
 
 local function count_stat(name, amount, now)
-  redis.call('HINCRBY', K.series(name), math.floor(now / STATS_BUCKET_MS), amount)
+  incr(K.series(name), tostring(math.floor(now / STATS_BUCKET_MS)), amount)
 end
 
 -- Move the job to `status`; `extra` (a flat field/value list) joins the same HSET, so one
 -- state change writes the job hash once.
 local function move_job(job_key_, job, status, now, extra)
   local id = job['id']
-  if job['status'] then redis.call('ZREM', K.jobs_with_status(job['status']), id) end
-  redis.call('ZADD', K.jobs_with_status(status), now, id)
+  if job['status'] then zset_rem(K.jobs_with_status(job['status']), id) end
+  zset_add(K.jobs_with_status(status), now, id)
   redis.call('HSET', job_key_, 'status', status, 'updated_at', now, unpack(extra or {}))
   job['status'] = status
 end
@@ -69,8 +69,9 @@ local function release_node(job, extra)
   job['released'] = true
   local node_key = K.node(node_id)
   local node = node_core(node_key)
-  redis.call('SREM', K.node_jobs(node_id), job['id'])
+  set_write(K.node_jobs(node_id), job['id'], false)
   if job['status'] == 'assigned' then -- a claimed job already left the node's queue
+    flush_writes(true) -- the queue may hold deferred appends: write them before the LREM
     redis.call('LREM', K.node_queue(node_id, job['type']), 0, job['id'])
   end
   if node['id'] == nil then return end
@@ -79,8 +80,14 @@ local function release_node(job, extra)
   node['running'] = tostring(math.max(0, tonumber(node['running']) - 1))
   local fields = {'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
     'running', node['running']}
-  if extra then append(fields, unpack(extra(node))) end
-  redis.call('HSET', node_key, unpack(fields))
+  if extra then
+    local more = extra(node)
+    -- The node table is what later reads in this script see (node_core caches it while writes
+    -- are deferred): it must hold what is written, or the next job's total starts stale.
+    for i = 1, #more, 2 do node[more[i]] = arg_text(more[i + 1]) end
+    append(fields, unpack(more))
+  end
+  hset_fields(node_key, fields)
   refresh_capacity_status(node_key, node)
   return node_key, node
 end
@@ -89,7 +96,7 @@ local function adjust_reputation(node_key, node, delta)
   if node == nil or node['id'] == nil or delta == 0 then return end
   local rep = math.max(0, math.min(100, tonumber(node['reputation']) + delta))
   node['reputation'] = tostring(rep)
-  redis.call('HSET', node_key, 'reputation', rep)
+  hset_fields(node_key, {'reputation', rep})
   if node['status'] == 'active' then index_node(node) end
 end
 
@@ -146,7 +153,9 @@ local function within_ceiling(node, job, estimate)
 end
 
 local function creator_balance(job)
-  return tonumber(redis.call('HGET', K.balances(), 'creator:' .. job['creator']) or '0')
+  local account = 'creator:' .. job['creator']
+  return tonumber(redis.call('HGET', K.balances(), account) or '0')
+    + deferred_incr(K.balances(), account)
 end
 
 -- Can the job's hold at this estimate be taken? A job placed before keeps its hold, so it only
@@ -326,12 +335,12 @@ local function assign(jkey, job, node, now, fields)
   node['cpu_used'] = tostring(tonumber(node['cpu_used']) + tonumber(job['cpu']))
   node['mem_used'] = tostring(tonumber(node['mem_used']) + tonumber(job['mem_mb']))
   node['running'] = tostring(tonumber(node['running']) + 1)
-  redis.call('HSET', node_key, 'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
-    'running', node['running'])
+  hset_fields(node_key, {'cpu_used', node['cpu_used'], 'mem_used', node['mem_used'],
+    'running', node['running']})
   refresh_capacity_status(node_key, node)
-  redis.call('SADD', K.node_jobs(node_id), job['id'])
-  redis.call('ZADD', K.node_history(node_id), now, job['id'])
-  redis.call('RPUSH', K.node_queue(node_id, job['type']), job['id'])
+  set_write(K.node_jobs(node_id), job['id'], true)
+  zset_add(K.node_history(node_id), now, job['id'])
+  rpush_later(K.node_queue(node_id, job['type']), job['id'])
   if job['status'] == 'pending' then leave_pending(job) end
   fields = fields or {}
   if (job['unplaceable_since'] or '') ~= '' then
@@ -375,6 +384,19 @@ local function balance_reader(job)
   end
 end
 
+-- The best nodes of a tag, ranks `first` to `last`; a batch's jobs read each window once.
+local function sched_window(tag, first, last)
+  local key = K.sched_index(tag)
+  if not deferred then return redis.call('ZREVRANGE', key, first, last) end
+  local memo = key .. ' ' .. first .. ' ' .. last
+  local found = deferred.sched[memo]
+  if not found then
+    found = redis.call('ZREVRANGE', key, first, last)
+    deferred.sched[memo] = found
+  end
+  return found
+end
+
 -- Try to place the job on the best node that has room, is within its price ceiling and whose
 -- hold its creator can afford (other than `exclude`). Returns the node id, or nil, the reason
 -- it stays pending and the reason's kind: 'credit' (a node had room but the hold is not
@@ -384,7 +406,7 @@ local function place(jkey, job, exclude, now, fields, credit)
   local seen, over_ceiling, cheapest = 0, false, nil
   local balance = balance_reader(job)
   for _, window in ipairs({{0, 3}, {4, SCAN_LIMIT - 1}}) do
-    local candidates = redis.call('ZREVRANGE', K.sched_index(job['tag']), window[1], window[2])
+    local candidates = sched_window(job['tag'], window[1], window[2])
     seen = seen + #candidates
     for _, node_id in ipairs(candidates) do
       if node_id ~= exclude then
@@ -434,9 +456,9 @@ local function settle(job, duration, now)
   })
   job['held'] = '0'
   -- Running totals and time series, so the console never sums over nodes or jobs.
-  redis.call('HINCRBY', K.totals(), 'gross', cost)
-  redis.call('HINCRBY', K.totals(), 'node_earnings', node_part)
-  redis.call('HINCRBY', K.totals(), 'platform_revenue', platform_part)
+  count_total('gross', cost)
+  count_total('node_earnings', node_part)
+  count_total('platform_revenue', platform_part)
   count_stat('revenue', cost, now)
   return {duration = duration, cost = cost, node = node_part, platform = platform_part}
 end

@@ -17,6 +17,147 @@ local function event(kind, ...)
   redis.call('XADD', K.events(), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', kind, ...)
 end
 
+-- Write-behind for a script's hot writes. A script that handles many jobs calls
+-- `defer_writes()` first and `flush_writes()` before it returns; in between, writes to one key
+-- collapse into one command at the flush: increments to a hash field are summed (HINCRBY),
+-- hash fields keep their last value (HSET), sorted-set and set members their last add or
+-- removal (ZADD/ZREM, SADD/SREM: what applying them in order leaves), list appends keep their
+-- order (RPUSH). Node hashes read through `node_core` are cached for the script, so later reads
+-- see the deferred writes; every other deferred key is write-only until the flush (counters,
+-- balances through `deferred_incr`, status indexes, leases, node job sets, ledger idempotency
+-- through `deferred_field`). Placement's candidate windows of the scheduling index are cached
+-- too, until a node's index entries change (`index_node`). Scripts that never call
+-- `defer_writes()` write at once.
+local deferred = nil
+local function defer_writes()
+  deferred = {incr = {}, hash = {}, zset = {}, set = {}, push = {}, push_keys = {}, nodes = {},
+    sched = {}}
+end
+
+local function slot(tables, key)
+  local found = tables[key]
+  if not found then found = {}; tables[key] = found end
+  return found
+end
+
+local function incr(key, field, amount)
+  if not deferred then
+    redis.call('HINCRBY', key, field, string.format('%.0f', amount))
+    return
+  end
+  local fields = slot(deferred.incr, key)
+  fields[field] = (fields[field] or 0) + amount
+end
+
+-- What is waiting to be added to a hash field (0 when nothing is deferred).
+local function deferred_incr(key, field)
+  return deferred and deferred.incr[key] and deferred.incr[key][field] or 0
+end
+
+-- Hash fields written with `hset_fields` and not yet flushed (nil when none).
+local function deferred_field(key, field)
+  return deferred and deferred.hash[key] and deferred.hash[key][field]
+end
+
+-- A value as redis.call would send it: numbers as '%.17g' (every integer below 2^53 in full;
+-- tostring would keep only 14 digits).
+local function arg_text(value)
+  if type(value) == 'number' then return string.format('%.17g', value) end
+  return value
+end
+
+-- HSET of a flat field/value list.
+local function hset_fields(key, flat)
+  if not deferred then
+    redis.call('HSET', key, unpack(flat))
+    return
+  end
+  local fields = slot(deferred.hash, key)
+  for i = 1, #flat, 2 do fields[flat[i]] = arg_text(flat[i + 1]) end
+end
+
+local function zset_write(key, member, score)
+  if not deferred then
+    if score then redis.call('ZADD', key, score, member) else redis.call('ZREM', key, member) end
+    return
+  end
+  slot(deferred.zset, key)[member] = score or false
+end
+local function zset_add(key, score, member) zset_write(key, member, score) end
+local function zset_rem(key, member) zset_write(key, member, nil) end
+
+local function set_write(key, member, present)
+  if not deferred then
+    redis.call(present and 'SADD' or 'SREM', key, member)
+    return
+  end
+  slot(deferred.set, key)[member] = present
+end
+
+local function rpush_later(key, value)
+  if not deferred then
+    redis.call('RPUSH', key, value)
+    return
+  end
+  if not deferred.push[key] then deferred.push_keys[#deferred.push_keys + 1] = key end
+  local values = slot(deferred.push, key)
+  values[#values + 1] = value
+end
+
+local WRITE_CHUNK = 500 -- arguments per command: far below Lua's unpack limit
+local function send_chunks(command, key, args)
+  for first = 1, #args, WRITE_CHUNK do
+    redis.call(command, key, unpack(args, first, math.min(#args, first + WRITE_CHUNK - 1)))
+  end
+end
+
+-- Write what was deferred. `keep` leaves deferral on (a script that must read a list or set
+-- it deferred writes to flushes first).
+local function flush_writes(keep)
+  if not deferred then return end
+  local pending = deferred
+  deferred = nil
+  for key, fields in pairs(pending.incr) do
+    for field, amount in pairs(fields) do
+      if amount ~= 0 then redis.call('HINCRBY', key, field, string.format('%.0f', amount)) end
+    end
+  end
+  for key, fields in pairs(pending.hash) do
+    local flat = {}
+    for field, value in pairs(fields) do
+      flat[#flat + 1] = field
+      flat[#flat + 1] = value
+    end
+    send_chunks('HSET', key, flat)
+  end
+  for key, members in pairs(pending.zset) do
+    local adds, rems = {}, {}
+    for member, score in pairs(members) do
+      if score then
+        adds[#adds + 1] = score
+        adds[#adds + 1] = member
+      else
+        rems[#rems + 1] = member
+      end
+    end
+    send_chunks('ZADD', key, adds) -- in pairs: chunks are even, so never split a pair
+    send_chunks('ZREM', key, rems)
+  end
+  for key, members in pairs(pending.set) do
+    local adds, rems = {}, {}
+    for member, present in pairs(members) do
+      if present then adds[#adds + 1] = member else rems[#rems + 1] = member end
+    end
+    send_chunks('SADD', key, adds)
+    send_chunks('SREM', key, rems)
+  end
+  for _, key in ipairs(pending.push_keys) do send_chunks('RPUSH', key, pending.push[key]) end
+  if keep then
+    defer_writes()
+    deferred.nodes = pending.nodes -- the cached node tables hold what was just written
+  end
+end
+
 -- A table of fields as HSET's flat argument list (appended to `flat` when given).
 local function flatten(map, flat)
   flat = flat or {}
@@ -46,6 +187,7 @@ end
 
 -- Keep the node's index entries in step with its status, tags and score.
 local function index_node(node)
+  if deferred then deferred.sched = {} end -- placement's cached candidate windows are stale
   local id = node['id']
   if node['status'] == 'active' then
     local score = node_score(tonumber(node['reputation']), tonumber(node['rate']))
@@ -99,7 +241,7 @@ local function set_node_status(node_key, node, status)
   local id = node['id']
   redis.call('ZREM', K.nodes_with_status(node['status']), id)
   redis.call('ZADD', K.nodes_with_status(status), tonumber(node['registered_at']), id)
-  redis.call('HSET', node_key, 'status', status)
+  hset_fields(node_key, {'status', status})
   node['status'] = status
   event('node.status', 'node', id, 'status', status)
   index_node(node)
@@ -110,9 +252,14 @@ local NODE_CORE = {'id', 'status', 'cpu', 'cpu_used', 'memory_mb', 'mem_used', '
   'price_cpu', 'price_mem', 'price_gpu', 'tags', 'reputation', 'rate', 'registered_at',
   'jobs_completed', 'earnings'}
 local function node_core(node_key)
+  local cached = deferred and deferred.nodes[node_key]
+  if cached then return cached end
   local values = redis.call('HMGET', node_key, unpack(NODE_CORE))
   local node = {}
   for i, name in ipairs(NODE_CORE) do node[name] = values[i] or nil end
+  -- While writes are deferred, every change to a node goes through this table (and
+  -- hset_fields), so the next read of it in this script is the cached table.
+  if deferred then deferred.nodes[node_key] = node end
   return node
 end
 
@@ -162,6 +309,7 @@ local function post_legs(idem, kind, ref, legs)
   for _, leg in ipairs(legs) do
     local amount = posting_amount(leg[3])
     if not amount then
+      flush_writes() -- the jobs before this one in a batch keep their counters
       error('invalid|A posting amount must be a whole number of micro-USD below 2^53, not '
         .. tostring(leg[3]) .. '.', 0)
     end
@@ -172,17 +320,17 @@ local function post_legs(idem, kind, ref, legs)
   local encoded = '[' .. table.concat(parts, ',') .. ']'
   -- The key remembers what it posted (a short fingerprint), so reuse with other legs is an error.
   local fingerprint = string.sub(redis.sha1hex(kind .. '\n' .. (ref or '') .. '\n' .. encoded), 1, 16)
-  local seen = redis.call('HGET', K.ledger_idem(), idem)
+  local seen = deferred_field(K.ledger_idem(), idem) or redis.call('HGET', K.ledger_idem(), idem)
   if seen then
     if seen == fingerprint or seen == '1' then return false end -- '1': posted before fingerprints
+    flush_writes()
     error('conflict|Idempotency key ' .. idem .. ' was already posted with different legs.', 0)
   end
-  redis.call('HSET', K.ledger_idem(), idem, fingerprint)
+  hset_fields(K.ledger_idem(), {idem, fingerprint})
   for _, leg in ipairs(legs) do
     if leg[3] ~= 0 then
-      local text = money_text(leg[3])
-      redis.call('HINCRBY', K.balances(), leg[1], '-' .. text)
-      redis.call('HINCRBY', K.balances(), leg[2], text)
+      incr(K.balances(), leg[1], -leg[3])
+      incr(K.balances(), leg[2], leg[3])
     end
   end
   redis.call('XADD', K.journal(), '*', 'idem', idem, 'kind', kind, 'ref', ref or '',
