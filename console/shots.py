@@ -54,9 +54,9 @@ def screen_text(app: LcnConsole) -> str:
 
 
 async def seeded_app(settings: Settings, now_ms: int = seed.FIXED_NOW_MS) -> LcnConsole:
-    return LcnConsole(
-        settings, clock=lambda: now_ms, show_timing=False, operator=OPERATOR, refresh=30.0
-    )
+    # The default theme, whatever this user chose: the pictures do not change with the machine.
+    return LcnConsole(settings, clock=lambda: now_ms, show_timing=False, operator=OPERATOR,
+                      refresh=30.0, theme="textual-dark")  # fmt: skip
 
 
 async def settle(pilot: Pilot[None], app: LcnConsole) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from console.actions import navigate
+from console.actions import export, navigate
 from console.drawing import new_view
 from console.screens.detail import DetailScreen
 from console.screens.prompt import PromptScreen
@@ -142,6 +142,7 @@ COMMANDS: dict[str, Callable[[LcnConsole], None]] = {
 DIALOGS: dict[str, Callable[[LcnConsole], Coroutine[Any, Any, None]]] = {
     "filter": ask_filter,
     "jump": navigate.jump,
+    "export": export.export_view,
 }
 
 
