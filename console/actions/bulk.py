@@ -111,6 +111,9 @@ class BulkJobs(Operation):
     async def run(self, app: LcnConsole, store: Store, target: Target) -> str:
         assert isinstance(target, BulkTarget) and target.filter is not None
         act = bulk.retry_all if self.action == "retry" else bulk.cancel_all
+        if target.count > 200:  # one script call each: thousands take seconds
+            app.notify(f"{self.action.capitalize()} of {target.count:,} jobs started; the "
+                       "outcome follows when all are done.", timeout=4)  # fmt: skip
         outcome = await act(store, app.operator, target.filter, limit=target.count)
         return outcome.sentence()
 

@@ -103,11 +103,12 @@ def columns_of(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def describe(state: ConsoleState, pane: str) -> str:
+    """What `e` exports, in the words of the dialog."""
     view = state.tables[pane]
     if pane == "triage":
         return "the triage items (up to 200, most severe first)"
-    where = view.filter_label or "no filter"
-    return (f"every {pane} row that matches ({where}), {view.sort_label}, "
+    where = f"filter {view.filter_label}" if view.filter_label else "no filter"
+    return (f"the {pane} table: every row that matches ({where}), {view.sort_label}, "
             f"up to {EXPORT_MAX:,}")  # fmt: skip
 
 
@@ -118,7 +119,9 @@ async def export_view(app: LcnConsole) -> None:
         app.notify("Export writes a table: close this detail screen (Esc) first.", timeout=4)
         return
     directory = export_file.export_dir()
-    chosen = await app.push_screen_wait(ExportScreen(describe(app.state, pane), str(directory)))
+    chosen = await app.push_screen_wait(
+        ExportScreen(describe(app.state, pane), str(directory.resolve()))
+    )
     if chosen not in ("csv", "json"):
         return
     fmt: export_file.Format = "csv" if chosen == "csv" else "json"

@@ -28,7 +28,8 @@ class ExportScreen(ModalScreen[str | None]):
         with Vertical(id="export-box", classes="dialog"):
             # `what` names the filter, which the operator typed: shown literally.
             yield Static(f"Export {self.what}", id="export-title", markup=False)
-            yield Static(f"Into {self.where}. Esc: cancel.", id="export-hint", markup=False)
+            yield Static(f"Into {self.where} (LCN_EXPORT_DIR changes it). c: CSV, j: JSON, "
+                         "Esc: cancel.", id="export-hint", markup=False)  # fmt: skip
             with Horizontal(id="export-buttons"):
                 yield Button("CSV", id="csv", variant="primary")
                 yield Button("JSON", id="json")

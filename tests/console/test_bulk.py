@@ -164,7 +164,10 @@ async def test_export_writes_the_tables_rows_as_csv_without_formulas(
         assert len(shown) >= 3
         await press(pilot, app, "e")
         assert isinstance(app.screen, ExportScreen)
-        assert "every jobs row that matches (state:failed), newest first" in dialog_text(app)
+        assert (
+            "the jobs table: every row that matches (filter state:failed), newest first"
+            in dialog_text(app)
+        )
         await press(pilot, app, "enter")  # CSV has the focus
         await until(pilot, lambda: app.said("Wrote"))
         files = list((tmp_path / "out").iterdir())
