@@ -25,7 +25,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from console import commands, drawing, palette, selection, status, toasts
+from console import commands, drawing, palette, prefs, selection, status, toasts
 from console.actions import dispatch, navigate, views
 from console.poller import Poller, one_line
 from console.screens.detail import DetailScreen
@@ -75,6 +75,7 @@ class LcnConsole(App[None]):
         clock: Callable[[], int] | None = None,
         show_timing: bool = True,
         map_chunk: int = 500,
+        theme: str | None = None,  # this run's theme; None: the remembered one (console.prefs)
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -86,6 +87,7 @@ class LcnConsole(App[None]):
         self.clock = clock
         self.show_timing = show_timing
         self.map_chunk = map_chunk
+        self.theme_override = theme
         # A Stripe key turns payments on (core.payments.mode); the earnings pane says which.
         self.payments_enabled = payments_mode.enabled(settings)
         self.poller = Poller(settings, self)
@@ -130,7 +132,8 @@ class LcnConsole(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.theme = palette.default_theme(self)
+        # The terminal's default (lcn-16 on 16 colours), unless the operator chose a theme.
+        prefs.restore_theme(self, self.theme_override, palette.default_theme(self))
         for pane in self.panes():
             pane.set_class(pane.PANE in DASHBOARD_PANES, "-dash")
         self.arrange()

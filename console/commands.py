@@ -50,6 +50,13 @@ COMMANDS: tuple[Command, ...] = (
             destructive=True),
     Command(operate("retry"), "t", "Retry", "Run the selected failed or cancelled job again.",
             "jobs", writes=True),
+    Command(operate("retry_all"), "T", "Retry all",
+            "Retry every failed job the jobs filter matches (asks, with the count).", "jobs",
+            writes=True, destructive=True, footer=False, key_display="T"),
+    Command(operate("cancel_all"), "C", "Cancel all",
+            "Cancel every pending job the jobs filter matches, of one creator or all (asks, "
+            "with the count and the holds).", "jobs", writes=True, destructive=True,
+            footer=False, key_display="C"),
     Command(operate("drain"), "d", "Drain", "Stop placing jobs on the selected node.", "nodes",
             writes=True, destructive=True),
     Command(operate("undrain"), "u", "Undrain", "Let the selected draining node take jobs again.",
@@ -86,6 +93,9 @@ COMMANDS: tuple[Command, ...] = (
             key_display="+"),
     Command(view("slower"), "minus", "Slower", "Refresh less often.", footer=False,
             key_display="-"),
+    Command(view("export"), "e", "Export",
+            "Write the current table's rows (all its filter matches, up to 10,000) to a CSV or "
+            "JSON file.", "table", footer=False),
     Command(view("jump"), "g", "Go to", "Jump to a job or node by id."),
     Command(view("command"), "colon", "Command",
             "Command line: `pool NAME` switches pool (lists the pools that exist).",

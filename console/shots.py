@@ -20,6 +20,7 @@ from rich.terminal_theme import TerminalTheme
 from textual import constants
 from textual.pilot import Pilot
 
+from console import palette, prefs
 from console.app import LcnConsole
 from core.config import Settings
 from core.devkit import seed
@@ -132,10 +133,12 @@ def screen_text(app: LcnConsole) -> str:
 async def seeded_app(
     settings: Settings, now_ms: int = seed.FIXED_NOW_MS, shot: Shot | None = None
 ) -> LcnConsole:
+    # The default theme of the shot's colours, whatever this user chose in the palette: the
+    # pictures do not change with the machine.
+    theme = palette.LCN_16.name if shot and shot.colours == "16" else prefs.DEFAULT_THEME
     with terminal(shot.colours if shot else "truecolor"):
-        app = LcnConsole(
-            settings, clock=lambda: now_ms, show_timing=False, operator=OPERATOR, refresh=30.0
-        )
+        app = LcnConsole(settings, clock=lambda: now_ms, show_timing=False, operator=OPERATOR,
+                         refresh=30.0, theme=theme)  # fmt: skip
     app.state.ascii = shot.ascii if shot else False  # not the locale of whoever runs it
     return app
 

@@ -17,7 +17,7 @@ from redis.exceptions import NoPermissionError, RedisError
 from textual.screen import Screen
 
 from console import commands, selection
-from console.actions import jobs, money, nodes
+from console.actions import bulk, jobs, money, nodes
 from console.actions.operation import Confirmation, Operation
 from console.poller import one_line
 from console.screens.confirm import ConfirmScreen
@@ -29,7 +29,12 @@ if TYPE_CHECKING:
 
 NO_PERMISSION = ("NOPERM", "can't run this command", "no permissions to run")
 
-OPERATIONS: dict[str, Operation] = {**jobs.OPERATIONS, **nodes.OPERATIONS, **money.OPERATIONS}
+OPERATIONS: dict[str, Operation] = {
+    **jobs.OPERATIONS,
+    **bulk.OPERATIONS,
+    **nodes.OPERATIONS,
+    **money.OPERATIONS,
+}
 
 
 def command_of(name: str) -> commands.Command:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from console.actions import navigate, pools
+from console.actions import export, navigate, pools
 from console.drawing import new_view
 from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen
@@ -156,6 +156,7 @@ DIALOGS: dict[str, Callable[[LcnConsole], Coroutine[Any, Any, None]]] = {
     "filter": ask_filter,
     "jump": navigate.jump,
     "command": pools.ask_command,
+    "export": export.export_view,
 }
 
 

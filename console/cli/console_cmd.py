@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from console.cli.common import Context
+from console.cli.common import EXIT_USAGE, Context, fail
 
 
 def register(root: typer.Typer) -> None:
@@ -24,14 +24,24 @@ def console_cmd(
     operator: str | None = typer.Option(
         None, "--operator", help="Name recorded in the audit log (default: user@host)."
     ),
+    theme: str | None = typer.Option(
+        None, "--theme", help="Theme for this run (default: the one last picked in ctrl+p)."
+    ),
 ) -> None:
     """Open the operator console (also: lcn --redis URL --pool P console)."""
-    from console.app import run_console
+    from console import prefs
+    from console.app import LcnConsole
 
+    if theme is not None:
+        try:
+            prefs.check_theme(theme)
+        except ValueError as exc:
+            fail(str(exc), EXIT_USAGE, code="usage")
     settings = Context.settings()
     if read_only:  # on the embedded Redis, sign in as the user that cannot write
         settings = settings.model_copy(update={"embedded_user": "reader"})
-    run_console(settings, read_only=read_only, refresh=refresh, operator=operator)
+    app = LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
+    app.run()
 
 
 def screenshots_cmd(

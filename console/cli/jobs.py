@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from console.cli.bulk_jobs import check_target, run_bulk
 from console.cli.common import Context, emit_json, fail, full_id, run, table
 from core import actions, jobs, submission
 from core.models.job import Job, SubmitJob
@@ -186,39 +188,84 @@ def reassign(
         typer.echo(f"{job_id} reassigned to {node}")
 
 
-@app.command()
-def cancel(
-    job_id: str = typer.Argument(..., help=JOB_ID_HELP),
-    operator: str | None = _operator_option(),
-    json_out: bool = typer.Option(False, "--json"),
+def _one_job(
+    given: str,
+    act: Callable[[Store, str, str], Awaitable[str]],
+    operator: str | None,
+    json_out: bool,
 ) -> None:
-    """Cancel a job that has not finished; its hold is released."""
+    """Cancel or retry one job, named by its id or a unique tail."""
 
     async def work(store: Store) -> tuple[str, str]:
-        whole = await full_id(store, job_id, "job")
-        return whole, await actions.cancel_job(store, actions.who(operator), whole)
+        whole = await full_id(store, given, "job")
+        return whole, await act(store, actions.who(operator), whole)
 
     job_id, status = run(work)
     if json_out:
         emit_json({"jobId": job_id, "status": status})
     else:
         typer.echo(f"{job_id} {status}")
+
+
+ALL_HELP = "Every job --status (and --creator, --type, --node) matches, each audited."
+YES_HELP = "Do it without asking (needed when stdin is not a terminal, and with --json)."
+
+
+def _bulk_options() -> dict[str, Any]:
+    """The options of `--all`, shared by cancel and retry (typer's OptionInfo defaults)."""
+    return {
+        "every": typer.Option(False, "--all", help=ALL_HELP),
+        "status": typer.Option(None, "--status", help="The state of the jobs to act on."),
+        "creator": typer.Option(None, "--creator", help="Only this creator's jobs (0x…)."),
+        "job_type": typer.Option(
+            None, "--type", help="Only jobs of this type (code, model, data)."
+        ),
+        "node": typer.Option(None, "--node", help="Only jobs on this node (id or unique tail)."),
+        "yes": typer.Option(False, "--yes", "-y", help=YES_HELP),
+    }
+
+
+BULK = _bulk_options()
+
+
+@app.command()
+def cancel(
+    job_id: str | None = typer.Argument(None, help=JOB_ID_HELP + " Or --all."),
+    every: bool = BULK["every"],
+    status: str | None = BULK["status"],
+    creator: str | None = BULK["creator"],
+    job_type: str | None = BULK["job_type"],
+    node: str | None = BULK["node"],
+    yes: bool = BULK["yes"],
+    operator: str | None = _operator_option(),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Cancel a job that has not finished, or --all pending (assigned, running) jobs that match;
+    holds are released."""
+    check_target(job_id, every, status=status, creator=creator, type=job_type, node=node, yes=yes)
+    if job_id is None:
+        run_bulk("cancel", status=status, creator=creator, job_type=job_type, node=node,
+                 operator=operator, yes=yes, json_out=json_out)  # fmt: skip
+        return
+    _one_job(job_id, actions.cancel_job, operator, json_out)
 
 
 @app.command()
 def retry(
-    job_id: str = typer.Argument(..., help=JOB_ID_HELP),
+    job_id: str | None = typer.Argument(None, help=JOB_ID_HELP + " Or --all."),
+    every: bool = BULK["every"],
+    status: str | None = BULK["status"],
+    creator: str | None = BULK["creator"],
+    job_type: str | None = BULK["job_type"],
+    node: str | None = BULK["node"],
+    yes: bool = BULK["yes"],
     operator: str | None = _operator_option(),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Run a failed or cancelled job again."""
-
-    async def work(store: Store) -> tuple[str, str]:
-        whole = await full_id(store, job_id, "job")
-        return whole, await actions.retry_job(store, actions.who(operator), whole)
-
-    job_id, status = run(work)
-    if json_out:
-        emit_json({"jobId": job_id, "status": status})
-    else:
-        typer.echo(f"{job_id} {status}")
+    """Run a failed or cancelled job again, or --all failed (or cancelled) jobs that match."""
+    check_target(job_id, every, status=status, creator=creator, type=job_type, node=node, yes=yes)
+    if job_id is None:
+        run_bulk("retry", status=status, creator=creator, job_type=job_type, node=node,
+                 operator=operator, yes=yes, json_out=json_out)  # fmt: skip
+        return
+    _one_job(job_id, actions.retry_job, operator, json_out)
