@@ -283,9 +283,10 @@ def run_console(
     read_only: bool = False,
     refresh: float = 1.0,
     operator: str | None = None,
+    theme: str | None = None,
 ) -> None:
     """Run the console in this terminal until the operator quits (`lcn console`, `lcn demo`)."""
-    LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator).run()
+    LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme).run()
 
 
 async def run_console_async(

@@ -30,7 +30,7 @@ def console_cmd(
 ) -> None:
     """Open the operator console (also: lcn --redis URL --pool P console)."""
     from console import prefs
-    from console.app import LcnConsole
+    from console.app import run_console
 
     if theme is not None:
         try:
@@ -40,8 +40,7 @@ def console_cmd(
     settings = Context.settings()
     if read_only:  # on the embedded Redis, sign in as the user that cannot write
         settings = settings.model_copy(update={"embedded_user": "reader"})
-    app = LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
-    app.run()
+    run_console(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
 
 
 def screenshots_cmd(
