@@ -49,6 +49,15 @@ class BulkJobs(Operation):
         """The jobs pane's filter for this action (its state, else the default state); None
         after saying why it does not fit."""
         view = app.state.tables["jobs"]
+        if view.text:
+            # core.bulk matches state, type, node and creator, not the search's free text:
+            # acting now would touch jobs the table does not show.
+            app.notify(
+                f"{self.action.capitalize()} all does not take a text search; clear "
+                f"{view.text!r} from the jobs filter (/) first.",
+                severity="warning",
+            )
+            return None
         status = view.status or self.default_state
         states = bulk.STATES[self.action]
         if status not in states:

@@ -142,6 +142,16 @@ async def test_bulk_refusals_say_why(make_console: Make, seeded: SeedSummary, st
         await press(pilot, app, "enter", "T")  # on a job's detail screen: not its filter
         assert isinstance(app.screen, JobDetailScreen)
         assert app.said("Bulk actions work on the jobs pane (2)")
+    failed = await ids_in(store, "failed")
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        # A text search narrows the table but not core.bulk's filter: refused, nothing retried.
+        await filter_jobs(pilot, app, f"failed {failed[0][-8:]}")
+        await press(pilot, app, "T")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert app.said("Retry all does not take a text search")
+    assert await ids_in(store, "failed") == failed
     assert await events.recent_audit(store, 5) == []
 
 
