@@ -132,7 +132,6 @@ class LcnConsole(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        # The terminal's default (lcn-16 on 16 colours), unless the operator chose a theme.
         prefs.restore_theme(self, self.theme_override, palette.default_theme(self))
         for pane in self.panes():
             pane.set_class(pane.PANE in DASHBOARD_PANES, "-dash")
