@@ -1,11 +1,9 @@
-"""The operator console: live panes over one pool, actions from the keyboard.
-
-The App lays out the panes and draws each snapshot the poller (console.poller, a worker that
-owns the connection) posts. Keys come from the command registry (console.commands): view
-commands run in console.actions.views, and every command that writes runs through the one
-dispatcher (console.actions.dispatch), which refuses it when read-only and asks before a
-destructive one. Changes go through core.actions, audited with the operator's name.
-"""
+"""The operator console: live panes over one pool, actions from the keyboard. The App lays out
+the panes and draws each snapshot the poller (console.poller, a worker owning the connection)
+posts. Keys come from the command registry (console.commands): view commands run in
+console.actions.views; every command that writes runs through the one dispatcher
+(console.actions.dispatch), which refuses it when read-only and asks before a destructive one.
+Changes go through core.actions, audited with the operator's name."""
 
 from __future__ import annotations
 
@@ -294,7 +292,9 @@ async def run_console_async(
     read_only: bool = False,
     refresh: float = 1.0,
     operator: str | None = None,
+    theme: str | None = None,
 ) -> None:
     """The same, inside an event loop that is already running (`lcn demo` runs the network
     and the console side by side)."""
-    await LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator).run_async()
+    app = LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
+    await app.run_async()

@@ -24,4 +24,4 @@ def test_console_screenshots_and_bench_commands_are_registered() -> None:
 def test_entry_points_for_lcn_demo() -> None:
     for entry in (run_console, run_console_async):
         params = inspect.signature(entry).parameters
-        assert list(params) == ["settings", "read_only", "refresh", "operator"]
+        assert list(params) == ["settings", "read_only", "refresh", "operator", "theme"]

@@ -35,7 +35,8 @@ async def test_banner_while_redis_is_down_then_recovers(tmp_path: Path) -> None:
             redis_servers.stop(proc)
             assert await wait_until(pilot, lambda: not app.connected)
             banner = app.query_one("#banner")
-            assert banner.has_class("-shown")
+            # The poller notes the lost connection first; its message to the App shows the banner.
+            assert await wait_until(pilot, lambda: banner.has_class("-shown"))
             assert "Redis is unreachable" in str(banner.content)
             await pilot.press("2")  # still usable while Redis is away
             await pilot.press("c")
