@@ -69,7 +69,7 @@ class LcnConsole(App[None]):
         *,
         read_only: bool = False,
         refresh: float = 1.0,
-        operator: str | None = None,
+        operator: actions.Operator | None = None,
         clock: Callable[[], int] | None = None,
         show_timing: bool = True,
         map_chunk: int = 500,

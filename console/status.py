@@ -15,6 +15,7 @@ from console.glyphs import CONNECTING, DOWN, LIVE, pick
 from console.poller import Health
 from console.state import ConsoleState
 from console.widgets.status_line import Banner, Part, StatusLine
+from core.access.roles import Actor, Operator
 from core.reads.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -85,12 +86,17 @@ def banner_text(health: Health) -> str:
     return f"Redis is unreachable ({health.last_error}).{since} Reconnecting by itself…"
 
 
+def shown_operator(operator: Operator) -> str:
+    """Who the console acts as: a local name, or an SSH key's name and role."""
+    return f"{operator.name} ({operator.role.label})" if isinstance(operator, Actor) else operator
+
+
 def show(app: LcnConsole) -> None:
     """Show the status line and the banner on every screen (detail screens have their own)."""
     health = app.poller.health
     timing = app.poll_ms + app.apply_ms if app.show_timing else None
     parts = status_parts(health, app.snapshot, app.state, read_only=bool(app.read_only_reason),
-                         pool=app.settings.pool, operator=app.operator,
+                         pool=app.settings.pool, operator=shown_operator(app.operator),
                          timing_ms=timing)  # fmt: skip
     text = banner_text(health)
     starting = bool(text) and not health.last_error

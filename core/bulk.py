@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from redis.exceptions import NoPermissionError, RedisError
 
 from core import actions
+from core.access.roles import Operator
 from core.errors import Conflict, InvalidInput, LcnError
 from core.ids import check_cid
 from core.models.job import JobStatus, JobType
@@ -199,28 +200,30 @@ async def find(store: Store, flt: JobFilter, *, limit: int = MAX_JOBS) -> Matche
 
 
 async def retry_all(
-    store: Store, operator: str, flt: JobFilter, *, limit: int = MAX_JOBS
+    store: Store, operator: Operator, flt: JobFilter, *, limit: int = MAX_JOBS
 ) -> BulkOutcome:
     """Run every failed (or cancelled) job `flt` matches again, each audited as `job.retry`."""
     return await _bulk(store, operator, "retry", flt, limit)
 
 
 async def cancel_all(
-    store: Store, operator: str, flt: JobFilter, *, limit: int = MAX_JOBS
+    store: Store, operator: Operator, flt: JobFilter, *, limit: int = MAX_JOBS
 ) -> BulkOutcome:
     """Cancel every unfinished job `flt` matches, each audited as `job.cancel`; their holds are
     released."""
     return await _bulk(store, operator, "cancel", flt, limit)
 
 
-def _per_job(action: Action) -> Callable[[Store, str, str], Awaitable[str]]:
+def _per_job(action: Action) -> Callable[[Store, Operator, str], Awaitable[str]]:
     return actions.retry_job if action == "retry" else actions.cancel_job
 
 
 async def _bulk(
-    store: Store, operator: str, action: Action, flt: JobFilter, limit: int
+    store: Store, operator: Operator, action: Action, flt: JobFilter, limit: int
 ) -> BulkOutcome:
     check_action(action, flt)
+    # A key below the role is refused once, for the whole run, before anything is read.
+    await actions.permitted(store, operator, f"job.{action}", f"bulk: {flt.label()}")
     matched = await find(store, flt, limit=limit)
     act = _per_job(action)
     done = refused = released = 0

@@ -128,6 +128,7 @@ class BulkJobs(Operation):
 
 
 class RetryAll(BulkJobs):
+    core_action = "job.retry"
     action = "retry"
     default_state = "failed"
 
@@ -146,6 +147,7 @@ class RetryAll(BulkJobs):
 
 
 class CancelAll(BulkJobs):
+    core_action = "job.cancel"
     action = "cancel"
     default_state = "pending"
 

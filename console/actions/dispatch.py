@@ -1,5 +1,6 @@
 """The one way a command that writes runs. The registry's flags are enforced here and nowhere
-else: `writes` is refused in read-only mode (before any dialog), `destructive` asks first with
+else: `writes` is refused in read-only mode (before any dialog) and to an SSH key below the
+operation's role, `destructive` asks first with
 "No" focused, naming the target as it stands now. Then the core action runs, and its outcome or
 its refusal is one sentence.
 
@@ -21,6 +22,7 @@ from console.actions import bulk, jobs, money, nodes
 from console.actions.operation import Confirmation, Operation
 from console.poller import one_line
 from console.screens.confirm import ConfirmScreen
+from core.access.roles import Actor, refusal
 from core.errors import LcnError
 
 if TYPE_CHECKING:
@@ -54,7 +56,9 @@ async def run(app: LcnConsole, name: str) -> None:
         if not selected:
             app.notify(problem, severity="warning", timeout=4)
             return
-    if command.writes and refused_read_only(app, command.title):
+    if command.writes and (
+        refused_read_only(app, command.title) or refused_role(app, command.title, operation)
+    ):
         return
     target = await operation.choose(app, selected)
     if target is None:
@@ -76,6 +80,19 @@ def refused_read_only(app: LcnConsole, title: str) -> bool:
             title="Read-only",
             severity="warning",
         )
+        return True
+    return False
+
+
+def refused_role(app: LcnConsole, title: str, operation: Operation) -> bool:
+    """An SSH key below the operation's role is told so here, before any dialog; the core
+    refuses it anyway (core.actions.permitted)."""
+    actor = app.operator
+    if not isinstance(actor, Actor):
+        return False
+    problem = refusal(actor, actor.role, operation.core_action)
+    if problem is not None:
+        app.notify(str(problem), title=f"{title} refused", severity="warning")
         return True
     return False
 

@@ -24,6 +24,7 @@ class Reassign(Operation):
     """Move the job to a node the operator chooses among those that can run it, or the best."""
 
     selects = "job"
+    core_action = "job.reassign"
 
     async def choose(self, app: LcnConsole, selected: str | None) -> Target | None:
         if not selected:
@@ -49,6 +50,7 @@ class Reassign(Operation):
 
 class Cancel(Operation):
     selects = "job"
+    core_action = "job.cancel"
 
     async def confirmation(self, app: LcnConsole, target: Target) -> Confirmation | None:
         job = await read_record(app, "job", target.id)
@@ -69,6 +71,7 @@ class Cancel(Operation):
 
 class Retry(Operation):
     selects = "job"
+    core_action = "job.retry"
 
     async def run(self, app: LcnConsole, store: Store, target: Target) -> str:
         return await actions.retry_job(store, app.operator, target.id)

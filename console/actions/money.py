@@ -33,6 +33,7 @@ async def ask_id(app: LcnConsole, title: str, hint: str) -> Target | None:
 
 class PayOut(Operation):
     selects = "node"
+    core_action = "payout.run"
 
     async def confirmation(self, app: LcnConsole, target: Target) -> Confirmation | None:
         node_id = target.id
@@ -69,6 +70,8 @@ class PayOut(Operation):
 
 
 class RetryPayout(Operation):
+    core_action = "payout.retry"
+
     async def choose(self, app: LcnConsole, selected: str | None) -> Target | None:
         return await ask_id(app, "Retry payout", "The payout id (lcn payouts list).")
 
@@ -102,6 +105,7 @@ class RetryPayout(Operation):
 
 
 class Refund(Operation):
+    core_action = "payment.refund"
     """All that is left of a purchase goes back to its buyer."""
 
     async def choose(self, app: LcnConsole, selected: str | None) -> Target | None:

@@ -23,6 +23,7 @@ class NodeAction(Operation):
 
     def __init__(self, action: str, title: str, question: str = "") -> None:
         self.action = action
+        self.core_action = f"node.{action}"
         self.title = title
         self.question = question
 

@@ -46,6 +46,9 @@ class Outcome:
 class Operation(ABC):
     # The job or node it acts on is the selected one; None: `choose` asks for its target.
     selects: ClassVar[Kind | None] = None
+    # The core action it runs, by its audit name: the role it needs (core.access.roles.NEEDS)
+    # is checked by the dispatcher first, and again by the core.
+    core_action: str = ""
 
     async def choose(self, app: LcnConsole, selected: str | None) -> Target | None:
         """The dialog after the read-only check that completes the target; None when the

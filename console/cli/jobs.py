@@ -13,6 +13,7 @@ import typer
 from console.cli.bulk_jobs import check_target, run_bulk
 from console.cli.common import Context, emit_json, fail, full_id, run, table
 from core import actions, jobs, submission
+from core.access.roles import Operator
 from core.models.job import Job, SubmitJob
 from core.money import format_usd
 from core.payments import mode
@@ -190,7 +191,7 @@ def reassign(
 
 def _one_job(
     given: str,
-    act: Callable[[Store, str, str], Awaitable[str]],
+    act: Callable[[Store, Operator, str], Awaitable[str]],
     operator: str | None,
     json_out: bool,
 ) -> None:

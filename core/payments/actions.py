@@ -4,6 +4,7 @@ read-only mode before calling here."""
 
 from __future__ import annotations
 
+from core.access.roles import Operator, audit_name
 from core.actions import audited
 from core.money import format_usd
 from core.payments import onboarding, payouts, refunds
@@ -15,7 +16,7 @@ from core.store import Store
 
 
 async def pay_out_node(
-    store: Store, payments: Payments | None, operator: str, node_id: str | None
+    store: Store, payments: Payments | None, operator: Operator, node_id: str | None
 ) -> PayoutRun:
     """Pay the node's available earnings out now (None: every onboarded node); a node with
     less than a whole cent available gets nothing."""
@@ -27,7 +28,7 @@ async def pay_out_node(
 
 
 async def retry_payout(
-    store: Store, payments: Payments | None, operator: str, payout_id: str
+    store: Store, payments: Payments | None, operator: Operator, payout_id: str
 ) -> Payout:
     """Send a pending payout now, or a failed one again."""
 
@@ -40,7 +41,7 @@ async def retry_payout(
 async def refund_purchase(
     store: Store,
     payments: Payments | None,
-    operator: str,
+    operator: Operator,
     purchase_id: str,
     amount_micro: RefundAmount,
     reason: str = "",
@@ -55,7 +56,7 @@ async def refund_purchase(
             purchase_id,
             amount_micro=amount_micro,
             reason=reason,
-            operator=operator,
+            operator=audit_name(operator),
         )
 
     shown = amount_micro if isinstance(amount_micro, str) else format_usd(amount_micro)
@@ -66,7 +67,7 @@ async def refund_purchase(
 async def onboard_node(
     store: Store,
     payments: Payments | None,
-    operator: str,
+    operator: Operator,
     node_id: str,
     *,
     return_url: str | None = None,

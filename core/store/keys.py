@@ -82,6 +82,9 @@ TEMPLATES: dict[str, str] = {
     "seen_signature": "seen-signature:{signature_id}",
     "rate": "rate:{identity}",
     "auth_failures": "rate:auth-failures:{client}",
+    # console access over SSH: key names → fingerprints, and each key's grant
+    "ssh_keys": "ssh:keys",
+    "ssh_key": "ssh:key:{fingerprint}",
     # payments
     "payout": "payout:{payout_id}",
     "purchase": "purchase:{purchase_id}",
@@ -335,6 +338,15 @@ class Keys:
 
     def apikey(self, digest: str) -> str:
         return self._make("apikey", digest)
+
+    @property
+    def ssh_keys(self) -> str:
+        """SSH key names → their SHA256 fingerprints (`lcn access`)."""
+        return self._make("ssh_keys")
+
+    def ssh_key(self, fingerprint: str) -> str:
+        """One SSH key's grant: name, role, fingerprint, public key, created_at."""
+        return self._make("ssh_key", fingerprint)
 
     def signin_nonce(self, nonce: str) -> str:
         return self._make("signin_nonce", nonce)

@@ -3,10 +3,17 @@ that names its keys (from ids, through `store.keys`), passes its arguments in th
 and returns its reply as a Python type. Callers never spell a script's name, keys or argument
 order, and never index an untyped reply; `Store.script` is the untyped primitive under these.
 
-Grouped by domain: jobs, nodes (nodes, agents, sessions), access (API keys, rate limits),
+Grouped by domain: jobs, nodes (nodes, agents, sessions), access (API keys, SSH keys, rate limits),
 ledger, payouts, purchases (purchases, refunds, disputes, fees, outbox)."""
 
-from core.store.calls.access import RequestCount, count_request, create_api_key, revoke_api_key
+from core.store.calls.access import (
+    RequestCount,
+    add_ssh_key,
+    count_request,
+    create_api_key,
+    revoke_api_key,
+    revoke_ssh_key,
+)
 from core.store.calls.archive import ArchivedJobRef, archive_jobs
 from core.store.calls.jobs import (
     ClaimReply,
@@ -90,6 +97,7 @@ __all__ = [
     "Settled",
     "ShardedReply",
     "SubmitReply",
+    "add_ssh_key",
     "agent_register",
     "agent_report",
     "append_logs",
@@ -135,6 +143,7 @@ __all__ = [
     "retry_payout",
     "reverse_posting",
     "revoke_api_key",
+    "revoke_ssh_key",
     "settle_payout",
     "settle_refund",
     "submit_job",

@@ -1,4 +1,4 @@
-"""API keys and rate limits."""
+"""API keys, SSH keys and rate limits."""
 
 from __future__ import annotations
 
@@ -18,6 +18,20 @@ async def create_api_key(
 
 async def revoke_api_key(store: Store, name: str) -> None:
     await store.script("revoke_api_key", [store.keys.apikeys], name)
+
+
+async def add_ssh_key(
+    store: Store, name: str, fingerprint: str, role: str, public_key: str, now_ms: int
+) -> None:
+    await store.script(
+        "add_ssh_key", [store.keys.ssh_keys], name, fingerprint, role, public_key, now_ms
+    )
+
+
+async def revoke_ssh_key(store: Store, name: str) -> str:
+    """The revoked key's fingerprint."""
+    fingerprint = await store.script("revoke_ssh_key", [store.keys.ssh_keys], name)
+    return fingerprint.decode() if isinstance(fingerprint, bytes) else str(fingerprint)
 
 
 class RequestCount(NamedTuple):

@@ -1,0 +1,1 @@
+"""`lcn serve ssh`: the console served over SSH, one console per session, by key and role."""

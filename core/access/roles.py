@@ -1,0 +1,91 @@
+"""Who may do what. An actor is whoever calls a core action: the local operator (a plain name,
+admin-equivalent, as before SSH access existed) or an SSH key with its granted role. Every
+audited action needs a role (`NEEDS`, by its audit name); core.actions.audited refuses an actor
+below it, so the console's own refusals are a courtesy, not the lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from core.errors import InvalidInput, LcnError
+
+
+class Role(IntEnum):
+    """Ordered: each role may do everything the one below it may."""
+
+    VIEWER = 0
+    OPERATOR = 1
+    ADMIN = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+ROLE_NAMES = tuple(role.label for role in Role)
+
+# Audit name → the least role that may do it. An action missing here needs admin (fail closed).
+NEEDS: dict[str, Role] = {
+    **{f"job.{a}": Role.OPERATOR for a in ("reassign", "cancel", "retry")},
+    **{f"node.{a}": Role.OPERATOR for a in ("drain", "undrain", "offline", "online")},
+    **{
+        a: Role.ADMIN
+        for a in (
+            "payout.run",
+            "payout.retry",
+            "payout.onboard",
+            "payment.refund",
+            "ledger.reverse",
+            "access.add",
+            "access.revoke",
+        )
+    },
+}
+
+
+class Forbidden(LcnError):
+    code = "forbidden"
+
+
+def role_named(name: str) -> Role:
+    """The role called `name` (viewer, operator or admin), or a one-sentence refusal."""
+    try:
+        return Role[name.strip().upper()]
+    except KeyError:
+        raise InvalidInput(f"Unknown role {name!r}; use one of {', '.join(ROLE_NAMES)}.") from None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An SSH key acting through its console session: audited as `key:NAME`. Its role is
+    re-read from the grant at every action (core.access.keys.role_now), so a revoked or
+    lowered key can do no more than its grant allows now."""
+
+    name: str
+    role: Role
+    fingerprint: str
+
+    @property
+    def audit_name(self) -> str:
+        return f"key:{self.name}"
+
+
+# What core actions take as their caller: a local operator's name or a key's actor.
+Operator = str | Actor
+
+
+def audit_name(operator: Operator) -> str:
+    return operator.audit_name if isinstance(operator, Actor) else operator
+
+
+def need_of(action: str) -> Role:
+    return NEEDS.get(action, Role.ADMIN)
+
+
+def refusal(actor: Actor, role: Role, action: str) -> Forbidden | None:
+    """Why `actor`, now holding `role`, may not do `action`; None when it may."""
+    need = need_of(action)
+    if role >= need:
+        return None
+    return Forbidden(f"Key {actor.name} is a {role.label}; {action} needs the {need.label} role.")
