@@ -44,11 +44,11 @@ def check_name(name: str) -> str:
 
 def parse_public_key(text: str, source: str = "the key") -> asyncssh.SSHKey:
     """One OpenSSH public key (a `.pub` line), or a one-sentence refusal."""
+    if "PRIVATE KEY" in text:
+        raise InvalidInput(f"{source} is a private key; give the .pub file.")
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if len(lines) != 1:
         raise InvalidInput(f"{source} must hold exactly one public key line, not {len(lines)}.")
-    if "PRIVATE KEY" in text:
-        raise InvalidInput(f"{source} is a private key; give the .pub file.")
     try:
         return asyncssh.import_public_key(lines[0])
     except (asyncssh.KeyImportError, ValueError) as exc:
