@@ -174,9 +174,7 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
                     self.end(f"Key {self.actor.name} was revoked; the session is closed.")
                     return
                 if grant.role != self.actor.role.label:
-                    self.end(
-                        f"Key {self.actor.name} is now a {grant.role}; connect again to use it."
-                    )
+                    self.end(f"Key {self.actor.name} now has the {grant.role} role; connect again.")
                     return
 
     def _restore_stdio(self) -> None:

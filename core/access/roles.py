@@ -88,4 +88,6 @@ def refusal(actor: Actor, role: Role, action: str) -> Forbidden | None:
     need = need_of(action)
     if role >= need:
         return None
-    return Forbidden(f"Key {actor.name} is a {role.label}; {action} needs the {need.label} role.")
+    return Forbidden(
+        f"Key {actor.name} has the {role.label} role; {action} needs the {need.label} role."
+    )

@@ -27,7 +27,7 @@ async def test_a_viewer_is_refused_every_writing_action_and_the_refusal_names_th
 ) -> None:
     viewer = await grant(store, tmp_path, "vera", "viewer")
     node = await register_node(store)
-    with pytest.raises(Forbidden, match=r"Key vera is a viewer; node\.drain needs the operator"):
+    with pytest.raises(Forbidden, match=r"vera has the viewer role; node\.drain needs the"):
         await actions.node_action(store, viewer, "drain", node.node_id)
     assert (await registry.get_node(store, node.node_id)).status == node.status
     for refused in (
