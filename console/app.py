@@ -78,9 +78,7 @@ class LcnConsole(App[None]):
         super().__init__()
         self.settings = settings
         self.operator = actions.who(operator)
-        self.read_only_reason: str | None = (
-            "the console was started with --read-only." if read_only else None
-        )
+        self.read_only_reason = dispatch.read_only_reason(read_only, self.operator)
         self.state = ConsoleState(refresh=max(0.1, refresh))
         self.clock = clock
         self.show_timing = show_timing

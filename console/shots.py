@@ -22,6 +22,7 @@ from textual.pilot import Pilot
 
 from console import palette, prefs
 from console.app import LcnConsole
+from core.access import Actor, Role
 from core.config import Settings
 from core.devkit import seed
 from core.store import connect
@@ -44,6 +45,7 @@ class Shot:
     sizes: tuple[tuple[int, int], ...] = SIZES
     colours: Colours = "truecolor"
     ascii: bool = False
+    viewer: str = ""  # as `lcn serve ssh` shows it to this SSH key with the viewer role
 
 
 SHOTS = (
@@ -63,6 +65,7 @@ SHOTS = (
     Shot("jobs-by-cost", ("2", "z", "s", "s"), ((80, 24),)),
     Shot("nodes-search", ("1", "z", "slash", "e", "u", "enter"), ((80, 24),)),
     Shot("charts", ("m",)),
+    Shot("ssh-viewer", ("1", "z", "d"), viewer="vera"),
 )
 
 
@@ -137,8 +140,9 @@ async def seeded_app(
     # pictures do not change with the machine.
     theme = palette.LCN_16.name if shot and shot.colours == "16" else prefs.DEFAULT_THEME
     with terminal(shot.colours if shot else "truecolor"):
-        app = LcnConsole(settings, clock=lambda: now_ms, show_timing=False, operator=OPERATOR,
-                         refresh=30.0, theme=theme)  # fmt: skip
+        operator = Actor(shot.viewer, Role.VIEWER, "SHA256:-") if shot and shot.viewer else None
+        app = LcnConsole(settings, clock=lambda: now_ms, show_timing=False,
+                         operator=operator or OPERATOR, refresh=30.0, theme=theme)  # fmt: skip
     app.state.ascii = shot.ascii if shot else False  # not the locale of whoever runs it
     return app
 
@@ -176,7 +180,8 @@ async def render_shots(
         for shot in shots:
             for size in shot.sizes:
                 app = await seeded_app(settings, shot=shot)
-                async with app.run_test(size=size) as pilot:
+                # The viewer's shot shows its refusal's toast (run_test hides toasts otherwise).
+                async with app.run_test(size=size, notifications=bool(shot.viewer)) as pilot:
                     await settle(pilot, app)
                     for key in shot.keys:
                         await pilot.press(key)

@@ -22,7 +22,7 @@ from console.actions import bulk, jobs, money, nodes
 from console.actions.operation import Confirmation, Operation
 from console.poller import one_line
 from console.screens.confirm import ConfirmScreen
-from core.access.roles import Actor, refusal
+from core.access.roles import Actor, Operator, Role, refusal
 from core.errors import LcnError
 
 if TYPE_CHECKING:
@@ -71,6 +71,16 @@ async def run(app: LcnConsole, name: str) -> None:
     if outcome:
         done = operation.done(target, outcome)
         app.notify(done.message, title=done.title)
+
+
+def read_only_reason(read_only: bool, operator: Operator) -> str | None:
+    """Why a console starts read-only: `--read-only`, or an SSH key with the viewer role (the
+    same refusals either way)."""
+    if read_only:
+        return "the console was started with --read-only."
+    if isinstance(operator, Actor) and operator.role == Role.VIEWER:
+        return f"key {operator.name} has the viewer role."
+    return None
 
 
 def refused_read_only(app: LcnConsole, title: str) -> bool:

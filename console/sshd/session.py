@@ -17,7 +17,7 @@ from rich.color import ColorSystem
 
 from console.app import LcnConsole
 from console.sshd.driver import Terminal, driver_for
-from core.access import Actor, Role, by_fingerprint
+from core.access import Actor, by_fingerprint
 
 if TYPE_CHECKING:
     from console.sshd.server import Service
@@ -136,9 +136,8 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
                  self.peer, self.term or "no TERM", *self.terminal.size)  # fmt: skip
         watch = asyncio.ensure_future(self._watch())
         try:
+            # A viewer's console is read-only (console.actions.dispatch.read_only_reason).
             app = self.app = LcnConsole(self.service.settings, operator=self.actor)
-            if self.actor.role == Role.VIEWER:
-                app.read_only_reason = f"key {name} has the viewer role."
             env: dict[str, Any] = dict(self.chan.get_environment()) if self.chan else {}
             # Rich decides colours from the server's environment; the client's is what counts.
             app.console._color_system = color_system(self.term, env)
