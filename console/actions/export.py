@@ -23,6 +23,7 @@ from console.poller import one_line
 from console.screens.detail import DetailScreen
 from console.screens.export import ExportScreen
 from console.state import ConsoleState, view_request
+from core.access.roles import Actor
 from core.errors import LcnError
 from core.reads import snapshot as snap
 
@@ -115,6 +116,10 @@ def describe(state: ConsoleState, pane: str) -> str:
 async def export_view(app: LcnConsole) -> None:
     """Ask CSV or JSON, read the rows, write the file, say where."""
     pane = app.state.pane
+    if isinstance(app.operator, Actor):
+        app.notify("Export is off over SSH: it would write the file on the server, not on your "
+                   "machine.", title="Not exported", severity="warning", timeout=5)  # fmt: skip
+        return
     if isinstance(app.screen, DetailScreen):
         app.notify("Export writes a table: close this detail screen (Esc) first.", timeout=4)
         return

@@ -16,6 +16,7 @@ from console.screens.detail import DetailScreen
 from console.screens.prompt import PromptScreen
 from console.state import ConsoleState
 from console.widgets.nodes_pane import NodesPane
+from core.access.roles import Actor
 from core.reads.pools import Pools, list_pools, pool_exists, pool_name_problem
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ async def switch_pool(app: LcnConsole, name: str) -> bool:
     """Switch to pool `name` if it exists; else one sentence says why not."""
     current = app.settings.pool
     problem = pool_name_problem(name)
+    if isinstance(app.operator, Actor):  # a key's grant is for the pool it was granted on
+        problem = f"Key {app.operator.name} is granted on pool {current}; the console stays there."
     if problem is None and name == current:
         problem = f"The console is already on pool {current}."
     if problem is None:
