@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from textual.theme import BUILTIN_THEMES, Theme
 
 from console.palette import LCN_16
+from core.access.roles import Actor
 
 if TYPE_CHECKING:
     from console.app import LcnConsole
@@ -93,4 +94,5 @@ def restore_theme(app: LcnConsole, override: str | None, default: str = DEFAULT_
             app.notify(f"Cannot remember the theme in {prefs_path(data_dir)}: "
                        f"{exc.strerror or exc}.", severity="warning")  # fmt: skip
 
-    app.theme_changed_signal.subscribe(app, remember)
+    if not isinstance(app.operator, Actor):  # over SSH a key's choice is its session's only
+        app.theme_changed_signal.subscribe(app, remember)

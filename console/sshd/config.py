@@ -25,7 +25,7 @@ class SshSettings(BaseSettings):
     idle_timeout_s: int = Field(
         default=1800,
         validation_alias="LCN_SSH_IDLE_TIMEOUT",
-        ge=10,
+        ge=1,
         le=7 * 86_400,
         description="A session with no keypress for this long is closed.",
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from textual import events
 from textual._xterm_parser import XTermParser  # the parser Textual's own Linux driver uses
@@ -85,6 +85,12 @@ class ChannelDriver(Driver):
         if self._input:
             for message in self._parser.tick():
                 self.process_message(message)
+
+    def deliver_binary(self, binary: BinaryIO | TextIO, **_: Any) -> None:
+        """Textual's "save screenshot" (and any other file) would be written on the server, not
+        on the client's machine: refused."""
+        self._app.notify("Files are not saved over SSH: they would be written on the server.",
+                         severity="warning")  # fmt: skip
 
     def resize(self, width: int, height: int) -> None:
         """The client's window changed (or the session began): tell the App."""

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +42,12 @@ class Server:
     log: Path
 
 
-@pytest.fixture(scope="module")
-def server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    base = tmp_path_factory.mktemp("sshd")
-    port, pool = free_port(), f"ssh{os.getpid()}"
+@contextmanager
+def serving(redis_url: str, base: Path, pool: str, **limits: str) -> Iterator[Server]:
+    """`lcn serve ssh` on a free port for `pool`, with these LCN_SSH_* settings."""
+    port = free_port()
     env = {**os.environ, "LCN_REDIS_URL": redis_url, "LCN_POOL": pool,
-           "LCN_DATA_DIR": str(base / "data"), "LCN_SSH_GRANT_CHECK": "0.3"}  # fmt: skip
+           "LCN_DATA_DIR": str(base / "data"), "LCN_SSH_GRANT_CHECK": "0.3", **limits}  # fmt: skip
     log = base / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -67,6 +68,12 @@ def server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(redis_url, tmp_path_factory.mktemp("sshd"), f"ssh{os.getpid()}") as running:
+        yield running
 
 
 @pytest.fixture
@@ -192,3 +199,30 @@ async def test_the_console_follows_a_resize(
     child.expect(r"\x1b\[\d+;1[01]\dH")  # and a column beyond 100
     child.send("q")
     child.expect(pexpect.EOF)
+
+
+async def test_sessions_per_key_idle_timeout_and_failed_sign_ins_are_limited(
+    redis_url: str, ssh_store: Store, tmp_path: Path
+) -> None:
+    limits = {"LCN_SSH_MAX_SESSIONS_PER_KEY": "1", "LCN_SSH_IDLE_TIMEOUT": "4",
+              "LCN_SSH_AUTH_FAILURES": "2"}  # fmt: skip
+    with serving(redis_url, tmp_path, ssh_store.pool, **limits) as strict:
+        key = await granted(ssh_store, tmp_path, "lim", "admin")
+        first = ssh(strict, key)
+        first.expect_exact("lim (admin)")
+        second = ssh(strict, key)
+        second.expect_exact("Key lim has its maximum of 1 sessions open; close one first.")
+        second.expect(pexpect.EOF)
+        first.expect(r"Idle for \d+s; the session is closed\.")  # nothing typed
+        first.expect(pexpect.EOF)
+        stranger, _ = key_pair(tmp_path, "stranger")
+        for _ in range(2):
+            refused = ssh(strict, stranger)
+            refused.expect("Permission denied")
+            refused.expect(pexpect.EOF)
+        turned_away = ssh(strict, key)  # a granted key, from an address over its limit
+        turned_away.expect(pexpect.EOF)
+        assert "lim (admin)" not in (turned_away.before or "")
+        log = strict.log.read_text()
+        assert "127.0.0.1 refused 2 keys within 60s: turned away" in log
+        assert "turned away 127.0.0.1: too many refused keys lately" in log
