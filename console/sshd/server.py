@@ -6,7 +6,9 @@ key with its role. Nothing else is offered: no shell, exec, subsystem, forwardin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from pathlib import Path
 
 import asyncssh
@@ -21,6 +23,7 @@ from core.store import Store, connect
 from core.store.connection import redis_url
 
 log = logging.getLogger("lcn.ssh")
+STOP_GRACE_S = 5.0  # for the consoles to close when the server stops
 
 
 class Service:
@@ -31,6 +34,7 @@ class Service:
         self.settings = settings
         self.ssh = ssh
         self.limits = Limits(ssh)
+        self.sessions: set[ConsoleSession] = set()  # open consoles, ended when the server stops
         self._store: Store | None = None
 
     async def store(self) -> Store:
@@ -129,9 +133,23 @@ async def start(
 async def serve_forever(
     settings: Settings, ssh: SshSettings, *, host: str, port: int, host_key: Path
 ) -> None:
+    """Serve until SIGINT or SIGTERM; then every console is closed and its client told why,
+    so no terminal is left in the console's screen."""
     acceptor, service = await start(settings, ssh, host=host, port=port, host_key=host_key)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await acceptor.wait_closed()
+        await stop.wait()
+        log.info("stopping: closing %d session(s)", len(service.sessions))
+        acceptor.close()
+        for session in list(service.sessions):
+            session.end("The server is stopping.")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_GRACE_S):
+                while service.sessions:
+                    await asyncio.sleep(0.05)
     finally:
         acceptor.close()
         await service.close()

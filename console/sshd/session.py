@@ -87,6 +87,7 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
             self._end_now(problem)
             return
         self.service.limits.opened(self.actor.name)
+        self.service.sessions.add(self)
         self.task = asyncio.ensure_future(self._run())
 
     def data_received(self, data: str, datatype: asyncssh.DataType) -> None:
@@ -157,6 +158,7 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
                 if self.ended:
                     self.chan.write(self.ended + "\r\n")
                 self.chan.exit(0 if not self.ended else 1)
+            self.service.sessions.discard(self)
 
     async def _watch(self) -> None:
         """Every few seconds: the key still granted, with the same role, and not idle."""

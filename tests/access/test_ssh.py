@@ -36,6 +36,7 @@ WAIT_S = 20  # generous bounds for a loaded machine; a passing run takes far les
 
 @dataclass
 class Server:
+    proc: subprocess.Popen[bytes]
     port: int
     pool: str
     home: Path
@@ -64,7 +65,7 @@ def serving(redis_url: str, base: Path, pool: str, **limits: str) -> Iterator[Se
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.1)
         (base / "home").mkdir()
-        yield Server(port, pool, base / "home", log)
+        yield Server(proc, port, pool, base / "home", log)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -226,3 +227,16 @@ async def test_sessions_per_key_idle_timeout_and_failed_sign_ins_are_limited(
         log = strict.log.read_text()
         assert "127.0.0.1 refused 2 keys within 60s: turned away" in log
         assert "turned away 127.0.0.1: too many refused keys lately" in log
+
+
+async def test_a_stopping_server_closes_its_consoles_and_says_so(
+    redis_url: str, ssh_store: Store, tmp_path: Path
+) -> None:
+    with serving(redis_url, tmp_path, ssh_store.pool) as stopping:
+        key = await granted(ssh_store, tmp_path, "stella", "viewer")
+        child = ssh(stopping, key)
+        child.expect_exact("stella (viewer)")
+        stopping.proc.send_signal(signal.SIGTERM)
+        child.expect_exact("The server is stopping.")
+        child.expect(pexpect.EOF)
+        assert stopping.proc.wait(WAIT_S) == 0
