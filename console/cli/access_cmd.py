@@ -107,6 +107,8 @@ def serve_ssh(
         fail(describe_validation_error(exc), code="invalid")
     path = host_key or default_path(settings.data_dir)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Our lines say who signed in, was refused or turned away; asyncssh's own are per packet.
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)
     typer.echo(f"lcn serve ssh for pool {settings.pool} on {host}:{port} (host key {path})",
                err=True)  # fmt: skip
     try:

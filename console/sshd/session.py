@@ -51,6 +51,7 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
         self.task: asyncio.Task[None] | None = None
         self.last_input = time.monotonic()
         self.ended = ""  # why the server ended it, said after the console is gone
+        self.closing = False
 
     # ── the channel ──────────────────────────────────────────────────────────────────────────
 
@@ -128,6 +129,7 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
     def end(self, why: str) -> None:
         """Close the console (the session ends when it has gone); `why` is told to the client."""
         self.ended = self.ended or why
+        self.closing = True
         if self.app is not None:
             self.app.exit()
 
@@ -143,7 +145,7 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
             # Rich decides colours from the server's environment; the client's is what counts.
             app.console._color_system = color_system(self.term, env)
             app.driver_class = driver_for(self.terminal)
-            if not self.ended:
+            if not self.closing:  # the client may have gone while the console was made
                 await app.run_async(mouse=False, size=self.terminal.size)
         except Exception:
             log.exception("the console of key %s from %s failed", name, self.peer)
