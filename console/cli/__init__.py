@@ -12,6 +12,7 @@ from typer._click.core import Context as ClickContext  # typer ships its own cli
 from typer.core import TyperGroup
 
 from console.cli import (
+    alerts_cmd,
     archive_cmd,
     bench_console,
     console_cmd,
@@ -92,6 +93,7 @@ console_cmd.register(app)  # lcn console, lcn screenshots
 bench_console.register(bench_app)  # lcn bench console
 payments_cmd.register(app)  # lcn payouts, lcn payments
 archive_cmd.register(app)  # lcn archive status
+alerts_cmd.register(app)  # lcn alerts test, lcn alerts rules
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 

@@ -24,6 +24,7 @@ KIND_LABEL = {
     "ledger": "ledger", "stripe_key": "Stripe key", "overdue": "past timeout",
     "offline_holding": "offline, holds jobs",
     "stalled_agent": "stalled agent", "unrunnable": "no capable node", "failed": "failed job",
+    "redis_memory": "Redis full", "payouts_failed": "failed payouts", "queue_age": "queue waits",
 }  # fmt: skip
 
 
