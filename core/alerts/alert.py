@@ -20,6 +20,7 @@ ALERT_NAMES: dict[str, str] = {
     "queue_age": "LcnQueueWaitTooLong",
     "overdue": "LcnJobPastTimeout",
     "offline_holding": "LcnNodeOfflineHoldingJobs",
+    "offline": "LcnNodeOffline",
     "stalled_agent": "LcnAgentStalled",
     "unrunnable": "LcnJobsNoCapableNode",
 }

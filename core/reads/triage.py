@@ -1,9 +1,9 @@
 """What needs a human, most severe first: snapshot_triage.lua finds it (jobs past their
-timeout, offline nodes still holding jobs, stalled agents, pending jobs no node can run, recent
-failures, a failed ledger check, a Stripe key that is refused, payouts that failed, a queue whose
-oldest job has waited too long) and each finding becomes an item of its own kind with the facts
-it is about. core/reads/triage_words.py words them, for the console and for alerts
-(core/alerts)."""
+timeout, offline nodes, whether still holding jobs or silent with no operator's hold, stalled
+agents, pending jobs no node can run, recent failures, a failed ledger check, a Stripe key that
+is refused, payouts that failed, a queue whose oldest job has waited too long) and each finding
+becomes an item of its own kind with the facts it is about. core/reads/triage_words.py words
+them, for the console and for alerts (core/alerts)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,12 @@ class OfflineNodeHolding(_Finding):
     jobs_held: int
 
 
+class NodeOffline(_Finding):
+    kind: Literal["offline"] = "offline"
+    target_kind: Literal["node"] = "node"
+    region: str | None
+
+
 class AgentStalled(_Finding):
     kind: Literal["stalled_agent"] = "stalled_agent"
     target_kind: Literal["agent"] = "agent"
@@ -107,6 +113,7 @@ TriageItem = Annotated[
     | QueueStale
     | JobOverdue
     | OfflineNodeHolding
+    | NodeOffline
     | AgentStalled
     | TagUnrunnable
     | JobFailed,
@@ -187,6 +194,15 @@ def triage_from_reply(reply: dict[str, Any], queue_age_s: int = DEFAULT_QUEUE_AG
                 target=str(node_id),
                 region=text(region) or None,
                 jobs_held=int_or(held),
+                since_ms=opt_int(last_seen),
+            )
+        )
+    for node_id, region, last_seen in listed(reply, "offline"):
+        items.append(
+            NodeOffline(
+                severity="medium",
+                target=str(node_id),
+                region=text(region) or None,
                 since_ms=opt_int(last_seen),
             )
         )

@@ -11,6 +11,7 @@ from core.reads.triage import (
     JobFailed,
     JobOverdue,
     LedgerCheckFailed,
+    NodeOffline,
     OfflineNodeHolding,
     PayoutsFailed,
     QueueStale,
@@ -86,6 +87,11 @@ def triage_sentence(
             return (
                 f"offline node in {item.region or '?'} still holds {held} job{plural(held)} "
                 f"(seen {since} ago)"
+            )
+        case NodeOffline():
+            return (
+                f"node in {item.region or '?'} went silent {since} ago and is offline: bring it "
+                f"back, or `lcn node offline {ident(item.target)}` if it is meant to be"
             )
         case AgentStalled():
             return f"agent stalled on {ident(item.node_id)}, silent for {since}"

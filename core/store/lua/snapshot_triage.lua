@@ -25,16 +25,20 @@ end
 out.failed = failed
 out.failed_count = redis.call('ZCARD', K.jobs_with_status('failed'))
 
--- Offline nodes that still hold jobs (the most recently registered `budget` offline nodes).
-local holding = {}
+-- Offline nodes (the `budget` that went offline last): those that still hold jobs, and those
+-- that went silent (no operator took them offline: `held_offline_by` is empty).
+local holding, silent = {}, {}
 for _, id in ipairs(redis.call('ZREVRANGE', K.nodes_with_status('offline'), 0, budget - 1)) do
   local held = redis.call('SCARD', K.node_jobs(id))
-  if held > 0 and #holding < limit then
-    local v = redis.call('HMGET', K.node(id), 'region', 'last_seen')
-    holding[#holding + 1] = {id, held, v[1], tonumber(v[2])}
+  local v = redis.call('HMGET', K.node(id), 'region', 'last_seen', 'held_offline_by')
+  if held > 0 then
+    if #holding < limit then holding[#holding + 1] = {id, held, v[1], tonumber(v[2])} end
+  elseif (v[3] or '') == '' and #silent < limit then
+    silent[#silent + 1] = {id, v[1], tonumber(v[2])}
   end
 end
 out.offline_holding = holding
+out.offline = silent
 
 -- Stalled agents among the first `budget` of the roster.
 local stalled = {}
