@@ -89,6 +89,9 @@ COMMANDS: tuple[Command, ...] = (
             "Charts of throughput, failures, queue depth and earnings, with scales.",
             footer=False),
     Command(view("pause"), "p", "Pause", "Pause or resume refreshing."),
+    Command(view("bell"), "b", "Bell",
+            "Ring the terminal bell when a new triage item appears, or stop (LCN_BELL=off, "
+            "--no-bell: off from the start).", footer=False),
     Command(view("faster"), "plus,equals_sign", "Faster", "Refresh more often.", footer=False,
             key_display="+"),
     Command(view("slower"), "minus", "Slower", "Refresh less often.", footer=False,
