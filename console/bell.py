@@ -1,8 +1,8 @@
 """The terminal bell for new triage items: an open console rings when an item that would page
 someone (core/alerts/alert.py: `alertable`) appears, once per poll that brings new ones (a
 region going dark rings once, not once per node), never again for an item still there. What is
-there when the console opens is the baseline, not news. `b` (or LCN_BELL=off, `lcn console
---no-bell`) silences it."""
+there when the console opens is the baseline, not news. `:bell` turns it off or on;
+LCN_BELL=off or `lcn console --no-bell` starts with it off."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class TriageBell:
-    muted: bool | None = None  # None: as LCN_BELL says; `b` sets it
+    muted: bool | None = None  # None: as LCN_BELL says; `:bell` sets it
     seen: set[str] | None = None  # items on screen at the last poll; None before the first
-    rung: int = 0  # times it rang (tests and the status of the bell)
+    rung: int = 0  # times it rang
+    noticed: int = 0  # polls that brought news, rung or not (silenced, or the first poll)
     news: list[str] = field(default_factory=list)  # the items that rang it last
 
     def observe(self, triage: Triage | None) -> bool:
@@ -31,6 +32,7 @@ class TriageBell:
         first, before = self.seen is None, self.seen or set()
         self.seen = now
         self.news = sorted(now - before)
+        self.noticed += bool(self.news)
         return bool(self.news) and not first
 
 
@@ -48,7 +50,7 @@ def ring_for_news(app: LcnConsole, triage: Triage | None) -> None:
 
 
 def toggle(app: LcnConsole) -> None:
-    """`b`: silence the bell, or let it ring again."""
+    """`:bell`: silence the bell, or let it ring again."""
     app.state.bell.muted = enabled(app)
     app.notify(
         "Bell on: a new triage item rings it."

@@ -89,9 +89,6 @@ COMMANDS: tuple[Command, ...] = (
             "Charts of throughput, failures, queue depth and earnings, with scales.",
             footer=False),
     Command(view("pause"), "p", "Pause", "Pause or resume refreshing."),
-    Command(view("bell"), "b", "Bell",
-            "Ring the terminal bell when a new triage item appears, or stop (LCN_BELL=off, "
-            "--no-bell: off from the start).", footer=False),
     Command(view("faster"), "plus,equals_sign", "Faster", "Refresh more often.", footer=False,
             key_display="+"),
     Command(view("slower"), "minus", "Slower", "Refresh less often.", footer=False,
@@ -101,7 +98,8 @@ COMMANDS: tuple[Command, ...] = (
             "JSON file.", "table", footer=False),
     Command(view("jump"), "g", "Go to", "Jump to a job or node by id."),
     Command(view("command"), "colon", "Command",
-            "Command line: `pool NAME` switches pool (lists the pools that exist).",
+            "Command line: `pool NAME` switches pool (lists the pools that exist); `bell` "
+            "turns the bell for new triage items off or on.",
             footer=False, key_display=":"),
     Command("help", "question_mark", "Help", "Show every command and its key.",
             key_display="?"),

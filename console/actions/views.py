@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from console import bell
 from console.actions import export, navigate, pools
 from console.drawing import new_view
 from console.screens.charts import ChartsScreen
@@ -152,7 +151,6 @@ COMMANDS: dict[str, Callable[[LcnConsole], None]] = {
     "prev_page": prev_page,
     "clear_filter": clear_filter,
     "charts": charts,
-    "bell": bell.toggle,
 }
 DIALOGS: dict[str, Callable[[LcnConsole], Coroutine[Any, Any, None]]] = {
     "filter": ask_filter,

@@ -90,8 +90,8 @@ def triage_sentence(
             )
         case NodeOffline():
             return (
-                f"node in {item.region or '?'} went silent {since} ago and is offline: bring it "
-                f"back, or `lcn node offline {ident(item.target)}` if it is meant to be"
+                f"offline node in {item.region or '?'}, silent for {since} (if meant: "
+                f"`lcn node offline {ident(item.target)}`)"
             )
         case AgentStalled():
             return f"agent stalled on {ident(item.node_id)}, silent for {since}"

@@ -50,7 +50,7 @@ async def test_fires_after_its_for_period_once_then_resolves(
             assert alert["labels"]["target"] == node.node_id
             assert alert["labels"]["pool"] == store.pool
             assert alert["endsAt"] == NEVER_ENDS and alert["startsAt"].endswith("+00:00")
-            assert "went silent" in alert["annotations"]["summary"]
+            assert "silent for" in alert["annotations"]["summary"]
             # Seen again and again: nothing more is sent (one more orchestrator, too).
             for later in (10, 20, 60):
                 again = await alerts.run(store, t + (FOR_S + later) * 1000)
@@ -108,7 +108,7 @@ async def test_slack_gets_its_own_format(store: Store, node: FlappingNode) -> No
             [body] = room.bodies
             assert list(body) == ["text"]
             assert body["text"].startswith(":rotating_light: FIRING [medium] LcnNodeOffline")
-            assert f"({store.pool})" in body["text"] and "went silent" in body["text"]
+            assert f"({store.pool})" in body["text"] and "silent for" in body["text"]
             await node.online()
             await alerts.run(store, t + (FOR_S + HOLD_S) * 1000)
             assert room.bodies[-1]["text"].startswith(":white_check_mark: RESOLVED [medium]")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from console.actions.pools import run_command
 from core import registry
 from core.store import Store
-from tests.console.conftest import RecordingConsole
+from tests.console.conftest import RecordingConsole, press
 from tests.helpers import register_node
 
 Make = Callable[..., RecordingConsole]
@@ -24,7 +25,9 @@ def count_bells(app: RecordingConsole) -> list[int]:
     return rings
 
 
-async def test_rings_once_per_new_item_and_b_silences_it(make_console: Make, store: Store) -> None:
+async def test_rings_once_per_new_item_and_colon_bell_silences_it(
+    make_console: Make, store: Store
+) -> None:
     nodes = [(await register_node(store)).node_id for _ in range(3)]
     app = make_console()
     rings = count_bells(app)
@@ -43,15 +46,15 @@ async def test_rings_once_per_new_item_and_b_silences_it(make_console: Make, sto
         await registry.sweep_silent(store, 0)  # and went again: news
         await app.poll_once()
         assert len(rings) == 2
-        await pilot.press("b")
-        await pilot.pause()
+        await run_command(app, "bell")
         assert app.said("Bell off")
         await registry.heartbeat(store, nodes[1])
         await app.poll_once()
         await registry.sweep_silent(store, 0)
         await app.poll_once()
-        assert len(rings) == 2 and app.state.bell.news  # seen, but silenced
-        await pilot.press("b")
+        assert len(rings) == 2 and app.state.bell.noticed == 3  # seen, but silenced
+        await press(pilot, app, "colon")
+        await pilot.press(*"bell", "enter")
         await pilot.pause()
         assert app.said("Bell on")
 
@@ -79,4 +82,4 @@ async def test_lcn_bell_off_silences_from_the_start(
         await app.poll_once()
         await registry.sweep_silent(store, 0)
         await app.poll_once()
-        assert rings == [] and app.state.bell.news
+        assert rings == [] and app.state.bell.noticed == 1  # seen, but silenced
