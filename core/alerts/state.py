@@ -1,7 +1,8 @@
 """Alert states in Redis, so every orchestrator sees the same ones and a restart forgets
 nothing: one hash per fingerprint (`alert:<fingerprint>`) and a set of the fingerprints
 (`alerts`). Only the orchestrator holding the `alerts` lock writes them (core/alerts/duty.py),
-so plain writes in one pipeline do; a reader never sees half a state (one HSET each)."""
+so plain writes in one pipeline do; a reader never sees half a state (one HSET each). A sink
+no longer configured leaves its `sent:` field behind, which nothing reads."""
 
 from __future__ import annotations
 
@@ -70,15 +71,14 @@ async def load(store: Store) -> dict[str, AlertState]:
 
 
 async def save(store: Store, keep: dict[str, AlertState], forget: set[str]) -> None:
-    """Write the states in `keep` whole (the hash is replaced, so a sink no longer configured
-    leaves no field behind) and delete those in `forget`, in one round trip."""
+    """Write the states in `keep` (every field of a state, in one HSET each, so no reader sees
+    half of one) and delete those in `forget`, in one round trip. Not a MULTI: a cluster
+    pipeline cannot run one, and only the lock holder writes."""
     if not keep and not forget:
         return
-    async with store.redis.pipeline(transaction=True) as pipe:
+    async with store.redis.pipeline(transaction=False) as pipe:
         for fp, state in keep.items():
-            key = store.keys.alert(fp)
-            pipe.delete(key)
-            pipe.hset(key, mapping=encode(state))
+            pipe.hset(store.keys.alert(fp), mapping=encode(state))
         if keep:
             pipe.sadd(store.keys.alerts, *keep)
         for fp in forget:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from core.alerts.sinks import NEVER_ENDS, Delivery, Sink
 from core.store import Store
 from tests.alerts.conftest import FlappingNode, wall_ms
 from tests.alerts.receiver import Receiver, receiving
+from tests.helpers import register_node
 
 FOR_S, HOLD_S = 30, 120
 QUICK = Delivery(timeout_s=5.0, attempts=3, first_wait_s=0.01)
@@ -257,3 +259,30 @@ async def test_the_orchestrator_runs_the_duty_and_survives_a_dead_sink(
             orchestrator.stop()
             await running
         assert hook.attempts == 1
+
+
+async def test_alerts_on_a_cluster(cluster_url: str, pool: str, tmp_path: Path) -> None:
+    """The states share the pool's slot: the same duty works on a Redis Cluster."""
+    from core.config import Settings
+    from core.store import connect
+
+    store = await connect(
+        Settings(redis_url=cluster_url, pool=pool, redis_cluster=True, data_dir=tmp_path)
+    )
+    t = wall_ms()
+    try:
+        flapping = FlappingNode(store, (await register_node(store)).node_id)
+        await flapping.offline()
+        with receiving() as hook:
+            alerts = duty(webhook(hook))
+            try:
+                await alerts.run(store, t)
+                assert (await alerts.run(store, t + FOR_S * 1000)).sent == {"webhook": 1}
+                assert (await alerts.run(store, t + (FOR_S + 5) * 1000)).sent == {}
+                await flapping.online()
+                resolved = await alerts.run(store, t + (FOR_S + HOLD_S) * 1000)
+                assert resolved.resolved == 1 and hook.attempts == 2
+            finally:
+                await alerts.close()
+    finally:
+        await store.close()
