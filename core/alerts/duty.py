@@ -132,7 +132,13 @@ class AlertDuty:
                 report.resolved += new.status == "resolved"
             states[fp] = new
         await stored.save(store, states, before.keys() - states.keys())
-        await asyncio.gather(*(self._tell(store, sink, states, now, report) for sink in self.sinks))
+        told = await asyncio.gather(
+            *(self._tell(store, sink, states, now, report) for sink in self.sinks),
+            return_exceptions=True,
+        )
+        for outcome in told:  # every sink had its turn; now Redis's refusal, if any, is raised
+            if isinstance(outcome, BaseException):
+                raise outcome
         names = [s.name for s in self.sinks]
         done = {fp for fp, s in states.items() if finished(s, names, now, self.hold_ms, GIVE_UP_MS)}
         if done:

@@ -138,6 +138,8 @@ async def post(client: httpx.AsyncClient, sink: Sink, body: dict[str, Any], how:
     for attempt in range(1, how.attempts + 1):
         try:
             response = await client.post(sink.url, json=body, timeout=how.timeout_s)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise SinkFailed(f"{sink.name} has an invalid URL ({exc}); not retried") from exc
         except httpx.HTTPError as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         else:

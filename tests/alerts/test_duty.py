@@ -286,3 +286,17 @@ async def test_alerts_on_a_cluster(cluster_url: str, pool: str, tmp_path: Path) 
                 await alerts.close()
     finally:
         await store.close()
+
+
+async def test_a_sink_with_a_broken_url_fails_alone(store: Store, node: FlappingNode) -> None:
+    t = wall_ms()
+    await node.offline()
+    with receiving() as hook:
+        broken = Sink("broken", "http://[::1/", "webhook")
+        alerts = duty(broken, webhook(hook))
+        try:
+            await alerts.run(store, t)
+            report = await alerts.run(store, t + FOR_S * 1000)
+            assert "invalid URL" in report.failed["broken"] and report.sent == {"webhook": 1}
+        finally:
+            await alerts.close()
