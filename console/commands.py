@@ -98,7 +98,8 @@ COMMANDS: tuple[Command, ...] = (
             "JSON file.", "table", footer=False),
     Command(view("jump"), "g", "Go to", "Jump to a job or node by id."),
     Command(view("command"), "colon", "Command",
-            "Command line: `pool NAME` switches pool (lists the pools that exist).",
+            "Command line: `pool NAME` switches pool (lists the pools that exist); `bell` "
+            "turns the bell for new triage items off or on.",
             footer=False, key_display=":"),
     Command("help", "question_mark", "Help", "Show every command and its key.",
             key_display="?"),

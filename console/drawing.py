@@ -12,6 +12,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from console import bell
 from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
 from console.state import view_request
@@ -55,6 +56,7 @@ def request(app: LcnConsole) -> snap.ViewRequest:
         now_ms=app.clock() if app.clock else int(time.time() * 1000),
         map_chunk=app.map_chunk,
         payments_enabled=app.payments_enabled,
+        queue_age_s=app.settings.alert_queue_age_s,
     )
 
 
@@ -73,6 +75,7 @@ def needs_draw(app: LcnConsole) -> bool:
 def draw(app: LcnConsole, result: snap.Snapshot) -> None:
     """Draw a snapshot: every shown pane updates its rows in place (paused: see above)."""
     paused = app.state.paused and app.snapshot is not None
+    bell.ring_for_news(app, result.triage)
     # A table this poll did not read (its sorted window is fresh) keeps the page it shows, in
     # the snapshot too: whoever reads app.snapshot sees what is on screen.
     carried = {

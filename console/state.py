@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.bell import TriageBell
 from console.charts import DepthHistory
 from console.glyphs import wants_ascii
 from console.map_sweep import MapSweep
@@ -208,6 +209,7 @@ class ConsoleState:
     # ASCII glyphs and map for a terminal without braille (console.glyphs.wants_ascii).
     ascii: bool = field(default_factory=wants_ascii)
     kept: frozenset[str] = frozenset()  # tables the last poll did not read (order_is_fresh)
+    bell: TriageBell = field(default_factory=TriageBell)  # console.bell
 
     def faster(self) -> float:
         smaller = [s for s in REFRESH_STEPS if s < self.refresh]
@@ -229,6 +231,7 @@ def view_request(
     map_chunk: int = 500,
     payments_enabled: bool = False,
     keep: frozenset[str] = frozenset(),
+    queue_age_s: int | None = None,  # LCN_ALERT_QUEUE_AGE; None: the core's default
 ) -> ViewRequest:
     """Only the panes on screen are read (plus counts and triage, which the status line and
     the triage pane need), less the tables in `keep`, whose sorted or searched window is
@@ -278,6 +281,7 @@ def view_request(
         if "swarm" in shown
         else None,
         triage=True,
+        **({} if queue_age_s is None else {"queue_age_s": queue_age_s}),
         payments="earnings" in shown,
         payments_enabled=payments_enabled,
         job_detail=state.job_detail,

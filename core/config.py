@@ -16,6 +16,7 @@ from core.money import parse_credit_limit
 POOL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 DEFAULT_UNPLACEABLE_GRACE_S = 300
 MAX_UNPLACEABLE_GRACE_S = 30 * 86_400
+DEFAULT_QUEUE_AGE_S = 300  # LCN_ALERT_QUEUE_AGE: a job waiting longer is a triage item
 
 
 def unplaceable_grace_from_env() -> int:
@@ -135,6 +136,55 @@ class Settings(BaseSettings):
         validation_alias="STRIPE_API_BASE",
         description="Stripe's API base URL; point it at a local stand-in (default: Stripe's).",
     )
+
+    # Alerts (core/alerts): triage items sent to the on-call; with no sink set, none is sent.
+    alert_webhook: str | None = Field(
+        default=None,
+        validation_alias="LCN_ALERT_WEBHOOK",
+        description="URL that alerts are POSTed to as JSON in Alertmanager's webhook shape.",
+    )
+    alert_slack: str | None = Field(
+        default=None,
+        validation_alias="LCN_ALERT_SLACK",
+        description='A Slack (or compatible) incoming-webhook URL: alerts as {"text": …}.',
+    )
+    alert_for_s: int = Field(
+        default=60,
+        validation_alias="LCN_ALERT_FOR",
+        ge=0,
+        le=86_400,
+        description="Seconds an item must persist before it fires (a blip sends nothing).",
+    )
+    alert_hold_s: int = Field(
+        default=300,
+        validation_alias="LCN_ALERT_HOLD",
+        ge=0,
+        le=86_400,
+        description="Seconds at least between an item's fire and its resolve, and between a "
+        "resolve and its next fire: a flapping item sends at most one message per hold.",
+    )
+    alert_queue_age_s: int = Field(
+        default=DEFAULT_QUEUE_AGE_S,
+        validation_alias="LCN_ALERT_QUEUE_AGE",
+        ge=0,
+        le=30 * 86_400,
+        description="A pending job that has waited longer than this (seconds) is a triage "
+        "item and an alert; 0 never.",
+    )
+    bell: bool = Field(
+        default=True,
+        validation_alias="LCN_BELL",
+        description="Ring the terminal bell in open consoles when a new triage item appears.",
+    )
+
+    @field_validator("alert_webhook", "alert_slack")
+    @classmethod
+    def _alert_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("an alert sink must be an http:// or https:// URL")
+        return value.strip()
 
     @field_validator(
         "stripe_secret_key", "stripe_public_key", "stripe_webhook_secret", "stripe_api_base"

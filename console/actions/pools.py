@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
+from console import bell
 from console.map_sweep import MapSweep
 from console.poller import one_line
 from console.screens.detail import DetailScreen
@@ -55,9 +56,11 @@ async def ask_command(app: LcnConsole) -> None:
 async def run_command(app: LcnConsole, text: str) -> None:
     word, _, rest = text.strip().lstrip(":").strip().partition(" ")
     argument = rest.strip()
-    if word not in ("pool", "pools"):
+    if word == "bell":  # console.bell: the terminal bell for new triage items, off or on
+        bell.toggle(app)
+    elif word not in ("pool", "pools"):
         app.notify(
-            f"Unknown command {word!r}: the command line knows `pool NAME`.",
+            f"Unknown command {word!r}: the command line knows `pool NAME` and `bell`.",
             title="Not done",
             severity="warning",
         )

@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from console.cli import (
     access_cmd,
+    alerts_cmd,
     archive_cmd,
     bench_console,
     console_cmd,
@@ -20,6 +21,7 @@ from console.cli import (
     jobs,
     nodes,
     payments_cmd,
+    serve_web,
 )
 from console.cli.bench import bench_app
 from console.cli.common import EXIT_UNAVAILABLE, EXIT_USAGE, Context, emit_json, fail, run
@@ -94,7 +96,8 @@ bench_console.register(bench_app)  # lcn bench console
 payments_cmd.register(app)  # lcn payouts, lcn payments
 archive_cmd.register(app)  # lcn archive status
 access_cmd.register(app)  # lcn access, lcn serve ssh
-access_cmd.register(app)  # lcn access, lcn serve ssh
+alerts_cmd.register(app)  # lcn alerts test, lcn alerts rules
+serve_web.register(access_cmd.serve_app)  # lcn serve web
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 

@@ -19,7 +19,9 @@ from core.store import Store
 
 access_app = typer.Typer(help="SSH keys allowed into `lcn serve ssh`, each with a role.",
                          no_args_is_help=True)  # fmt: skip
-serve_app = typer.Typer(help="Serve the console to others.", no_args_is_help=True)
+serve_app = typer.Typer(
+    help="Serve the console to others: over SSH (ssh) or in a browser (web).", no_args_is_help=True
+)
 
 
 @access_app.command("add")

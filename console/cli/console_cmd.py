@@ -27,6 +27,9 @@ def console_cmd(
     theme: str | None = typer.Option(
         None, "--theme", help="Theme for this run (default: the one last picked in ctrl+p)."
     ),
+    no_bell: bool = typer.Option(
+        False, "--no-bell", help="No terminal bell for new triage items (also LCN_BELL=off)."
+    ),
 ) -> None:
     """Open the operator console (also: lcn --redis URL --pool P console)."""
     from console import prefs
@@ -40,6 +43,8 @@ def console_cmd(
     settings = Context.settings()
     if read_only:  # on the embedded Redis, sign in as the user that cannot write
         settings = settings.model_copy(update={"embedded_user": "reader"})
+    if no_bell:
+        settings = settings.model_copy(update={"bell": False})
     run_console(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
 
 

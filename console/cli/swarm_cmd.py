@@ -15,7 +15,8 @@ from core.store import Store
 
 
 def orchestrator() -> None:
-    """Place pending jobs, sweep leases, nodes and agents, reduce shards, check the books."""
+    """Place pending jobs, sweep leases, nodes and agents, reduce shards, check the books,
+    archive finished jobs and send alerts (LCN_ALERT_WEBHOOK, LCN_ALERT_SLACK)."""
     from core.swarm.orchestrator import Orchestrator
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -27,6 +28,8 @@ def orchestrator() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, orch.stop)
         typer.echo(f"orchestrator {orch.identity} on pool {store.pool}")
+        if orch.alerts is not None:
+            typer.echo("alerts to " + ", ".join(sink.name for sink in orch.alerts.sinks))
         await orch.run()
 
     run(main, settings)

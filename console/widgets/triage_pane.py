@@ -22,8 +22,9 @@ COLUMNS = [
 ]  # fmt: skip
 KIND_LABEL = {
     "ledger": "ledger", "stripe_key": "Stripe key", "overdue": "past timeout",
-    "offline_holding": "offline, holds jobs",
+    "offline_holding": "offline, holds jobs", "offline": "node offline",
     "stalled_agent": "stalled agent", "unrunnable": "no capable node", "failed": "failed job",
+    "redis_memory": "Redis full", "payouts_failed": "failed payouts", "queue_age": "queue waits",
 }  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
+from core.config import DEFAULT_QUEUE_AGE_S
 from core.models.job import JOB_STATUSES, JOB_TYPES
 from core.models.node import NODE_STATUSES
 from core.payments.summary import summary_read
@@ -32,7 +33,13 @@ from core.reads.memory import memory_read
 from core.reads.model import Model, Page
 from core.reads.money import Money, Series, money_read, series_read
 from core.reads.nodes import NodeRow, NodeWindow, nodes_read
-from core.reads.triage import SEVERITY_ORDER, Triage, TriageItem, triage_read, with_memory
+from core.reads.triage import (
+    SEVERITY_ORDER,
+    Triage,
+    TriageItem,
+    triage_read,
+    with_memory,
+)
 from core.store import Store
 
 
@@ -55,6 +62,12 @@ class ViewRequest(Model):
     payments_enabled: bool = False
     triage_limit: int = Field(default=20, ge=1, le=200)
     triage_budget: int = Field(default=200, ge=1, le=10_000)
+    queue_age_s: int = Field(
+        default=DEFAULT_QUEUE_AGE_S,
+        ge=0,
+        le=30 * 86_400,
+        description="A pending job waiting longer than this is a triage item (0: never).",
+    )
 
 
 class Snapshot(Model):
@@ -94,7 +107,7 @@ async def poll(store: Store, view: ViewRequest) -> Snapshot:
     map_chunk = batch.add(map_read(store, view.map)) if view.map else None
     agents = batch.add(agents_read(store, view.agents, now)) if view.agents else None
     triage = (
-        batch.add(triage_read(store, now, view.triage_limit, view.triage_budget))
+        batch.add(triage_read(store, now, view.triage_limit, view.triage_budget, view.queue_age_s))
         if view.triage
         else None
     )

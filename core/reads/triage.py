@@ -1,7 +1,9 @@
 """What needs a human, most severe first: snapshot_triage.lua finds it (jobs past their
-timeout, offline nodes still holding jobs, stalled agents, pending jobs no node can run, recent
-failures, a failed ledger check, a Stripe key that is refused) and each finding becomes an item
-of its own kind with the facts it is about. The console words them (console/triage_words.py)."""
+timeout, offline nodes, whether still holding jobs or silent with no operator's hold, stalled
+agents, pending jobs no node can run, recent failures, a failed ledger check, a Stripe key that
+is refused, payouts that failed, a queue whose oldest job has waited too long) and each finding
+becomes an item of its own kind with the facts it is about. core/reads/triage_words.py words
+them, for the console and for alerts (core/alerts)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from core.config import DEFAULT_QUEUE_AGE_S
 from core.models.records.fields import int_or, opt_int, text
 from core.reads.batch import Read, Replies, script
 from core.reads.model import Model
@@ -46,6 +49,20 @@ class StripeKeyRefused(_Finding):
     payouts_held: int
 
 
+class PayoutsFailed(_Finding):
+    kind: Literal["payouts_failed"] = "payouts_failed"
+    target_kind: Literal["payments"] = "payments"
+    failed: int = Field(description="Payouts that failed for good and wait for a retry.")
+
+
+class QueueStale(_Finding):
+    kind: Literal["queue_age"] = "queue_age"
+    target_kind: Literal["queue"] = "queue"
+    oldest_job: str
+    waiting: int = Field(description="Pending jobs that have waited longer than the threshold.")
+    threshold_s: int
+
+
 class JobOverdue(_Finding):
     kind: Literal["overdue"] = "overdue"
     target_kind: Literal["job"] = "job"
@@ -59,6 +76,12 @@ class OfflineNodeHolding(_Finding):
     target_kind: Literal["node"] = "node"
     region: str | None
     jobs_held: int
+
+
+class NodeOffline(_Finding):
+    kind: Literal["offline"] = "offline"
+    target_kind: Literal["node"] = "node"
+    region: str | None
 
 
 class AgentStalled(_Finding):
@@ -86,8 +109,11 @@ TriageItem = Annotated[
     RedisOutOfMemory
     | LedgerCheckFailed
     | StripeKeyRefused
+    | PayoutsFailed
+    | QueueStale
     | JobOverdue
     | OfflineNodeHolding
+    | NodeOffline
     | AgentStalled
     | TagUnrunnable
     | JobFailed,
@@ -101,7 +127,7 @@ class Triage(Model):
     failed_count: int
 
 
-def triage_from_reply(reply: dict[str, Any]) -> Triage:
+def triage_from_reply(reply: dict[str, Any], queue_age_s: int = DEFAULT_QUEUE_AGE_S) -> Triage:
     """Turn the triage script's findings into items, most severe first."""
     items: list[TriageItem] = []
     ledger = reply.get("ledger") or {}
@@ -128,6 +154,28 @@ def triage_from_reply(reply: dict[str, Any]) -> Triage:
                 since_ms=opt_int(since),
             )
         )
+    payouts = listed(reply, "payouts_failed")
+    if len(payouts) == 2:
+        items.append(
+            PayoutsFailed(
+                severity="high",
+                target="payouts",
+                failed=int_or(payouts[0]),
+                since_ms=opt_int(payouts[1]),
+            )
+        )
+    queue = listed(reply, "queue_age")
+    if len(queue) == 3:
+        items.append(
+            QueueStale(
+                severity="high",
+                target="queue",
+                oldest_job=str(queue[0]),
+                waiting=int_or(queue[2]),
+                threshold_s=queue_age_s,
+                since_ms=opt_int(queue[1]),
+            )
+        )
     for job_id, deadline, job_type, node, agent, _status in listed(reply, "overdue"):
         items.append(
             JobOverdue(
@@ -146,6 +194,15 @@ def triage_from_reply(reply: dict[str, Any]) -> Triage:
                 target=str(node_id),
                 region=text(region) or None,
                 jobs_held=int_or(held),
+                since_ms=opt_int(last_seen),
+            )
+        )
+    for node_id, region, last_seen in listed(reply, "offline"):
+        items.append(
+            NodeOffline(
+                severity="medium",
+                target=str(node_id),
+                region=text(region) or None,
                 since_ms=opt_int(last_seen),
             )
         )
@@ -196,12 +253,23 @@ def with_memory(triage: Triage, reason: str | None) -> Triage:
     return triage.model_copy(update={"items": [full, *triage.items]})
 
 
-def triage_read(store: Store, now_ms: int, limit: int, budget: int) -> Read[Triage]:
+def triage_read(
+    store: Store, now_ms: int, limit: int, budget: int, queue_age_s: int = DEFAULT_QUEUE_AGE_S
+) -> Read[Triage]:
+    """The triage as a named read; `queue_age_s` 0 leaves the queue's age out."""
     commands = {
-        "findings": script(store, "snapshot_triage", [store.keys.deadlines], now_ms, limit, budget)
+        "findings": script(
+            store,
+            "snapshot_triage",
+            [store.keys.deadlines],
+            now_ms,
+            limit,
+            budget,
+            queue_age_s * 1000,
+        )
     }
 
     def decode(r: Replies) -> Triage:
-        return triage_from_reply(script_reply(r["findings"]))
+        return triage_from_reply(script_reply(r["findings"]), queue_age_s)
 
     return Read("triage", commands, decode)

@@ -55,6 +55,9 @@ TEMPLATES: dict[str, str] = {
     "events": "events",
     "audit": "audit",
     "lock": "lock:{name}",
+    # alerts (core/alerts): each item's firing state and what each sink was told, by fingerprint
+    "alert": "alert:{fingerprint}",
+    "alerts": "alerts",
     # agents
     "agent": "agent:{agent_id}",
     "agents_all": "agents:all",
@@ -269,6 +272,15 @@ class Keys:
 
     def lock(self, name: str) -> str:
         return self._make("lock", name)
+
+    def alert(self, fingerprint: str) -> str:
+        """An alert's state: status, times, the alert as it fired, `sent:<sink>` per sink."""
+        return self._make("alert", fingerprint)
+
+    @property
+    def alerts(self) -> str:
+        """The fingerprints that have an alert state (a set)."""
+        return self._make("alerts")
 
     # agents
     def agent(self, agent_id: str) -> str:

@@ -1,5 +1,6 @@
 """The orchestrator: places waiting jobs, sweeps expired leases, silent nodes and stalled
-agents, reduces sharded jobs, checks the books and archives finished jobs (core/swarm/archiver.py).
+agents, reduces sharded jobs, checks the books, archives finished jobs (core/swarm/archiver.py)
+and sends alerts (core/alerts/duty.py).
 
 It keeps no state of its own: every tick reads and changes Redis through scripts. Several
 orchestrators may run at once. Placement and reduction are atomic scripts, so running them
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from core import jobs, ledger, registry
+from core.alerts.duty import AlertDuty
 from core.config import DEFAULT_UNPLACEABLE_GRACE_S, Settings
 from core.payments.credit import CreditPolicy, policy_from_env
 from core.payments.credit import policy as credit_policy
@@ -48,6 +50,7 @@ class OrchestratorConfig:
     payout_every_s: float = 1.0  # how often the payments outbox is looked at (payments on)
     payout_budget_s: float = 5.0  # at most this long per tick talking to Stripe
     archive_every_s: float = 5.0  # how often finished jobs are moved to the archive
+    alert_every_s: float = 10.0  # how often triage items are looked at for alerts
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Orchestrator:
         payments: Payments | None = None,
         credit: CreditPolicy | None = None,
         archiver: ArchiverDuty | None = None,
+        alerts: AlertDuty | None = None,
     ) -> None:
         self.store = store
         self.config = config or OrchestratorConfig()
@@ -83,6 +87,9 @@ class Orchestrator:
         self._last_check = 0.0
         self.archiver = archiver  # None: finished jobs stay in Redis
         self._last_archive = 0.0
+        self.alerts = alerts  # None: no alert sink is configured
+        self._last_alerts = 0.0
+        self._alerting: asyncio.Task[None] | None = None
         self.ticks = 0
 
     @classmethod
@@ -99,6 +106,7 @@ class Orchestrator:
             Payments.from_settings(settings),
             credit_policy(settings),
             ArchiverDuty(settings),
+            AlertDuty.from_settings(settings),
         )
 
     def stop(self) -> None:
@@ -139,6 +147,8 @@ class Orchestrator:
                     report.extra["archived"] = await self._archive(self.archiver)
                 finally:
                     await self._unlock("archiver")
+        if self.alerts is not None and now - self._last_alerts >= self.config.alert_every_s:
+            self._start_alerts(self.alerts, now)
         if self.payments is not None and now - self._last_payouts >= self.config.payout_every_s:
             self._last_payouts = now
             report.extra["payouts"] = await self._dispatch_payouts()
@@ -178,6 +188,31 @@ class Orchestrator:
             log.exception("archiver run failed; finished jobs stay in Redis until the next run")
             await archiver.close()  # reconnect next time (the database may have restarted)
             return 0
+
+    def _start_alerts(self, duty: AlertDuty, now: float) -> None:
+        """On a task of its own: a sink that is slow or down must not hold up placement. A run
+        still going (a sink timing out) is left to finish; the next starts after it."""
+        if self._alerting is None or self._alerting.done():
+            self._last_alerts = now
+            self._alerting = asyncio.create_task(self._alert(duty))
+
+    async def _alert(self, duty: AlertDuty) -> None:
+        """One alert run under the `alerts` lock, so one orchestrator sends at a time and no
+        message goes twice (the lock outlives the longest run). It never raises: Redis away or
+        a bug is logged and the next run starts afresh from the states in Redis."""
+        try:
+            if not await self._lock("alerts", duty.budget_s + 30.0):
+                return
+            try:
+                report = await duty.run(self.store)
+                if report.fired or report.resolved:
+                    log.info("alerts: %d fired, %d resolved", report.fired, report.resolved)
+            finally:
+                await self._unlock("alerts")
+        except STORE_ERRORS as exc:
+            log.warning("alert run failed (%s); trying again next time", exc)
+        except Exception:
+            log.exception("alert run crashed; trying again next time")
 
     async def _dispatch_payouts(self) -> int:
         """Send due payouts and refunds to Stripe (core/payments/dispatch.py)."""
@@ -225,5 +260,11 @@ class Orchestrator:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=wait)
+        if self._alerting is not None:
+            self._alerting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._alerting
+        if self.alerts is not None:
+            await self.alerts.close()
         if self.archiver is not None:
             await self.archiver.close()

@@ -62,14 +62,14 @@ async def test_the_status_line_at_80x24_has_connection_triage_and_pool(
         await press(pilot, app, "p")
         line = screen_text(app).splitlines()[0]
         assert len(line) <= 80
-        assert line.index("live") < line.index("triage 22") < line.index(settings.pool)
+        assert line.index("live") < line.index("triage 26") < line.index(settings.pool)
         assert "PAUSED" in line and "READ-ONLY" in line  # safety before counts
         assert "tester@lcn" not in line  # the operator went first
     wide = make_console()
     async with wide.run_test(size=(200, 50)) as pilot:
         await settle(pilot, wide)
         line = screen_text(wide).splitlines()[0]
-        for part in ("live", "every 30s", "nodes 36", "agents", "triage 22", "tester@lcn"):
+        for part in ("live", "every 30s", "nodes 36", "agents", "triage 26", "tester@lcn"):
             assert part in line
 
 

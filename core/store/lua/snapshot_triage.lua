@@ -1,7 +1,8 @@
 -- Read-only, for the console's triage view: what needs a human, each kind read by a bounded
 -- query (at most `limit` items each, at most `budget` offline nodes or agents examined).
--- KEYS: deadlines   ARGV: P, now_ms, limit, budget
+-- KEYS: deadlines   ARGV: P, now_ms, limit, budget, queue_age_ms (0: the queue's age is not judged)
 local now, limit, budget = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local queue_age = tonumber(ARGV[5] or '0')
 local out = {}
 
 -- Running jobs past their timeout (the deadlines index: started_at + timeout).
@@ -24,16 +25,20 @@ end
 out.failed = failed
 out.failed_count = redis.call('ZCARD', K.jobs_with_status('failed'))
 
--- Offline nodes that still hold jobs (the most recently registered `budget` offline nodes).
-local holding = {}
+-- Offline nodes (the `budget` that went offline last): those that still hold jobs, and those
+-- that went silent (no operator took them offline: `held_offline_by` is empty).
+local holding, silent = {}, {}
 for _, id in ipairs(redis.call('ZREVRANGE', K.nodes_with_status('offline'), 0, budget - 1)) do
   local held = redis.call('SCARD', K.node_jobs(id))
-  if held > 0 and #holding < limit then
-    local v = redis.call('HMGET', K.node(id), 'region', 'last_seen')
-    holding[#holding + 1] = {id, held, v[1], tonumber(v[2])}
+  local v = redis.call('HMGET', K.node(id), 'region', 'last_seen', 'held_offline_by')
+  if held > 0 then
+    if #holding < limit then holding[#holding + 1] = {id, held, v[1], tonumber(v[2])} end
+  elseif (v[3] or '') == '' and #silent < limit then
+    silent[#silent + 1] = {id, v[1], tonumber(v[2])}
   end
 end
 out.offline_holding = holding
+out.offline = silent
 
 -- Stalled agents among the first `budget` of the roster.
 local stalled = {}
@@ -76,5 +81,20 @@ local refused = redis.call('HMGET', K.stripe_key_refused(), 'status', 'error', '
 if refused[1] then
   out.stripe_key = {refused[1], refused[2], tonumber(refused[3]),
     redis.call('ZCARD', K.payouts_held())}
+end
+-- Payouts that failed for good: they wait for `lcn payouts retry` (how many, the oldest's time).
+local failed_payouts = redis.call('ZCARD', K.records_with_status('payouts', 'failed'))
+if failed_payouts > 0 then
+  local first = redis.call('ZRANGE', K.records_with_status('payouts', 'failed'), 0, 0, 'WITHSCORES')
+  out.payouts_failed = {failed_payouts, tonumber(first[2])}
+end
+
+-- The job that has waited longest in the queue (pending since), when longer than queue_age.
+if queue_age > 0 then
+  local pending = K.jobs_with_status('pending')
+  local oldest = redis.call('ZRANGE', pending, 0, 0, 'WITHSCORES')
+  if oldest[1] and now - tonumber(oldest[2]) >= queue_age then
+    out.queue_age = {oldest[1], tonumber(oldest[2]), redis.call('ZCOUNT', pending, '-inf', now - queue_age)}
+  end
 end
 return cjson.encode(out)
