@@ -1,13 +1,15 @@
-"""`?`: every command and its key, straight from the registry, on one screen without scrolling.
+"""`?`: every command and its key, straight from the registry, on one screen without scrolling,
+grouped by the screen where its key works (the dashboard's work on every screen).
 
 A terminal of 120×36 or more gets one row per command with what it does; a smaller one (80×24)
-gets the keys and titles in columns, and the palette (ctrl+p) has each one's sentence. Either
-way the last line says how to close it."""
+gets the dashboard's keys and titles in columns and each other screen's on one line, and the
+palette (ctrl+p) has each one's sentence. Either way the last line says how to close it."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,11 +18,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.commands import COMMANDS, Command
+from console.commands import SCREEN_TITLES, Command, of_screen
 
 CLOSE = "Esc, q or ? closes this help."
 FULL_SIZE = (120, 36)  # the size from which each command gets its sentence
 COLUMNS = 3  # key-and-title columns on a smaller terminal
+COMPACT_WIDTH = 74  # what an 80-column terminal leaves inside the box's border and padding
+GROUP_GAP = "    "
 
 
 def key_label(keys: str, display: str | None) -> str:
@@ -41,33 +45,37 @@ def full_table(read_only: bool) -> Table:
     table.add_column("key", no_wrap=True)
     table.add_column("command", no_wrap=True)
     table.add_column("what it does", ratio=1)
-    for command in COMMANDS:
-        note = ""
-        if command.writes and read_only:
-            note = " (disabled: read-only)"
-        elif command.destructive:
-            note = " (asks first)"
-        table.add_row(
-            Text(key_label(command.keys, command.key_display), style="bold"),
-            Text(command.title),
-            Text(command.help + note),
-        )
+    for screen, heading in SCREEN_TITLES.items():
+        table.add_row(Text(heading, style="bold underline"), Text(""), Text(""))
+        for command in of_screen(screen):
+            note = ""
+            if command.writes and read_only:
+                note = " (disabled: read-only)"
+            elif command.destructive:
+                note = " (asks first)"
+            table.add_row(
+                Text(key_label(command.keys, command.key_display), style="bold"),
+                Text(command.title),
+                Text(command.help + note),
+            )
     return table
 
 
 def compact_table(read_only: bool, columns: int = COLUMNS) -> Table:
-    """Keys and titles in `columns` columns, filled top to bottom so neighbours stay together."""
+    """The dashboard's keys and titles in `columns` columns, filled top to bottom so
+    neighbours stay together."""
     table = Table(box=None, show_header=False, expand=True, pad_edge=False, padding=(0, 1))
     for _ in range(columns):
         table.add_column(no_wrap=True, justify="right")
         table.add_column(no_wrap=True, ratio=1)
-    rows = -(-len(COMMANDS) // columns)
+    shown = of_screen("dashboard")
+    rows = -(-len(shown) // columns)
     for row in range(rows):
         cells: list[Text] = []
         for column in range(columns):
             index = column * rows + row
-            if index < len(COMMANDS):
-                command = COMMANDS[index]
+            if index < len(shown):
+                command = shown[index]
                 cells += [
                     Text(key_label(command.keys, command.key_display), style="bold"),
                     Text(command.title + mark(command, read_only)),
@@ -76,6 +84,32 @@ def compact_table(read_only: bool, columns: int = COLUMNS) -> Table:
                 cells += [Text(""), Text("")]
         table.add_row(*cells)
     return table
+
+
+def compact_help(read_only: bool, width: int = COMPACT_WIDTH) -> Group:
+    """80×24: the dashboard's commands in columns under its heading, then the other screens',
+    each its name and its keys and titles, as many to a line as fit in `width`."""
+    parts: list[Table | Text] = [Text(SCREEN_TITLES["dashboard"], style="bold underline")]
+    parts.append(compact_table(read_only))
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for screen, heading in SCREEN_TITLES.items():
+        if screen == "dashboard":
+            continue
+        group = Text()
+        group.append(heading, style="bold underline")
+        for command in of_screen(screen):
+            group.append("  ")
+            group.append(key_label(command.keys, command.key_display), style="bold")
+            group.append(f" {command.title}{mark(command, read_only)}")
+        if line.cell_len and line.cell_len + len(GROUP_GAP) + group.cell_len > width:
+            parts.append(line)
+            line = Text(no_wrap=True, overflow="ellipsis")
+        if line.cell_len:
+            line.append(GROUP_GAP)
+        line.append_text(group)
+    if line.cell_len:
+        parts.append(line)
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -91,7 +125,7 @@ class HelpScreen(ModalScreen[None]):
         full = width >= FULL_SIZE[0] and height >= FULL_SIZE[1]
         with Vertical(id="help-box", classes="dialog"):
             yield Static("lcn console — commands", id="help-title")
-            yield Static(full_table(read_only) if full else compact_table(read_only),
+            yield Static(full_table(read_only) if full else compact_help(read_only),
                          id="help-table")  # fmt: skip
             notes = [] if full else ["* asks first.", "ctrl+p: each with what it does."]
             if read_only:
