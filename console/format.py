@@ -70,13 +70,15 @@ def clock(ms: int | None) -> str:
 
 
 def load_bar(fraction: float, width: int = 5, ascii_only: bool = False) -> str:
-    """A bar of eighths: resolution without colour, for monochrome terminals too (in ASCII,
-    `#` for a full cell, the ASCII steps for the part of one, `.` for empty)."""
-    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
-    full, part = divmod(eighths, 8)
-    steps = SPARK_ASCII if ascii_only else SPARK
-    bar = steps[-1] * full + (steps[part - 1] if part else "")
-    return bar.ljust(width, "." if ascii_only else "·")
+    """A bar of eighths: resolution without colour, for monochrome terminals too. In ASCII a
+    bar of halves: `#` a full cell, `=` half of one, `.` empty."""
+    fraction = max(0.0, min(1.0, fraction))
+    if ascii_only:
+        full, half = divmod(round(fraction * width * 2), 2)
+        return ("#" * full + "=" * half).ljust(width, ".")
+    full, part = divmod(round(fraction * width * 8), 8)
+    bar = "█" * full + (SPARK[part - 1] if part else "")
+    return bar.ljust(width, "·")
 
 
 def sparkline(values: list[int], width: int, ascii_only: bool = False) -> str:

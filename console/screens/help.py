@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.commands import SCREEN_TITLES, Command, of_screen
+from console.commands import COMMANDS, SCREEN_TITLES, Command, of_screen
 
 CLOSE = "Esc, q or ? closes this help."
 FULL_SIZE = (120, 36)  # the size from which each command gets its sentence
@@ -40,13 +40,18 @@ def mark(command: Command, read_only: bool) -> str:
     return " *" if command.destructive else ""
 
 
-def full_table(read_only: bool) -> Table:
-    table = Table(box=None, show_header=True, expand=True, pad_edge=False)
-    table.add_column("key", no_wrap=True)
-    table.add_column("command", no_wrap=True)
-    table.add_column("what it does", ratio=1)
+def full_help(read_only: bool) -> Group:
+    """One row per command with what it does, under each screen's name; the columns line up
+    from one screen's table to the next."""
+    key_width = max(len(key_label(c.keys, c.key_display)) for c in COMMANDS)
+    title_width = max(len(c.title) for c in COMMANDS)
+    parts: list[Table | Text] = []
     for screen, heading in SCREEN_TITLES.items():
-        table.add_row(Text(heading, style="bold underline"), Text(""), Text(""))
+        parts.append(Text(heading, style="bold underline"))
+        table = Table(box=None, show_header=False, expand=True, pad_edge=False)
+        table.add_column(no_wrap=True, width=key_width)
+        table.add_column(no_wrap=True, width=title_width)
+        table.add_column(ratio=1)
         for command in of_screen(screen):
             note = ""
             if command.writes and read_only:
@@ -58,7 +63,8 @@ def full_table(read_only: bool) -> Table:
                 Text(command.title),
                 Text(command.help + note),
             )
-    return table
+        parts.append(table)
+    return Group(*parts)
 
 
 def compact_table(read_only: bool, columns: int = COLUMNS) -> Table:
@@ -120,22 +126,41 @@ class HelpScreen(ModalScreen[None]):
         self.read_only_reason = read_only_reason
 
     def compose(self) -> ComposeResult:
-        read_only = bool(self.read_only_reason)
         width, height = self.app.size
-        full = width >= FULL_SIZE[0] and height >= FULL_SIZE[1]
+        self.full = width >= FULL_SIZE[0] and height >= FULL_SIZE[1]
         with Vertical(id="help-box", classes="dialog"):
             yield Static("lcn console — commands", id="help-title")
-            yield Static(full_table(read_only) if full else compact_help(read_only),
-                         id="help-table")  # fmt: skip
-            notes = [] if full else ["* asks first.", "ctrl+p: each with what it does."]
-            if read_only:
-                notes.append("- disabled.")
-            yield Static(" ".join(notes), id="help-notes", markup=False)
+            yield Static(id="help-table")
+            yield Static(id="help-notes", markup=False)
             if self.read_only_reason:
                 yield Static(
                     f"Read-only: {self.read_only_reason}", id="help-readonly", markup=False
                 )
             yield Static(CLOSE, id="help-close", markup=False)
+
+    def on_mount(self) -> None:
+        self.fill()
+        if self.full:
+            self.call_after_refresh(self.fit)
+
+    def fill(self) -> None:
+        read_only = bool(self.read_only_reason)
+        self.query_one("#help-box").set_class(self.full, "-full")
+        table = full_help(read_only) if self.full else compact_help(read_only)
+        self.query_one("#help-table", Static).update(table)
+        notes = [] if self.full else ["* asks first.", "ctrl+p: each with what it does."]
+        if read_only:
+            notes.append("- disabled.")
+        notes_line = self.query_one("#help-notes", Static)
+        notes_line.update(" ".join(notes))
+        notes_line.display = bool(notes)
+
+    def fit(self) -> None:
+        """A terminal too short for a row per command (their sentences wrap, more screens
+        came) gets the compact help: help never scrolls."""
+        if self.query_one("#help-box").max_scroll_y > 0:
+            self.full = False
+            self.fill()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
