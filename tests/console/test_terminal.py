@@ -289,6 +289,14 @@ async def test_help_fits_80x24_and_says_how_to_close(
             assert not isinstance(app.screen, HelpScreen)
             await press(pilot, app, "question_mark")
         assert isinstance(app.screen, HelpScreen)
+    # Read-only adds its reason and still fits.
+    reader = make_console(read_only=True)
+    async with reader.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, reader)
+        await press(pilot, reader, "question_mark")
+        box = reader.screen.query_one("#help-box")
+        assert box.region.bottom <= 24 and box.max_scroll_y == 0
+        assert "Read-only:" in screen_text(reader) and "f Follow" in screen_text(reader)
 
 
 # ── startup ─────────────────────────────────────────────────────────────────────────────────
