@@ -2,7 +2,9 @@
 the console's job detail), through the node's link and fenced by the job's lease.
 
 Lines are batched: a batch goes when SEND_AT_LINES lines wait or SEND_EVERY_S after the first
-of them, so a chatty job costs a few writes a second, not one per line. Everything is bounded:
+of them, but never sooner than MIN_GAP_S after the one before, so a job's first lines show at
+once and a chatty job costs at most one write a second, not one per line (over HTTP a node's
+agents share one request budget, LCN_GATEWAY_NODE_RATE). Everything is bounded:
 each line is cut and made printable (core.log_lines: logs are hostile text), at most
 MAX_LOG_LINES wait at once (the newest: a tail is what an operator follows; the lines pushed
 out are counted and said), and a job streams at most MAX_STREAMED_LINES lines in all, then one
@@ -30,6 +32,7 @@ log = logging.getLogger("lcn.agent")
 
 SEND_EVERY_S = 0.25
 SEND_AT_LINES = 50
+MIN_GAP_S = 1.0
 # Per job: ten times what a job keeps, so a long job's tail stays live for a good while.
 MAX_STREAMED_LINES = 10 * MAX_LOG_LINES
 
@@ -54,12 +57,14 @@ class LogStream:
         *,
         every_s: float = SEND_EVERY_S,
         at_lines: int = SEND_AT_LINES,
+        min_gap_s: float = MIN_GAP_S,
         budget: int = MAX_STREAMED_LINES,
     ) -> None:
         self.link = link
         self.job_id = job_id
         self.token = token
         self.every_s = every_s
+        self.min_gap_s = min_gap_s
         self.at_lines = max(1, min(at_lines, MAX_LOG_LINES))
         self.budget = budget
         self.taken = 0  # lines accepted, counted against the budget
@@ -102,6 +107,7 @@ class LogStream:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        last_sent = -self.min_gap_s
         while not self.refused:
             await self._wake.wait()
             self._wake.clear()
@@ -113,9 +119,13 @@ class LogStream:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), left)
+            wait = last_sent + self.min_gap_s - loop.time()
+            if wait > 0:  # lines keep coming meanwhile: the newest MAX_LOG_LINES are kept
+                await asyncio.sleep(wait)
             batch = self._take()
             if batch:
                 await self._send(batch)
+                last_sent = loop.time()
             if self._full and not self._waiting:
                 return
             if self._waiting:

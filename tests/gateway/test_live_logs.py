@@ -15,12 +15,13 @@ from core.errors import Conflict, InvalidInput
 from core.jobs import MAX_LOG_LINE, MAX_LOG_LINES
 from core.store import Store
 from core.swarm.agent import Agent, AgentConfig
-from core.swarm.link import NodeLink
+from core.swarm.link import NodeLink, RedisLink
 from core.swarm.log_stream import LogStream, skipped_note, stop_note
 from core.wire.base import MAX_LOG_BATCH_IN
 from core.wire.leases import ClaimedJob
 from tests.gateway.conftest import SignedInNode
 from tests.gateway.test_http_link import http_link, redis_link
+from tests.helpers import register_node
 from tests.jobfactory import job_body
 
 LINKS = pytest.mark.parametrize("make_link", [http_link, redis_link], ids=["http", "redis"])
@@ -117,6 +118,29 @@ async def test_the_live_log_is_bounded(make_link: Any, app: FastAPI, store: Stor
     assert len(logs) == MAX_LOG_LINES  # the job still keeps only its newest lines
     await second.close()
     await link.close()
+
+
+async def test_batches_keep_their_gap(store: Store) -> None:
+    """However fast a job writes, its stream sends at most once per gap: the lines meanwhile
+    wait (the newest kept) for the next batch."""
+    sent: list[list[str]] = []
+
+    class Counting(RedisLink):  # the real link, counting what it is given
+        async def append_logs(self, job_id: str, token: str, lines: list[str]) -> int:
+            sent.append(lines)
+            return await super().append_logs(job_id, token, lines)
+
+    link = Counting(store, (await register_node(store)).node_id)
+    claim = await claimed(link, store)
+    stream = LogStream(link, claim.job_id, claim.token, min_gap_s=3600)
+    stream.line("first")
+    await asyncio.wait_for(logs_once(store, claim.job_id, "first"), 20)
+    for i in range(120):  # more than a batch's worth, over several turns of the loop
+        stream.line(f"later {i}")
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.3)  # past the batch delay: still nothing, the gap holds
+    assert sent == [["first"]] and (await jobs.get_job(store, claim.job_id)).logs == ["first"]
+    await stream.close()
 
 
 @LINKS
