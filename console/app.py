@@ -238,12 +238,9 @@ class LcnConsole(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette lists the same registry as the keys and the footer."""
-        for command in commands.COMMANDS:
-            if command.action == "quit":
-                continue
-            yield SystemCommand(
-                f"{command.title}", command.help, partial(self.run_action, command.action)
-            )
+        for command, target in commands.for_palette(self, screen):  # the screen's own too
+            run = partial(target.run_action, command.action)
+            yield SystemCommand(command.title, command.help, run)
         yield from super().get_system_commands(screen)
 
     def action_operate(self, name: str) -> None:

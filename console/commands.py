@@ -1,14 +1,27 @@
 """The console's one command registry. Key bindings, the footer, the `?` help screen and the
-command palette are all built from COMMANDS, so a command exists everywhere or nowhere."""
+command palette are all built from COMMANDS, so a command exists everywhere or nowhere.
+
+Most commands are the App's and work on every screen; a command with a `screen` other than
+"dashboard" is that screen's own (its action is the screen's), bound by the screen from here
+(`screen_bindings`) and shown in help under that screen's name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from textual.binding import Binding, BindingType
 
 Scope = Literal["app", "jobs", "nodes", "table"]
+# Where a command's key works: the App's everywhere (listed as the dashboard's), the others on
+# their screen only (console/screens/detail.py: "detail" on a job's or node's, "job detail" on
+# a job's).
+ScreenName = Literal["dashboard", "detail", "job detail"]
+SCREEN_TITLES: dict[ScreenName, str] = {
+    "dashboard": "Dashboard (and every screen)",
+    "detail": "Job or node detail",
+    "job detail": "Job detail",
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,7 @@ class Command:
     destructive: bool = False  # asks for confirmation, "No" focused
     footer: bool = True
     key_display: str | None = None
+    screen: ScreenName = "dashboard"
 
 
 def operate(name: str) -> str:
@@ -104,15 +118,41 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "question_mark", "Help", "Show every command and its key.",
             key_display="?"),
     Command("quit", "q", "Quit", "Quit the console."),
+    Command("close", "escape", "Back", "Close the detail and go back.", screen="detail",
+            key_display="esc"),
+    Command("toggle_follow", "f", "Follow",
+            "Follow a running job's log as its lines arrive, or stop and stay put.",
+            screen="job detail"),
+    Command("toggle_input", "i", "Input", "Unfold a long input, or fold it again.",
+            screen="job detail"),
 )  # fmt: skip
 
 
-def bindings() -> list[BindingType]:
-    """Key bindings for the App, straight from the registry."""
+def of_screen(screen: ScreenName) -> list[Command]:
+    return [c for c in COMMANDS if c.screen == screen]
+
+
+def bindings(screen: ScreenName = "dashboard") -> list[BindingType]:
+    """Key bindings for the App (or for `screen`), straight from the registry."""
     return [
         Binding(c.keys, c.action, c.title, show=c.footer, key_display=c.key_display)
-        for c in COMMANDS
+        for c in of_screen(screen)
     ]
+
+
+def screens_of(screen: object) -> tuple[ScreenName, ...]:
+    """The screens whose commands work on this one (a job's detail: "detail" and "job
+    detail"), from its COMMAND_SCREENS."""
+    return tuple(getattr(screen, "COMMAND_SCREENS", ()))
+
+
+def for_palette(app: object, screen: object) -> list[tuple[Command, Any]]:
+    """The palette's commands on `screen` with what runs each: the App's own, then the
+    screen's, so the palette offers what the keys do there."""
+    found: list[tuple[Command, Any]] = [(c, app) for c in of_screen("dashboard")]
+    for name in screens_of(screen):
+        found += [(c, screen) for c in of_screen(name)]
+    return [(c, target) for c, target in found if c.action != "quit"]
 
 
 def by_action(action: str, parameters: tuple[object, ...] = ()) -> Command | None:

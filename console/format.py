@@ -10,6 +10,8 @@ from core.money import format_usd
 __all__ = ["ago", "clock", "compact", "duration", "load_bar", "short_id", "usd", "usd_exact"]
 
 SPARK = "▁▂▃▄▅▆▇█"
+# The same eight steps for a terminal without block characters (console.glyphs), lowest first.
+SPARK_ASCII = "_.-:=+*#"
 
 
 def short_id(value: str | None, size: int = 10) -> str:
@@ -67,18 +69,23 @@ def clock(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def load_bar(fraction: float, width: int = 5) -> str:
-    """A bar of eighths: resolution without colour, for monochrome terminals too."""
-    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
-    full, part = divmod(eighths, 8)
+def load_bar(fraction: float, width: int = 5, ascii_only: bool = False) -> str:
+    """A bar of eighths: resolution without colour, for monochrome terminals too. In ASCII a
+    bar of halves: `#` a full cell, `=` half of one, `.` empty."""
+    fraction = max(0.0, min(1.0, fraction))
+    if ascii_only:
+        full, half = divmod(round(fraction * width * 2), 2)
+        return ("#" * full + "=" * half).ljust(width, ".")
+    full, part = divmod(round(fraction * width * 8), 8)
     bar = "█" * full + (SPARK[part - 1] if part else "")
     return bar.ljust(width, "·")
 
 
-def sparkline(values: list[int], width: int) -> str:
+def sparkline(values: list[int], width: int, ascii_only: bool = False) -> str:
     """Text sparkline of the last `width` values, scaled to their own maximum."""
+    steps = SPARK_ASCII if ascii_only else SPARK
     tail = values[-width:] if width > 0 else []
     top = max(tail, default=0)
     if top <= 0:
-        return "▁" * len(tail)
-    return "".join(SPARK[min(7, (v * 8 - 1) // top)] if v > 0 else " " for v in tail)
+        return steps[0] * len(tail)
+    return "".join(steps[min(7, (v * 8 - 1) // top)] if v > 0 else " " for v in tail)

@@ -100,6 +100,9 @@ def show(app: LcnConsole) -> None:
                          timing_ms=timing)  # fmt: skip
     text = banner_text(health)
     starting = bool(text) and not health.last_error
+    # The glyph set reaches the borders too: the App's -ascii class (styles/lcn.tcss) draws
+    # them with + - | on a terminal without box-drawing characters.
+    app.set_class(app.state.ascii, "-ascii")
     for screen in app.screen_stack:
         with contextlib.suppress(Exception):
             screen.query_one(StatusLine).show(parts)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import unplaceable_grace_from_env
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, text_record_cid
+from core.log_lines import printable
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, SubmitJob, SubmitResult, Task
 from core.models.node import Pricing
 from core.models.records.job import job_from_hash
@@ -276,16 +277,18 @@ async def extend_lease(store: Store, job_id: str, token: str, lease_s: float) ->
 
 async def append_logs(store: Store, job_id: str, token: str, lines: list[str]) -> int:
     """A running job's new log lines, for the console to follow; the job keeps the newest
-    MAX_LOG_LINES, each cut to MAX_LOG_LINE. Only the lease holder may add them."""
+    MAX_LOG_LINES, each cut to MAX_LOG_LINE and made printable. Only the lease holder may add
+    them (a refusal is a Conflict: the lease is someone else's, or the job is over)."""
     if not lines:
         raise InvalidInput("No log lines were given.")
+    tail = lines[-MAX_LOG_LINES:]  # only the newest are kept: send no more than those
     return await calls.append_logs(
-        store, job_id, token, [line[:MAX_LOG_LINE] for line in lines], MAX_LOG_LINES
+        store, job_id, token, [printable(line, MAX_LOG_LINE) for line in tail], MAX_LOG_LINES
     )
 
 
 def cap_logs(logs: list[str]) -> list[str]:
-    kept = [line[:MAX_LOG_LINE] for line in logs[:MAX_LOG_LINES]]
+    kept = [printable(line, MAX_LOG_LINE) for line in logs[:MAX_LOG_LINES]]
     if len(logs) > MAX_LOG_LINES:
         kept.append(f"… {len(logs) - MAX_LOG_LINES} more lines not kept")
     return kept

@@ -10,11 +10,12 @@ from typing import Any, ClassVar
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console import commands
 from console.format import ago, clock, duration, short_id, usd, usd_exact
 from console.glyphs import glyph, labelled
 from console.widgets.status_line import Banner, StatusLine
@@ -105,7 +106,8 @@ def input_view(value: Any, unfolded: bool) -> tuple[Syntax, str]:
 
 
 class DetailScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings("detail")
+    COMMAND_SCREENS: ClassVar[tuple[commands.ScreenName, ...]] = ("detail",)
     KIND = ""
 
     def __init__(self, record_id: str) -> None:
@@ -174,10 +176,8 @@ class JobDetailScreen(DetailScreen):
     PARTS: ClassVar[dict[str, tuple[str, ...]]] = {
         "Task": ("code-title", "code", "input-title", "input", "input-note")
     }
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "toggle_input", "Input"),
-        Binding("f", "toggle_follow", "Follow"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = commands.bindings("job detail")
+    COMMAND_SCREENS: ClassVar[tuple[commands.ScreenName, ...]] = ("detail", "job detail")
 
     def __init__(self, record_id: str) -> None:
         super().__init__(record_id)

@@ -1,12 +1,11 @@
 """A bar chart with labelled axes, drawn in text: the y axis names its top and bottom values
 (in the series' unit), the x axis how long ago its left end and middle were and where "now"
 is. Bars are eighth blocks (▁▂▃▄▅▆▇█), so a chart keeps 8 steps per row without colour; with
-LCN_ASCII=1 they are '#' and ':' for terminals without those glyphs. A gap (no value for a
-bucket) is drawn as nothing, not as a zero."""
+the console's ASCII glyph set (console.glyphs) they are '#' and ':' and the axes + | -. A gap
+(no value for a bucket) is drawn as nothing, not as a zero."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -30,10 +29,6 @@ class ChartData:
     label: Callable[[int], str] = str  # a value in the series' unit: "12", "$0.58"
     zero_based: bool = True  # rates start at 0; a level (queue depth) at its own minimum
     bad: bool = False  # failures: drawn in the error colour, not the success one
-
-
-def ascii_only() -> bool:
-    return os.environ.get("LCN_ASCII") == "1"
 
 
 def render_chart(
@@ -66,7 +61,8 @@ def render_chart(
         level = (plot_rows - 1 - row) * 8
         label = top_label if row == 0 else bottom_label if row == plot_rows - 1 else ""
         text.append(f"\n{label:>{margin}} ", style="dim")
-        text.append("┤" if row in (0, plot_rows - 1) else "│", style="dim")
+        tick, axis = ("+", "|") if ascii else ("┤", "│")
+        text.append(tick if row in (0, plot_rows - 1) else axis, style="dim")
         cells = []
         for e in eighths:
             fill = 0 if e is None else max(0, min(8, e - level))
@@ -80,7 +76,8 @@ def render_chart(
                 if e == 0 and shown[i] is not None and shown[i] != bottom:
                     cells[i] = "." if ascii else BLOCKS[0]
         text.append("".join(cells), style=bars)
-    text.append(f"\n{'':>{margin}} └" + "─" * plot_width, style="dim")
+    corner, rule = ("+", "-") if ascii else ("└", "─")
+    text.append(f"\n{'':>{margin}} {corner}" + rule * plot_width, style="dim")
     text.append("\n" + " " * (margin + 2) + time_axis(buckets, plot_width, data.bucket_ms))
     return text
 
@@ -136,7 +133,8 @@ class Chart(Static):
         size = self.content_size
         tone = "chart--bad-bars" if self.data.bad else "chart--bars"
         bars = self.get_component_rich_style(tone, partial=True)
-        return render_chart(self.data, size.width, size.height, ascii=ascii_only(), bars=bars)
+        plain = bool(getattr(getattr(self.app, "state", None), "ascii", False))
+        return render_chart(self.data, size.width, size.height, ascii=plain, bars=bars)
 
 
 def depth_values(samples: Sequence[tuple[int, int]], last_bucket: int, buckets: int,

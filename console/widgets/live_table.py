@@ -93,6 +93,24 @@ class LiveTable(DataTable[Any]):
         for key, label in self._column_spec:
             self.add_column(label, key=key)
 
+    def use_columns(self, columns: Sequence[tuple[str, str]]) -> None:
+        """Show these columns from now on (a narrow pane drops its least needed one, as k9s
+        keeps its wide columns for a wide terminal); the rows are built again by the next
+        `show`, and the selection, a key, stays."""
+        if list(columns) == self._column_spec:
+            return
+        self._column_spec = list(columns)
+        with self._applying_rows():
+            self.clear(columns=True)
+            for key, label in self._column_spec:
+                self.add_column(label, key=key)
+        self._given = {}
+        self._last_rows = None
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [key for key, _ in self._column_spec]
+
     def watch_virtual_size(self) -> None:
         """DataTable widens a column on idle, after the rows or cells that need it arrived, but
         keeps the lines it drew before at the old width in caches keyed by its update count, so

@@ -63,7 +63,7 @@ class NodesPane(Pane):
                             RowId(short_id(r.node_id), r.node_id),
                             r.region,
                             table.state_cell(r.status, state.ascii),
-                            f"{load_bar(r.load, 4)} {r.running:>2}",
+                            f"{load_bar(r.load, 4, state.ascii)} {r.running:>2}",
                             str(r.reputation),
                             f"{r.jobs_completed}/{r.jobs_failed}",
                             usd(r.earnings),

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from console.format import ago, short_id, sparkline
 from console.widgets.live_table import LiveTable, RowId
 from console.widgets.pane import Pane, window_label
+from console.widgets.spark import Spark
 
 if TYPE_CHECKING:
     from console.state import ConsoleState
@@ -36,7 +37,7 @@ class SwarmPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="swarm-groups")
-        yield Sparkline([], id="throughput-spark")
+        yield Spark([], id="throughput-spark")
         yield LiveTable(COLUMNS, id="agents-table")
 
     def update_from(self, snapshot: Snapshot, state: ConsoleState) -> None:
@@ -68,7 +69,7 @@ class SwarmPane(Pane):
             lines.append_text(table.state_text("idle", f"{group.idle:>3} idle "))
             if group.stalled:
                 lines.append_text(table.state_text("stalled", f"{group.stalled} stalled "))
-            lines.append(sparkline(by_group.get(group.name, []), TREND_WIDTH))
+            lines.append(sparkline(by_group.get(group.name, []), TREND_WIDTH, state.ascii))
         self.set_text("#swarm-groups", lines)
         rows = sorted(view.page.rows, key=lambda r: ("+".join(r.specialisations), r.agent_id))
         table.show(
@@ -83,7 +84,7 @@ class SwarmPane(Pane):
                         str(r.jobs_done),
                         str(r.jobs_failed),
                         ago(r.last_heartbeat, snapshot.now_ms),
-                        sparkline(r.series, TREND_WIDTH),
+                        sparkline(r.series, TREND_WIDTH, state.ascii),
                     ],
                 )
                 for r in rows

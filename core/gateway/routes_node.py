@@ -1,4 +1,5 @@
-"""Endpoints for node agents over HTTP: sign-in, heartbeat, agents, claim, lease, complete, fail.
+"""Endpoints for node agents over HTTP: sign-in, heartbeat, agents, claim, lease, logs, complete,
+fail.
 
 A session acts only for its own node: node-scoped paths must name the session's node (403
 otherwise), and a job report is refused unless the job sits on the session's node, before the
@@ -31,6 +32,8 @@ from core.wire.leases import (
     HandBack,
     LeaseExtension,
     LeaseOut,
+    LogLines,
+    LogLinesOut,
 )
 from core.wire.sessions import AddressBody, Session, SignedOut, SignIn, SignInChallenge
 
@@ -142,6 +145,17 @@ async def extend_lease(
     await _check_job_on_node(store, session, job_id)
     expires = await jobs.extend_lease(store, job_id, body.token, body.lease_seconds)
     return LeaseOut(job_id=job_id, lease_expires_at=expires)
+
+
+@router.post("/jobs/{job_id}/logs", response_model=LogLinesOut, responses=SESSION_ERRORS)
+async def append_logs(
+    job_id: str, body: LogLines, session: NodeSessionDep, store: StoreDep
+) -> LogLinesOut:
+    """The lease holder adds a running job's newest output lines, for operators to follow; the
+    job keeps its newest 200, each made printable. A stale lease is refused (409)."""
+    await _check_job_on_node(store, session, job_id)
+    kept = await jobs.append_logs(store, job_id, body.token, list(body.lines))
+    return LogLinesOut(job_id=job_id, kept=kept)
 
 
 @router.post("/jobs/{job_id}/complete", response_model=CompletionOut, responses=SESSION_ERRORS)

@@ -21,6 +21,7 @@ from core.swarm.executors import ExecutionError, ExecutionOutcome
 from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.executors.worker import JobWorker
 from core.swarm.link import NodeLink
+from core.swarm.log_stream import LogStream
 from core.swarm.retry import STORE_ERRORS, STORE_ERRORS_OR_REFUSALS, Backoff
 from core.swarm.work import execute
 from core.wire.leases import ClaimedJob
@@ -121,9 +122,11 @@ class Agent:
             log.warning("agent %s could not report working: %s", cfg.agent_id, exc)
         lost = asyncio.Event()
         keeper = asyncio.create_task(self._keep_lease(claim, lost))
+        # The job's output lines go out while it runs, for operators following its log.
+        stream = LogStream(self.link, claim.job_id, claim.token)
         started = time.monotonic()
         try:
-            outcome = await execute(claim, lost, self.config.sandbox, self.worker)
+            outcome = await execute(claim, lost, self.config.sandbox, self.worker, stream.line)
         except ExecutionError as exc:
             outcome = ExecutionOutcome(
                 ok=False, output=None, logs=[], error=str(exc), duration_ms=0
@@ -135,6 +138,7 @@ class Agent:
             return
         finally:
             keeper.cancel()
+            await stream.close()  # before the report, which writes the whole log
             self.current = None
         if lost.is_set():
             self.stats.lost += 1

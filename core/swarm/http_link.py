@@ -31,7 +31,7 @@ Behaviour that makes it a drop-in for `RedisLink`:
   `ConnectionError`, so code that handles a lost Redis handles a lost gateway the same way.
   Only requests that are safe to repeat are retried after the request may have reached the
   gateway (heartbeats, reports, lease extensions and completions are idempotent or fenced);
-  a claim is retried only when the connection was never made.
+  a claim and a running job's log lines are retried only when the connection was never made.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from core.identity import NodeKey
 from core.models.node import Node, RegisterNode
 from core.registry import Challenge
 from core.wire.agents import AgentOut, AgentRegistration, AgentReport, NodeStatusOut
+from core.wire.base import MAX_LOG_BATCH_IN, MAX_LOG_LINE_IN
 from core.wire.errors import ErrorBody, describe_validation
 from core.wire.leases import (
     ClaimedJob,
@@ -62,6 +63,8 @@ from core.wire.leases import (
     HandBack,
     LeaseExtension,
     LeaseOut,
+    LogLines,
+    LogLinesOut,
 )
 from core.wire.sessions import AddressBody, Session, SignIn, SignInChallenge
 
@@ -291,6 +294,15 @@ class HttpLink:
     async def extend(self, job_id: str, token: str, lease_s: float) -> int:
         body = _body(LeaseExtension, token=token, lease_seconds=lease_s)
         return (await self._call("POST", f"/jobs/{job_id}/lease", body, LeaseOut)).lease_expires_at
+
+    async def append_logs(self, job_id: str, token: str, lines: list[str]) -> int:
+        # Cut as `core.jobs.append_logs` would cut them (the newest lines, each bounded), so both
+        # links take the same lines. Not repeated once it may have landed: a live log showing a
+        # batch twice is worse than one missing a batch the result's logs will carry anyway.
+        tail = [line[:MAX_LOG_LINE_IN] for line in lines[-MAX_LOG_BATCH_IN:]]
+        body = _body(LogLines, token=token, lines=tail)
+        path = f"/jobs/{job_id}/logs"
+        return (await self._call("POST", path, body, LogLinesOut, idempotent=False)).kept
 
     async def complete(
         self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]

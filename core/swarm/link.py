@@ -32,6 +32,8 @@ class NodeLink(Protocol):
 
     async def extend(self, job_id: str, token: str, lease_s: float) -> int: ...
 
+    async def append_logs(self, job_id: str, token: str, lines: list[str]) -> int: ...
+
     async def complete(
         self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]
     ) -> Mapping[str, Any]: ...
@@ -77,6 +79,9 @@ class RedisLink:
 
     async def extend(self, job_id: str, token: str, lease_s: float) -> int:
         return await jobs.extend_lease(self.store, job_id, token, lease_s)
+
+    async def append_logs(self, job_id: str, token: str, lines: list[str]) -> int:
+        return await jobs.append_logs(self.store, job_id, token, lines)
 
     async def complete(
         self, job_id: str, token: str, *, duration_ms: int, output: Any, logs: list[str]

@@ -5,6 +5,7 @@ Separated from the agent loop so the loop only deals with leases and reporting."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from core.swarm.executors import ExecutionOutcome, Limits, run_code, run_data, run_inference
@@ -15,12 +16,17 @@ from core.wire.leases import ClaimedJob
 
 
 async def execute(
-    claim: ClaimedJob, cancel: asyncio.Event, policy: SandboxPolicy, worker: JobWorker
+    claim: ClaimedJob,
+    cancel: asyncio.Event,
+    policy: SandboxPolicy,
+    worker: JobWorker,
+    on_line: Callable[[str], None] | None = None,
 ) -> ExecutionOutcome:
     """Run the claimed task; raises ExecutionError for a task that cannot run as given.
 
     Code runs in a fresh sandbox per job; model and data tasks in the agent's sandboxed worker
-    (or, on a node whose operator turned the sandbox off, in threads of this process)."""
+    (or, on a node whose operator turned the sandbox off, in threads of this process). A code
+    job's output lines go to `on_line` as it writes them (model and data tasks print none)."""
     task = claim.task
     if claim.type == "code-execution":
         limits = Limits(
@@ -36,6 +42,7 @@ async def execute(
             cancel,
             policy=policy,
             network=task.requirements.network,
+            on_line=on_line,
         )
     kind: Kind = "model" if claim.type == "model-inference" else "data"
     name = (task.model_id if kind == "model" else task.operation) or ""

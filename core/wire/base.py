@@ -12,6 +12,10 @@ SIGNATURE_PATTERN = r"^(0x)?[0-9a-fA-F]{130}$"
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 TOKEN_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 MAX_LOG_LINES_IN = 5000
+# A running job's log lines in one request (core.jobs keeps the newest 200 of a job; each line
+# is cut to 500 characters there, so a longer one is refused here rather than sent for nothing).
+MAX_LOG_BATCH_IN = 200
+MAX_LOG_LINE_IN = 500
 
 
 class StrictWire(WireModel):

@@ -1,17 +1,24 @@
 """Claims and the reports a lease fences: a claimed job (the one claim type: `core.jobs` makes
-it, the gateway sends it, `HttpLink` reads it back), lease extensions, completions, failures
-and hand-backs."""
+it, the gateway sends it, `HttpLink` reads it back), lease extensions, a running job's log
+lines, completions, failures and hand-backs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from core.models.base import WireModel
 from core.models.job import JobStatus, JobType, Task
-from core.wire.base import AGENT_ID_PATTERN, MAX_LOG_LINES_IN, TOKEN_PATTERN, StrictWire
+from core.wire.base import (
+    AGENT_ID_PATTERN,
+    MAX_LOG_BATCH_IN,
+    MAX_LOG_LINE_IN,
+    MAX_LOG_LINES_IN,
+    TOKEN_PATTERN,
+    StrictWire,
+)
 
 
 class ClaimedJob(WireModel):
@@ -54,6 +61,21 @@ class Completion(StrictWire):
     duration_ms: int = Field(ge=0, le=86_400_000)
     output: Any = None
     logs: list[str] = Field(default_factory=list, max_length=MAX_LOG_LINES_IN)
+
+
+class LogLines(StrictWire):
+    """A running job's newest output lines, sent while it runs so an operator can follow them;
+    fenced by the lease like every report (a node that lost the lease is refused)."""
+
+    token: str = Field(pattern=TOKEN_PATTERN)
+    lines: list[Annotated[str, Field(max_length=MAX_LOG_LINE_IN)]] = Field(
+        min_length=1, max_length=MAX_LOG_BATCH_IN
+    )
+
+
+class LogLinesOut(WireModel):
+    job_id: str
+    kept: int = Field(description="How many lines the job keeps now: its newest, up to 200.")
 
 
 # The settlement's amounts: (name in `core.jobs.complete`'s reply, field here).

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from textual.widgets import Button, Input, Static
 
+from console import commands
 from console.commands import COMMANDS
 from console.screens.confirm import ConfirmScreen
 from console.screens.detail import JobDetailScreen, NodeDetailScreen
@@ -240,6 +241,8 @@ async def test_open_detail_jump_help_and_palette(make_console: Make, seeded: See
         await press(pilot, app, "enter")
         assert isinstance(app.screen, JobDetailScreen)
         assert "held in escrow" in screen_text(app)
+        on_detail = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Follow", "Input", "Back", "Cancel"} <= on_detail  # its own and the App's
         history = str(app.screen.query_one("#detail-history", Static).content)
         code = app.screen.query_one("#detail-code", Static).content
         assert "claimed by" in history and "Hello from Lit" in getattr(code, "code", "")
@@ -262,7 +265,8 @@ async def test_open_detail_jump_help_and_palette(make_console: Make, seeded: See
         assert all(c.title in help_text for c in COMMANDS)
         await press(pilot, app, "escape")
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {c.title for c in COMMANDS if c.action != "quit"} <= titles
+        dashboard = {c.title for c in commands.of_screen("dashboard") if c.action != "quit"}
+        assert dashboard <= titles and "Follow" not in titles
         await press(pilot, app, "5", "enter")
         assert isinstance(app.screen, JobDetailScreen)  # the top triage item: a job
         await press(pilot, app, "escape")
@@ -274,7 +278,16 @@ def test_every_command_has_a_binding() -> None:
     from console.app import LcnConsole
 
     keys = {b.action for b in LcnConsole.BINDINGS}  # type: ignore[union-attr]
-    assert {c.action for c in COMMANDS} == keys
+    assert {c.action for c in commands.of_screen("dashboard")} == keys
+
+    # A screen's own commands are bound by that screen, and only there.
+    def bound(screen: type) -> set[str]:  # Textual merges BINDINGS along our classes
+        ours = [cls for cls in screen.__mro__ if cls.__module__.startswith("console.")]
+        return {b.action for cls in ours for b in cls.__dict__.get("BINDINGS", [])}
+
+    assert bound(JobDetailScreen) == {"close", "toggle_follow", "toggle_input"}
+    assert bound(NodeDetailScreen) == {c.action for c in commands.of_screen("detail")}
+    assert {c.screen for c in COMMANDS} == {"dashboard", "detail", "job detail"}
 
 
 async def test_a_redis_user_without_write_permission_turns_read_only(

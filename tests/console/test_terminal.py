@@ -11,12 +11,14 @@ from typing import Any
 from rich.color import ColorSystem
 from textual.widgets import Footer, Input
 
-from console import glyphs
+from console import format, glyphs
 from console.poller import starting_phrase
+from console.screens.charts import ChartsScreen
 from console.screens.confirm import ConfirmScreen
 from console.screens.help import HelpScreen
 from console.screens.prompt import PromptScreen
 from console.shots import screen_text, settle
+from console.widgets.spark import ascii_bars
 from console.widgets.status_line import Part, fit
 from core import events, registry
 from core.config import Settings
@@ -159,6 +161,67 @@ async def test_the_ascii_map_and_glyphs(make_console: Make, seeded: SeedSummary)
         assert text.splitlines()[0].lstrip().startswith("+ live")
 
 
+BOX_AND_BLOCKS = re.compile("[\u2500-\u259f]")  # box drawing and block elements
+
+
+async def test_ascii_borders_sparklines_bars_and_charts(
+    make_console: Make, seeded: SeedSummary
+) -> None:
+    """With the ASCII glyph set no pane, dialog, sparkline, load bar or chart draws a
+    box-drawing or block character (the footer's own separator aside)."""
+    app = make_console(ascii=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for keys in (("1", "z"), ("z", "4", "z"), ("z", "3", "z"), ("m",), ("escape", "?")):
+            await press(pilot, app, *keys)
+            lines = screen_text(app).splitlines()[:-1]  # the footer is Textual's
+            drawn = [line for line in lines if BOX_AND_BLOCKS.search(line)]
+            assert not drawn, (keys, drawn)
+            if not isinstance(app.screen, (HelpScreen, ChartsScreen)):
+                assert lines[1].startswith("+-")  # the pane's border
+        assert "+-" in screen_text(app)  # the help dialog's border
+    plain = make_console(ascii=False)
+    async with plain.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, plain)
+        await press(pilot, plain, "4", "z")
+        assert screen_text(plain).splitlines()[1].startswith("╭")
+
+
+def test_ascii_sparklines_and_bars_keep_their_steps() -> None:
+    assert format.sparkline([0, 1, 4, 8], 4, ascii_only=True) == " _:#"
+    assert format.sparkline([0, 0], 2, ascii_only=True) == "__"
+    assert format.load_bar(0.5, 4, ascii_only=True) == "##.."
+    assert format.load_bar(0.6, 4, ascii_only=True) == "##=."
+    assert format.load_bar(0.6, 4) == "██▃·"
+    assert ascii_bars([0.0, 5.0, 10.0], 3, 2) == "  #\n_##"
+    assert ascii_bars([0.0, 2.5, 10.0], 3, 2) == "  #\n_:#"
+    assert ascii_bars([], 4, 2) == "    \n____"
+
+
+# ── the jobs table at 80 columns ────────────────────────────────────────────────────────────
+
+
+async def test_at_80_columns_the_jobs_cost_is_whole_with_long_ages(
+    make_console: Make, seeded: SeedSummary
+) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, app, "2", "z", "s", "s")  # by cost: the dearest, ages up to an hour
+        text = screen_text(app)
+        table = app.pane("jobs").table
+        assert "agent" not in table.column_keys and "sorted by cost" in text
+        rows = [line for line in text.splitlines() if "…" in line and "/3" in line]
+        assert rows and all(re.search(r"~?\$\d+\.\d\d\s*│$", line) for line in rows), rows
+        assert any(re.search(r"\d+m\d\ds", line) for line in rows)  # long ages shown too
+        await press(pilot, app, "z")  # the selection is a key: kept through the new columns
+        selected = table.selection
+        await pilot.resize_terminal(160, 48)
+        await press(pilot, app, "2", "z")
+        assert "agent" in app.pane("jobs").table.column_keys
+        assert app.pane("jobs").table.selection == selected
+
+
 # ── toasts ──────────────────────────────────────────────────────────────────────────────────
 
 
@@ -217,11 +280,23 @@ async def test_help_fits_80x24_and_says_how_to_close(
         assert "Esc, q or ? closes this help." in text
         for title in ("Reassign", "Cancel", "Drain", "Undrain", "Retry payout", "Quit"):
             assert title in text
+        # Each screen's own keys, under its name (console.commands: `screen`).
+        assert "Dashboard (and every screen)" in text
+        assert re.search(r"Job detail\s+f Follow\s+i Input", text)
+        assert re.search(r"Job or node detail\s+esc Back", text)
         for key in ("escape", "question_mark", "q"):
             await press(pilot, app, key)
             assert not isinstance(app.screen, HelpScreen)
             await press(pilot, app, "question_mark")
         assert isinstance(app.screen, HelpScreen)
+    # Read-only adds its reason and still fits.
+    reader = make_console(read_only=True)
+    async with reader.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, reader)
+        await press(pilot, reader, "question_mark")
+        box = reader.screen.query_one("#help-box")
+        assert box.region.bottom <= 24 and box.max_scroll_y == 0
+        assert "Read-only:" in screen_text(reader) and "f Follow" in screen_text(reader)
 
 
 # ── startup ─────────────────────────────────────────────────────────────────────────────────

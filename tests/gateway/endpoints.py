@@ -137,6 +137,7 @@ def valid_bodies(world: World, address: str) -> dict[str, dict[str, Any]]:
             "leaseSeconds": 30,
         },
         "/lit-compute/jobs/{job_id}/lease": {"token": world.lease_token, "leaseSeconds": 60},
+        "/lit-compute/jobs/{job_id}/logs": {"token": world.lease_token, "lines": ["step 1"]},
         "/lit-compute/jobs/{job_id}/complete": {
             "token": world.lease_token,
             "durationMs": 5,

@@ -64,13 +64,14 @@ async def test_a_session_of_node_a_cannot_act_for_node_b(
     job_id, token = b_job["jobId"], b_job["token"]
     for path, body in (
         (f"/lit-compute/jobs/{job_id}/lease", {"token": token, "leaseSeconds": 60}),
+        (f"/lit-compute/jobs/{job_id}/logs", {"token": token, "lines": ["forged"]}),
         (f"/lit-compute/jobs/{job_id}/complete", {"token": token, "durationMs": 5, "output": 1}),
         (f"/lit-compute/jobs/{job_id}/fail", {"token": token, "error": "sabotage"}),
     ):
         reply = await client.post(path, json=body, headers=as_a)
         assert reply.status_code == 409, (path, reply.text)
     job = await jobs.get_job(store, job_id)
-    assert job.status == "running" and job.assigned_node_id == b
+    assert job.status == "running" and job.assigned_node_id == b and job.logs == []
 
     # An agent id that B registered cannot be taken over or reported on by A.
     await client.post(

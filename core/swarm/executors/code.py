@@ -8,7 +8,10 @@ How a program talks to the network:
   job's `output`; otherwise `output` is the whole stdout text. When stdout was cut off at the
   output limit it is never parsed, since a cut line could be valid JSON by accident.
 * Logs: every stdout line, then every stderr line prefixed "stderr: ", each stream cut off
-  after `max_output_bytes` (the rest is read and dropped, with a line saying so).
+  after `max_output_bytes` (the rest is read and dropped, with a line saying so). While the
+  program runs, each line (within that cut) is also handed to `on_line` as it is written,
+  stdout and stderr interleaved as they come, so a node can send them on for an operator to
+  follow.
 * Failure: a non-zero exit, a fatal signal, a timeout or a cancel gives ok=False, and `error`
   names what happened plus the stderr line that says why (for Node.js, the error line rather
   than the stack trace and version banner that follow it).
@@ -119,10 +122,12 @@ async def run_code(
     *,
     policy: SandboxPolicy | None = None,
     network: bool = False,
+    on_line: Callable[[str], None] | None = None,
 ) -> ExecutionOutcome:
     """Run `code` with `input` under `limits`; see the module docstring for the protocol.
 
-    `policy` is the node's (default: sandboxed, no network); `network` is the job's ask."""
+    `policy` is the node's (default: sandboxed, no network); `network` is the job's ask;
+    `on_line` gets each output line as the program writes it (see the module docstring)."""
     runtime, source, input_json = _validate(language, code, input, limits)
     started = time.monotonic()
     if cancel is not None and cancel.is_set():
@@ -137,8 +142,15 @@ async def run_code(
         runtime_paths=[runtime.root()],
         network=network,
         cancel=cancel,
+        on_output=None if on_line is None else functools.partial(_hand_on, on_line),
     )
     return _outcome(run, limits, started, time.monotonic())
+
+
+def _hand_on(on_line: Callable[[str], None], stream: str, line: bytes) -> None:
+    """A line as the logs will hold it: decoded, stderr's prefixed."""
+    text = line.decode("utf-8", "replace").removesuffix("\r")
+    on_line(f"stderr: {text}" if stream == "stderr" else text)
 
 
 def _validate(

@@ -24,7 +24,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -91,16 +91,27 @@ class SandboxRun:
     limit: Limit | None = None  # the whole-tree limit the job ran into, if any
 
 
+# Called with each line a running program writes (without its newline), as it comes.
+OnLine = Callable[[bytes], None]
+# Called with the stream ("stdout" or "stderr") and the line.
+OnOutput = Callable[[str, bytes], None]
+
+
 class _Capture:
     """Keeps the first `cap` bytes of a stream and drains the rest, so the writer never blocks.
 
     Fills in place rather than returning, so what was read survives the reader being cancelled.
+    With `on_line`, each complete line of the kept bytes is also handed over as it arrives (a
+    last line without a newline when the stream ends), so the whole of what is streamed is
+    bounded by `cap` as the kept output is.
     """
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, on_line: OnLine | None = None) -> None:
         self.cap = cap
         self.data = bytearray()
         self.truncated = False
+        self.on_line = on_line
+        self._line_start = 0  # where the line not yet handed over starts in `data`
 
     async def drain(self, stream: asyncio.StreamReader | None) -> None:
         if stream is None:
@@ -109,8 +120,20 @@ class _Capture:
             room = self.cap - len(self.data)
             if room > 0:
                 self.data += chunk[:room]
+                self._hand_over_lines()
             if len(chunk) > room:
                 self.truncated = True
+        self._hand_over_lines(final=True)
+
+    def _hand_over_lines(self, final: bool = False) -> None:
+        if self.on_line is None:
+            return
+        while (end := self.data.find(b"\n", self._line_start)) >= 0:
+            self.on_line(bytes(self.data[self._line_start : end]))
+            self._line_start = end + 1
+        if final and self._line_start < len(self.data):
+            self.on_line(bytes(self.data[self._line_start :]))
+            self._line_start = len(self.data)
 
 
 async def run_sandboxed(
@@ -124,13 +147,15 @@ async def run_sandboxed(
     runtime_paths: Sequence[str] = (),
     network: bool = False,
     cancel: asyncio.Event | None = None,
+    on_output: OnOutput | None = None,
 ) -> SandboxRun:
     """Run `argv` with `files` in its working directory.
 
     `path_env` maps environment variables to file names there, for telling the program where
     its files are. `rlimits` maps resource.RLIMIT_* names to (soft, hard). `runtime_paths` are
     the host paths the program needs to run, bound read-only at the same place. `network` asks
-    for outbound network, which `policy` must allow.
+    for outbound network, which `policy` must allow. `on_output` gets each line the program
+    writes while it runs (within the output cap), for a node to send on as it comes.
     """
     host_dir = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_root()))
     group: cgroups.JobGroup | None = None
@@ -161,7 +186,7 @@ async def run_sandboxed(
             config["limit_file"] = str(host_dir / LIMIT_FILE)
         for _ in range(_SETUP_TRIES):
             started = time.monotonic()
-            run = await _supervise(command, host_dir, env, config, limits, cancel)
+            run = await _supervise(command, host_dir, env, config, limits, cancel, on_output)
             if not (policy.isolate and _setup_failed(run, time.monotonic() - started)):
                 break
         limit = group.exceeded() if group is not None else _read_limit(host_dir / LIMIT_FILE)
@@ -233,6 +258,7 @@ async def _supervise(
     config: dict[str, Any],
     limits: Limits,
     cancel: asyncio.Event | None,
+    on_output: OnOutput | None = None,
 ) -> SandboxRun:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -250,7 +276,8 @@ async def _supervise(
         env=env,
         start_new_session=True,
     )
-    out, err = _Capture(limits.max_output_bytes), _Capture(limits.max_output_bytes)
+    out = _Capture(limits.max_output_bytes, _stream_of(on_output, "stdout"))
+    err = _Capture(limits.max_output_bytes, _stream_of(on_output, "stderr"))
     readers = [
         asyncio.create_task(out.drain(proc.stdout)),
         asyncio.create_task(err.drain(proc.stderr)),
@@ -270,6 +297,12 @@ async def _supervise(
         stderr_truncated=err.truncated,
         stopped=stopped,
     )
+
+
+def _stream_of(on_output: OnOutput | None, name: str) -> OnLine | None:
+    if on_output is None:
+        return None
+    return lambda line: on_output(name, line)
 
 
 async def _wait_or_stop(
