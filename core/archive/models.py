@@ -80,8 +80,9 @@ class AuditEntry(ArchiveModel):
 
 
 class Recording(ArchiveModel):
-    """A snapshot of the network at one moment, for replay; stored zstd-compressed."""
+    """A snapshot of one pool at one moment, for replay; stored zstd-compressed."""
 
+    pool: str = Field(min_length=1)
     at: Millis = Field(ge=0)
     snapshot: bytes
 

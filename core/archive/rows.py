@@ -114,9 +114,13 @@ def audit_from_row(row: RowMapping) -> AuditEntry:
 
 
 def recording_row(recording: Recording) -> dict[str, Any]:
-    return {"at": recording.at, "snapshot": _compress_bytes(recording.snapshot)}
+    return {
+        "pool": recording.pool,
+        "at": recording.at,
+        "snapshot": _compress_bytes(recording.snapshot),
+    }
 
 
 def recording_from_row(row: RowMapping) -> Recording:
     snapshot = _decompressor().decompress(row["snapshot"])
-    return Recording(at=row["at"], snapshot=snapshot)
+    return Recording(pool=row["pool"], at=row["at"], snapshot=snapshot)

@@ -100,11 +100,16 @@ blobs = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+# What the console showed, every few seconds, per pool (several pools may share one archive):
+# the poll snapshot as versioned JSON (core/reads/recording.py), zstd-compressed. Whole
+# snapshots, not deltas: a few kB each (README, "Replay"), and any one can be shown alone.
 recordings = Table(
     "recordings",
     metadata,
-    Column("at", RowKey, primary_key=True, autoincrement=False),
+    Column("pool", Text, nullable=False),
+    _millis("at"),
     Column("snapshot", LargeBinary, nullable=False),  # zstd-compressed
+    PrimaryKeyConstraint("pool", "at", name="recordings_pk"),
 )
 
 # The tables `status()` reports, each with the column that dates its rows.
