@@ -1,5 +1,6 @@
 """The orchestrator: places waiting jobs, sweeps expired leases, silent nodes and stalled
-agents, reduces sharded jobs, checks the books and archives finished jobs (core/swarm/archiver.py).
+agents, reduces sharded jobs, checks the books, archives finished jobs (core/swarm/archiver.py)
+and records what the console shows, for replay (core/swarm/recorder.py).
 
 It keeps no state of its own: every tick reads and changes Redis through scripts. Several
 orchestrators may run at once. Placement and reduction are atomic scripts, so running them
@@ -27,6 +28,7 @@ from core.store import Store, calls
 from core.store.series import STATS_BUCKET_MS
 from core.swarm import fanout, roster
 from core.swarm.archiver import ArchiverDuty
+from core.swarm.recorder import RecorderDuty
 from core.swarm.retry import STORE_ERRORS, Backoff
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ class Orchestrator:
         payments: Payments | None = None,
         credit: CreditPolicy | None = None,
         archiver: ArchiverDuty | None = None,
+        recorder: RecorderDuty | None = None,
     ) -> None:
         self.store = store
         self.config = config or OrchestratorConfig()
@@ -83,6 +86,8 @@ class Orchestrator:
         self._last_check = 0.0
         self.archiver = archiver  # None: finished jobs stay in Redis
         self._last_archive = 0.0
+        self.recorder = recorder  # None: nothing is recorded for replay
+        self._last_record = 0.0
         self.ticks = 0
 
     @classmethod
@@ -99,6 +104,7 @@ class Orchestrator:
             Payments.from_settings(settings),
             credit_policy(settings),
             ArchiverDuty(settings),
+            RecorderDuty(settings) if settings.record_every_s > 0 else None,
         )
 
     def stop(self) -> None:
@@ -139,6 +145,13 @@ class Orchestrator:
                     report.extra["archived"] = await self._archive(self.archiver)
                 finally:
                     await self._unlock("archiver")
+        recorder = self.recorder
+        if recorder is not None and now - self._last_record >= recorder.every_s:
+            self._last_record = now
+            # One recording per pool per period: the lock is not released, it expires just
+            # before the next period, so another orchestrator records if this one stops.
+            if await self._lock("recorder", recorder.every_s * 0.9):
+                report.extra["recorded"] = await self._record(recorder)
         if self.payments is not None and now - self._last_payouts >= self.config.payout_every_s:
             self._last_payouts = now
             report.extra["payouts"] = await self._dispatch_payouts()
@@ -177,6 +190,18 @@ class Orchestrator:
         except Exception:  # the database: unreachable, refusing, full disk
             log.exception("archiver run failed; finished jobs stay in Redis until the next run")
             await archiver.close()  # reconnect next time (the database may have restarted)
+            return 0
+
+    async def _record(self, recorder: RecorderDuty) -> int:
+        """One recording. Like the archiver, a database that is down or refusing is logged and
+        tried again next period, never stopping the tick; Redis errors go to its backoff."""
+        try:
+            return (await recorder.run(self.store)).stored_bytes
+        except RedisError:
+            raise
+        except Exception:  # the database: unreachable, refusing, full disk
+            log.exception("recording failed; the next one is tried in %.0f s", recorder.every_s)
+            await recorder.close()  # reconnect next time (the database may have restarted)
             return 0
 
     async def _dispatch_payouts(self) -> int:
@@ -227,3 +252,5 @@ class Orchestrator:
                     await asyncio.wait_for(self._stop.wait(), timeout=wait)
         if self.archiver is not None:
             await self.archiver.close()
+        if self.recorder is not None:
+            await self.recorder.close()

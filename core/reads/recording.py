@@ -1,0 +1,113 @@
+"""A poll snapshot as a recording (what `lcn console --replay` plays): the view the orchestrator
+records, the versioned JSON a snapshot is stored as, and what a replay makes of a recorded map.
+
+The bytes are `{"v": 1, "snapshot": {...}}`, the snapshot as its pydantic model dumps it: any
+lcn reads a version it knows and refuses a newer one in one sentence, instead of drawing a
+half-understood past. The archive compresses the bytes (zstd, core/archive/rows.py).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ValidationError
+
+from core.errors import LcnError
+from core.reads.agents import AgentWindow
+from core.reads.jobs import JobWindow
+from core.reads.map import MapChunk, MapWindow
+from core.reads.model import Model
+from core.reads.nodes import NodeWindow
+from core.reads.snapshot import Snapshot, ViewRequest
+
+FORMAT = 1
+# What a recording holds: the first rows of each table in its default order (more than a
+# console's pane shows at 80×24, and a tall terminal's), all of the triage, and the map on a
+# grid finer than any pane's, which a replay scales down to the pane it draws in.
+ROWS = 50
+TRIAGE = 50
+MAP_GRID = (180, 60)
+# Nodes the recorder's map reads per recording: a larger fleet is swept over several
+# recordings (core/swarm/recorder.py), so no recording blocks Redis on a long script.
+MAP_CHUNK = 2_000
+
+
+class RecordingUnreadable(LcnError):
+    """A recording this lcn cannot read: damaged, or made by a newer lcn."""
+
+
+class _Stored(Model):
+    v: Literal[1]
+    snapshot: Snapshot
+
+
+class _Version(Model):
+    model_config = {"extra": "ignore", "frozen": True}
+    v: int
+
+
+def record_view(now_ms: int, map_cursor: int = 0) -> ViewRequest:
+    """What the recorder reads: every pane's default window, triage, payments and a map chunk."""
+    return ViewRequest(
+        nodes=NodeWindow(limit=ROWS),
+        earnings=NodeWindow(limit=ROWS, newest_first=True, sort="earnings"),
+        jobs=JobWindow(limit=ROWS),
+        map=MapWindow(width=MAP_GRID[0], height=MAP_GRID[1], cursor=map_cursor, chunk=MAP_CHUNK),
+        agents=AgentWindow(limit=ROWS),
+        triage=True,
+        triage_limit=TRIAGE,
+        payments=True,
+        now_ms=now_ms,
+    )
+
+
+def encode(snapshot: Snapshot) -> bytes:
+    return b'{"v":%d,"snapshot":%s}' % (FORMAT, snapshot.model_dump_json().encode())
+
+
+def decode(data: bytes) -> Snapshot:
+    try:
+        return _Stored.model_validate_json(data).snapshot
+    except ValidationError as exc:
+        try:
+            version = _Version.model_validate_json(data).v
+        except ValidationError:
+            version = None
+        if version is not None and version != FORMAT:
+            raise RecordingUnreadable(
+                f"The recording is in format {version}, which this lcn does not know "
+                f"(it reads {FORMAT}); upgrade lcn."
+            ) from exc
+        raise RecordingUnreadable(
+            f"The recording is damaged: {exc.error_count()} problems, the first at "
+            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}."
+        ) from exc
+
+
+def fit_map(chunk: MapChunk, window: MapWindow) -> MapChunk:
+    """A recorded map (the whole fleet, on the recording's grid) scaled to `window`'s grid,
+    as one complete chunk, so the console's sweep shows it at once."""
+    cells: dict[int, list[int]] = {}
+    for cell, counts in chunk.cells.items():
+        y, x = divmod(cell, chunk.width)
+        into_x = min(window.width - 1, x * window.width // chunk.width)
+        into_y = min(window.height - 1, y * window.height // chunk.height)
+        into = cells.setdefault(into_y * window.width + into_x, [0, 0, 0, 0])
+        for i in range(4):
+            into[i] += counts[i]
+    return MapChunk(
+        width=window.width,
+        height=window.height,
+        total=chunk.total,
+        cursor=0,
+        next_cursor=0,
+        read=chunk.total,
+        cells={cell: (c[0], c[1], c[2], c[3]) for cell, c in cells.items()},
+    )
+
+
+def triage_keys(snapshot: Snapshot) -> set[tuple[str, str]]:
+    """Each triage item by what it is about (its kind and target)."""
+    if snapshot.triage is None:
+        return set()
+    return {(item.kind, item.target) for item in snapshot.triage.items}
