@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     record_retention_s: int = Field(
         default=7 * 86_400,
         validation_alias="LCN_RECORD_RETENTION",
-        ge=60,
+        ge=600,
         le=10 * 365 * 86_400,
         description="How long recordings stay in the archive (seconds) before the recorder "
         "prunes them.",

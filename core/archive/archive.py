@@ -191,9 +191,10 @@ class Archive:
         return None if row is None else rows.recording_from_row(row)
 
     async def prune_recordings(self, pool: str, before: int) -> int:
-        """Forget pool `pool`'s recordings older than `before` (ms); returns how many went."""
+        """Forget pool `pool`'s recordings older than `before` (ms), and those compressed
+        against a keyframe that goes (they cannot be read without it); returns how many went."""
         table = schema.recordings
-        where = (table.c.pool == pool) & (table.c.at < before)
+        where = (table.c.pool == pool) & ((table.c.at < before) | (table.c.keyframe < before))
         async with self.engine.begin() as conn:
             return (await conn.execute(delete(table).where(where))).rowcount
 

@@ -101,14 +101,16 @@ blobs = Table(
 )
 
 # What the console showed, every few seconds, per pool (several pools may share one archive):
-# the poll snapshot as versioned JSON (core/reads/recording.py), zstd-compressed. Whole
-# snapshots, not deltas: a few kB each (README, "Replay"), and any one can be shown alone.
+# the poll snapshot as versioned JSON (core/reads/recording.py), zstd-compressed. A keyframe
+# (`keyframe` NULL) is compressed alone; the recordings after it are compressed with it as the
+# dictionary (`keyframe` is its time), which makes them a tenth of its size (README, "Replay").
 recordings = Table(
     "recordings",
     metadata,
     Column("pool", Text, nullable=False),
     _millis("at"),
-    Column("snapshot", LargeBinary, nullable=False),  # zstd-compressed
+    _millis("keyframe", nullable=True),
+    Column("snapshot", LargeBinary, nullable=False),  # zstd-compressed by the codec
     PrimaryKeyConstraint("pool", "at", name="recordings_pk"),
 )
 

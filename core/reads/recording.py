@@ -1,16 +1,25 @@
 """A poll snapshot as a recording (what `lcn console --replay` plays): the view the orchestrator
-records, the versioned JSON a snapshot is stored as, and what a replay makes of a recorded map.
+records, the versioned JSON a snapshot is stored as, its compression, and what a replay makes
+of a recorded map.
 
-The bytes are `{"v": 1, "snapshot": {...}}`, the snapshot as its pydantic model dumps it: any
+The JSON is `{"v": 1, "snapshot": {...}}`, the snapshot as its pydantic model dumps it: any
 lcn reads a version it knows and refuses a newer one in one sentence, instead of drawing a
-half-understood past. The archive compresses the bytes (zstd, core/archive/rows.py).
+half-understood past.
+
+Compression: a keyframe every KEYFRAME_EVERY recordings is zstd-compressed alone; each one
+after it is compressed with the keyframe's JSON as a raw-content dictionary, so what did not
+change since the keyframe costs next to nothing — keyframe and deltas, without a diff format
+of our own (tests/archive/bytes_per_recording.py measures it). Any recording is read from
+itself and its keyframe alone.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import ValidationError
+import zstandard
+from pydantic import BaseModel, ValidationError
 
 from core.errors import LcnError
 from core.reads.agents import AgentWindow
@@ -30,6 +39,12 @@ MAP_GRID = (180, 60)
 # Nodes the recorder's map reads per recording: a larger fleet is swept over several
 # recordings (core/swarm/recorder.py), so no recording blocks Redis on a long script.
 MAP_CHUNK = 2_000
+# A keyframe every 60 recordings, or 5 minutes, whichever comes first: a delta against an older
+# keyframe grows as the pool drifts from it, and a keyframe in use is never old enough for the
+# retention (at least 10 minutes) to prune it. A replay reads at most two rows for any moment.
+KEYFRAME_EVERY = 60
+KEYFRAME_MAX_AGE_MS = 300_000
+LEVEL = 9  # recordings are few (one per period) and kept for days: spend the effort
 
 
 class RecordingUnreadable(LcnError):
@@ -41,8 +56,9 @@ class _Stored(Model):
     snapshot: Snapshot
 
 
-class _Version(Model):
-    model_config = {"extra": "ignore", "frozen": True}
+class _Version(BaseModel):
+    """Only the version, whatever else the recording holds."""
+
     v: int
 
 
@@ -78,10 +94,64 @@ def decode(data: bytes) -> Snapshot:
                 f"The recording is in format {version}, which this lcn does not know "
                 f"(it reads {FORMAT}); upgrade lcn."
             ) from exc
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
         raise RecordingUnreadable(
-            f"The recording is damaged: {exc.error_count()} problems, the first at "
-            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}."
+            f"The recording is damaged: {first['msg']}{f' at {where}' if where else ''}."
         ) from exc
+
+
+@dataclass(frozen=True)
+class Packed:
+    data: bytes  # what the archive stores
+    keyframe: int | None  # the keyframe's time it was compressed against; None: it is one
+
+
+class Packer:
+    """Compresses a recorder's successive recordings: a keyframe, then deltas against it."""
+
+    def __init__(self, keyframe_every: int = KEYFRAME_EVERY) -> None:
+        self.keyframe_every = keyframe_every
+        self._keyframe: tuple[int, zstandard.ZstdCompressor] | None = None
+        self._since = 0
+
+    def pack(self, snapshot: Snapshot, at: int) -> Packed:
+        raw = encode(snapshot)
+        if (
+            self._keyframe is None
+            or self._since >= self.keyframe_every - 1
+            or at - self._keyframe[0] >= KEYFRAME_MAX_AGE_MS
+        ):
+            as_dictionary = zstandard.ZstdCompressionDict(
+                raw, dict_type=zstandard.DICT_TYPE_RAWCONTENT
+            )
+            self._keyframe = (at, zstandard.ZstdCompressor(level=LEVEL, dict_data=as_dictionary))
+            self._since = 0
+            return Packed(zstandard.ZstdCompressor(level=LEVEL).compress(raw), None)
+        self._since += 1
+        keyframe_at, against = self._keyframe
+        return Packed(against.compress(raw), keyframe_at)
+
+    def forget(self) -> None:
+        """Start again with a keyframe (the last one may not have reached the archive)."""
+        self._keyframe = None
+
+
+def unpack(data: bytes, keyframe: bytes | None = None) -> Snapshot:
+    """A stored recording's snapshot; `keyframe` is its keyframe's stored bytes, for a delta."""
+    return decode(unpack_json(data, keyframe))
+
+
+def unpack_json(data: bytes, keyframe: bytes | None = None) -> bytes:
+    try:
+        if keyframe is None:
+            return zstandard.ZstdDecompressor().decompress(data)
+        dictionary = zstandard.ZstdCompressionDict(
+            unpack_json(keyframe), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+        )
+        return zstandard.ZstdDecompressor(dict_data=dictionary).decompress(data)
+    except zstandard.ZstdError as exc:
+        raise RecordingUnreadable(f"The recording is damaged: {exc}.") from exc
 
 
 def fit_map(chunk: MapChunk, window: MapWindow) -> MapChunk:

@@ -4,7 +4,9 @@ default window) and stores it in the archive's `recordings` table, compressed; r
 than LCN_RECORD_RETENTION are pruned. `lcn console --replay` plays them.
 
 Crash-safe and bounded: one recording is one idempotent insert keyed by (pool, time), so a
-crash loses at most the recording under way; a recording's size is bounded by its windows (50
+crash loses at most the recording under way, and a new run (or a failed insert) starts with a
+keyframe, so no delta points at a keyframe that was never stored (core/reads/recording.py); a
+recording's size is bounded by its windows (50
 rows a table, 50 triage items, a fixed map grid), and the table by the retention. A fleet larger
 than one map chunk is swept over several recordings (as the console does over polls): each
 recording carries the last complete sweep, so its map may lag the tables by a few recordings.
@@ -31,7 +33,7 @@ PRUNE_EVERY_S = 60.0  # the retention is days; pruning once a minute keeps each 
 @dataclass(frozen=True)
 class RecordRun:
     at: int  # the recording's time (ms)
-    stored_bytes: int  # its JSON before compression
+    stored_bytes: int  # compressed, as stored
     pruned: int  # recordings past the retention forgotten in this run
 
 
@@ -69,6 +71,7 @@ class RecorderDuty:
         self.every_s = settings.record_every_s
         self.retention_s = settings.record_retention_s
         self.map = MapSweep()
+        self.packer = recording.Packer()
         self._archive: Archive | None = None
         self._last_prune = 0.0
 
@@ -81,21 +84,24 @@ class RecorderDuty:
 
     async def run(self, store: Store, *, now_ms: int | None = None) -> RecordRun:
         now = int(time.time() * 1000) if now_ms is None else now_ms
-        data = recording.encode(await self.snapshot(store, now))
+        snapshot = await self.snapshot(store, now)
+        packed = self.packer.pack(snapshot, now)
         if self._archive is None:
             self._archive = await Archive.open(self.settings)
-        await self._archive.put_recordings([Recording(pool=store.pool, at=now, snapshot=data)])
+        stored = Recording(pool=store.pool, at=now, keyframe=packed.keyframe, snapshot=packed.data)
+        await self._archive.put_recordings([stored])
         pruned = 0
         if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = time.monotonic()
-            pruned = await self._archive.prune_recordings(
-                store.pool, now - self.retention_s * 1000
-            )
+            pruned = await self._archive.prune_recordings(store.pool, now - self.retention_s * 1000)
             if pruned:
                 log.info("pruned %d recordings older than %d s", pruned, self.retention_s)
-        return RecordRun(at=now, stored_bytes=len(data), pruned=pruned)
+        return RecordRun(at=now, stored_bytes=len(packed.data), pruned=pruned)
 
     async def close(self) -> None:
+        """After a failure too: the next recording is a keyframe (the last one may not have
+        been stored, and no delta may point at a keyframe that is not there)."""
+        self.packer.forget()
         if self._archive is not None:
             await self._archive.close()
             self._archive = None

@@ -16,7 +16,6 @@ from core.archive.migrations import LATEST, MIGRATIONS, ArchiveTooNew, Migration
 from core.config import Settings
 from tests.archive.samples import noop_job
 
-
 # Every version this lcn knows (numbers are assigned per feature, so there may be gaps).
 APPLIED = [m.version for m in MIGRATIONS]
 

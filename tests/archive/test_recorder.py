@@ -48,7 +48,8 @@ async def test_a_tick_records_what_the_console_polls(
     report = await orchestrator.tick()
     assert report.extra["recorded"] > 0
     (stored,) = await archive.list_recordings(seeded.pool)
-    shown = recording.decode(stored.snapshot)
+    assert stored.keyframe is None  # the first is a keyframe
+    shown = recording.unpack(stored.snapshot)
     live = await poll(seeded, ViewRequest(now_ms=stored.at))
     assert shown.counts == live.counts
     assert shown.nodes is not None and len(shown.nodes.rows) == 36
@@ -73,7 +74,9 @@ async def test_only_one_orchestrator_records_a_pool_per_period(
     assert "recorded" not in (await second.tick()).extra
 
 
-async def test_the_orchestrator_records_unless_told_not_to(store: Store, settings: Settings) -> None:
+async def test_the_orchestrator_records_unless_told_not_to(
+    store: Store, settings: Settings
+) -> None:
     on = Orchestrator.from_settings(store, settings)
     assert on.recorder is not None and on.recorder.every_s == 5.0
     assert on.recorder.retention_s == 7 * 86_400
@@ -139,3 +142,36 @@ def test_a_recording_reads_back_and_a_newer_or_damaged_one_is_refused() -> None:
 async def test_a_snapshot_survives_the_codec(seeded: Store) -> None:
     shown = await poll(seeded, recording.record_view(NOW))
     assert recording.decode(recording.encode(shown)) == shown
+
+
+async def test_keyframes_then_deltas_each_read_with_its_keyframe(seeded: Store) -> None:
+    packer = recording.Packer(keyframe_every=3)
+    shots, packed = [], []
+    for n in range(5):
+        await seeded.redis.hset(seeded.keys.job(f"marker-{n}"), "status", "x")  # the pool moves
+        shots.append(await poll(seeded, recording.record_view(NOW + n * 5_000)))
+        packed.append(packer.pack(shots[-1], NOW + n * 5_000))
+    assert [p.keyframe for p in packed] == [None, NOW, NOW, None, NOW + 15_000]
+    keyframes = {NOW: packed[0].data, NOW + 15_000: packed[3].data}
+    for shot, stored in zip(shots, packed, strict=True):
+        keyframe = keyframes.get(stored.keyframe) if stored.keyframe is not None else None
+        assert recording.unpack(stored.data, keyframe) == shot
+        assert stored.keyframe is None or len(stored.data) < len(keyframes[stored.keyframe]) / 3
+    # A keyframe older than five minutes is not used, however few deltas it has.
+    assert packer.pack(shots[0], NOW + 15_000 + recording.KEYFRAME_MAX_AGE_MS).keyframe is None
+    with pytest.raises(recording.RecordingUnreadable, match="damaged"):
+        recording.unpack(packed[1].data, packed[3].data)  # the wrong keyframe
+    with pytest.raises(recording.RecordingUnreadable, match="damaged"):
+        recording.unpack(b"not zstd")
+
+
+async def test_pruning_a_keyframe_prunes_its_deltas(archive: Archive) -> None:
+    frames = [
+        Recording(pool="p", at=NOW, snapshot=b"k"),
+        Recording(pool="p", at=NOW + 5, keyframe=NOW, snapshot=b"d"),
+        Recording(pool="p", at=NOW + 10, keyframe=NOW, snapshot=b"d"),
+        Recording(pool="p", at=NOW + 15, snapshot=b"k"),
+    ]
+    await archive.put_recordings(frames)
+    assert await archive.prune_recordings("p", NOW + 7) == 3
+    assert await archive.recording_times("p") == [NOW + 15]
