@@ -55,6 +55,10 @@ class SnapshotSource(Protocol):
 
     async def read(self, request: snap.ViewRequest) -> snap.Snapshot: ...
 
+    async def close(self) -> None:
+        """Let go of what it holds (the poller's `close`); the next read opens it again."""
+        ...
+
 
 class LiveSource:
     """The pool as it is now: one pipelined read over the poller's connection."""
@@ -66,6 +70,9 @@ class LiveSource:
 
     async def read(self, request: snap.ViewRequest) -> snap.Snapshot:
         return await snap.poll(await self.poller.store(), request)
+
+    async def close(self) -> None:
+        """The connection is the poller's own: it closes it."""
 
 
 @dataclass
@@ -132,6 +139,8 @@ class Poller:
         if store is not None:
             with contextlib.suppress(Exception):
                 await store.close()
+        with contextlib.suppress(Exception):
+            await self.source.close()
 
     def start(self, app: App[Any]) -> None:
         """Poll in a worker of `app` until it exits (a second start replaces the first)."""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from console.app import LcnConsole
 
 PLAYING = ("▶", ">")
-PAUSED = ("⏸", "||")
+PAUSED = ("‖", "||")  # not ⏸: few terminal fonts have it
 NOT_REPLAYING = "Not replaying: `:replay` plays the recording (`:replay -1h` from an hour ago)."
 
 
@@ -184,17 +184,18 @@ def timeline_parts(app: LcnConsole, plain: bool) -> list[Part] | None:
         return None
     timeline = source.timeline
     if timeline is None:
-        return [Part(f"{pick(PAUSED, plain)} replay: reading the archive… ", "paused", 0)]
+        return [Part("REPLAY reading the archive… ", "paused", 0)]
     state = (
-        Part(f"{pick(PLAYING, plain)} REPLAY ", "ok", 0)
+        Part(f"{pick(PLAYING, plain)} playing ", "ok", 1)
         if timeline.playing
-        else Part(f"{pick(PAUSED, plain)} REPLAY ", "paused", 0)
+        else Part(f"{pick(PAUSED, plain)} paused ", "paused", 1)
     )
     return [
-        state,
+        Part("REPLAY ", "readonly", 0),
         Part(f"{clock(timeline.at)} ", "pane", 0),
         Part(f"{timeline.index + 1:,}/{timeline.total:,} ", "", 2),
         Part(f"{timeline.speed}x ", "dim", 3),
+        state,
     ]
 
 

@@ -105,14 +105,14 @@ async def test_playing_moves_through_the_recording_and_stops_at_the_end(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await press(pilot, app, "space")
-        assert "▶" in status_text(app) and "8x" in status_text(app)
+        assert "▶ playing" in status_text(app) and "8x" in status_text(app)
         await press(pilot, app, "plus")
         assert "16x" in status_text(app)
         clock_s[0] += 1.0  # 16 recorded seconds: past T2
         await settle(pilot, app)
         assert source.timeline is not None and source.timeline.at == T2
         assert not source.timeline.playing  # the end
-        assert "2/2" in status_text(app) and "⏸" in status_text(app)
+        assert "2/2" in status_text(app) and "‖ paused" in status_text(app)
 
 
 async def test_a_replay_refuses_every_writing_command(
