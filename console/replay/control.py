@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 PLAYING = ("▶", ">")
 PAUSED = ("‖", "||")  # not ⏸: few terminal fonts have it
 NOT_REPLAYING = "Not replaying: `:replay` plays the recording (`:replay -1h` from an hour ago)."
+LIVE_ONLY = (
+    "A replay shows the rows as they were recorded: {what} work on the live pool (`:live`)."
+)
+# View commands that read the live pool beyond the recorded windows: refused while replaying.
+LIVE_ONLY_VIEWS = {
+    "sort": "sorting and filtering",
+    "filter": "sorting and filtering",
+    "export": "export and detail screens",
+}
 
 
 def replaying(app: LcnConsole) -> ReplaySource | None:
@@ -224,6 +233,8 @@ def takes(app: LcnConsole, name: str) -> bool:
         play_pause(app)
     elif name == "jump":
         app.run_worker(ask_time(app), name="replay_jump", group="dialog")
+    elif name in LIVE_ONLY_VIEWS:
+        app.notify(LIVE_ONLY.format(what=LIVE_ONLY_VIEWS[name]), timeout=5)
     else:
         return False
     return True

@@ -130,6 +130,14 @@ async def test_a_replay_refuses_every_writing_command(
         await press(pilot, app, "R")  # retry payout: refused before it asks for an id
         assert app.said("Retry payout is disabled: this is a replay")
         assert not isinstance(app.screen, PromptScreen)
+        # What reads the live pool beyond the recorded windows says so instead.
+        for key, what in (("s", "sorting"), ("slash", "filtering"), ("e", "export"),
+                          ("enter", "detail screens")):  # fmt: skip
+            app.notes.clear()
+            await press(pilot, app, key)
+            assert app.said(f"{what}") and app.said("work on the live pool (`:live`)")
+            assert not isinstance(app.screen, PromptScreen)
+        assert app.state.tables["jobs"].sort_index == 0
     record_now = await store.redis.hget(store.keys.job(two_moments), "status")
     assert record_now == b"cancelled"  # as the live pool has it, untouched by the replay
 
