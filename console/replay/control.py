@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 PLAYING = ("▶", ">")
 PAUSED = ("‖", "||")  # not ⏸: few terminal fonts have it
 NOT_REPLAYING = "Not replaying: `:replay` plays the recording (`:replay -1h` from an hour ago)."
-LIVE_ONLY = (
-    "A replay shows the rows as they were recorded: {what} work on the live pool (`:live`)."
-)
+LIVE_ONLY = "A replay shows the rows as they were recorded: {what} work on the live pool (`:live`)."
 # View commands that read the live pool beyond the recorded windows: refused while replaying.
 LIVE_ONLY_VIEWS = {
     "sort": "sorting and filtering",
