@@ -6,8 +6,10 @@ way the last line says how to close it."""
 
 from __future__ import annotations
 
+import io
 from typing import ClassVar
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,7 +21,9 @@ from textual.widgets import Static
 from console.commands import COMMANDS, Command
 
 CLOSE = "Esc, q or ? closes this help."
-FULL_SIZE = (120, 36)  # the size from which each command gets its sentence
+FULL_SIZE = (120, 36)  # the size from which each command gets its sentence, if they all fit
+HELP_WIDTH = 96  # #help-box in styles/lcn.tcss
+CHROME = 8  # lines around the table: border, padding, title, notes, read-only, close
 COLUMNS = 3  # key-and-title columns on a smaller terminal
 
 
@@ -53,6 +57,12 @@ def full_table(read_only: bool) -> Table:
             Text(command.help + note),
         )
     return table
+
+
+def table_lines(table: Table) -> int:
+    """How many lines `table` takes in the help box (its sentences wrap)."""
+    console = Console(width=HELP_WIDTH - 4, file=io.StringIO(), color_system=None)
+    return len(console.render_lines(table, pad=False))
 
 
 def compact_table(read_only: bool, columns: int = COLUMNS) -> Table:
@@ -89,6 +99,8 @@ class HelpScreen(ModalScreen[None]):
         read_only = bool(self.read_only_reason)
         width, height = self.app.size
         full = width >= FULL_SIZE[0] and height >= FULL_SIZE[1]
+        if full:  # every sentence, as long as the registry's rows still fit without scrolling
+            full = table_lines(full_table(read_only)) + CHROME <= height * 9 // 10  # max-height
         with Vertical(id="help-box", classes="dialog"):
             yield Static("lcn console — commands", id="help-title")
             yield Static(full_table(read_only) if full else compact_table(read_only),
