@@ -84,8 +84,9 @@ async def start(app: LcnConsole, arguments: str) -> bool:
     attach(app, source)
     if previous is not None:
         await previous.close()
+    more = " (the first of more: a narrower range shows the rest)" if source.truncated else ""
     app.notify(
-        f"Replaying pool {source.pool}: {timeline.total:,} recordings from "
+        f"Replaying pool {source.pool}: {timeline.total:,} recordings{more} from "
         f"{clock(timeline.times[0])} to {clock(timeline.times[-1])} UTC. Space plays, ←/→ step, "
         "+/- speed, g jumps to a time, n finds the next triage item, `:live` goes back.",
         title="Replay",

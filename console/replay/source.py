@@ -25,6 +25,7 @@ from core.reads.snapshot import Snapshot, ViewRequest
 
 KEEP_DECODED = 16
 KEEP_KEYFRAMES = 4
+TIMELINE_LIMIT = 200_000  # recorded times a replay holds (a week at 5 s is ~121,000)
 TRIAGE_BATCH = 200  # recordings `n` reads per archive query while it looks ahead
 TRIAGE_LOOK_AHEAD = 20_000  # at most this many (a day at 5 s) before it says there is none
 
@@ -51,6 +52,7 @@ class ReplaySource:
         self.since, self.until = since, until
         self.timeline: Timeline | None = None  # None until the first read found recordings
         self.live_reason: str | None = None  # the console's read-only reason before the replay
+        self.truncated = False  # the range held more than TIMELINE_LIMIT recordings
         self._archive: Archive | None = None
         self._decoded: OrderedDict[int, Snapshot] = OrderedDict()
         self._keyframes: OrderedDict[int, bytes] = OrderedDict()
@@ -74,7 +76,10 @@ class ReplaySource:
         """The timeline of the range (read once); ReplayFailed when nothing was recorded."""
         if self.timeline is None:
             archive = await self.archive()
-            times = await archive.recording_times(self.pool, since=self.since, until=self.until)
+            times = await archive.recording_times(
+                self.pool, since=self.since, until=self.until, limit=TIMELINE_LIMIT
+            )
+            self.truncated = len(times) == TIMELINE_LIMIT
             if not times:
                 raise ReplayFailed(
                     f"No recording of pool {self.pool} {self.range_words()}: the orchestrator "

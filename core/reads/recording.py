@@ -62,7 +62,7 @@ class _Version(BaseModel):
     v: int
 
 
-def record_view(now_ms: int, map_cursor: int = 0) -> ViewRequest:
+def record_view(now_ms: int, map_cursor: int = 0, *, payments_enabled: bool = False) -> ViewRequest:
     """What the recorder reads: every pane's default window, triage, payments and a map chunk."""
     return ViewRequest(
         nodes=NodeWindow(limit=ROWS),
@@ -73,6 +73,7 @@ def record_view(now_ms: int, map_cursor: int = 0) -> ViewRequest:
         triage=True,
         triage_limit=TRIAGE,
         payments=True,
+        payments_enabled=payments_enabled,
         now_ms=now_ms,
     )
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from core.archive import Archive, Recording
 from core.config import Settings
+from core.payments import mode as payments_mode
 from core.reads import recording
 from core.reads.map import MapChunk
 from core.reads.snapshot import Snapshot, poll
@@ -71,13 +72,15 @@ class RecorderDuty:
         self.every_s = settings.record_every_s
         self.retention_s = settings.record_retention_s
         self.map = MapSweep()
+        self.payments = payments_mode.enabled(settings)  # the earnings pane's payouts line
         self.packer = recording.Packer()
         self._archive: Archive | None = None
         self._last_prune = 0.0
 
     async def snapshot(self, store: Store, now_ms: int) -> Snapshot:
         """What the console would show now, with the fleet's whole map."""
-        found = await poll(store, recording.record_view(now_ms, self.map.cursor))
+        view = recording.record_view(now_ms, self.map.cursor, payments_enabled=self.payments)
+        found = await poll(store, view)
         if found.map is None:
             return found
         return found.model_copy(update={"map": self.map.absorb(found.map)})
