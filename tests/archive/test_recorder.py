@@ -175,3 +175,23 @@ async def test_pruning_a_keyframe_prunes_its_deltas(archive: Archive) -> None:
     await archive.put_recordings(frames)
     assert await archive.prune_recordings("p", NOW + 7) == 3
     assert await archive.recording_times("p") == [NOW + 15]
+
+
+async def test_after_a_failure_the_next_recording_is_a_keyframe(
+    seeded: Store, settings: Settings, archive: Archive
+) -> None:
+    """A failed insert (the orchestrator then closes the duty) may have lost a keyframe: no
+    later delta may point at it, so the next recording is a keyframe of its own."""
+    duty = RecorderDuty(settings)
+    try:
+        for n in range(2):
+            await duty.run(seeded, now_ms=NOW + n)
+        await duty.close()  # what Orchestrator._record does when a run fails
+        await duty.run(seeded, now_ms=NOW + 2)
+    finally:
+        await duty.close()
+    stored = await archive.list_recordings(seeded.pool)
+    assert [r.keyframe for r in stored] == [None, NOW, None]
+    for found in stored:
+        keyframe = next((r.snapshot for r in stored if r.at == found.keyframe), None)
+        assert recording.unpack(found.snapshot, keyframe).now_ms == found.at
