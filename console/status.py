@@ -48,14 +48,13 @@ def status_parts(
         parts.append(Part(f"{pick(CONNECTING, plain)} connecting ", "dim", 0))
     else:
         parts.append(Part(f"{pick(DOWN, plain)} Redis down ", "down", 0))
-    if timeline is not None:
-        pass
-    elif state.paused:
-        parts.append(Part("PAUSED ", "paused", 3))
-    else:
-        parts.append(Part(f"every {state.refresh:g}s ", "", 8))
-    if read_only and timeline is None:
-        parts.append(Part("READ-ONLY ", "readonly", 3))
+    if timeline is None:
+        if state.paused:
+            parts.append(Part("PAUSED ", "paused", 3))
+        else:
+            parts.append(Part(f"every {state.refresh:g}s ", "", 8))
+        if read_only:
+            parts.append(Part("READ-ONLY ", "readonly", 3))
     bar = "| " if plain else "│ "
     dot = "-" if plain else "·"
     s = snapshot
