@@ -47,12 +47,12 @@ def console_cmd(
         except ValueError as exc:
             fail(str(exc), EXIT_USAGE, code="usage")
     settings = Context.settings()
-    if replay or start is not None or end is not None:
-        replay_cmd(settings, start, end, replay=replay, refresh=refresh, operator=operator,
-                   theme=theme)  # fmt: skip
-        return
     if read_only:  # on the embedded Redis, sign in as the user that cannot write
         settings = settings.model_copy(update={"embedded_user": "reader"})
+    if replay or start is not None or end is not None:
+        replay_cmd(settings, start, end, replay=replay, read_only=read_only, refresh=refresh,
+                   operator=operator, theme=theme)  # fmt: skip
+        return
     run_console(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
 
 
@@ -62,6 +62,7 @@ def replay_cmd(
     end: str | None,
     *,
     replay: bool,
+    read_only: bool,
     refresh: float,
     operator: str | None,
     theme: str | None,
@@ -80,7 +81,8 @@ def replay_cmd(
     problem = check_range(settings, since, until)
     if problem is not None:
         fail(problem, EXIT_REFUSED, code="not_found")
-    run_replay(settings, since, until, refresh=refresh, operator=operator, theme=theme)
+    run_replay(settings, since, until, read_only=read_only, refresh=refresh, operator=operator,
+               theme=theme)  # fmt: skip
 
 
 def screenshots_cmd(

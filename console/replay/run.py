@@ -34,10 +34,11 @@ def run_replay(
     since: int,
     until: int | None,
     *,
+    read_only: bool = False,  # still read-only after `:live`
     refresh: float = 1.0,
     operator: str | None = None,
     theme: str | None = None,
 ) -> None:
-    app = LcnConsole(settings, refresh=refresh, operator=operator, theme=theme)
+    app = LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
     control.attach(app, ReplaySource(settings, since=since, until=until))
     app.run()

@@ -207,6 +207,19 @@ async def test_replay_and_live_from_the_command_line(
         assert app.said("Not replaying: `:replay` plays the recording")
 
 
+async def test_a_read_only_console_stays_read_only_after_a_replay(
+    make_console: Make, settings: Settings, two_moments: str
+) -> None:
+    app = make_console(read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await type_into_prompt(pilot, app, "colon", "replay")
+        assert app.read_only_reason and "replay" in app.read_only_reason
+        await type_into_prompt(pilot, app, "colon", "live")
+        assert app.read_only_reason == "the console was started with --read-only."
+        assert "READ-ONLY" in status_text(app)
+
+
 async def type_into_prompt(pilot: object, app: RecordingConsole, key: str, text: str) -> None:
     await press(pilot, app, key)  # type: ignore[arg-type]
     assert isinstance(app.screen, PromptScreen)
