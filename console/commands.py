@@ -113,8 +113,18 @@ COMMANDS: tuple[Command, ...] = (
     Command(view("jump"), "g", "Go to", "Jump to a job or node by id."),
     Command(view("command"), "colon", "Command",
             "Command line: `pool NAME` switches pool (lists the pools that exist); `bell` "
-            "turns the bell for new triage items off or on.",
+            "turns the bell for new triage items off or on; `replay [FROM [TO]]` plays the "
+            "recording, `live` ends it.",
             footer=False, key_display=":"),
+    Command(view("replay_play"), "space", "Play/pause",
+            "Replay: play or pause the recording (also p; +/- change its speed, g jumps to a "
+            "time).", footer=False, key_display="space"),
+    Command(view("replay_back"), "left,comma", "Step back",
+            "Replay: show the recording before this one.", footer=False, key_display="←/,"),
+    Command(view("replay_forward"), "right,full_stop", "Step forward",
+            "Replay: show the recording after this one.", footer=False, key_display="→/."),
+    Command(view("replay_triage"), "n", "Next triage",
+            "Replay: jump to the next moment with a triage item not shown now.", footer=False),
     Command("help", "question_mark", "Help", "Show every command and its key.",
             key_display="?"),
     Command("quit", "q", "Quit", "Quit the console."),

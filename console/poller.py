@@ -5,6 +5,9 @@ overlap and a slow Redis slows the console down instead of piling requests up.
 
 It runs as a Textual worker (`LcnConsole` starts it after the first layout). Actions borrow its
 connection (`store()`), so the console holds one connection, not one per action.
+
+Where a snapshot comes from is its `source`: the live pool (`LiveSource`), or a recording
+(console.replay.source) — the panes draw either the same way.
 """
 
 from __future__ import annotations
@@ -43,6 +46,33 @@ class PollHost(Protocol):
     def refresh_interval(self) -> float: ...
 
     def post_message(self, message: Message) -> bool: ...
+
+
+class SnapshotSource(Protocol):
+    """Where the poller's snapshots come from."""
+
+    live: bool  # False: a recording; the console is read-only and says what time it shows
+
+    async def read(self, request: snap.ViewRequest) -> snap.Snapshot: ...
+
+    async def close(self) -> None:
+        """Let go of what it holds (the poller's `close`); the next read opens it again."""
+        ...
+
+
+class LiveSource:
+    """The pool as it is now: one pipelined read over the poller's connection."""
+
+    live = True
+
+    def __init__(self, poller: Poller) -> None:
+        self.poller = poller
+
+    async def read(self, request: snap.ViewRequest) -> snap.Snapshot:
+        return await snap.poll(await self.poller.store(), request)
+
+    async def close(self) -> None:
+        """The connection is the poller's own: it closes it."""
 
 
 @dataclass
@@ -84,6 +114,7 @@ class Poller:
         self.health = Health(phase=starting_phrase(settings))  # what the first poll does
         self._store: Store | None = None
         self._wake = asyncio.Event()
+        self.source: SnapshotSource = LiveSource(self)
 
     async def store(self) -> Store:
         """The connection, made on first use and again after Redis went away."""
@@ -108,6 +139,8 @@ class Poller:
         if store is not None:
             with contextlib.suppress(Exception):
                 await store.close()
+        with contextlib.suppress(Exception):
+            await self.source.close()
 
     def start(self, app: App[Any]) -> None:
         """Poll in a worker of `app` until it exits (a second start replaces the first)."""
@@ -139,7 +172,7 @@ class Poller:
         try:
             request = self.host.view_request()
             started = time.perf_counter()
-            result = await snap.poll(await self.store(), request)
+            result = await self.source.read(request)
             health.poll_ms = (time.perf_counter() - started) * 1000
         except (RedisError, OSError, LcnError) as exc:
             health.failures += 1

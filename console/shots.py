@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,10 +23,13 @@ from textual.pilot import Pilot
 
 from console import palette, prefs
 from console.app import LcnConsole
+from console.replay import control as replay
+from console.replay.source import ReplaySource
 from core.access import Actor, Role
 from core.config import Settings
 from core.devkit import seed
-from core.store import connect
+from core.store import Store, connect
+from core.swarm.recorder import RecorderDuty
 
 OPERATOR = "ops@lcn"
 SIZES = ((80, 24), (160, 48))
@@ -46,6 +50,7 @@ class Shot:
     colours: Colours = "truecolor"
     ascii: bool = False
     viewer: str = ""  # as `lcn serve ssh` shows it to this SSH key with the viewer role
+    replay: bool = False  # replaying REPLAYED, recorded from the seeded pool (console.replay)
 
 
 SHOTS = (
@@ -66,7 +71,10 @@ SHOTS = (
     Shot("nodes-search", ("1", "z", "slash", "e", "u", "enter"), ((80, 24),)),
     Shot("charts", ("m",)),
     Shot("ssh-viewer", ("1", "z", "d"), viewer="vera"),
+    Shot("replay", ("full_stop",), replay=True),
 )
+# The moments the replay shot's recording holds (the seeded pool, recorded 5 s apart).
+REPLAYED = tuple(seed.FIXED_NOW_MS + n * 5_000 for n in range(3))
 
 
 @contextmanager
@@ -134,7 +142,10 @@ def screen_text(app: LcnConsole) -> str:
 
 
 async def seeded_app(
-    settings: Settings, now_ms: int = seed.FIXED_NOW_MS, shot: Shot | None = None
+    settings: Settings,
+    now_ms: int = seed.FIXED_NOW_MS,
+    shot: Shot | None = None,
+    archived: Settings | None = None,
 ) -> LcnConsole:
     # The default theme of the shot's colours, whatever this user chose in the palette: the
     # pictures do not change with the machine.
@@ -144,7 +155,19 @@ async def seeded_app(
         app = LcnConsole(settings, clock=lambda: now_ms, show_timing=False,
                          operator=operator or OPERATOR, refresh=30.0, theme=theme)  # fmt: skip
     app.state.ascii = shot.ascii if shot else False  # not the locale of whoever runs it
+    if shot and shot.replay and archived is not None:
+        replay.attach(app, ReplaySource(archived))
     return app
+
+
+async def record_replayed(store: Store, archived: Settings) -> None:
+    """The replay shot's recording, made by the real recorder into `archived`'s archive."""
+    duty = RecorderDuty(archived)
+    try:
+        for at in REPLAYED:
+            await duty.run(store, now_ms=at)
+    finally:
+        await duty.close()
 
 
 async def settle(pilot: Pilot[None], app: LcnConsole) -> None:
@@ -172,14 +195,21 @@ async def render_shots(
     visit: Callable[[Shot, tuple[int, int], LcnConsole], Awaitable[None]],
     shots: tuple[Shot, ...] = SHOTS,
 ) -> None:
-    """Seed `settings`' pool, drive the app to each shot at each size, call `visit`."""
+    """Seed `settings`' pool, drive the app to each shot at each size, call `visit`. A replay
+    shot's recording goes to a throwaway archive."""
     store = await connect(settings)
+    scratch = tempfile.TemporaryDirectory(prefix="lcn-shots-")
+    archived = settings.model_copy(
+        update={"archive_url": f"sqlite:///{Path(scratch.name) / 'archive.sqlite3'}"}
+    )
     try:
         await seed.drop_pool(store)
         await seed.seed(store)
+        if any(shot.replay for shot in shots):
+            await record_replayed(store, archived)
         for shot in shots:
             for size in shot.sizes:
-                app = await seeded_app(settings, shot=shot)
+                app = await seeded_app(settings, shot=shot, archived=archived)
                 # The viewer's shot shows its refusal's toast (run_test hides toasts otherwise).
                 async with app.run_test(size=size, notifications=bool(shot.viewer)) as pilot:
                     await settle(pilot, app)
@@ -191,6 +221,7 @@ async def render_shots(
     finally:
         await seed.drop_pool(store)
         await store.close()
+        scratch.cleanup()
 
 
 async def save_screenshots(settings: Settings, out_dir: Path) -> list[Path]:

@@ -13,6 +13,7 @@ from rich.text import Text
 from console.format import clock, compact
 from console.glyphs import CONNECTING, DOWN, LIVE, pick
 from console.poller import Health
+from console.replay.control import replaying, timeline_parts
 from console.state import ConsoleState
 from console.widgets.status_line import Banner, Part, StatusLine
 from core.access.roles import Actor, Operator
@@ -31,25 +32,30 @@ def status_parts(
     pool: str,
     operator: str,
     timing_ms: float | None,
+    timeline: list[Part] | None = None,
 ) -> list[Part]:
     """The status line in reading order: connection, refresh or PAUSED, read-only, counts,
     triage, pool, timing (None: not shown) and operator. Each part has a rank: a narrow
     terminal keeps the connection, the triage count and the pool, then PAUSED and READ-ONLY,
-    and drops the rest first (console.widgets.status_line.fit)."""
+    and drops the rest first (console.widgets.status_line.fit). A replay's `timeline`
+    (console.replay.control) takes the place of the connection, the refresh and READ-ONLY."""
     plain = state.ascii
     parts: list[Part] = []
-    if health.connected:
+    if timeline is not None:
+        parts += timeline
+    elif health.connected:
         parts.append(Part(f"{pick(LIVE, plain)} live ", "ok", 0))
     elif snapshot is None and not health.last_error:
         parts.append(Part(f"{pick(CONNECTING, plain)} connecting ", "dim", 0))
     else:
         parts.append(Part(f"{pick(DOWN, plain)} Redis down ", "down", 0))
-    if state.paused:
-        parts.append(Part("PAUSED ", "paused", 3))
-    else:
-        parts.append(Part(f"every {state.refresh:g}s ", "", 8))
-    if read_only:
-        parts.append(Part("READ-ONLY ", "readonly", 3))
+    if timeline is None:
+        if state.paused:
+            parts.append(Part("PAUSED ", "paused", 3))
+        else:
+            parts.append(Part(f"every {state.refresh:g}s ", "", 8))
+        if read_only:
+            parts.append(Part("READ-ONLY ", "readonly", 3))
     bar = "| " if plain else "│ "
     dot = "-" if plain else "·"
     s = snapshot
@@ -67,7 +73,7 @@ def status_parts(
             serious = sum(1 for i in s.triage.items if i.severity in ("critical", "high"))
             parts.append(Part(f"{bar}triage {len(s.triage.items)} ", "down" if serious else "", 1))
     parts.append(Part(f"{bar}{pool} ", "pane", 2))
-    if timing_ms is not None and health.connected:
+    if timing_ms is not None and health.connected and timeline is None:
         parts.append(Part(f"{timing_ms:.0f}ms ", "dim", 9))
     parts.append(Part(f"{bar}{operator}", "dim", 9))
     return parts
@@ -97,8 +103,9 @@ def show(app: LcnConsole) -> None:
     timing = app.poll_ms + app.apply_ms if app.show_timing else None
     parts = status_parts(health, app.snapshot, app.state, read_only=bool(app.read_only_reason),
                          pool=app.settings.pool, operator=shown_operator(app.operator),
-                         timing_ms=timing)  # fmt: skip
-    text = banner_text(health)
+                         timing_ms=timing,
+                         timeline=timeline_parts(app, app.state.ascii))  # fmt: skip
+    text = banner_text(health) if replaying(app) is None else ""
     starting = bool(text) and not health.last_error
     # The glyph set reaches the borders too: the App's -ascii class (styles/lcn.tcss) draws
     # them with + - | on a terminal without box-drawing characters.

@@ -97,6 +97,22 @@ class Settings(BaseSettings):
         "checkpoint; a full ledger check (--full, or after a checkpoint stops verifying) then "
         "cannot replay from Redis alone.",
     )
+    record_every_s: float = Field(
+        default=5.0,
+        validation_alias="LCN_RECORD_EVERY",
+        ge=0,
+        le=3600,
+        description="How often the orchestrator records what the console shows into the "
+        "archive, for `lcn console --replay` (seconds; 0 turns recording off).",
+    )
+    record_retention_s: int = Field(
+        default=7 * 86_400,
+        validation_alias="LCN_RECORD_RETENTION",
+        ge=600,
+        le=10 * 365 * 86_400,
+        description="How long recordings stay in the archive (seconds) before the recorder "
+        "prunes them.",
+    )
     nonce_ttl_s: int = Field(default=120, validation_alias="LCN_NONCE_TTL", ge=5, le=3600)
     node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
     lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)

@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from console import selection
 from console.format import short_id
 from console.poller import one_line
+from console.replay import control as replay
 from console.screens.detail import JobDetailScreen, NodeDetailScreen
 from console.screens.prompt import PromptScreen
 from core.errors import LcnError
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 
 def open_selected(app: LcnConsole) -> None:
+    if replay.replaying(app):  # a recording holds the windows on screen, not the records
+        app.notify(replay.LIVE_ONLY.format(what="export and detail screens"), timeout=5)
+        return
     pane = app.state.pane
     problem = selection.selection_problem(app, pane)
     if problem:

@@ -1,7 +1,8 @@
-"""The k9s-style command prompt (`:`) and its one command, `pool NAME`: switch the console to
-another pool without restarting. The poller reads the new pool from its next poll on (the same
-connection, the other pool's key names); every pane, the map, filters, sorts and selections
-start afresh, so nothing of the old pool stays on screen under the new pool's name."""
+"""The k9s-style command prompt (`:`): `pool NAME` switches the console to another pool without
+restarting; `replay [FROM [TO]]` and `live` start and end a replay (console.replay.control).
+The poller reads the new pool from its next poll on (the same connection, the other pool's key
+names); every pane, the map, filters, sorts and selections start afresh, so nothing of the old
+pool stays on screen under the new pool's name."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from redis.exceptions import RedisError
 from console import bell
 from console.map_sweep import MapSweep
 from console.poller import one_line
+from console.replay import control  # (it calls start_afresh from here: a cycle, at call time)
 from console.screens.detail import DetailScreen
 from console.screens.prompt import PromptScreen
 from console.state import ConsoleState
@@ -44,10 +46,12 @@ async def find_pools(app: LcnConsole) -> Pools | None:
 
 
 async def ask_command(app: LcnConsole) -> None:
-    """`:` — a command line: `pool NAME`, or `pool` to list the pools."""
-    pools = await find_pools(app)
+    """`:` — a command line: `pool NAME`, or `pool` to list the pools; `replay [FROM [TO]]`,
+    `live`."""
+    hint = pools_words(app, None if control.replaying(app) else await find_pools(app))
+    hint += " · replay [FROM [TO]] plays the recording · live ends it"
     text = await app.push_screen_wait(
-        PromptScreen("Command", pools_words(app, pools), placeholder="pool NAME")
+        PromptScreen("Command", hint, placeholder="pool NAME · replay -1h")
     )
     if text:
         await run_command(app, text)
@@ -58,12 +62,19 @@ async def run_command(app: LcnConsole, text: str) -> None:
     argument = rest.strip()
     if word == "bell":  # console.bell: the terminal bell for new triage items, off or on
         bell.toggle(app)
+    elif word == "replay":
+        await control.start(app, argument)
+    elif word == "live":
+        await control.stop(app)
     elif word not in ("pool", "pools"):
         app.notify(
-            f"Unknown command {word!r}: the command line knows `pool NAME` and `bell`.",
+            f"Unknown command {word!r}: the command line knows `pool NAME`, `bell`, "
+            "`replay [FROM [TO]]` and `live`.",
             title="Not done",
             severity="warning",
         )
+    elif control.replaying(app):
+        app.notify("`:live` first: a replay shows one pool's recording.", severity="warning")
     elif not argument:
         app.notify(pools_words(app, await find_pools(app)), timeout=6)
     else:

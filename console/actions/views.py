@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.actions import export, navigate, pools
 from console.drawing import new_view
+from console.replay import control as replay
 from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen
 from console.screens.prompt import PromptScreen
@@ -151,16 +152,20 @@ COMMANDS: dict[str, Callable[[LcnConsole], None]] = {
     "prev_page": prev_page,
     "clear_filter": clear_filter,
     "charts": charts,
+    **replay.COMMANDS,
 }
 DIALOGS: dict[str, Callable[[LcnConsole], Coroutine[Any, Any, None]]] = {
     "filter": ask_filter,
     "jump": navigate.jump,
     "command": pools.ask_command,
     "export": export.export_view,
+    **replay.DIALOGS,
 }
 
 
 def run(app: LcnConsole, name: str) -> None:
+    if replay.takes(app, name):  # +, -, p and g while replaying
+        return
     if name in DIALOGS:
         app.run_worker(DIALOGS[name](app), name=name, group="dialog")
     else:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import typer
 
-from console.cli.common import EXIT_USAGE, Context, fail
+from console.cli.common import EXIT_REFUSED, EXIT_USAGE, Context, fail
+from core.config import Settings
 
 
 def register(root: typer.Typer) -> None:
@@ -30,6 +32,13 @@ def console_cmd(
     no_bell: bool = typer.Option(
         False, "--no-bell", help="No terminal bell for new triage items (also LCN_BELL=off)."
     ),
+    replay: bool = typer.Option(
+        False, "--replay", help="Play the pool's recording from the archive, read-only."
+    ),
+    start: str | None = typer.Option(
+        None, "--from", help="With --replay: from TIME (ISO-8601, UTC unless it says; or -30m)."
+    ),
+    end: str | None = typer.Option(None, "--to", help="With --replay: up to TIME."),
 ) -> None:
     """Open the operator console (also: lcn --redis URL --pool P console)."""
     from console import prefs
@@ -45,7 +54,40 @@ def console_cmd(
         settings = settings.model_copy(update={"embedded_user": "reader"})
     if no_bell:
         settings = settings.model_copy(update={"bell": False})
+    if replay or start is not None or end is not None:
+        replay_cmd(settings, start, end, replay=replay, read_only=read_only, refresh=refresh,
+                   operator=operator, theme=theme)  # fmt: skip
+        return
     run_console(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
+
+
+def replay_cmd(
+    settings: Settings,
+    start: str | None,
+    end: str | None,
+    *,
+    replay: bool,
+    read_only: bool,
+    refresh: float,
+    operator: str | None,
+    theme: str | None,
+) -> None:
+    """`lcn console --replay [--from TIME] [--to TIME]`: the range checked before the console
+    opens, so a bad time or an empty range is one sentence in the shell."""
+    from console.replay.run import check_range, run_replay
+    from console.replay.times import time_range
+
+    if not replay:
+        fail("--from and --to go with --replay.", EXIT_USAGE, code="usage")
+    try:
+        since, until = time_range(start, end, int(time.time() * 1000))
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE, code="usage")
+    problem = check_range(settings, since, until)
+    if problem is not None:
+        fail(problem, EXIT_REFUSED, code="not_found")
+    run_replay(settings, since, until, read_only=read_only, refresh=refresh, operator=operator,
+               theme=theme)  # fmt: skip
 
 
 def screenshots_cmd(

@@ -35,6 +35,7 @@ from core.swarm.link import NodeLink
 from core.swarm.node_runner import NodeRunner, NodeRunnerConfig, agent_configs
 from core.swarm.orchestrator import Orchestrator, OrchestratorConfig
 from core.swarm.provider import capabilities_for
+from core.swarm.recorder import RecorderDuty
 
 CITIES = [
     ("us-east-1", 40.71, -74.01),
@@ -252,7 +253,11 @@ async def _run(
         for creator in CREATORS:
             await money.buy_credit(creator, CREDIT_PER_CREATOR)
         orchestrator = Orchestrator(
-            store, OrchestratorConfig(node_grace_s=settings.node_grace_s), payments=money.payments
+            store,
+            OrchestratorConfig(node_grace_s=settings.node_grace_s),
+            payments=money.payments,
+            # Recorded like a real pool: `lcn console --replay` plays the demo back afterwards.
+            recorder=RecorderDuty(settings) if settings.record_every_s > 0 else None,
         )
         orch_task = asyncio.create_task(orchestrator.run())
         fleet = await start_fleet(store, settings, config, rng, gateway_url)

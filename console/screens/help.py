@@ -21,7 +21,7 @@ from textual.widgets import Static
 from console.commands import COMMANDS, SCREEN_TITLES, Command, of_screen
 
 CLOSE = "Esc, q or ? closes this help."
-FULL_SIZE = (120, 36)  # the size from which each command gets its sentence
+FULL_SIZE = (120, 36)  # the size from which each command gets its sentence, if they all fit
 COLUMNS = 3  # key-and-title columns on a smaller terminal
 COMPACT_WIDTH = 74  # what an 80-column terminal leaves inside the box's border and padding
 GROUP_GAP = "    "

@@ -59,6 +59,14 @@ class LiveTable(DataTable[Any]):
         self._last_rows: list[tuple[str, tuple[Any, ...]]] | None = None
         self._state_texts: dict[tuple[str, str | None], Text] = {}  # until the styles change
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the console replays a recording, ← and → step it (console.replay) rather than
+        scroll the table sideways: the key goes on to the App's binding."""
+        source = getattr(getattr(self.app, "poller", None), "source", None)
+        if action in ("cursor_left", "cursor_right") and getattr(source, "live", True) is False:
+            return False
+        return super().check_action(action, parameters)
+
     @contextmanager
     def _applying_rows(self) -> Iterator[None]:
         self._applying = True

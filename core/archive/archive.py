@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from multiformats import CID
-from sqlalchemy import URL, Table, func, select
+from sqlalchemy import URL, Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.archive import rows, schema
@@ -159,15 +159,44 @@ class Archive:
         return None if found is None else unpack_stream_id(int(found))
 
     async def list_recordings(
-        self, *, since: int = 0, until: int | None = None, limit: int = 100
+        self, pool: str, *, since: int = 0, until: int | None = None, limit: int = 100
     ) -> list[Recording]:
+        """Pool `pool`'s recordings from `since` to before `until` (ms), oldest first."""
         table = schema.recordings
-        statement = select(table).where(table.c.at >= since)
+        statement = select(table).where((table.c.pool == pool) & (table.c.at >= since))
         if until is not None:
             statement = statement.where(table.c.at < until)
         async with self.engine.connect() as conn:
             found = await conn.execute(statement.order_by(table.c.at).limit(limit))
             return [rows.recording_from_row(row) for row in found.mappings()]
+
+    async def recording_times(
+        self, pool: str, *, since: int = 0, until: int | None = None, limit: int = 200_000
+    ) -> list[int]:
+        """When pool `pool` was recorded, oldest first: a replay's timeline (the primary key
+        alone, no snapshot is read; a week at 5 s is ~121,000 times)."""
+        table = schema.recordings
+        statement = select(table.c.at).where((table.c.pool == pool) & (table.c.at >= since))
+        if until is not None:
+            statement = statement.where(table.c.at < until)
+        async with self.engine.connect() as conn:
+            found = await conn.execute(statement.order_by(table.c.at).limit(limit))
+            return [int(at) for at in found.scalars()]
+
+    async def get_recording(self, pool: str, at: int) -> Recording | None:
+        table = schema.recordings
+        where = (table.c.pool == pool) & (table.c.at == at)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(table).where(where))).mappings().one_or_none()
+        return None if row is None else rows.recording_from_row(row)
+
+    async def prune_recordings(self, pool: str, before: int) -> int:
+        """Forget pool `pool`'s recordings older than `before` (ms), and those compressed
+        against a keyframe that goes (they cannot be read without it); returns how many went."""
+        table = schema.recordings
+        where = (table.c.pool == pool) & ((table.c.at < before) | (table.c.keyframe < before))
+        async with self.engine.begin() as conn:
+            return (await conn.execute(delete(table).where(where))).rowcount
 
     async def status(self) -> ArchiveStatus:
         async with self.engine.connect() as conn:

@@ -20,7 +20,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    LargeBinary,
+    MetaData,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.archive import schema
@@ -38,13 +48,32 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
+# Version 1's recordings table, frozen here since version 5 replaced it (schema.py).
+_v1_metadata = MetaData()
+_V1_RECORDINGS = Table(
+    "recordings",
+    _v1_metadata,
+    Column("at", schema.RowKey, primary_key=True, autoincrement=False),
+    Column("snapshot", LargeBinary, nullable=False),
+)
+
+
 def _v1(conn: Connection) -> None:
-    tables = [schema.metadata.tables[name] for name in schema.DATED]
+    tables = [schema.metadata.tables[name] for name in schema.DATED if name != "recordings"]
     schema.metadata.create_all(conn, tables=tables, checkfirst=False)
+    _V1_RECORDINGS.create(conn, checkfirst=False)
+
+
+def _v5(conn: Connection) -> None:
+    """Recordings keyed by pool and time. Nothing wrote version 1's table (recording came
+    with this version), so it is replaced rather than copied."""
+    _V1_RECORDINGS.drop(conn)
+    schema.recordings.create(conn, checkfirst=False)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, postings, money records, audit, blobs, recordings", _v1),
+    Migration(5, "recordings keyed by pool and time", _v5),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -80,9 +80,12 @@ class AuditEntry(ArchiveModel):
 
 
 class Recording(ArchiveModel):
-    """A snapshot of the network at one moment, for replay; stored zstd-compressed."""
+    """A snapshot of one pool at one moment, for replay, as the codec compressed it
+    (core/reads/recording.py): alone, or against the keyframe recorded at `keyframe`."""
 
+    pool: str = Field(min_length=1)
     at: Millis = Field(ge=0)
+    keyframe: Millis | None = None
     snapshot: bytes
 
 

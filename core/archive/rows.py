@@ -12,10 +12,9 @@ from sqlalchemy import RowMapping
 from core.archive.models import ArchivedJob, AuditEntry, MoneyRecord, Posting, Recording
 from core.archive.stream_ids import pack_stream_id, unpack_stream_id
 
-# Rows of a few hundred bytes compress no better at higher levels, only slower (3: ~10 µs);
-# recordings are large and rare, so they get more effort.
+# Rows of a few hundred bytes compress no better at higher levels, only slower (3: ~10 µs).
+# Recordings come compressed by their codec (core/reads/recording.py).
 ROW_LEVEL = 3
-RECORDING_LEVEL = 9
 # A job's fields that are not columns of their own, stored together in its compressed body.
 JOB_BODY = {"record", "history", "result", "logs"}
 POSTING_BODY = {"idem", "ref", "legs"}
@@ -49,10 +48,6 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 
 def _compress(text: str) -> bytes:
     return _row_compressor().compress(text.encode())
-
-
-def _compress_bytes(data: bytes) -> bytes:
-    return zstandard.ZstdCompressor(level=RECORDING_LEVEL).compress(data)
 
 
 def _decompress(data: bytes) -> str:
@@ -114,9 +109,10 @@ def audit_from_row(row: RowMapping) -> AuditEntry:
 
 
 def recording_row(recording: Recording) -> dict[str, Any]:
-    return {"at": recording.at, "snapshot": _compress_bytes(recording.snapshot)}
+    return recording.model_dump()
 
 
 def recording_from_row(row: RowMapping) -> Recording:
-    snapshot = _decompressor().decompress(row["snapshot"])
-    return Recording(at=row["at"], snapshot=snapshot)
+    return Recording(
+        pool=row["pool"], at=row["at"], keyframe=row["keyframe"], snapshot=bytes(row["snapshot"])
+    )

@@ -100,11 +100,18 @@ blobs = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+# What the console showed, every few seconds, per pool (several pools may share one archive):
+# the poll snapshot as versioned JSON (core/reads/recording.py), zstd-compressed. A keyframe
+# (`keyframe` NULL) is compressed alone; the recordings after it are compressed with it as the
+# dictionary (`keyframe` is its time), which makes them a tenth of its size (README, "Replay").
 recordings = Table(
     "recordings",
     metadata,
-    Column("at", RowKey, primary_key=True, autoincrement=False),
-    Column("snapshot", LargeBinary, nullable=False),  # zstd-compressed
+    Column("pool", Text, nullable=False),
+    _millis("at"),
+    _millis("keyframe", nullable=True),
+    Column("snapshot", LargeBinary, nullable=False),  # zstd-compressed by the codec
+    PrimaryKeyConstraint("pool", "at", name="recordings_pk"),
 )
 
 # The tables `status()` reports, each with the column that dates its rows.

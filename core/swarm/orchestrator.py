@@ -1,6 +1,7 @@
 """The orchestrator: places waiting jobs, sweeps expired leases, silent nodes and stalled
 agents, reduces sharded jobs, checks the books, archives finished jobs (core/swarm/archiver.py)
-and sends alerts (core/alerts/duty.py).
+sends alerts (core/alerts/duty.py) and records what the console shows, for replay
+(core/swarm/recorder.py).
 
 It keeps no state of its own: every tick reads and changes Redis through scripts. Several
 orchestrators may run at once. Placement and reduction are atomic scripts, so running them
@@ -29,6 +30,7 @@ from core.store import Store, calls
 from core.store.series import STATS_BUCKET_MS
 from core.swarm import fanout, roster
 from core.swarm.archiver import ArchiverDuty
+from core.swarm.recorder import RecorderDuty
 from core.swarm.retry import STORE_ERRORS, Backoff
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ class Orchestrator:
         credit: CreditPolicy | None = None,
         archiver: ArchiverDuty | None = None,
         alerts: AlertDuty | None = None,
+        recorder: RecorderDuty | None = None,
     ) -> None:
         self.store = store
         self.config = config or OrchestratorConfig()
@@ -90,6 +93,8 @@ class Orchestrator:
         self.alerts = alerts  # None: no alert sink is configured
         self._last_alerts = 0.0
         self._alerting: asyncio.Task[None] | None = None
+        self.recorder = recorder  # None: nothing is recorded for replay
+        self._last_record = 0.0
         self.ticks = 0
 
     @classmethod
@@ -107,6 +112,7 @@ class Orchestrator:
             credit_policy(settings),
             ArchiverDuty(settings),
             AlertDuty.from_settings(settings),
+            RecorderDuty(settings) if settings.record_every_s > 0 else None,
         )
 
     def stop(self) -> None:
@@ -149,6 +155,13 @@ class Orchestrator:
                     await self._unlock("archiver")
         if self.alerts is not None and now - self._last_alerts >= self.config.alert_every_s:
             self._start_alerts(self.alerts, now)
+        recorder = self.recorder
+        if recorder is not None and now - self._last_record >= recorder.every_s:
+            self._last_record = now
+            # One recording per pool per period: the lock is not released, it expires just
+            # before the next period, so another orchestrator records if this one stops.
+            if await self._lock("recorder", recorder.every_s * 0.9):
+                report.extra["recorded"] = await self._record(recorder)
         if self.payments is not None and now - self._last_payouts >= self.config.payout_every_s:
             self._last_payouts = now
             report.extra["payouts"] = await self._dispatch_payouts()
@@ -214,6 +227,18 @@ class Orchestrator:
         except Exception:
             log.exception("alert run crashed; trying again next time")
 
+    async def _record(self, recorder: RecorderDuty) -> int:
+        """One recording. Like the archiver, a database that is down or refusing is logged and
+        tried again next period, never stopping the tick; Redis errors go to its backoff."""
+        try:
+            return (await recorder.run(self.store)).stored_bytes
+        except RedisError:
+            raise
+        except Exception:  # the database: unreachable, refusing, full disk
+            log.exception("recording failed; the next one is tried in %.0f s", recorder.every_s)
+            await recorder.close()  # reconnect next time (the database may have restarted)
+            return 0
+
     async def _dispatch_payouts(self) -> int:
         """Send due payouts and refunds to Stripe (core/payments/dispatch.py)."""
         from core.payments.dispatch import dispatch_due
@@ -268,3 +293,5 @@ class Orchestrator:
             await self.alerts.close()
         if self.archiver is not None:
             await self.archiver.close()
+        if self.recorder is not None:
+            await self.recorder.close()

@@ -8,9 +8,9 @@ from typing import Any
 import dag_cbor
 import pytest
 from multiformats import CID
-from sqlalchemy import func, select
 
-from core.archive import Archive, ArchivedJob, Recording, schema
+from core.archive import Archive, ArchivedJob, Recording
+from core.archive.migrations import LATEST
 from core.config import Settings
 from core.errors import InvalidInput
 from core.ids import bytes_cid, record_cid
@@ -108,19 +108,25 @@ async def test_blob_refused_under_a_cid_that_does_not_name_it(archive: Archive) 
     assert (await archive.status()).tables["blobs"].rows == 0
 
 
-async def test_recordings_are_compressed_and_read_back(archive: Archive) -> None:
-    snapshot = b'{"nodes": [], "jobs": []}' * 2000
-    await archive.put_recordings([Recording(at=T0 + i, snapshot=snapshot) for i in range(3)])
-    assert [r.at for r in await archive.list_recordings(since=T0 + 1)] == [T0 + 1, T0 + 2]
-    assert (await archive.list_recordings(until=T0 + 1))[0].snapshot == snapshot
-    async with archive.engine.connect() as conn:
-        stored = await conn.scalar(select(func.max(func.length(schema.recordings.c.snapshot))))
-    assert stored is not None and stored < len(snapshot) / 50
+async def test_recordings_are_kept_per_pool_and_read_back(archive: Archive) -> None:
+    snapshot = b"compressed by the codec, stored as given" * 20
+    await archive.put_recordings(
+        [Recording(pool=pool, at=T0 + i, snapshot=snapshot) for i in range(3) for pool in "ab"]
+    )
+    assert [r.at for r in await archive.list_recordings("a", since=T0 + 1)] == [T0 + 1, T0 + 2]
+    assert (await archive.list_recordings("b", until=T0 + 1))[0].snapshot == snapshot
+    assert await archive.recording_times("a", since=T0 + 1, until=T0 + 2) == [T0 + 1]
+    assert await archive.prune_recordings("a", T0 + 2) == 2
+    assert await archive.recording_times("a") == [T0 + 2]
+    assert len(await archive.recording_times("b")) == 3  # another pool's stay
+    found = await archive.get_recording("b", T0)
+    assert found is not None and found.snapshot == snapshot and found.keyframe is None
+    assert await archive.get_recording("a", T0) is None
 
 
 async def test_status_figures(archive: Archive, archive_settings: Settings) -> None:
     empty = await archive.status()
-    assert empty.schema_version == 1
+    assert empty.schema_version == LATEST
     assert empty.backend == ("postgresql" if archive_settings.archive_url else "sqlite")
     assert all(t.rows == 0 and t.oldest is None for t in empty.tables.values())
     await archive.put_jobs(noop_job(n, T0 + n) for n in range(200))

@@ -11,9 +11,13 @@ from sqlalchemy import Connection, insert, inspect, select, text
 
 from core.archive import Archive, schema
 from core.archive import migrations as migrations_module
-from core.archive.migrations import LATEST, ArchiveTooNew, Migration, migrate
+from core.archive.engine import archive_url, open_engine
+from core.archive.migrations import LATEST, MIGRATIONS, ArchiveTooNew, Migration, migrate
 from core.config import Settings
 from tests.archive.samples import noop_job
+
+# Every version this lcn knows (numbers are assigned per feature, so there may be gaps).
+APPLIED = [m.version for m in MIGRATIONS]
 
 
 def _shape(conn: Connection) -> dict[str, Any]:
@@ -47,7 +51,7 @@ async def _versions(archive: Archive) -> list[int]:
 async def test_an_empty_database_gets_the_described_schema(archive: Archive) -> None:
     async with archive.engine.connect() as conn:
         assert await conn.run_sync(_shape) == _described()
-    assert await _versions(archive) == list(range(1, LATEST + 1))
+    assert await _versions(archive) == APPLIED
 
 
 async def test_migrating_again_changes_nothing(
@@ -57,7 +61,7 @@ async def test_migrating_again_changes_nothing(
     await archive.put_jobs([job])
     assert await migrate(archive.engine) == LATEST
     async with await Archive.open(archive_settings) as reopened:
-        assert await _versions(reopened) == list(range(1, LATEST + 1))
+        assert await _versions(reopened) == APPLIED
         assert await reopened.get_job(job.id) == job
 
 
@@ -66,7 +70,7 @@ async def test_processes_opening_a_new_archive_at_once_migrate_it_once(
 ) -> None:
     opened = await asyncio.gather(*(Archive.open(archive_settings) for _ in range(4)))
     try:
-        assert await _versions(opened[0]) == list(range(1, LATEST + 1))
+        assert await _versions(opened[0]) == APPLIED
     finally:
         for archive in opened:
             await archive.close()
@@ -85,7 +89,7 @@ async def test_a_failing_migration_leaves_the_previous_version(
     monkeypatch.setattr(migrations_module, "LATEST", LATEST + 1)
     with pytest.raises(RuntimeError, match="halfway"):
         await Archive.open(archive_settings)
-    assert await _versions(archive) == list(range(1, LATEST + 1))
+    assert await _versions(archive) == APPLIED
     async with archive.engine.connect() as conn:
         assert await conn.run_sync(_shape) == _described()
 
@@ -99,3 +103,24 @@ async def test_an_archive_from_a_newer_lcn_is_refused(
         )
     with pytest.raises(ArchiveTooNew, match="version 99"):
         await Archive.open(archive_settings)
+
+
+async def test_version_1_recordings_become_keyed_by_pool(archive_settings: Settings) -> None:
+    """An archive made before version 5 (recordings keyed by time alone) gets the pool column."""
+    engine = open_engine(archive_url(archive_settings))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(schema.schema_version.create)
+            await conn.run_sync(MIGRATIONS[0].apply)
+            await conn.execute(
+                insert(schema.schema_version).values(version=1, applied_at=0, description="v1")
+            )
+            columns = await conn.run_sync(
+                lambda c: sorted(col["name"] for col in inspect(c).get_columns("recordings"))
+            )
+        assert columns == ["at", "snapshot"]
+        assert await migrate(engine) == LATEST
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_shape) == _described()
+    finally:
+        await engine.dispose()
