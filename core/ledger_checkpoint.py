@@ -132,6 +132,7 @@ class Checkpoint:
     provenance: dict[str, Any]
     seen_count: int
     sig: str
+    digest: str = ""  # the history's running digest at `position` (core/ledger_history.py)
 
 
 def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | None, str]:
@@ -176,6 +177,7 @@ def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | N
             provenance=dict(raw["provenance"]),
             seen_count=int(raw["seen"]),
             sig=snap.sig,
+            digest=str(raw.get("digest", "")),
         ),
         "",
     )
@@ -198,6 +200,7 @@ async def write(
     earned: dict[str, int],
     provenance: dict[str, Any],
     added: list[bytes],
+    digest: str = "",
 ) -> bool:
     """Sign and save the checkpoint; False when a newer one was written meanwhile (or this Redis
     user may not write). `base` is the checkpoint this check continued from (None: full)."""
@@ -216,6 +219,7 @@ async def write(
             "earned": {n: v for n, v in sorted(earned.items()) if v},
             "provenance": provenance,
             "seen": seen,
+            "digest": digest,
             "at": int(time.time() * 1000),
         },
         separators=(",", ":"),
