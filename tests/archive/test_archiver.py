@@ -253,11 +253,12 @@ async def test_journal_archived_up_to_the_checkpoint_then_trimmed_and_still_chec
     assert check.ok, check.problems
 
 
-async def test_journal_is_not_trimmed_unless_asked(store: Store, sqlite_archive: Archive) -> None:
+async def test_journal_is_not_trimmed_when_opted_out(store: Store, sqlite_archive: Archive) -> None:
     await run_jobs(store, 5)
     await cover_all(store)
     whole = await journal_ids(store)
-    run = await archive_due(store, sqlite_archive, ALL, now_ms=FAR)
+    keep = Retention(window_s=0, keep_jobs=0, trim_journal=False)
+    run = await archive_due(store, sqlite_archive, keep, now_ms=FAR)
     assert run.streams.postings > 0 and run.streams.journal_trimmed == 0
     assert await journal_ids(store) == whole
 
