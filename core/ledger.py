@@ -19,6 +19,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
+from redis.exceptions import ResponseError
 
 from core import ledger_checkpoint as checkpoints
 from core import ledger_history
@@ -194,6 +195,12 @@ async def check(
                 + f" (restore the {checkpoints.KEY_ENV} or ledger.key that signed it)."
             )
         digest = sums.digest.hex()
+        if archive is None and (gone := await _trimmed(store)):
+            problems.append(
+                f"{gone} postings were trimmed from the journal but the archive cannot be read, "
+                "so the full history cannot be checked (see LCN_ARCHIVE_URL)."
+            )
+            unvouched = True
     else:
         assert base is not None
         archived = 0
@@ -281,6 +288,16 @@ async def check(
         archived=archived,
         full_history=whole,
     )
+
+
+async def _trimmed(store: Store) -> int:
+    """How many entries left the journal (trimmed, or deleted): 0 when none did, or the server
+    does not count them (before Redis 7)."""
+    try:
+        info = await store.redis.xinfo_stream(store.keys.journal)
+    except ResponseError:  # no journal yet
+        return 0
+    return max(0, int(info.get("entries-added", 0)) - int(info["length"]))
 
 
 def _mark(trusted: checkpoints.Checkpoint | None) -> ledger_history.Mark | None:

@@ -62,6 +62,9 @@ async def test_full_check_passes_after_archiving_and_trimming(
     live = await journal_ids(store)
     assert result.archived == len(whole) - len(live) + 1  # the checkpoint's entry is in both
     assert result.from_checkpoint  # archived postings are vouched for by the chain
+    # Read in batches (a few postings at a time here), the overlap still counted once.
+    small = await ledger.check(store, full=True, chunk=3)
+    assert small.ok and small.postings == len(whole) and small.archived == result.archived
     # The chain goes on: an incremental check after it and another full one agree.
     assert (await ledger.check(store)).ok
     assert (await ledger.check(store, full=True)).ok
@@ -138,3 +141,15 @@ async def test_without_a_trusted_checkpoint_trimmed_postings_are_not_vouched_for
     result = await ledger.check(store)
     assert result.full_history and not result.ok and not result.checkpoint_written
     assert any("no trusted checkpoint vouches" in p for p in result.problems), result.problems
+
+
+async def test_a_trimmed_journal_without_its_archive_is_not_signed_over(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    await archived_and_trimmed(store, sqlite_archive)
+    assert store.archive is not None
+    await store.archive.close()  # the archive cannot be read from here now
+    result = await ledger.check(store, full=True)
+    assert not result.ok and not result.checkpoint_written
+    assert any("the archive cannot be read" in p for p in result.problems), result.problems
+    assert (await ledger.check(store, full=True, archive=sqlite_archive)).ok
