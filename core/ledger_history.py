@@ -187,6 +187,8 @@ async def replay(
     if archive_last is not None and posting_order(archive_last) > end:
         archive_last = upto or None
 
+    journal_first: tuple[int, int] | None = None  # the journal's first entry, when last read
+
     async def archived(after: str | None) -> list[Posting]:
         assert archive is not None
         rows = await archive.list_postings(after=after, limit=chunk)
@@ -199,23 +201,33 @@ async def replay(
         return batch
 
     async def journal(after: str | None) -> list[Posting]:
+        nonlocal journal_first
         start = "-" if after is None else "(" + after
-        found = await store.redis.xrange(store.keys.journal, min=start, max=upto, count=chunk)
+        async with store.redis.pipeline(transaction=False) as pipe:
+            pipe.xrange(store.keys.journal, min="-", max="+", count=1)
+            pipe.xrange(store.keys.journal, min=start, max=upto, count=chunk)
+            first, found = await pipe.execute()
+        if first:
+            journal_first = posting_order(first[0][0].decode())
+            if after is not None and journal_first > posting_order(after):
+                # The archiver trimmed past this replay while it read: what it trimmed is in
+                # the archive now, after what the archive source has read, so read on there.
+                arch.done = False
         return [parse_posting(entry_id, fields) for entry_id, fields in found]
 
     async def nothing(after: str | None) -> list[Posting]:
         return []
 
-    arch = _Source(archived if archive_last is not None else nothing, chunk)
+    arch = _Source(archived if archive is not None else nothing, chunk)
     jour = _Source(journal if upto else nothing, chunk)
-    first_live = await jour.peek()
-    journal_first = posting_order(first_live.posting_id) if first_live else None
+    taken = (-1, -1)  # the newest posting replayed so far
     last_archived = posting_order(archive_last) if archive_last else (-1, -1)
     mark_at = posting_order(mark.position) if mark and mark.position else None
     after = posting_order(feed_after) if feed_after else (-1, -1)
     pending: list[Posting] = []
     while True:
-        a, j = await arch.peek(), await jour.peek()
+        j = await jour.peek()  # first: reading the journal may find it trimmed past this replay
+        a = await arch.peek()
         if a is None and j is None:
             break
         a_at = posting_order(a.posting_id) if a else None
@@ -224,12 +236,20 @@ async def replay(
         if mark is not None and mark_at is not None and nearest > mark_at:
             history.mark_problems = _compare(history.sums, mark)
             mark_at = None
+        if a is not None and a_at is not None and a_at <= taken:
+            arch.pop()  # read from the journal already, archived (and trimmed) since
+            continue
         if a is not None and (j_at is None or (a_at is not None and a_at < j_at)):
             posting, live = arch.pop(), False
             history.from_archive += 1
             if posting.problem:
                 history.unreadable.add(posting.posting_id)
-            if journal_first is None or posting_order(posting.posting_id) < journal_first:
+            at = posting_order(posting.posting_id)
+            if journal_first is not None and at >= journal_first:
+                # The archiver may have trimmed the journal since it was last read: what lies
+                # before the journal's first entry now was trimmed, not lost.
+                journal_first = await _first_entry(store) or journal_first
+            if journal_first is None or at < journal_first:
                 history.archived_only += 1
             else:
                 history.lost_from_journal.add(posting.posting_id)
@@ -243,6 +263,7 @@ async def replay(
             if canonical(kept) != canonical(posting):
                 history.changed.add(posting.posting_id)  # the journal's copy is what was posted
         history.sums.add(posting)
+        taken = posting_order(posting.posting_id)
         if (live or feed_archived) and posting_order(posting.posting_id) > after:
             pending.append(posting)
         if len(pending) >= chunk:
@@ -253,6 +274,11 @@ async def replay(
     if mark_at is not None and mark is not None:
         history.mark_problems = _compare(history.sums, mark)
     return history
+
+
+async def _first_entry(store: Store) -> tuple[int, int] | None:
+    found = await store.redis.xrange(store.keys.journal, min="-", max="+", count=1)
+    return posting_order(found[0][0].decode()) if found else None
 
 
 def _compare(sums: Sums, mark: Mark) -> list[str]:

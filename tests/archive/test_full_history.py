@@ -4,6 +4,7 @@ Redis and the signed checkpoint. A changed, missing or extra posting anywhere is
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -153,3 +154,18 @@ async def test_a_trimmed_journal_without_its_archive_is_not_signed_over(
     assert not result.ok and not result.checkpoint_written
     assert any("the archive cannot be read" in p for p in result.problems), result.problems
     assert (await ledger.check(store, full=True, archive=sqlite_archive)).ok
+
+
+async def test_a_full_check_while_the_archiver_trims_finds_nothing_wrong(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    await archived_and_trimmed(store, sqlite_archive)
+    await run_jobs(store, 20)
+    await cover_all(store)
+    before = await journal_ids(store)
+    result, _ = await asyncio.gather(
+        ledger.check(store, full=True, chunk=2),
+        archive_due(store, sqlite_archive, TRIM, now_ms=FAR),
+    )
+    assert (await journal_ids(store))[0] != before[0], "the archiver trimmed nothing meanwhile"
+    assert result.ok, result.problems
