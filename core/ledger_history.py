@@ -298,12 +298,20 @@ def _compare(sums: Sums, mark: Mark) -> list[str]:
         )
     mine = {a: v for a, v in sums.balances.items() if v}
     differing = sorted(
-        set(mine) ^ set(mark.balances)
-        | {a for a in set(mine) & set(mark.balances) if mine[a] != mark.balances[a]}
+        a for a in set(mine) | set(mark.balances) if mine.get(a) != mark.balances.get(a)
     )
     if differing:
         problems.append(
             f"{len(differing)} account balances over the full history up to {at} differ from "
             f"what it signed, e.g. {differing[0]}."
+        )
+    earned = {n: v for n, v in sums.earned.items() if v}
+    if earned != mark.earned:
+        nodes = sorted(
+            n for n in set(earned) | set(mark.earned) if earned.get(n) != mark.earned.get(n)
+        )
+        problems.append(
+            f"{len(nodes)} nodes' earnings over the full history up to {at} differ from what it "
+            f"signed, e.g. {nodes[0]}."
         )
     return problems
