@@ -174,6 +174,7 @@ async def check(
         fresh += len(parsed)
 
     if whole:
+        gone = await _trimmed(store)  # before the replay: a trim meanwhile adds to the archive
         history = await ledger_history.replay(
             store,
             archive,
@@ -195,10 +196,18 @@ async def check(
                 + f" (restore the {checkpoints.KEY_ENV} or ledger.key that signed it)."
             )
         digest = sums.digest.hex()
-        if archive is None and (gone := await _trimmed(store)):
+        unarchived = gone - history.archived_only - history.lost_from_journal.n
+        if archive is None and gone:
             problems.append(
                 f"{gone} postings were trimmed from the journal but the archive cannot be read, "
                 "so the full history cannot be checked (see LCN_ARCHIVE_URL)."
+            )
+            unvouched = True
+        elif unarchived > 0:
+            problems.append(
+                f"{unarchived} "
+                + ("posting" if unarchived == 1 else "postings")
+                + " left the journal (trimmed or deleted) that the archive does not hold."
             )
             unvouched = True
     else:

@@ -169,3 +169,19 @@ async def test_a_full_check_while_the_archiver_trims_finds_nothing_wrong(
     )
     assert (await journal_ids(store))[0] != before[0], "the archiver trimmed nothing meanwhile"
     assert result.ok, result.problems
+
+
+async def test_a_posting_deleted_from_the_journal_is_found(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    await archived_and_trimmed(store, sqlite_archive)
+    await run_jobs(store, 2)
+    # Deleted after the checkpoint, never archived, and its money put back by hand: only the
+    # journal's own count of what was ever added says something is gone.
+    newest, fields = (await store.redis.xrevrange(store.keys.journal, count=1))[0]
+    for source, target, amount, _ in json.loads(fields[b"legs"]):
+        await store.redis.hincrby(store.keys.balances, source, amount)
+        await store.redis.hincrby(store.keys.balances, target, -amount)
+    await store.redis.xdel(store.keys.journal, newest)
+    problems = (await ledger.check(store, full=True)).problems
+    assert any("1 posting left the journal" in p for p in problems), problems
