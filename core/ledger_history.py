@@ -38,11 +38,14 @@ if TYPE_CHECKING:  # the archive's drivers load only when a check reads it
 CHUNK = 5000
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(posting: Posting) -> bytes:
-    """The posting as the digest sees it: the same bytes from the journal and from the archive."""
-    legs = [list(leg) for leg in posting.legs] if posting.problem is None else None
-    body = [posting.posting_id, posting.idem, posting.kind, posting.ref, legs]
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    """The posting as the digest sees it: the same bytes from the journal and from the archive
+    (compact JSON of its fields, the legs as arrays; null legs for an unreadable entry)."""
+    legs = posting.legs if posting.problem is None else None
+    return _encode((posting.posting_id, posting.idem, posting.kind, posting.ref, legs)).encode()
 
 
 def chain(digest: bytes, posting: Posting) -> bytes:
@@ -70,7 +73,14 @@ class Sums:
     digest: bytes = b""
 
     def add(self, posting: Posting) -> None:
-        add_legs([posting], self.balances, self.earned)
+        balances, earned = self.balances, self.earned
+        for source, target, amount, kind in posting.legs:
+            balances[source] -= amount
+            balances[target] += amount
+            if kind == "earn" and target.startswith("node:"):
+                earned[target[5:]] += amount
+            elif kind == "reverse:earn" and source.startswith("node:"):
+                earned[source[5:]] -= amount
         self.postings += 1
         self.digest = chain(self.digest, posting)
 
