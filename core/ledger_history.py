@@ -184,13 +184,12 @@ async def replay(
     mark: Mark | None,
     feed: Callable[[list[Posting]], Awaitable[None]],
     feed_after: str = "",
-    feed_archived: bool = False,
     chunk: int = CHUNK,
 ) -> History:
     """Replay the whole history up to the journal id `upto` (inclusive), comparing it with the
     checkpoint `mark` at its position. The postings after `feed_after` ('' : all) that the
-    journal still holds (and, with `feed_archived`, those only the archive holds) are handed to
-    `feed` in order, a batch at a time (the provenance check)."""
+    journal still holds are handed to `feed` in order, a batch at a time (the provenance check:
+    the records of postings only the archive holds may have left Redis with them)."""
     history = History()
     end = posting_order(upto) if upto else (-1, -1)
     archive_last = await archive.last_stream_id("postings") if archive is not None else None
@@ -213,6 +212,9 @@ async def replay(
     async def journal(after: str | None) -> list[Posting]:
         nonlocal journal_first
         start = "-" if after is None else "(" + after
+        if archive is None:  # nothing could be read on there
+            found = await store.redis.xrange(store.keys.journal, min=start, max=upto, count=chunk)
+            return [parse_posting(entry_id, fields) for entry_id, fields in found]
         async with store.redis.pipeline(transaction=False) as pipe:
             pipe.xrange(store.keys.journal, min="-", max="+", count=1)
             pipe.xrange(store.keys.journal, min=start, max=upto, count=chunk)
@@ -274,7 +276,7 @@ async def replay(
                 history.changed.add(posting.posting_id)  # the journal's copy is what was posted
         history.sums.add(posting)
         taken = posting_order(posting.posting_id)
-        if (live or feed_archived) and posting_order(posting.posting_id) > after:
+        if live and taken > after:
             pending.append(posting)
         if len(pending) >= chunk:
             await feed(pending)
