@@ -91,11 +91,11 @@ class Settings(BaseSettings):
         "even inside the retention window.",
     )
     trim_journal: bool = Field(
-        default=False,
+        default=True,
         validation_alias="LCN_TRIM_JOURNAL",
-        description="Also trim the ledger journal in Redis once archived and covered by a signed "
-        "checkpoint; a full ledger check (--full, or after a checkpoint stops verifying) then "
-        "cannot replay from Redis alone.",
+        description="Trim the ledger journal in Redis once archived and covered by a signed "
+        "checkpoint (the full ledger check reads the archive for what was trimmed); false "
+        "keeps the whole journal in Redis too.",
     )
     record_every_s: float = Field(
         default=5.0,

@@ -16,16 +16,21 @@ import json
 import re
 import time
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
+from redis.exceptions import ResponseError
 
 from core import ledger_checkpoint as checkpoints
+from core import ledger_history
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models.base import WireModel
 from core.provenance import Once, Posting, Provenance, UnprovenPosting, posting_order
 from core.provenance import parse as parse_posting
 from core.store import Store, calls
+
+if TYPE_CHECKING:  # the archive's drivers load only when a check reads it
+    from core.archive import Archive
 
 WORLD = "world"
 PLATFORM = "platform"
@@ -105,6 +110,10 @@ class LedgerCheck(WireModel):
         default="", description="Why it did not begin at the newest checkpoint, if it did not."
     )
     checkpoint_written: bool = Field(default=False, description="It saved a new checkpoint.")
+    full_history: bool = Field(
+        default=False, description="It replayed the whole history, archive and journal."
+    )
+    archived: int = Field(default=0, description="Postings of that history the archive holds.")
 
     @property
     def ok(self) -> bool:
@@ -117,18 +126,34 @@ class LedgerCheck(WireModel):
         return self.balanced and self.journal_matches_balances and self.proven
 
 
-async def check(store: Store, *, chunk: int = 5000, full: bool = False) -> LedgerCheck:
-    """Verify the invariant, replay the journal against the balances, prove every posting's
+async def check(
+    store: Store, *, chunk: int = 5000, full: bool = False, archive: Archive | None = None
+) -> LedgerCheck:
+    """Verify the invariant, replay the postings against the balances, prove every posting's
     source (core/provenance.py), and compare every node's recorded earnings with what the
-    journal paid it.
+    ledger paid it.
 
     Balances, the journal's last id and the newest checkpoint are read at one instant; the
-    replay begins where that checkpoint ends (if its signature verifies; everything with
-    `full`) and stops where the balances were read, so postings landing meanwhile never make a
-    live pool look wrong. It then saves a new signed checkpoint (core/ledger_checkpoint.py)."""
+    replay stops where the balances were read, so postings landing meanwhile never make a live
+    pool look wrong. From a trusted checkpoint it replays only the journal after it. With
+    `full`, or with no checkpoint to trust, it replays the whole history: the archived postings
+    and the journal merged (core/ledger_history.py; the archive is `archive`, else the store's),
+    and checks it against the trusted checkpoint at its position. It then saves a new signed
+    checkpoint (core/ledger_checkpoint.py)."""
     key = checkpoints.signing_key(store.data_dir)
     snap = await checkpoints.snapshot(store)
-    base, note = (None, "") if full else checkpoints.verify(snap, key, store.pool)
+    trusted, note = checkpoints.verify(snap, key, store.pool)
+    if full:
+        note = ""
+    whole = full or trusted is None
+    if whole and archive is None and store.archive is not None:
+        archive = await store.archive.get()
+    archived_any = (
+        whole and archive is not None and await archive.last_stream_id("postings") is not None
+    )
+    # Archived postings' records may have left Redis with them: they are proven by the chain of
+    # checkpoints that covered them, so a full check over an archive goes on with that chain.
+    base = trusted if not whole or archived_any else None
     epoch = base.epoch if base else checkpoints.new_epoch()
     once = Once(
         checkpoints.tag_mac(key, epoch),
@@ -136,41 +161,87 @@ async def check(store: Store, *, chunk: int = 5000, full: bool = False) -> Ledge
         seen_upto=base.seq if base else 0,
     )
     proof = Provenance(store, once)
-    replayed: dict[str, int] = defaultdict(int)
-    earned: dict[str, int] = defaultdict(int)
-    postings = 0
-    start = "-"
+    problems: list[str] = []
+    unvouched = False  # the history disagrees with the archive or the checkpoint
     if base is not None:
-        replayed.update(base.balances)
-        earned.update(base.earned)
         proof.restore(base.provenance)
-        postings = base.postings
-        start = "(" + base.position if base.position else "-"
     last_id = snap.last_id
     fresh = 0
-    if base is not None and base.position == last_id:
-        last_id = ""  # nothing was posted since the checkpoint
-    while last_id:
-        batch = await store.redis.xrange(store.keys.journal, min=start, max=last_id, count=chunk)
-        parsed = [parse_posting(entry_id, fields) for entry_id, fields in batch]
-        _add_legs(parsed, replayed, earned)
+
+    async def feed(parsed: list[Posting]) -> None:
+        nonlocal fresh
         await proof.feed(parsed)
-        fresh += len(batch)
-        if len(batch) < chunk:
-            break
-        start = "(" + batch[-1][0].decode()
-    postings += fresh
+        fresh += len(parsed)
+
+    if whole:
+        gone = await _trimmed(store)  # before the replay: a trim meanwhile adds to the archive
+        history = await ledger_history.replay(
+            store,
+            archive,
+            last_id,
+            mark=_mark(trusted),
+            feed=feed,
+            feed_after=base.position if base else "",
+            chunk=chunk,
+        )
+        sums = history.sums
+        problems += history.problems
+        unvouched = bool(history.problems) or (base is None and history.archived_only > 0)
+        archived = history.from_archive
+        if base is None and history.archived_only:
+            problems.append(
+                f"{history.archived_only} archived postings are no longer in the journal and no "
+                "trusted checkpoint vouches for their sources: "
+                + (note or "there is no checkpoint")
+                + f" (restore the {checkpoints.KEY_ENV} or ledger.key that signed it)."
+            )
+        digest = sums.digest.hex()
+        unarchived = gone - history.archived_only - history.lost_from_journal.n
+        if archive is None and gone:
+            problems.append(
+                f"{gone} postings were trimmed from the journal but the archive cannot be read, "
+                "so the full history cannot be checked (see LCN_ARCHIVE_URL)."
+            )
+            unvouched = True
+        elif unarchived > 0:
+            problems.append(
+                f"{unarchived} "
+                + ("posting" if unarchived == 1 else "postings")
+                + " left the journal (trimmed or deleted) that the archive does not hold."
+            )
+            unvouched = True
+    else:
+        assert base is not None
+        archived = 0
+        sums = ledger_history.Sums(postings=base.postings, digest=bytes.fromhex(base.digest))
+        sums.balances.update(base.balances)
+        sums.earned.update(base.earned)
+        start = "(" + base.position if base.position else "-"
+        if base.position == last_id:
+            last_id = ""  # nothing was posted since the checkpoint
+        while last_id:
+            batch = await store.redis.xrange(
+                store.keys.journal, min=start, max=last_id, count=chunk
+            )
+            parsed = [parse_posting(entry_id, fields) for entry_id, fields in batch]
+            for posting in parsed:
+                sums.add(posting)
+            await feed(parsed)
+            if len(batch) < chunk:
+                break
+            start = "(" + batch[-1][0].decode()
+        digest = sums.digest.hex() if base.digest or not base.postings else ""
+    replayed, earned = sums.balances, sums.earned
     provenance = proof.finish(LISTED_UNPROVEN)
     current = snap.balances
-    problems: list[str] = []
     total = sum(current.values())
     if total != 0:
         problems.append(f"The balances sum to {total} micro-USD instead of 0.")
     differing = {a for a in set(current) | set(replayed) if current.get(a, 0) != replayed.get(a, 0)}
     if differing:
+        where = "the full history (archive and journal)" if whole else "the journal"
         problems.append(
-            f"{len(differing)} account balances differ from the journal, "
-            f"e.g. {sorted(differing)[0]}."
+            f"{len(differing)} account balances differ from {where}, e.g. {sorted(differing)[0]}."
         )
     if provenance.unproven_count:
         first = provenance.unproven[0] if provenance.unproven else None
@@ -184,7 +255,13 @@ async def check(store: Store, *, chunk: int = 5000, full: bool = False) -> Ledge
     if mismatches:
         problems.append(f"{len(mismatches)} nodes' recorded earnings differ from the ledger.")
     written = False
-    if key is not None and (fresh or base is None):
+    # A history that disagrees with the archive or the checkpoint is never signed over: the
+    # next check would start from it and the finding would be gone.
+    pruned: list[bytes] = []
+    consumed = 0
+    if key is not None and base is not None and not unvouched:
+        pruned, consumed = await checkpoints.prunable(store, once.mac, once.added)
+    if key is not None and (fresh or base is None or whole or consumed) and not unvouched:
         written = await checkpoints.write(
             store,
             key,
@@ -192,17 +269,20 @@ async def check(store: Store, *, chunk: int = 5000, full: bool = False) -> Ledge
             base_sig=base.sig if base else snap.sig,
             epoch=epoch,
             position=snap.last_id,
-            postings=postings,
+            postings=sums.postings,
             balances=dict(replayed),
             earned=dict(earned),
             provenance=proof.state(),
             added=once.added,
+            digest=digest,
+            pruned=pruned,
+            consumed=consumed,
         )
     return LedgerCheck(
         balanced=total == 0,
         total=total,
         accounts=len(current),
-        postings=postings,
+        postings=sums.postings,
         journal_matches_balances=not differing,
         earnings_mismatches=mismatches,
         proven=provenance.unproven_count == 0,
@@ -214,18 +294,30 @@ async def check(store: Store, *, chunk: int = 5000, full: bool = False) -> Ledge
         from_checkpoint=base.position if base else "",
         checkpoint_note=note,
         checkpoint_written=written,
+        archived=archived,
+        full_history=whole,
     )
 
 
-def _add_legs(parsed: list[Posting], balances: dict[str, int], earned: dict[str, int]) -> None:
-    for posting in parsed:
-        for source, target, amount, kind in posting.legs:
-            balances[source] -= amount
-            balances[target] += amount
-            if kind == "earn" and target.startswith("node:"):
-                earned[target[5:]] += amount
-            elif kind == "reverse:earn" and source.startswith("node:"):
-                earned[source[5:]] -= amount  # an operator took a forged earning back
+async def _trimmed(store: Store) -> int:
+    """How many entries left the journal (trimmed, or deleted): 0 when none did, or the server
+    does not count them (before Redis 7)."""
+    try:
+        info = await store.redis.xinfo_stream(store.keys.journal)
+    except ResponseError:  # no journal yet
+        return 0
+    return max(0, int(info.get("entries-added", 0)) - int(info["length"]))
+
+
+def _mark(trusted: checkpoints.Checkpoint | None) -> ledger_history.Mark | None:
+    if trusted is None:
+        return None
+    return ledger_history.Mark(
+        trusted.position, trusted.postings, trusted.balances, trusted.earned, trusted.digest
+    )
+
+
+_add_legs = ledger_history.add_legs
 
 
 def _lastcheck_key(store: Store) -> str:

@@ -10,7 +10,13 @@ The facts that may happen only once (a job generation's hold closed, a purchase 
 with the journal, so they are not in the checkpoint's body: each is a sorted-set member in Redis
 (`ledger:checkpoint:seen`), a MAC of the fact, scored by the checkpoint that added it; a check
 asks for the few it needs with the records of each chunk. The set's size is signed, so a member
-taken away is noticed.
+taken away is noticed. It is bounded by what Redis still holds: when the archiver removes a job
+it lists it (`ledger:checkpoint:prune`), and the next checkpoint drops that job's hold tags with
+the same signed count (`prunable`). That weakens nothing: every script that posts for a job reads
+its hash first, so nothing can post for a removed job again, and a copied hold or settlement of
+one names a job that no longer exists (unproven); a job listed while still in Redis keeps them.
+The checkpoint also signs a running digest of every posting up to its position, which the full
+check compares with the archived history (core/ledger_history.py).
 
 Why signed, and with a key outside Redis: the threat is someone with write access to Redis.
 Postings they forge are caught by the replay, but a checkpoint they forge could say the journal
@@ -41,7 +47,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from core.errors import LcnError, SetupError
-from core.provenance import posting_order
+from core.provenance import job_hold_facts, posting_order
 from core.store import Store, calls
 
 KEY_ENV = "LCN_LEDGER_KEY"
@@ -132,6 +138,7 @@ class Checkpoint:
     provenance: dict[str, Any]
     seen_count: int
     sig: str
+    digest: str = ""  # the history's running digest at `position` (core/ledger_history.py)
 
 
 def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | None, str]:
@@ -176,6 +183,7 @@ def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | N
             provenance=dict(raw["provenance"]),
             seen_count=int(raw["seen"]),
             sig=snap.sig,
+            digest=str(raw.get("digest", "")),
         ),
         "",
     )
@@ -198,11 +206,15 @@ async def write(
     earned: dict[str, int],
     provenance: dict[str, Any],
     added: list[bytes],
+    digest: str = "",
+    pruned: list[bytes] | None = None,
+    consumed: int = 0,
 ) -> bool:
     """Sign and save the checkpoint; False when a newer one was written meanwhile (or this Redis
     user may not write). `base` is the checkpoint this check continued from (None: full)."""
     seq = (base.seq if base else 0) + 1
-    seen = (base.seen_count if base else 0) + len(added)
+    pruned = pruned if base is not None else None  # a new set holds only what it replayed
+    seen = (base.seen_count if base else 0) + len(added) - len(pruned or [])
     body = json.dumps(
         {
             "v": VERSION,
@@ -216,6 +228,7 @@ async def write(
             "earned": {n: v for n, v in sorted(earned.items()) if v},
             "provenance": provenance,
             "seen": seen,
+            "digest": digest,
             "at": int(time.time() * 1000),
         },
         separators=(",", ":"),
@@ -223,7 +236,16 @@ async def write(
     try:
         if base is not None:
             await calls.ledger_checkpoint(
-                store, base_sig, body, sign(key, body), seq, base.seen_count, "add", added
+                store,
+                base_sig,
+                body,
+                sign(key, body),
+                seq,
+                base.seen_count,
+                "add",
+                added,
+                pruned=pruned,
+                consumed=consumed,
             )
             return True
         fresh = store.keys.ledger_checkpoint_next(epoch)
@@ -234,7 +256,16 @@ async def write(
                 await pipe.execute()
         try:
             await calls.ledger_checkpoint(
-                store, base_sig, body, sign(key, body), seq, seen, "swap", [], fresh=fresh
+                store,
+                base_sig,
+                body,
+                sign(key, body),
+                seq,
+                seen,
+                "swap",
+                [],
+                fresh=fresh,
+                consumed=consumed,
             )
         finally:
             await store.redis.delete(fresh)  # gone already when it took over
@@ -243,3 +274,40 @@ async def write(
         with contextlib.suppress(RedisError):
             await store.redis.delete(store.keys.ledger_checkpoint_next(epoch))
         return False
+
+
+PRUNE_BATCH = 20_000  # prune-list entries one check deals with
+
+
+async def prunable(
+    store: Store, mac: Callable[[str], bytes], keep: list[bytes]
+) -> tuple[list[bytes], int]:
+    """The set's tags of jobs the archiver removed from Redis (its prune list), and how many of
+    the list's entries that answers. A job still in Redis (listed by mistake, or put back) keeps
+    its tags, and only tags in the set come back, so the signed size stays exact."""
+    entries = await store.redis.lrange(store.keys.ledger_checkpoint_prune, 0, PRUNE_BATCH - 1)
+    jobs: list[tuple[str, int]] = []
+    for raw in entries:
+        job_id, _, gen = raw.decode(errors="replace").rpartition(":")
+        if job_id and gen.isdigit() and int(gen) < 1000:
+            jobs.append((job_id, int(gen)))
+    if not jobs:
+        return [], len(entries)
+    async with store.redis.pipeline(transaction=False) as pipe:
+        for job_id, _ in jobs:
+            pipe.exists(store.keys.job(job_id))
+        present = await pipe.execute()
+    skip = set(keep)
+    tags = [
+        tag
+        for (job_id, gen), there in zip(jobs, present, strict=True)
+        if not there
+        for fact in job_hold_facts(job_id, gen)
+        if (tag := mac(fact)) not in skip
+    ]
+    found: list[bytes] = []
+    for start in range(0, len(tags), 5000):
+        part = tags[start : start + 5000]
+        scores = await store.redis.zmscore(seen_key(store), part)
+        found += [tag for tag, score in zip(part, scores, strict=True) if score is not None]
+    return list(dict.fromkeys(found)), len(entries)

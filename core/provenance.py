@@ -294,6 +294,12 @@ def _blake(fact: str) -> bytes:
     return hashlib.blake2b(fact.encode(), digest_size=8).digest()
 
 
+def job_hold_facts(job_id: str, gen: int) -> list[str]:
+    """The once-only facts of a job's holds up to generation `gen`: what the checkpoint's set
+    may drop once the job has left Redis (nothing can post for it again)."""
+    return [f"closed_holds|{_digest(job_id, g)}" for g in range(gen + 1)]
+
+
 def _once_facts(name: str, rid: str, gen: int) -> list[str]:
     """The once-only facts a posting of source `name` may ask about (see the judges)."""
     if name in ("hold", "settle", "release"):

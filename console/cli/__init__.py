@@ -160,12 +160,16 @@ def status_cmd(json_out: bool = typer.Option(False, "--json")) -> None:
 def ledger_check(
     json_out: bool = typer.Option(False, "--json"),
     full: bool = typer.Option(
-        False, "--full", help="Replay the whole journal, not only what came after the checkpoint."
+        False,
+        "--full",
+        help="Replay the whole history (the archived postings and the journal), not only what "
+        "came after the checkpoint.",
     ),
 ) -> None:
     """Verify that balances sum to zero, match the journal and node earnings, and that every
     posting comes from a real source (a settled job, a paid purchase, a payout, a refund).
-    It begins at the last signed checkpoint and saves a new one; --full replays everything."""
+    It begins at the last signed checkpoint and saves a new one; --full replays the whole
+    history, the archive's postings merged with the journal, against the signed checkpoint."""
     result = run(lambda store: ledger.check(store, full=full))
     if json_out:
         emit_json(result)
@@ -174,6 +178,7 @@ def ledger_check(
             f"ledger balanced and proven: {result.postings} postings over "
             f"{result.accounts} accounts"
             + (f", {result.reversed_postings} reversed" if result.reversed_postings else "")
+            + (f", {result.archived} read from the archive" if result.archived else "")
             + (
                 f" ({result.replayed} replayed since the checkpoint at {result.from_checkpoint})"
                 if result.from_checkpoint

@@ -77,6 +77,7 @@ TEMPLATES: dict[str, str] = {
     "ledger_checkpoint": "ledger:checkpoint",
     "ledger_checkpoint_seen": "ledger:checkpoint:seen",
     "ledger_checkpoint_next": "ledger:checkpoint:seen:next:{epoch}",
+    "ledger_checkpoint_prune": "ledger:checkpoint:prune",
     # access: API keys, node sessions, signed requests, rate limits
     "apikeys": "apikeys",
     "apikey": "apikey:{digest}",
@@ -337,6 +338,11 @@ class Keys:
     @property
     def ledger_checkpoint_seen(self) -> str:
         return self._make("ledger_checkpoint_seen")
+
+    @property
+    def ledger_checkpoint_prune(self) -> str:
+        """Jobs ('id:gen') the archiver removed, whose once-only tags the next check drops."""
+        return self._make("ledger_checkpoint_prune")
 
     def ledger_checkpoint_next(self, epoch: str) -> str:
         """A full check's new seen set, until its checkpoint takes it over."""

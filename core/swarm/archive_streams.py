@@ -6,12 +6,14 @@ archive itself is the cursor: nothing to lose, and a rerun copies nothing twice 
 by their stream id). Trimming (XTRIM MINID) only ever drops entries strictly older than one the
 archive already holds, so an entry leaves Redis only after it is in the archive.
 
-The journal is copied only up to the newest trusted ledger checkpoint's position, and trimmed
-only when asked (`trim_journal`): the ledger check goes on from its checkpoint without the
-trimmed entries, but a full replay (`lcn ledger check --full`, or any check when the checkpoint
-no longer verifies, e.g. another signing key) reads the journal from Redis alone and would then
-find the balances differ, so trimming is off by default until the full check reads the archive
-first. The audit stream has no such reader: it is trimmed once archived and past the window.
+The journal is copied only up to the newest trusted ledger checkpoint's position, and then
+trimmed up to the older of that position and the newest archived entry (`trim_journal`, on
+unless LCN_TRIM_JOURNAL=false): the ledger check goes on from its checkpoint without the trimmed
+entries, and a full check (`lcn ledger check --full`, or any check without a checkpoint to
+trust) reads them from the archive (core/ledger_history.py). Crash-safe by order: XTRIM runs
+after the archive's transaction committed and reads the archive's newest entry afresh, so a
+kill anywhere leaves every entry in Redis or the archive, and a posting no checkpoint covers is
+never trimmed. The audit stream is trimmed once archived and past the window.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ async def archive_streams(
     *,
     journal_upto: str,
     audit_before_ms: int,
-    trim_journal: bool = False,
+    trim_journal: bool = True,
 ) -> StreamRun:
     """Archive the journal up to `journal_upto` (a checkpoint's position; '' for none) and the
     whole audit stream; trim the audit stream before `audit_before_ms`, and the journal before

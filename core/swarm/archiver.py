@@ -48,7 +48,7 @@ class Retention:
     window_s: int = 3600
     keep_jobs: int = 100_000
     batch: int = BATCH
-    trim_journal: bool = False  # see core/swarm/archive_streams.py for why it is off by default
+    trim_journal: bool = True  # LCN_TRIM_JOURNAL; see core/swarm/archive_streams.py
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:

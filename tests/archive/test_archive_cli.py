@@ -65,3 +65,26 @@ def test_status_refuses_a_bad_archive_url_in_one_sentence(
     assert result.exit_code != 0
     error = json.loads(result.stdout)["error"]
     assert error["message"].endswith(".") and "\n" not in error["message"]
+
+
+async def archive_and_trim_all(settings: Settings) -> None:
+    store = await connect(settings)
+    try:
+        await run_jobs(store, 10)
+        await cover_all(store)
+        async with await Archive.open(settings) as archive:
+            run = await archive_due(store, archive, Retention(window_s=0, keep_jobs=0))
+            assert run.streams.journal_trimmed > 0
+    finally:
+        await store.close()
+
+
+def test_ledger_check_full_reads_the_archive(
+    settings: Settings, lcn: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LCN_DATA_DIR", str(settings.data_dir))
+    asyncio.run(archive_and_trim_all(settings))
+    out = lcn("ledger", "check", "--full").stdout
+    assert "ledger balanced and proven" in out and "read from the archive" in out, out
+    report = json.loads(lcn("ledger", "check", "--full", "--json").stdout)
+    assert report["fullHistory"] and report["archived"] > 0 and not report["problems"]

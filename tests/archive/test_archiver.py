@@ -178,6 +178,11 @@ async def test_books_still_check_and_only_the_live_set_stays(
     grown = {k async for k in store.redis.scan_iter(match=store.keys.every_key)}
     run = await archive_due(store, sqlite_archive, ALL, now_ms=FAR)
     assert run.archived == 300
+    # The next check drops the archived jobs' once-only tags, and with them the prune list.
+    assert await store.redis.llen(store.keys.ledger_checkpoint_prune) == 300
+    seen = await store.redis.zcard(store.keys.ledger_checkpoint_seen)
+    assert (await ledger.check(store)).ok
+    assert await store.redis.zcard(store.keys.ledger_checkpoint_seen) <= seen - 300
     after = {k async for k in store.redis.scan_iter(match=store.keys.every_key)}
     assert await job_keys(store, ids) == []
     # What is left is what any pool has plus the live job's own keys: no per-job key remains.
@@ -253,11 +258,12 @@ async def test_journal_archived_up_to_the_checkpoint_then_trimmed_and_still_chec
     assert check.ok, check.problems
 
 
-async def test_journal_is_not_trimmed_unless_asked(store: Store, sqlite_archive: Archive) -> None:
+async def test_journal_is_not_trimmed_when_opted_out(store: Store, sqlite_archive: Archive) -> None:
     await run_jobs(store, 5)
     await cover_all(store)
     whole = await journal_ids(store)
-    run = await archive_due(store, sqlite_archive, ALL, now_ms=FAR)
+    keep = Retention(window_s=0, keep_jobs=0, trim_journal=False)
+    run = await archive_due(store, sqlite_archive, keep, now_ms=FAR)
     assert run.streams.postings > 0 and run.streams.journal_trimmed == 0
     assert await journal_ids(store) == whole
 

@@ -77,10 +77,30 @@ async def ledger_checkpoint(
     tags: list[bytes],
     *,
     fresh: str | None = None,
+    pruned: list[bytes] | None = None,
+    consumed: int = 0,
 ) -> None:
-    """Save a signed checkpoint: mode 'add' adds `tags` to the seen set; mode 'swap' makes the
-    set `fresh` (store.keys.ledger_checkpoint_next) the seen set."""
-    keys = [store.keys.ledger_checkpoint, store.keys.ledger_checkpoint_seen]
+    """Save a signed checkpoint: mode 'add' adds `tags` to the seen set and removes `pruned`
+    (each must be there); mode 'swap' makes the set `fresh` (store.keys.ledger_checkpoint_next)
+    the seen set. Either way the first `consumed` entries of the prune list go."""
+    keys = [
+        store.keys.ledger_checkpoint,
+        store.keys.ledger_checkpoint_seen,
+        store.keys.ledger_checkpoint_prune,
+    ]
     if fresh is not None:
         keys.append(fresh)
-    await store.script("ledger_checkpoint", keys, base_sig, body, sig, seq, seen, mode, *tags)
+    await store.script(
+        "ledger_checkpoint",
+        keys,
+        base_sig,
+        body,
+        sig,
+        seq,
+        seen,
+        mode,
+        consumed,
+        len(tags),
+        *tags,
+        *(pruned or []),
+    )

@@ -25,6 +25,9 @@ for _, item in ipairs(cjson.decode(ARGV[2])) do
       end
     end
     redis.call('HDEL', K.ledger_idem(), unpack(idem))
+    -- For the same reason the ledger check's once-only tags of its holds can go: the next
+    -- checkpoint drops them (core/ledger_checkpoint.py), so that set stays the live set's size.
+    redis.call('RPUSH', K.ledger_checkpoint_prune(), id .. ':' .. (tonumber(item['gen']) or 0))
     removed[#removed + 1] = id
   elseif item['status'] == '' and not now[1] then
     -- Listed as finished but with no hash (nothing of ours leaves that): drop the stale index

@@ -1,0 +1,101 @@
+"""The ledger checkpoint's set of once-only tags (`ledger:checkpoint:seen`) stays the size of
+what Redis still holds: a job's hold tags go once the archiver has removed the job (nothing can
+post for it again), and nothing else goes, so a copied hold and settlement is still caught."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core import ledger
+from core.archive import Archive
+from core.config import Settings
+from core.store import Store
+from core.swarm.archiver import Retention, archive_due
+from tests.archive.finished_pool import run_jobs
+from tests.archive.test_archiver import FAR, cover_all
+from tests.forgery import forge
+
+TRIM = Retention(window_s=0, keep_jobs=0, trim_journal=True)
+
+
+@pytest.fixture
+async def sqlite_archive(settings: Settings) -> AsyncIterator[Archive]:
+    opened = await Archive.open(settings)
+    yield opened
+    await opened.close()
+
+
+async def seen(store: Store) -> int:
+    return int(await store.redis.zcard(store.keys.ledger_checkpoint_seen))
+
+
+async def copy_of(store: Store, job_id: str) -> list[str]:
+    """Write a second copy of a job's hold and settlement straight into the journal."""
+    entries = await store.redis.xrange(store.keys.journal)
+    copied = []
+    for _, fields in entries:
+        if fields[b"ref"].decode() == job_id:
+            legs = [tuple(leg) for leg in json.loads(fields[b"legs"])]
+            copied.append(
+                await forge(store, fields[b"idem"].decode(), fields[b"kind"].decode(), job_id, legs)
+            )
+    return copied
+
+
+async def test_the_seen_set_stays_bounded_over_many_checkpoints(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    peaks: list[int] = []
+    sizes: list[int] = []
+    for _ in range(8):
+        await run_jobs(store, 30, failed=2)
+        await cover_all(store)
+        peaks.append(await seen(store))  # the 30 jobs' closed holds, checked, not yet archived
+        assert (await archive_due(store, sqlite_archive, TRIM, now_ms=FAR)).archived >= 30
+        assert await store.redis.llen(store.keys.ledger_checkpoint_prune) >= 30
+        assert (await ledger.check(store)).ok
+        sizes.append(await seen(store))
+        assert await store.redis.llen(store.keys.ledger_checkpoint_prune) == 0
+    # 240 jobs ran and were archived; the set holds at most one round's, never the total.
+    live = await store.redis.zcard(store.keys.jobs_all)
+    assert all(30 <= peak <= 40 for peak in peaks), peaks
+    assert max(sizes) <= 2 * live, (sizes, live)
+    full = await ledger.check(store, full=True)
+    assert full.ok and full.postings >= 480, full.problems
+
+
+async def test_a_job_still_in_redis_keeps_its_tags_and_a_copy_is_caught(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    [job_id] = await run_jobs(store, 1)
+    await cover_all(store)
+    before = await seen(store)
+    # Someone lists a live job for pruning: the check keeps its tags (the job is in Redis).
+    listed = [f"{job_id}:0", "junk", f"{job_id}:1"]
+    await store.redis.rpush(store.keys.ledger_checkpoint_prune, *listed)
+    assert (await ledger.check(store)).ok
+    assert await seen(store) == before
+    assert await store.redis.llen(store.keys.ledger_checkpoint_prune) == 0
+    await copy_of(store, job_id)
+    result = await ledger.check(store)
+    assert not result.proven
+    assert any(f"job {job_id} was already held" in u.reason for u in result.unproven)
+
+
+async def test_a_copy_of_an_archived_jobs_postings_is_caught(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    [job_id] = await run_jobs(store, 1)
+    await cover_all(store)
+    await archive_due(store, sqlite_archive, TRIM, now_ms=FAR)
+    assert (await ledger.check(store)).ok  # its tags are pruned now
+    assert await store.redis.exists(store.keys.job(job_id)) == 0
+    [archived] = [p for p in await sqlite_archive.list_postings(limit=100) if p.ref == job_id][:1]
+    legs = [(a, b, int(x), k) for a, b, x, k in archived.legs]
+    await forge(store, archived.idem, archived.kind, job_id, legs)
+    result = await ledger.check(store)
+    assert not result.proven
+    assert any(f"no job {job_id} exists" in u.reason for u in result.unproven)
