@@ -274,7 +274,7 @@ def run_console(
     *,
     read_only: bool = False,
     refresh: float = 1.0,
-    operator: str | None = None,
+    operator: actions.Operator | None = None,
     theme: str | None = None,
 ) -> None:
     """Run the console in this terminal until the operator quits (`lcn console`, `lcn demo`)."""
@@ -286,7 +286,7 @@ async def run_console_async(
     *,
     read_only: bool = False,
     refresh: float = 1.0,
-    operator: str | None = None,
+    operator: actions.Operator | None = None,
     theme: str | None = None,
 ) -> None:
     """The same, inside an event loop that is already running (`lcn demo` runs the network

@@ -9,7 +9,10 @@ from pathlib import Path
 import typer
 
 from console.cli.common import EXIT_REFUSED, EXIT_USAGE, Context, fail
+from core import actions
+from core.access.roles import Operator, Role, audit_name, capped, role_named
 from core.config import Settings
+from core.errors import LcnError
 
 
 def register(root: typer.Typer) -> None:
@@ -39,6 +42,9 @@ def console_cmd(
         None, "--from", help="With --replay: from TIME (ISO-8601, UTC unless it says; or -30m)."
     ),
     end: str | None = typer.Option(None, "--to", help="With --replay: up to TIME."),
+    role: str | None = typer.Option(
+        None, "--role", help="Act with at most this role: viewer (read-only), operator or admin."
+    ),
 ) -> None:
     """Open the operator console (also: lcn --redis URL --pool P console)."""
     from console import prefs
@@ -49,6 +55,14 @@ def console_cmd(
             prefs.check_theme(theme)
         except ValueError as exc:
             fail(str(exc), EXIT_USAGE, code="usage")
+    acting: Operator | None = operator
+    if role is not None:
+        try:
+            cap = role_named(role)
+        except LcnError as exc:
+            fail(str(exc), EXIT_USAGE, code="usage")
+        read_only = read_only or cap == Role.VIEWER
+        acting = capped(audit_name(actions.who(operator)), cap)
     settings = Context.settings()
     if read_only:  # on the embedded Redis, sign in as the user that cannot write
         settings = settings.model_copy(update={"embedded_user": "reader"})
@@ -56,9 +70,9 @@ def console_cmd(
         settings = settings.model_copy(update={"bell": False})
     if replay or start is not None or end is not None:
         replay_cmd(settings, start, end, replay=replay, read_only=read_only, refresh=refresh,
-                   operator=operator, theme=theme)  # fmt: skip
+                   operator=acting, theme=theme)  # fmt: skip
         return
-    run_console(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)
+    run_console(settings, read_only=read_only, refresh=refresh, operator=acting, theme=theme)
 
 
 def replay_cmd(
@@ -69,7 +83,7 @@ def replay_cmd(
     replay: bool,
     read_only: bool,
     refresh: float,
-    operator: str | None,
+    operator: Operator | None,
     theme: str | None,
 ) -> None:
     """`lcn console --replay [--from TIME] [--to TIME]`: the range checked before the console

@@ -39,13 +39,9 @@ def console_command(role: Role) -> str:
     """The command each browser session runs: this Python's `lcn console`. Redis and the pool
     reach it through the environment (LCN_REDIS_URL, LCN_POOL), never the command line, where
     any local user could read a password in the process list."""
-    args = [sys.executable, "-c", "from console.cli import main; main()", "console"]
-    # The role decides what the session may do. Until the console has real roles (the ssh
-    # work: viewer / operator / admin enforced in core's action layer), a viewer runs the
-    # console read-only and an operator or admin runs it writable: pass `role` on here once
-    # `lcn console` takes one.
-    if role == "viewer":
-        args.append("--read-only")
+    # The role caps what each session may do, in core's action layer (core.access.roles.capped);
+    # a viewer's console is also read-only and signs in to the embedded Redis as the reader.
+    args = [sys.executable, "-c", "from console.cli import main; main()", "console", "--role", role]
     return shlex.join(args)
 
 

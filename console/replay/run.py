@@ -7,6 +7,7 @@ import asyncio
 from console.app import LcnConsole
 from console.replay import control
 from console.replay.source import ReplayFailed, ReplaySource
+from core.access.roles import Operator
 from core.config import Settings
 
 
@@ -36,7 +37,7 @@ def run_replay(
     *,
     read_only: bool = False,  # still read-only after `:live`
     refresh: float = 1.0,
-    operator: str | None = None,
+    operator: Operator | None = None,
     theme: str | None = None,
 ) -> None:
     app = LcnConsole(settings, read_only=read_only, refresh=refresh, operator=operator, theme=theme)

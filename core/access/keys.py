@@ -123,7 +123,10 @@ async def by_fingerprint(store: Store, fingerprint: str) -> SshKey | None:
 
 
 async def role_now(store: Store, actor: Actor) -> Role:
-    """The actor's role as granted now; a revoked (or replaced) key is refused."""
+    """The actor's role as granted now; a revoked (or replaced) key is refused. A capped local
+    operator (no key) has the role it took."""
+    if not actor.fingerprint:
+        return actor.role
     grant = await by_fingerprint(store, actor.fingerprint)
     if grant is None or grant.name != actor.name:
         raise Forbidden(f"Key {actor.name} is no longer granted access.")

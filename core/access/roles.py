@@ -64,11 +64,19 @@ class Actor:
 
     name: str
     role: Role
-    fingerprint: str
+    fingerprint: str  # "": a role a local lcn took for itself (`lcn console --role`), no key
 
     @property
     def audit_name(self) -> str:
-        return f"key:{self.name}"
+        return f"key:{self.name}" if self.fingerprint else self.name
+
+
+def capped(name: str, role: Role) -> Actor:
+    """A local operator who gave up part of their power (`lcn console --role operator`, the
+    browser sessions of `lcn serve web`). The process holds the Redis credentials, so this
+    binds only the console it runs — which is the point: a demo's visitors get a console that
+    cannot pay out, not a security boundary against the host's own user."""
+    return Actor(name, role, "")
 
 
 # What core actions take as their caller: a local operator's name or a key's actor.
@@ -88,6 +96,5 @@ def refusal(actor: Actor, role: Role, action: str) -> Forbidden | None:
     need = need_of(action)
     if role >= need:
         return None
-    return Forbidden(
-        f"Key {actor.name} has the {role.label} role; {action} needs the {need.label} role."
-    )
+    who = f"Key {actor.name} has" if actor.fingerprint else f"{actor.name} acts with"
+    return Forbidden(f"{who} the {role.label} role; {action} needs the {need.label} role.")

@@ -55,3 +55,9 @@ def test_refusals_are_one_sentence(lcn: Lcn, tmp_path: Path) -> None:
     result = lcn("access", "revoke", "nobody", ok=False)
     assert result.exit_code == 1 and "No SSH key is named nobody." in result.output
     assert [k["name"] for k in json.loads(lcn("access", "list", "--json").output)] == ["bob"]
+
+
+def test_console_role_is_checked_before_the_console_opens(lcn: Lcn) -> None:
+    result = lcn("console", "--role", "root", ok=False)
+    assert result.exit_code == 2
+    assert "Unknown role 'root'; use one of viewer, operator, admin." in result.output

@@ -90,6 +90,22 @@ async def test_a_local_operator_stays_admin_equivalent(store: Store, tmp_path: P
     assert (await events.recent_audit(store, 1))[0]["operator"] == "someone@host"
 
 
+async def test_a_local_operator_who_took_a_lower_role_is_held_to_it(store: Store) -> None:
+    """`lcn console --role operator` and `lcn serve web --role operator`: no key, no grant to
+    read, the role the process took; audited under the plain name."""
+    web = access.roles.capped("web@host", Role.OPERATOR)
+    node = await register_node(store)
+    assert await actions.node_action(store, web, "drain", node.node_id) == "draining"
+    with pytest.raises(Forbidden, match=r"^web@host acts with the operator role; payout\.run"):
+        await payments_actions.pay_out_node(store, None, web, node.node_id)
+    viewer = access.roles.capped("web@host", Role.VIEWER)
+    with pytest.raises(Forbidden, match="viewer role; node.undrain needs the operator role"):
+        await actions.node_action(store, viewer, "undrain", node.node_id)
+    audit = await events.recent_audit(store, 10)
+    assert {a["operator"] for a in audit} == {"web@host"}
+    assert [a["outcome"] for a in audit].count("refused") == 2
+
+
 def test_an_unknown_action_needs_admin() -> None:
     assert access.need_of("job.cancel") == Role.OPERATOR
     assert access.need_of("something.new") == Role.ADMIN

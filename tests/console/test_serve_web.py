@@ -82,9 +82,9 @@ async def test_serves_the_console_page_and_a_live_session(served: int, pool: str
 
 
 def test_a_viewer_gets_the_read_only_console() -> None:
-    assert console_command("viewer").endswith("console --read-only")
-    assert console_command("operator").endswith(" console")
-    assert console_command("admin").endswith(" console")
+    assert console_command("viewer").endswith("console --role viewer")
+    assert console_command("operator").endswith("console --role operator")
+    assert console_command("admin").endswith("console --role admin")
 
 
 def test_loopback_is_loopback() -> None:
