@@ -7,7 +7,13 @@ Grouped by domain: jobs, nodes (nodes, agents, sessions), access (API keys, rate
 ledger, payouts, purchases (purchases, refunds, disputes, fees, outbox)."""
 
 from core.store.calls.access import RequestCount, count_request, create_api_key, revoke_api_key
-from core.store.calls.archive import ArchivedJobRef, archive_jobs
+from core.store.calls.archive import (
+    ArchivedJobRef,
+    ArchivedMoneyRef,
+    archive_jobs,
+    archive_money,
+    restore_money,
+)
 from core.store.calls.jobs import (
     ClaimReply,
     CompleteReply,
@@ -93,7 +99,10 @@ __all__ = [
     "agent_register",
     "agent_report",
     "append_logs",
+    "ArchivedMoneyRef",
     "archive_jobs",
+    "archive_money",
+    "restore_money",
     "attach_payee",
     "book_stripe_fee",
     "book_transfer_reversal",

@@ -6,6 +6,7 @@
 --!include lib
 --!include money
 local dkey, outcome, now = KEYS[1], ARGV[2], tonumber(ARGV[4])
+need_live(dkey)
 local d = hgetall_map(dkey)
 if d['id'] == nil then return 'unknown' end
 if d['status'] ~= 'open' then return 'duplicate' end

@@ -1,0 +1,145 @@
+"""Final money records move to the archive (SQLite and a real PostgreSQL) and every reader
+still works: a late webhook on an archived purchase or payout restores it first and books
+exactly once, a refund over what is left is refused after archiving, reconcile stays clean and
+listings show archived records marked archived."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from core import jobs, ledger
+from core.archive import Archive
+from core.config import Settings
+from core.devkit.standin_api import StripeStandIn
+from core.errors import InvalidInput
+from core.payments import dispatch, payouts, records, reconcile, refunds
+from core.payments.client import Payments
+from core.store import Store
+from core.swarm.archiver import Retention, archive_due, covered_until
+from tests.archive.conftest import archive_settings, postgres_server  # noqa: F401 (fixtures)
+from tests.helpers import register_node
+from tests.jobfactory import CREATOR, job_body
+from tests.payments.conftest import Webhooks, onboarded, paid_credit
+
+CREDIT = ledger.creator_account(CREATOR)
+ALL = Retention(window_s=0, keep_jobs=10**6)
+FAR = 2**50
+OTHER = "0x" + "ef" * 20
+
+
+@pytest.fixture
+def settings(redis_url: str, pool: str, archive_settings: Settings) -> Settings:  # noqa: F811
+    return Settings(
+        redis_url=redis_url,
+        pool=pool,
+        data_dir=archive_settings.data_dir,
+        archive_url=archive_settings.archive_url,
+    )
+
+
+async def cover(store: Store) -> None:
+    """Post after everything so far and check the books, until a checkpoint covers it all."""
+    start = int(time.time() * 1000)
+    if not await store.redis.zcard(store.keys.nodes_all):
+        await register_node(store)  # a placed job's hold is the posting that moves the journal
+    for _ in range(500):
+        await asyncio.sleep(0.002)
+        body = job_body().model_copy(update={"creator_pkp": OTHER})  # not the buyer's credit
+        await jobs.submit(store, body, max_attempts=3)
+        assert (await ledger.check(store)).ok
+        if await covered_until(store) > start:
+            return
+    raise AssertionError(f"no checkpoint covers {start}: {await covered_until(store)}")
+
+
+async def archive_all(store: Store, settings: Settings) -> int:
+    await cover(store)
+    async with await Archive.open(settings) as archive:
+        done = await archive_due(store, archive, ALL, now_ms=FAR)
+    return done.money.archived
+
+
+async def live(store: Store, kind: str, record_id: str) -> bool:
+    return bool(await store.redis.exists(store.keys.record(kind, record_id)))
+
+
+async def test_archived_purchase_takes_a_late_dashboard_refund_once_and_keeps_its_limit(
+    store: Store, settings: Settings, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+) -> None:
+    purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
+    assert purchase.payment_intent
+    part = await refunds.refund(store, payments, purchase.purchase_id, amount_micro=2_000_000)
+    await hooks.flush()
+    await dispatch.dispatch_due(store, payments)  # the Stripe fee is booked
+    assert await archive_all(store, settings) == 2  # the purchase and its refund
+    assert not await live(store, "purchase", purchase.purchase_id)
+    assert not await live(store, "refund", part.refund_id)
+    shown = await records.get_purchase(store, purchase.purchase_id)
+    assert shown.archived and shown.refunded_micro_usd == 2_000_000
+    assert (await records.get_refund(store, part.refund_id)).archived
+
+    # Months later, a refund from the Dashboard: the purchase comes back and books it once.
+    outside = stand_in.refund_outside(purchase.payment_intent, 300)
+    await hooks.flush()
+    assert await ledger.balance(store, CREDIT) == 5_000_000
+    event = next(
+        e
+        for e in stand_in.events
+        if e["type"] == "refund.created" and e["data"]["object"]["id"] == outside["id"]
+    )
+    await archive_all(store, settings)  # archived again, with the refund on it
+    assert not await live(store, "purchase", purchase.purchase_id)
+    await hooks.deliver({**event, "id": "evt_again0000000"})  # redelivered after archiving
+    assert await ledger.balance(store, CREDIT) == 5_000_000
+    with pytest.raises(InvalidInput, match=r"\$5.00 left"):
+        await refunds.refund(store, payments, purchase.purchase_id, amount_micro=6_000_000)
+    assert (await ledger.check(store)).ok
+
+
+async def test_a_reversal_of_an_archived_payout_is_booked_once(
+    store: Store, settings: Settings, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+) -> None:
+    stand_in.available_cents = 10**9
+    await paid_credit(store, payments, stand_in, hooks, 50_000_000)
+    node = await onboarded(store, payments, stand_in, hooks, jobs_run=2)
+    [payout] = await payouts.run(store, payments, node.node_id)
+    assert payout.status == "paid" and payout.transfer_id
+    await hooks.flush()
+    await dispatch.dispatch_due(store, payments)
+    assert await archive_all(store, settings) >= 2
+    assert not await live(store, "payout", payout.payout_id)
+    listed = await records.list_payouts(store, node_id=node.node_id)
+    assert [(p.payout_id, p.archived) for p in listed] == [(payout.payout_id, True)]
+    stand_in.reverse_transfer(payout.transfer_id, 5)
+    await hooks.flush()
+    back = await records.get_payout(store, payout.payout_id)
+    assert not back.archived  # restored to take the reversal
+    assert (await ledger.balances(store))["reversed"] == 50_000
+    for event in [e for e in stand_in.events if e["type"] == "transfer.reversed"]:
+        await hooks.deliver({**event, "id": event["id"] + "x"})
+    assert (await ledger.balances(store))["reversed"] == 50_000
+    assert (await ledger.check(store)).ok
+
+
+async def test_reconcile_is_clean_and_listings_mark_archived_records(
+    store: Store, settings: Settings, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+) -> None:
+    purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
+    await refunds.refund(store, payments, purchase.purchase_id, amount_micro=1_000_000)
+    await hooks.flush()
+    await dispatch.dispatch_due(store, payments)
+    before = await reconcile.reconcile(store, payments)
+    assert before.ok, before.mismatches
+    assert await archive_all(store, settings) == 2
+    after = await reconcile.reconcile(store, payments)
+    assert after.ok, after.mismatches
+    assert (after.purchases, after.refunds) == (before.purchases, before.refunds)
+    [shown] = await records.list_purchases(store)
+    assert shown.archived and shown.purchase_id == purchase.purchase_id
+    [paid] = await records.list_purchases(store, status="paid")
+    assert paid.archived
+    assert await records.list_purchases(store, status="open") == []
+    assert [r.archived for r in await records.list_refunds(store)] == [True]
