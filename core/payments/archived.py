@@ -30,7 +30,8 @@ def _field(archive: Archive, name: str) -> ColumnElement[Any]:
     """One field of the archived record, in SQL (the record is stored as JSON text)."""
     record = schema.money_records.c.record
     if archive.backend == "postgresql":
-        return cast(record, JSONB)[name].astext
+        extracted: ColumnElement[Any] = cast(record, JSONB)[name].astext
+        return extracted
     return func.json_extract(record, f"$.{name}")
 
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import Field
 
 from core import ledger
+from core.archive.models import MoneyKind
 from core.models.base import WireModel
 from core.models.records.dispute import DisputeRecord
 from core.models.records.fields import RawHash
@@ -30,7 +31,6 @@ from core.models.records.payout import PayoutRecord
 from core.models.records.purchase import PurchaseRecord
 from core.models.records.refund import RefundRecord
 from core.money import format_usd
-from core.archive.models import MoneyKind
 from core.payments import archived, fees
 from core.payments.cents import MICRO_PER_CENT, to_micro
 from core.payments.client import Payments, as_dict, call, require

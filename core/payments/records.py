@@ -4,10 +4,10 @@ archiver moved out are read back from the archive and shown marked `archived`.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
+from core.archive.models import MoneyKind
 from core.errors import InvalidInput, NotFound
 from core.models.base import WireModel, ms_to_datetime
 from core.models.records import fields
@@ -15,7 +15,6 @@ from core.models.records.fields import RawHash
 from core.models.records.payout import PayoutRecord
 from core.models.records.purchase import PurchaseRecord
 from core.models.records.refund import RefundRecord
-from core.archive.models import MoneyKind
 from core.money import format_usd, micro_to_json
 from core.payments import archived
 from core.store import Store

@@ -32,7 +32,7 @@ async def restore_archived(store: Store, name: str) -> bool:
     archive = await store.archive.get()
     if archive is None:
         return False
-    found = await archive.get_record(kind, record_id)  # type: ignore[arg-type]
+    found = await archive.get_record(kind, record_id)
     if found is None:
         log.error("%s is marked archived but the archive has no row for it", name)
         return False

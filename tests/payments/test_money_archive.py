@@ -15,7 +15,7 @@ from core.archive import Archive
 from core.config import Settings
 from core.devkit.standin_api import StripeStandIn
 from core.errors import InvalidInput
-from core.payments import dispatch, payouts, records, reconcile, refunds
+from core.payments import dispatch, payouts, reconcile, records, refunds
 from core.payments.client import Payments
 from core.store import Store
 from core.swarm.archiver import Retention, archive_due, covered_until

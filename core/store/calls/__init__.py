@@ -85,6 +85,7 @@ from core.store.calls.purchases import (
 
 __all__ = [
     "ArchivedJobRef",
+    "ArchivedMoneyRef",
     "ClaimReply",
     "CompleteReply",
     "EarningsNow",
@@ -99,10 +100,8 @@ __all__ = [
     "agent_register",
     "agent_report",
     "append_logs",
-    "ArchivedMoneyRef",
     "archive_jobs",
     "archive_money",
-    "restore_money",
     "attach_payee",
     "book_stripe_fee",
     "book_transfer_reversal",
@@ -140,6 +139,7 @@ __all__ = [
     "release_held_payouts",
     "reserve_payout",
     "reserve_refund",
+    "restore_money",
     "retry_job",
     "retry_payout",
     "reverse_posting",
