@@ -6,7 +6,11 @@ listings show archived records marked archived."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +32,8 @@ CREDIT = ledger.creator_account(CREATOR)
 ALL = Retention(window_s=0, keep_jobs=10**6)
 FAR = 2**50
 OTHER = "0x" + "ef" * 20
+REPO = Path(__file__).resolve().parents[2]
+KILLED = 77  # tests/archive/money_child.py's exit status
 
 
 @pytest.fixture
@@ -143,3 +149,67 @@ async def test_reconcile_is_clean_and_listings_mark_archived_records(
     assert paid.archived
     assert await records.list_purchases(store, status="open") == []
     assert [r.archived for r in await records.list_refunds(store)] == [True]
+
+
+def run_child(settings: Settings, mode: str) -> None:
+    env = {**os.environ, "LCN_DATA_DIR": str(settings.data_dir), "LCN_POOL": settings.pool}
+    env["LCN_REDIS_URL"] = settings.redis_url or ""
+    env["LCN_ARCHIVE_URL"] = settings.archive_url or ""
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.archive.money_child", mode],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == KILLED, child.stderr
+
+
+async def money_hashes(store: Store) -> dict[str, dict[bytes, bytes]]:
+    found: dict[str, dict[bytes, bytes]] = {}
+    for kind in ("payout", "purchase", "refund", "dispute"):
+        for member in await store.redis.zrange(store.keys.records_index(kind + "s"), 0, -1):
+            record_id = member.decode()
+            found[f"{kind}:{record_id}"] = await store.redis.hgetall(
+                store.keys.record(kind, record_id)
+            )
+    return found
+
+
+async def test_an_archiver_killed_mid_batch_loses_nothing_and_a_rerun_completes(
+    store: Store, settings: Settings, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+) -> None:
+    for n in range(3):
+        purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000 + n * 10_000)
+        await refunds.refund(store, payments, purchase.purchase_id, amount_micro=1_000_000)
+    await hooks.flush()
+    await dispatch.dispatch_due(store, payments)
+    await cover(store)
+    before = await money_hashes(store)
+    assert len(before) == 6
+    balances = await ledger.balances(store)
+
+    run_child(settings, "insert")  # killed inside the batch's transaction: nothing landed
+    async with await Archive.open(settings) as archive:
+        assert (await archive.status()).tables["money_records"].rows == 0
+    assert await money_hashes(store) == before
+
+    run_child(settings, "written")  # killed between the archive write and the Redis removal
+    async with await Archive.open(settings) as archive:
+        assert (await archive.status()).tables["money_records"].rows == 6
+        assert await money_hashes(store) == before  # still all live
+        for _ in range(2):  # the next run removes them; one more changes nothing
+            await archive_due(store, archive, ALL, now_ms=FAR)
+        assert (await archive.status()).tables["money_records"].rows == 6
+        for name, raw in before.items():
+            kind, _, record_id = name.partition(":")
+            row = await archive.get_record(kind, record_id)  # type: ignore[arg-type]
+            assert row is not None and row.record == {
+                k.decode(): v.decode() for k, v in raw.items()
+            }
+    assert await money_hashes(store) == {}
+    assert await store.redis.scard(store.keys.money_archived) == 6
+    assert await ledger.balances(store) == balances
+    assert (await ledger.check(store)).ok
