@@ -213,3 +213,26 @@ async def test_an_archiver_killed_mid_batch_loses_nothing_and_a_rerun_completes(
     assert await store.redis.scard(store.keys.money_archived) == 6
     assert await ledger.balances(store) == balances
     assert (await ledger.check(store)).ok
+
+
+async def test_a_dispute_of_an_archived_purchase_and_redelivered_dispute_events_book_once(
+    store: Store, settings: Settings, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+) -> None:
+    purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
+    assert purchase.payment_intent
+    await dispatch.dispatch_due(store, payments)
+    assert await archive_all(store, settings) == 1
+    dispute = stand_in.dispute(purchase.payment_intent, 400)  # the purchase comes back for it
+    await hooks.flush()
+    assert await ledger.balance(store, "disputes") == 4_000_000
+    stand_in.close_dispute(dispute["id"], won=False)
+    await hooks.flush()
+    assert await ledger.balance(store, "disputes") == 0
+    assert await archive_all(store, settings) == 2  # the purchase again, and the lost dispute
+    balances = await ledger.balances(store)
+    assert not await live(store, "dispute", dispute["id"])
+    for event in [e for e in stand_in.events if e["type"].startswith("charge.dispute.")]:
+        await hooks.deliver({**event, "id": event["id"] + "again"})  # after both were archived
+    assert await ledger.balances(store) == balances
+    assert not await live(store, "dispute", dispute["id"])  # a duplicate needs no restore
+    assert (await ledger.check(store)).ok
