@@ -6,11 +6,13 @@ listings show archived records marked archived."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,7 +133,13 @@ async def test_a_reversal_of_an_archived_payout_is_booked_once(
 
 
 async def test_reconcile_is_clean_and_listings_mark_archived_records(
-    store: Store, settings: Settings, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+    store: Store,
+    settings: Settings,
+    payments: Payments,
+    stand_in: StripeStandIn,
+    hooks: Webhooks,
+    lcn: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
     await refunds.refund(store, payments, purchase.purchase_id, amount_micro=1_000_000)
@@ -149,6 +157,13 @@ async def test_reconcile_is_clean_and_listings_mark_archived_records(
     assert paid.archived
     assert await records.list_purchases(store, status="open") == []
     assert [r.archived for r in await records.list_refunds(store)] == [True]
+    monkeypatch.setenv("LCN_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("LCN_ARCHIVE_URL", settings.archive_url or "")
+    shown_cli = (await asyncio.to_thread(lcn, "payments", "purchases")).output
+    assert purchase.purchase_id in shown_cli and "paid (archived)" in shown_cli
+    listed = await asyncio.to_thread(lcn, "payments", "purchases", "--json")
+    [row] = json.loads(listed.output)
+    assert row["archived"] is True and row["refundedMicroUsd"] == 1_000_000
 
 
 def run_child(settings: Settings, mode: str) -> None:
