@@ -204,6 +204,10 @@ async def test_an_archiver_killed_mid_batch_loses_nothing_and_a_rerun_completes(
     await cover(store)
     before = await money_hashes(store)
     assert len(before) == 6
+    live_bytes = 0
+    for name in before:
+        kind, _, record_id = name.partition(":")
+        live_bytes += await store.redis.memory_usage(store.keys.record(kind, record_id)) or 0
     balances = await ledger.balances(store)
 
     run_child(settings, "insert")  # killed inside the batch's transaction: nothing landed
@@ -226,6 +230,8 @@ async def test_an_archiver_killed_mid_batch_loses_nothing_and_a_rerun_completes(
             }
     assert await money_hashes(store) == {}
     assert await store.redis.scard(store.keys.money_archived) == 6
+    marker = await store.redis.memory_usage(store.keys.money_archived) or 0
+    print(f"redis bytes per money record: {live_bytes / 6:.0f} live, {marker / 6:.0f} archived")
     assert await ledger.balances(store) == balances
     assert (await ledger.check(store)).ok
 
