@@ -257,3 +257,26 @@ async def test_a_dispute_of_an_archived_purchase_and_redelivered_dispute_events_
     assert await ledger.balances(store) == balances
     assert not await live(store, "dispute", dispute["id"])  # a duplicate needs no restore
     assert (await ledger.check(store)).ok
+
+
+async def test_our_archived_refund_that_fails_later_is_reversed_once(
+    store: Store, settings: Settings, payments: Payments, stand_in: StripeStandIn, hooks: Webhooks
+) -> None:
+    purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
+    ours = await refunds.refund(store, payments, purchase.purchase_id, amount_micro=4_000_000)
+    assert ours.stripe_refund_id
+    await hooks.flush()
+    await dispatch.dispatch_due(store, payments)
+    assert await archive_all(store, settings) == 2
+    assert await ledger.balance(store, CREDIT) == 6_000_000
+    stand_in.fail_refund(ours.stripe_refund_id)  # both records come back for the reversal
+    await hooks.flush()
+    assert await ledger.balance(store, CREDIT) == 10_000_000
+    assert (await records.get_refund(store, ours.refund_id)).status == "failed"
+    assert await archive_all(store, settings) == 2
+    for event in [e for e in stand_in.events if e["type"].startswith("refund.")]:
+        await hooks.deliver({**event, "id": event["id"] + "again"})
+    assert await ledger.balance(store, CREDIT) == 10_000_000
+    back = await records.get_purchase(store, purchase.purchase_id)
+    assert back.refunded_micro_usd == 0 and back.status == "paid"
+    assert (await ledger.check(store)).ok
