@@ -87,16 +87,16 @@ async def due_records(
 
 async def write_money_batch(
     store: Store, archive: Archive, due: list[tuple[MoneyKind, str, str, float]], cutoff_ms: int
-) -> tuple[list[ArchivedMoneyRef], int]:
+) -> tuple[list[ArchivedMoneyRef], set[str]]:
     """Read the records and write the final ones to the archive; returns what to remove from
-    Redis, as read, and how many were left. Nothing in Redis changes here."""
+    Redis, as read, and the names ('kind:id') of those left. Nothing in Redis changes here."""
     async with store.redis.pipeline(transaction=False) as pipe:
         for kind, record_id, _status, _score in due:
             pipe.hgetall(store.keys.record(kind, record_id))
         replies = await pipe.execute()
     refs: list[ArchivedMoneyRef] = []
     rows: list[MoneyRecord] = []
-    kept = 0
+    kept: set[str] = set()
     for (kind, record_id, status, _score), raw in zip(due, replies, strict=True):
         fields = {_text(k): _text(v) for k, v in raw.items()}
         if not fields:  # listed, but no hash: its stale index entry goes
@@ -104,7 +104,7 @@ async def write_money_batch(
             continue
         at = _millis(fields, "updated_at") or _millis(fields, "created_at") or 0
         if fields.get("id") != record_id or not final(kind, fields) or at >= cutoff_ms:
-            kept += 1
+            kept.add(f"{kind}:{record_id}")
             continue
         rows.append(MoneyRecord(kind=kind, id=record_id, at=at, record=fields))
         refs.append({"kind": kind, "id": record_id, "status": status, "fields": fields})
@@ -115,20 +115,23 @@ async def write_money_batch(
 async def archive_money(
     store: Store, archive: Archive, *, cutoff_ms: int, batch: int, max_batches: int
 ) -> MoneyRun:
-    """Archive the final money records last changed before `cutoff_ms`, a batch at a time."""
+    """Archive the final money records last changed before `cutoff_ms`, a batch at a time.
+    Records read but left (a purchase with a refund in flight, one changed meanwhile) are
+    passed over for the rest of the run, so a few that wait never hold back the rest."""
     total = MoneyRun()
+    passed: set[str] = set()
     for _ in range(max_batches if cutoff_ms > 0 else 0):
-        due = await due_records(store, batch, cutoff_ms)
+        listed = await due_records(store, batch + len(passed), cutoff_ms)
+        due = [d for d in listed if f"{d[0]}:{d[1]}" not in passed][:batch]
         if not due:
             break
         refs, kept = await write_money_batch(store, archive, due, cutoff_ms)
-        removed = await calls.archive_money(store, refs)
-        stale = sum(1 for ref in refs if not ref["fields"])
+        removed = set(await calls.archive_money(store, refs))
+        passed |= kept
+        passed |= {f"{r['kind']}:{r['id']}" for r in refs if r["fields"]} - removed
         total.batches += 1
         total.archived += len(removed)
-        total.kept += kept + len(refs) - stale - len(removed)
-        if not removed and not stale:
-            break  # nothing moved: what is left waits for a later run
+        total.kept += len(kept) + sum(1 for r in refs if r["fields"]) - len(removed)
     if total.archived:
         log.info("archived %d money records in %d batches", total.archived, total.batches)
     return total

@@ -29,6 +29,7 @@ from tests.archive.conftest import archive_settings, postgres_server  # noqa: F4
 from tests.helpers import register_node
 from tests.jobfactory import CREATOR, job_body
 from tests.payments.conftest import Webhooks, onboarded, paid_credit
+from tests.payments.fakes import RecordingHTTPClient
 
 CREDIT = ledger.creator_account(CREATOR)
 ALL = Retention(window_s=0, keep_jobs=10**6)
@@ -280,3 +281,31 @@ async def test_our_archived_refund_that_fails_later_is_reversed_once(
     back = await records.get_purchase(store, purchase.purchase_id)
     assert back.refunded_micro_usd == 0 and back.status == "paid"
     assert (await ledger.check(store)).ok
+
+
+async def test_a_purchase_with_a_refund_in_flight_stays_and_holds_nothing_back(
+    store: Store,
+    settings: Settings,
+    payments: Payments,
+    http: RecordingHTTPClient,
+    stand_in: StripeStandIn,
+    hooks: Webhooks,
+) -> None:
+    waiting = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
+    done = await paid_credit(store, payments, stand_in, hooks, 20_000_000)
+    await dispatch.dispatch_due(store, payments)
+    http.trap("/v1/refunds", "network-after")
+    pending = await refunds.refund(store, payments, waiting.purchase_id, amount_micro=1_000_000)
+    assert pending.status == "pending"  # Stripe refunded; we have not heard it yet
+    await cover(store)
+    one_at_a_time = Retention(window_s=0, keep_jobs=10**6, batch=1)
+    async with await Archive.open(settings) as archive:
+        run = await archive_due(store, archive, one_at_a_time, now_ms=FAR)
+    assert run.money.archived == 1 and run.money.kept >= 1
+    assert await live(store, "purchase", waiting.purchase_id)
+    assert await live(store, "refund", pending.refund_id)
+    assert not await live(store, "purchase", done.purchase_id)
+    await hooks.flush()  # the refund settles on the live purchase
+    assert (await records.get_refund(store, pending.refund_id)).status == "succeeded"
+    assert await archive_all(store, settings) == 2
+    assert (await records.get_purchase(store, waiting.purchase_id)).refunded_micro_usd == 1_000_000
