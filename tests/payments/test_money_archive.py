@@ -21,7 +21,7 @@ from core.archive import Archive
 from core.config import Settings
 from core.devkit.standin_api import StripeStandIn
 from core.errors import InvalidInput
-from core.payments import dispatch, payouts, reconcile, records, refunds
+from core.payments import dispatch, payouts, reconcile, records, refunds, summary
 from core.payments.client import Payments
 from core.store import Store
 from core.swarm.archiver import Retention, archive_due, covered_until
@@ -122,6 +122,8 @@ async def test_a_reversal_of_an_archived_payout_is_booked_once(
     assert not await live(store, "payout", payout.payout_id)
     listed = await records.list_payouts(store, node_id=node.node_id)
     assert [(p.payout_id, p.archived) for p in listed] == [(payout.payout_id, True)]
+    counted = await summary.earnings_summary(store, payments_enabled=True)
+    assert counted.payouts.paid == 1  # counted though archived
     stand_in.reverse_transfer(payout.transfer_id, 5)
     await hooks.flush()
     back = await records.get_payout(store, payout.payout_id)

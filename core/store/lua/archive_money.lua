@@ -41,6 +41,9 @@ for _, item in ipairs(cjson.decode(ARGV[2])) do
       redis.call('ZREM', K.buyer_purchases(rec['buyer']), id)
     end
     redis.call('SADD', K.money_archived(), archived_name(rkey))
+    if kind == 'payout' then  -- the console's payouts by state count archived ones too
+      redis.call('HINCRBY', K.money(), 'archived_payouts_' .. (rec['status'] or ''), 1)
+    end
     removed[#removed + 1] = archived_name(rkey)
   elseif rec['id'] == nil and next(item['fields']) == nil then
     -- Listed in a final status but with no hash (nothing of ours leaves that): drop the stale

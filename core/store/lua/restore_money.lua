@@ -29,4 +29,7 @@ if kind == 'purchase' and fields['buyer'] then
   redis.call('ZADD', K.buyer_purchases(fields['buyer']), created, id)
 end
 redis.call('SREM', K.money_archived(), archived_name(rkey))
+if kind == 'payout' then
+  redis.call('HINCRBY', K.money(), 'archived_payouts_' .. (fields['status'] or ''), -1)
+end
 return 1
