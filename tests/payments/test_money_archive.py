@@ -14,13 +14,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import delete
 
 from core import jobs, ledger
-from core.archive import Archive
+from core.archive import Archive, schema
 from core.config import Settings
-from core.devkit.standin_api import StripeStandIn
-from core.errors import InvalidInput
+from core.devkit.standin_api import StripeStandIn, sign
+from core.errors import InvalidInput, RecordArchived
 from core.payments import dispatch, payouts, reconcile, records, refunds, summary
 from core.payments.client import Payments
 from core.store import Store
@@ -28,6 +30,7 @@ from core.swarm.archiver import Retention, archive_due, covered_until
 from tests.archive.conftest import archive_settings, postgres_server  # noqa: F401 (fixtures)
 from tests.helpers import register_node
 from tests.jobfactory import CREATOR, job_body
+from tests.payments.conftest import WEBHOOK_SECRET as SECRET
 from tests.payments.conftest import Webhooks, onboarded, paid_credit
 from tests.payments.fakes import RecordingHTTPClient
 
@@ -311,3 +314,37 @@ async def test_a_purchase_with_a_refund_in_flight_stays_and_holds_nothing_back(
     assert (await records.get_refund(store, pending.refund_id)).status == "succeeded"
     assert await archive_all(store, settings) == 2
     assert (await records.get_purchase(store, waiting.purchase_id)).refunded_micro_usd == 1_000_000
+
+
+async def test_an_unreadable_archived_record_refuses_with_503_and_books_nothing(
+    store: Store,
+    settings: Settings,
+    payments: Payments,
+    stand_in: StripeStandIn,
+    hooks: Webhooks,
+    gateway: httpx.AsyncClient,
+) -> None:
+    purchase = await paid_credit(store, payments, stand_in, hooks, 10_000_000)
+    assert purchase.payment_intent
+    await dispatch.dispatch_due(store, payments)
+    assert await archive_all(store, settings) == 1
+    async with await Archive.open(settings) as archive, archive.engine.begin() as conn:
+        await conn.execute(delete(schema.money_records))  # the archive lost it
+    balances = await ledger.balances(store)
+    with pytest.raises(RecordArchived, match=r"purchase pu_\w+ is in the archive"):
+        await refunds.refund(store, payments, purchase.purchase_id, amount_micro=1_000_000)
+    stand_in.refund_outside(purchase.payment_intent, 300)
+    event = next(e for e in stand_in.events if e["type"] == "refund.created")
+    payload = json.dumps(event)
+    response = await gateway.post(
+        "/stripe/webhook",
+        content=payload,
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign(payload, SECRET)},
+    )
+    assert response.status_code == 503, response.text  # Stripe delivers it again later
+    assert response.json()["error"]["code"] == "archived"
+    assert not await store.redis.exists(store.keys.webhook_event(event["id"]))
+    assert await ledger.balances(store) == balances
+    assert await store.redis.sismember(
+        store.keys.money_archived, f"purchase:{purchase.purchase_id}"
+    )
