@@ -25,6 +25,25 @@ class InvalidInput(LcnError):
     code = "invalid"
 
 
+class RecordArchived(LcnError):
+    """A script needs a money record that the archiver moved out of Redis; the Store restores
+    it from the archive and runs the script again (core/store/restore.py), so this reaches a
+    caller only when the archive cannot be read."""
+
+    code = "archived"
+
+    def __init__(self, name: str) -> None:
+        # 'purchase:<id>|': the record's key after the pool's prefix, ended by a bar because the
+        # server appends where in the script the refusal was raised
+        name = name.partition("|")[0].strip()
+        self.name = name
+        kind, _, record_id = name.partition(":")
+        super().__init__(
+            f"The {kind} {record_id} is in the archive, which cannot be read now; try again "
+            "once it can."
+        )
+
+
 class AuthError(LcnError):
     code = "unauthorized"
 

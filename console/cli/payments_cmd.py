@@ -97,7 +97,7 @@ def payouts_list(
             p.payout_id,
             p.node_id[:20] + "…",
             format_usd(p.amount_micro_usd),
-            p.status,
+            p.status + (" (archived)" if p.archived else ""),
             str(p.attempts),
             p.transfer_id or "-",
             _when(p.created_at),
@@ -388,7 +388,9 @@ def payments_purchases(
             p.sku,
             p.buyer,
             format_usd(p.amount_micro_usd),
-            p.status + (" +fulfilled" if p.fulfilment == "done" else ""),
+            p.status
+            + (" +fulfilled" if p.fulfilment == "done" else "")
+            + (" (archived)" if p.archived else ""),
             format_usd(p.refunded_micro_usd) if p.refunded_micro_usd else "-",
             _when(p.created_at),
         ]

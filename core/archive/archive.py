@@ -1,6 +1,7 @@
 """The archive: finished jobs and final money records, kept for good in SQLite or PostgreSQL.
 
-Every write is idempotent (insert-or-ignore on the row's key) and atomic per batch, so the
+Every write is idempotent (insert-or-ignore on the row's key; money records, which may be
+restored and archived again, are replaced) and atomic per batch, so the
 archiver can archive first, then remove from Redis: killed in between, or run twice, it leaves
 the archive exactly as one clean run would.
 """
@@ -33,7 +34,7 @@ from core.archive.models import (
 from core.archive.reads import jobs_query, stream_query
 from core.archive.status import size_bytes, table_figures
 from core.archive.stream_ids import unpack_stream_id
-from core.archive.writes import insert_ignore
+from core.archive.writes import insert_ignore, upsert
 from core.config import Settings
 from core.errors import InvalidInput
 from core.models.job import JobStatus
@@ -88,7 +89,13 @@ class Archive:
         await self._put(schema.postings, [rows.posting_row(p) for p in batch])
 
     async def put_records(self, batch: Iterable[MoneyRecord]) -> None:
-        await self._put(schema.money_records, [rows.money_row(r) for r in batch])
+        """Final money records; one archived before is replaced (it was restored for a late
+        webhook, changed, and archived again: see core/archive/writes.py `upsert`)."""
+        found = [rows.money_row(r) for r in batch]
+        if not found:
+            return
+        async with self.engine.begin() as conn:
+            await upsert(conn, schema.money_records, found, ("kind", "id"))
 
     async def put_audit(self, batch: Iterable[AuditEntry]) -> None:
         await self._put(schema.audit, [rows.audit_row(e) for e in batch])

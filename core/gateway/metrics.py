@@ -106,12 +106,16 @@ def _figures_read(store: Store) -> Read[_Figures]:
     }
 
     def decode(r: Replies) -> _Figures:
+        money = _ints(r["money"])
         return _Figures(
             escrow_micro=int(r["escrow"] or 0),
             totals=_ints(r["totals"]),
             histograms={name: _ints(r[f"hist:{name}"]) for name in HISTOGRAMS},
-            payouts={state: int(r[f"payouts:{state}"]) for state in PAYOUT_STATUSES},
-            money=_ints(r["money"]),
+            payouts={
+                state: int(r[f"payouts:{state}"]) + money.get(f"archived_payouts_{state}", 0)
+                for state in PAYOUT_STATUSES
+            },
+            money=money,
         )
 
     return Read("metrics", commands, decode)

@@ -15,8 +15,9 @@ from typing import Any
 
 import stripe
 
+from core.models.records.fields import decode_hash
 from core.models.records.purchase import PurchaseRecord
-from core.payments import outbox
+from core.payments import archived, outbox
 from core.payments.amounts import stripe_cents
 from core.payments.client import Payments, as_dict
 from core.payments.errors import describe
@@ -45,9 +46,10 @@ async def book(store: Store, payments: Payments, purchase_id: str, *, now: int) 
     'waiting' (not paid yet, or Stripe has no balance transaction for it yet) or 'unknown'.
     Raises stripe.StripeError when Stripe cannot answer."""
     raw = await store.redis.hgetall(store.keys.purchase(purchase_id))
-    if not raw:
-        return "unknown"
-    rec = PurchaseRecord.from_hash(raw)
+    found = decode_hash(raw) if raw else await archived.find(store, "purchase", purchase_id)
+    if not found:
+        return "unknown"  # an archived one is restored by book_stripe_fee.lua when booked
+    rec = PurchaseRecord.from_hash(found)
     if rec.stripe_fee is not None:
         return "duplicate"
     intent_id = rec.payment_intent

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from pydantic import Field
 
 from core import ledger
+from core.archive.models import MoneyKind
 from core.models.base import WireModel
 from core.models.records.dispute import DisputeRecord
 from core.models.records.fields import RawHash
@@ -30,7 +31,7 @@ from core.models.records.payout import PayoutRecord
 from core.models.records.purchase import PurchaseRecord
 from core.models.records.refund import RefundRecord
 from core.money import format_usd
-from core.payments import fees
+from core.payments import archived, fees
 from core.payments.cents import MICRO_PER_CENT, to_micro
 from core.payments.client import Payments, as_dict, call, require
 from core.payments.reconcile_checks import (
@@ -99,12 +100,16 @@ async def _records(
 
 
 async def _since(
-    store: Store, kind: str, key_of: KeyOf, parse: Callable[[RawHash], R], since_ms: int
+    store: Store, kind: MoneyKind, key_of: KeyOf, parse: Callable[[RawHash], R], since_ms: int
 ) -> list[R]:
-    """Our records of one kind created since `since_ms`."""
-    index = store.keys.records_index(kind)
+    """Our records of one kind created since `since_ms`: live, and archived (a record briefly
+    in both, archived but not yet removed, is compared once, as live)."""
+    index = store.keys.records_index(kind + "s")
     ids = [m.decode() for m in await store.redis.zrangebyscore(index, since_ms, "+inf")]
-    return await _records(store, key_of, parse, ids)
+    rows = await hashes(store, [key_of(store.keys, record_id) for record_id in ids])
+    seen = {record_id for record_id, raw in zip(ids, rows, strict=True) if raw}
+    old = [h for h in await archived.since(store, kind, since_ms) if h.get("id") not in seen]
+    return [parse(raw) for raw in rows if raw] + [parse(h) for h in old]
 
 
 # The holding accounts and the records whose amounts they hold while in flight.
@@ -212,15 +217,15 @@ async def reconcile(
         for c in await _stripe_all(v1.charges.list_async, window)
         if metadata(c).get("lcn_pool") == store.pool
     ]
-    purchases = await _since(store, "purchases", Keys.purchase, PurchaseRecord.from_hash, ours)
+    purchases = await _since(store, "purchase", Keys.purchase, PurchaseRecord.from_hash, ours)
     our_intents = {p.payment_intent for p in purchases if p.payment_intent}
     stripe_refunds = [
         StripeRefund.from_stripe(r)
         for r in await _stripe_all(v1.refunds.list_async, window)
         if metadata(r).get("lcn_pool") == store.pool or r.get("payment_intent") in our_intents
     ]
-    payouts = await _since(store, "payouts", Keys.payout, PayoutRecord.from_hash, ours)
-    refunds = await _since(store, "refunds", Keys.refund, RefundRecord.from_hash, ours)
+    payouts = await _since(store, "payout", Keys.payout, PayoutRecord.from_hash, ours)
+    refunds = await _since(store, "refund", Keys.refund, RefundRecord.from_hash, ours)
     await fees.book_missing(store, client, purchases)  # before cash is compared
     mismatches = (
         compare_payouts(payouts, transfers)

@@ -20,7 +20,7 @@ import stripe
 from core.errors import Conflict
 from core.models.records.fields import RawHash
 from core.models.records.refund import RefundRecord
-from core.payments import outbox
+from core.payments import archived, outbox
 from core.payments.amounts import (
     RefundAmount,
     StripeObjectRefused,
@@ -150,8 +150,13 @@ async def refund(
 
 
 async def _record(store: Store, refund_id: str) -> RefundRecord | None:
+    """The refund, live or archived: a redelivered Dashboard refund is a duplicate either way
+    (and record_external_refund.lua refuses it again if it was archived meanwhile)."""
     raw = await store.redis.hgetall(store.keys.refund(refund_id))
-    return RefundRecord.from_hash(raw) if raw else None
+    if raw:
+        return RefundRecord.from_hash(raw)
+    old = await archived.find(store, "refund", refund_id)
+    return None if old is None else RefundRecord.from_hash(old)
 
 
 def _refusal(obj: dict[str, Any], status: str) -> str:

@@ -51,8 +51,9 @@ async def on_transfer_reversed(store: Store, obj: dict[str, Any]) -> str:
         raise StripeObjectRefused("The transfer's id is not a Stripe transfer id.")
     found = listed(obj)
     payout_key = store.keys.payout(str(payout_id))
-    if not await store.redis.exists(payout_key):
-        return "unknown"
+    archived = await store.redis.sismember(store.keys.money_archived, f"payout:{payout_id}")
+    if not archived and not await store.redis.exists(payout_key):
+        return "unknown"  # an archived payout is restored by the script that books against it
     now = outbox.now_ms()
     booked = 0
     for rid, cents in found:

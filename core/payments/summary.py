@@ -53,6 +53,8 @@ class EarningsSummary(WireModel):
 
 
 MONEY_FIELDS = ("credits", "sales", "refunds", "payouts_paid", "payouts_failed")
+# Payouts the archiver moved out of Redis, by their final state (archive_money.lua counts them).
+ARCHIVED_PAYOUTS = ("archived_payouts_paid", "archived_payouts_failed")
 PAYOUT_STATES = ("pending", "sent", "paid", "failed")
 HELD_ACCOUNTS = ("payouts", "refunds")
 
@@ -75,7 +77,7 @@ def summary_read(
     buckets = _buckets(hours, now_ms or wall_ms())
     fields = tuple(str(b) for b in buckets)
     commands = {
-        "money": hmget(store.keys.money, MONEY_FIELDS),
+        "money": hmget(store.keys.money, MONEY_FIELDS + ARCHIVED_PAYOUTS),
         "job_totals": job_totals_command(store),
         **{
             f"payouts:{state}": command("ZCARD", store.keys.records_with_status("payouts", state))
@@ -87,7 +89,8 @@ def summary_read(
     }
 
     def decode(r: Replies) -> EarningsSummary:
-        money = {name: _int(v) for name, v in by_field(MONEY_FIELDS, r["money"]).items()}
+        fields = MONEY_FIELDS + ARCHIVED_PAYOUTS
+        money = {name: _int(v) for name, v in by_field(fields, r["money"]).items()}
         totals = job_totals(r["job_totals"])
         payouts = {state: int(r[f"payouts:{state}"]) for state in PAYOUT_STATES}
         held = {name: _int(v) for name, v in by_field(HELD_ACCOUNTS, r["held"]).items()}
@@ -109,8 +112,8 @@ def summary_read(
             payouts=PayoutCounts(
                 pending=payouts["pending"],
                 sent=payouts["sent"],
-                paid=payouts["paid"],
-                failed=payouts["failed"],
+                paid=payouts["paid"] + money["archived_payouts_paid"],
+                failed=payouts["failed"] + money["archived_payouts_failed"],
                 in_flight_micro_usd=held["payouts"],
                 paid_micro_usd=money["payouts_paid"],
                 failed_micro_usd=money["payouts_failed"],

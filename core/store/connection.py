@@ -14,12 +14,14 @@ from redis.asyncio.connection import UnixDomainSocketConnection
 
 from core.config import Settings
 from core.embedded import ensure_embedded
-from core.errors import SetupError
+from core.errors import RecordArchived, SetupError
 from core.store import scripts
 from core.store.archive_handle import ArchiveHandle
 from core.store.keys import Keys
 
 log = logging.getLogger("lcn.store")
+
+RESTORE_ROUNDS = 4  # archived records one script may need restored, one per round
 
 
 @dataclass
@@ -42,8 +44,20 @@ class Store:
 
     async def script(self, name: str, keys: list[str], *args: Any) -> Any:
         """EVALSHA one script with the pool's prefix as ARGV[1]: the untyped primitive under the
-        typed calls of core/store/calls, which are what the rest of the code uses."""
-        return await scripts.call(self.redis, name, keys, [self.keys.prefix, *args])
+        typed calls of core/store/calls, which are what the rest of the code uses.
+
+        A script that needs a money record the archiver moved out of Redis refuses, before its
+        first write, with the record's name; the record is restored from the archive and the
+        script runs again (a settled refund needs its purchase too, hence a few rounds)."""
+        for round_ in range(RESTORE_ROUNDS + 1):
+            try:
+                return await scripts.call(self.redis, name, keys, [self.keys.prefix, *args])
+            except RecordArchived as exc:
+                from core.store.restore import restore_archived  # it needs the typed calls
+
+                if round_ == RESTORE_ROUNDS or not await restore_archived(self, exc.name):
+                    raise
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         if not self._closed:

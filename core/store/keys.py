@@ -96,6 +96,7 @@ TEMPLATES: dict[str, str] = {
     "dispute": "dispute:{dispute_id}",
     "reversal": "reversal:{reversal_id}",
     "reversals": "reversals",
+    "money_archived": "money:archived",
     "records_index": "{kind}",
     "records_with_status": "{kind}:status:{status}",
     "node_payouts": "payouts:node:{node_id}",
@@ -402,6 +403,11 @@ class Keys:
     @property
     def reversals(self) -> str:
         return self._make("reversals")
+
+    @property
+    def money_archived(self) -> str:
+        """The money records ('purchase:<id>', …) the archiver moved out of Redis: a set."""
+        return self._make("money_archived")
 
     def records_index(self, kind: str) -> str:
         """All records of a kind ('payouts', 'purchases', 'refunds') by creation time."""

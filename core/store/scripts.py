@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import NoScriptError, ResponseError
 
-from core.errors import Conflict, InvalidInput, LcnError, NotFound
+from core.errors import Conflict, InvalidInput, LcnError, NotFound, RecordArchived
 from core.store.keys import lua_include
 from core.store.series import LUA_CONSTANTS
 
@@ -73,6 +73,7 @@ _ERROR_KINDS: dict[str, type[LcnError]] = {
     "not_found": NotFound,
     "conflict": Conflict,
     "invalid": InvalidInput,
+    "archived": RecordArchived,
 }
 
 

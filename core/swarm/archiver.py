@@ -33,6 +33,7 @@ from core.errors import InvalidInput
 from core.provenance import posting_order
 from core.store import Store, calls
 from core.store.calls import ArchivedJobRef
+from core.swarm.archive_money import MoneyRun, archive_money
 from core.swarm.archive_streams import StreamRun, archive_streams
 
 log = logging.getLogger("lcn.archiver")
@@ -66,6 +67,7 @@ class ArchiveRun:
     batches: int = 0
     skipped: list[str] = field(default_factory=list)  # ids the codec refused
     streams: StreamRun = field(default_factory=StreamRun)
+    money: MoneyRun = field(default_factory=MoneyRun)
 
 
 def _text(value: bytes) -> str:
@@ -196,8 +198,8 @@ async def _large_results(store: Store, read: list[dict[str, str]]) -> dict[str, 
 async def archive_due(
     store: Store, archive: Archive, retention: Retention, *, now_ms: int | None = None
 ) -> ArchiveRun:
-    """Archive what is due, a batch at a time (at most MAX_BATCHES in one run), then the
-    journal and audit streams."""
+    """Archive what is due, a batch at a time (at most MAX_BATCHES in one run): finished jobs,
+    final money records (core/swarm/archive_money.py), then the journal and audit streams."""
     total = ArchiveRun()
     position = await checkpoint_position(store)
     covered = position_ms(position)
@@ -215,6 +217,13 @@ async def archive_due(
         total.skipped += run.skipped
         if not removed and not stale:
             break  # nothing moved: what is left waits (a parent, a change); the next run
+    total.money = await archive_money(
+        store,
+        archive,
+        cutoff_ms=min(now - retention.window_s * 1000, covered),
+        batch=retention.batch,
+        max_batches=MAX_BATCHES,
+    )
     total.streams = await archive_streams(
         store,
         archive,

@@ -99,7 +99,7 @@ async def test_a_local_operator_who_took_a_lower_role_is_held_to_it(store: Store
     with pytest.raises(Forbidden, match=r"^web@host acts with the operator role; payout\.run"):
         await payments_actions.pay_out_node(store, None, web, node.node_id)
     viewer = access.roles.capped("web@host", Role.VIEWER)
-    with pytest.raises(Forbidden, match="viewer role; node.undrain needs the operator role"):
+    with pytest.raises(Forbidden, match=r"viewer role; node\.undrain needs the operator role"):
         await actions.node_action(store, viewer, "undrain", node.node_id)
     audit = await events.recent_audit(store, 10)
     assert {a["operator"] for a in audit} == {"web@host"}

@@ -14,7 +14,13 @@ from core.store.calls.access import (
     revoke_api_key,
     revoke_ssh_key,
 )
-from core.store.calls.archive import ArchivedJobRef, archive_jobs
+from core.store.calls.archive import (
+    ArchivedJobRef,
+    ArchivedMoneyRef,
+    archive_jobs,
+    archive_money,
+    restore_money,
+)
 from core.store.calls.jobs import (
     ClaimReply,
     CompleteReply,
@@ -86,6 +92,7 @@ from core.store.calls.purchases import (
 
 __all__ = [
     "ArchivedJobRef",
+    "ArchivedMoneyRef",
     "ClaimReply",
     "CompleteReply",
     "EarningsNow",
@@ -102,6 +109,7 @@ __all__ = [
     "agent_report",
     "append_logs",
     "archive_jobs",
+    "archive_money",
     "attach_payee",
     "book_stripe_fee",
     "book_transfer_reversal",
@@ -139,6 +147,7 @@ __all__ = [
     "release_held_payouts",
     "reserve_payout",
     "reserve_refund",
+    "restore_money",
     "retry_job",
     "retry_payout",
     "reverse_posting",

@@ -26,3 +26,37 @@ async def archive_jobs(store: Store, batch: list[ArchivedJobRef]) -> list[str]:
         "archive_jobs", [store.keys.job(batch[0]["id"])], json.dumps(batch, separators=(",", ":"))
     )
     return list(removed) if isinstance(removed, list) else []  # cjson encodes {} for no ids
+
+
+class ArchivedMoneyRef(TypedDict):
+    """A final money record as the archiver read and archived it: removed only if unchanged."""
+
+    kind: str  # payout | purchase | refund | dispute
+    id: str
+    status: str  # the status index it was listed in
+    fields: dict[str, str]  # the whole hash; {} for a listed record whose hash is gone
+
+
+async def archive_money(store: Store, batch: list[ArchivedMoneyRef]) -> list[str]:
+    """The records removed from Redis, as 'kind:id' (one changed since it was read, or queued
+    again, is left, and not listed)."""
+    if not batch:
+        return []
+    first = batch[0]
+    removed: list[str] | dict[str, str] = await store.script(
+        "archive_money",
+        [store.keys.record(first["kind"], first["id"])],
+        json.dumps(batch, separators=(",", ":")),
+    )
+    return list(removed) if isinstance(removed, list) else []
+
+
+async def restore_money(store: Store, kind: str, fields: dict[str, str]) -> bool:
+    """Put an archived record back into Redis; False when it was not archived (or is live)."""
+    reply = await store.script(
+        "restore_money",
+        [store.keys.record(kind, fields.get("id", ""))],
+        kind,
+        json.dumps(fields, separators=(",", ":")),
+    )
+    return bool(reply)

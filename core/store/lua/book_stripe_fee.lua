@@ -6,6 +6,7 @@
 --!include lib
 --!include money
 local pkey, txn, now = KEYS[1], ARGV[3], tonumber(ARGV[4])
+need_live(pkey)
 local purchase = hgetall_map(pkey)
 if purchase['id'] == nil then return 'unknown' end
 local pid, st = purchase['id'], purchase['status']
@@ -19,6 +20,7 @@ if cents == nil or cents * CENT > paid then
 end
 local fee = cents * CENT
 redis.call('HSET', pkey, 'stripe_fee', fee, 'fee_txn', txn)
+touch('purchases', pkey, purchase, now)
 if fee > 0 then
   post('platform', 'stripe_fees', fee, 'stripe_fee:' .. pid, 'stripe_fee', pid)
   money_stat('stripe_fees', fee, now)

@@ -7,6 +7,7 @@
 --!include money
 local pkey, rkey = KEYS[1], KEYS[2]
 local trr, transfer, now = ARGV[2], ARGV[4], tonumber(ARGV[5])
+need_live(pkey)
 local payout = hgetall_map(pkey)
 if payout['id'] == nil then return 'unknown' end
 if redis.call('EXISTS', rkey) == 1 then return 'duplicate' end
@@ -31,6 +32,7 @@ end
 redis.call('HSET', rkey, 'id', trr, 'payout', id, 'node', payout['node'] or '', 'transfer', transfer,
   'amount', amount, 'created_at', now)
 redis.call('HINCRBY', pkey, 'reversed', amount)
+touch('payouts', pkey, payout, now)
 redis.call('ZADD', K.reversals(), now, trr)
 post('world', 'reversed', amount, 'reversal:' .. trr, 'payout_reversed', id)
 money_stat('reversals', amount, now)

@@ -6,6 +6,8 @@
 --!include lib
 --!include money
 local dkey, outcome, now = KEYS[1], ARGV[2], tonumber(ARGV[4])
+-- Only closed disputes are archived: a close delivered again after that is a duplicate.
+if redis.call('EXISTS', dkey) == 0 and is_archived(dkey) then return 'duplicate' end
 local d = hgetall_map(dkey)
 if d['id'] == nil then return 'unknown' end
 if d['status'] ~= 'open' then return 'duplicate' end

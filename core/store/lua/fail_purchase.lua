@@ -4,6 +4,7 @@
 --!include lib
 --!include money
 local rkey, status, now = KEYS[1], ARGV[2], tonumber(ARGV[4])
+need_live(rkey)
 local rec = hgetall_map(rkey)
 if rec['id'] == nil then return 'unknown' end
 if rec['status'] ~= 'open' and rec['status'] ~= 'failed' then return rec['status'] end

@@ -5,6 +5,7 @@
 --!include lib
 --!include money
 local rkey, now = KEYS[1], tonumber(ARGV[4])
+need_live(rkey)
 local rec = hgetall_map(rkey)
 if rec['id'] == nil then return refuse('not_found', 'No such purchase.') end
 if rec['fulfilment'] == 'done' then return 'duplicate' end

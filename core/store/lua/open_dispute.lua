@@ -9,9 +9,10 @@
 local MAX_FEE_CENTS = 10000 -- $100: Stripe's dispute fees are $15 and their like
 local pkey, dkey = KEYS[1], KEYS[2]
 local du, charge, now = ARGV[2], ARGV[5], tonumber(ARGV[6])
+need_live(pkey)
 local purchase = hgetall_map(pkey)
 if purchase['id'] == nil then return 'unknown' end
-if redis.call('EXISTS', dkey) == 1 then return 'duplicate' end
+if exists_or_archived(dkey) then return 'duplicate' end
 local pid, st = purchase['id'], purchase['status']
 local cents, fee_cents = bounded_amount(ARGV[3], 1), bounded_amount(ARGV[4], 0)
 if cents == nil or fee_cents == nil or cents * CENT >= MAX_EXACT or fee_cents > MAX_FEE_CENTS then

@@ -11,6 +11,7 @@ local paid_cents = bounded_amount(ARGV[2], 0)
 if paid_cents == nil or paid_cents * CENT >= MAX_EXACT then
   return refuse('invalid', 'A paid amount is whole cents from 0 and below 2^53 micro-USD.')
 end
+need_live(rkey)
 local rec = hgetall_map(rkey)
 if rec['id'] == nil then return cjson.encode({outcome = 'unknown'}) end
 local id = rec['id']

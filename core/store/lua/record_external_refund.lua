@@ -9,6 +9,7 @@
 --!include lib
 --!include money
 local pkey, sid, outcome, now = KEYS[1], ARGV[2], ARGV[4], tonumber(ARGV[5])
+need_live(pkey)
 local purchase = hgetall_map(pkey)
 if purchase['id'] == nil then return 'unknown' end
 local pid, st = purchase['id'], purchase['status']
@@ -22,7 +23,7 @@ end
 local amount = cents * CENT
 local rid = 'ext-' .. sid
 local rkey = K.refund(rid)
-if redis.call('EXISTS', rkey) == 1 then return 'duplicate' end
+if exists_or_archived(rkey) then return 'duplicate' end
 local origin, base = purchase_origin(purchase)
 if not origin then
   return refuse('conflict', 'Purchase ' .. pid .. ' is ' .. st .. '; no refund of it is booked.')
@@ -43,6 +44,7 @@ if outcome == 'failed' then
 end
 post(origin, 'world', amount, 'refund:external:' .. sid, 'refund', pid)
 local refunded = redis.call('HINCRBY', pkey, 'refunded', amount)
+touch('purchases', pkey, purchase, now)
 if st == 'paid' and refunded >= base then move_record('purchases', pkey, purchase, 'refunded', now) end
 fields['refunded_at'] = now
 new_record('refunds', rkey, fields, 'succeeded', now)

@@ -7,6 +7,7 @@
 --!include lib
 --!include money
 local pkey, rid, now = KEYS[1], ARGV[2], tonumber(ARGV[6])
+need_live(pkey)
 local rec = hgetall_map(pkey)
 if rec['id'] == nil then return refuse('not_found', 'No such purchase.') end
 local pid = rec['id']
@@ -39,6 +40,7 @@ local rkey = K.refund(rid)
 if redis.call('EXISTS', rkey) == 1 then return refuse('conflict', 'Refund ' .. rid .. ' exists.') end
 post(origin, 'refunds', amount, 'refund:reserve:' .. rid, 'refund', pid)
 redis.call('HINCRBY', pkey, 'refunding', amount)
+touch('purchases', pkey, rec, now)
 new_record('refunds', rkey, {id = rid, purchase = pid, amount = amount, origin = origin,
   payment_intent = rec['payment_intent'], gen = 1, attempts = 0, next_attempt_at = now,
   reason = ARGV[4], operator = ARGV[5], stripe_refund = '', error = ''}, 'pending', now)

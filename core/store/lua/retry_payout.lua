@@ -5,6 +5,7 @@
 --!include lib
 --!include money
 local rkey, now = KEYS[1], tonumber(ARGV[2])
+need_live(rkey)
 local rec = hgetall_map(rkey)
 if rec['id'] == nil then return refuse('not_found', 'No such payout.') end
 local id, st = rec['id'], rec['status']

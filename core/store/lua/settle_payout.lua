@@ -6,6 +6,7 @@
 --!include money
 local rkey, gen, outcome, transfer = KEYS[1], ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(ARGV[6])
+need_live(rkey)
 local rec = hgetall_map(rkey)
 if rec['id'] == nil then return refuse('not_found', 'No such payout.') end
 local id = rec['id']

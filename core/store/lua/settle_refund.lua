@@ -7,10 +7,12 @@
 --!include lib
 --!include money
 local rkey, gen, outcome, sid, now = KEYS[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[6])
+need_live(rkey)
 local rec = hgetall_map(rkey)
 if rec['id'] == nil then return refuse('not_found', 'No such refund.') end
 local id, st = rec['id'], rec['status']
 local pkey = K.purchase(rec['purchase'])
+need_live(pkey)
 local purchase = hgetall_map(pkey)
 local amount = tonumber(rec['amount'])
 if outcome == st then return cjson.encode({status = st, duplicate = true}) end
@@ -19,6 +21,7 @@ if outcome == 'succeeded' or outcome == 'failed' then
     return refuse('conflict', 'Refund ' .. id .. ' is already ' .. st .. '.')
   end
   redis.call('HINCRBY', pkey, 'refunding', -amount)
+  touch('purchases', pkey, purchase, now)
   if outcome == 'succeeded' then
     post('refunds', 'world', amount, 'refund:paid:' .. id, 'refund', rec['purchase'])
     local refunded = redis.call('HINCRBY', pkey, 'refunded', amount)
@@ -38,6 +41,7 @@ elseif outcome == 'reversed' then
   post('world', rec['origin'], amount, 'refund:reversed:' .. id, 'refund_reversed',
     rec['purchase'])
   redis.call('HINCRBY', pkey, 'refunded', -amount)
+  touch('purchases', pkey, purchase, now)
   if purchase['status'] == 'refunded' then move_record('purchases', pkey, purchase, 'paid', now) end
   money_stat('refunds', -amount, now)
   redis.call('HSET', rkey, 'error', ARGV[5])

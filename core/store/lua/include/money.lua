@@ -28,6 +28,37 @@ local function move_record(kind, rkey, rec, status, now)
   rec['status'] = status
 end
 
+-- Archived money records (core/swarm/archive_money.py). A final record the archiver moved out
+-- of Redis is named in K.money_archived() ('purchase:<id>', the key after the prefix) until it
+-- is restored, so no script can take an archived record for one that never existed: a script
+-- that needs one raises 'archived|<name>' before its first write (need_live), the Python side
+-- restores it from the archive and runs the script again (core/store/restore.py); a duplicate
+-- check on a record that may be archived asks exists_or_archived.
+local function archived_name(rkey) return string.sub(rkey, #P + 1) end
+
+local function is_archived(rkey)
+  return redis.call('SISMEMBER', K.money_archived(), archived_name(rkey)) == 1
+end
+
+local function need_live(rkey)
+  if redis.call('EXISTS', rkey) == 0 and is_archived(rkey) then
+    error({err = 'archived|' .. archived_name(rkey) .. '|'})
+  end
+end
+
+local function exists_or_archived(rkey)
+  return redis.call('EXISTS', rkey) == 1 or is_archived(rkey)
+end
+
+-- A change to a record that books money but keeps its status (a partial refund, a fee, a
+-- reversal) still dates it, so the archiver waits until a ledger checkpoint covers the posting.
+local function touch(kind, rkey, rec, now)
+  redis.call('HSET', rkey, 'updated_at', now)
+  if rec['status'] and rec['status'] ~= '' then
+    redis.call('ZADD', K.records_with_status(kind, rec['status']), 'XX', now, rec['id'])
+  end
+end
+
 local function new_record(kind, rkey, fields, status, now)
   local flat = {}
   for name, value in pairs(fields) do
