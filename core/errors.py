@@ -25,6 +25,12 @@ class InvalidInput(LcnError):
     code = "invalid"
 
 
+class Corrupt(LcnError):
+    """Stored data does not match its own content id (a blob edited or damaged at rest)."""
+
+    code = "corrupt"
+
+
 class AuthError(LcnError):
     code = "unauthorized"
 

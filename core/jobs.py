@@ -9,11 +9,13 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core import blobs
 from core.config import unplaceable_grace_from_env
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, text_record_cid
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, SubmitJob, SubmitResult, Task
 from core.models.node import Pricing
+from core.models.records.fields import decode_hash
 from core.models.records.job import job_from_hash
 from core.money import micro_to_json, usd_to_micro
 from core.payments.credit import TRUSTED, CreditPolicy, policy_from_env
@@ -30,10 +32,8 @@ LIST_RATE = {
     "mem_per_gb": usd_to_micro(_LIST.memory_per_gb),
     "gpu": usd_to_micro(_LIST.gpu_per_second),
 }
-INLINE_RESULT_BYTES = 64 * 1024
 MAX_LOG_LINES = 200
 MAX_LOG_LINE = 500
-BLOB_TTL_S = 7 * 86400
 
 
 def list_price_estimate(task: Task) -> int:
@@ -114,6 +114,7 @@ async def submit_many(
     if not bodies:
         return []
     batch = [submit_fields(body, max_attempts=max_attempts) for body in bodies]
+    await stash_tasks(store, batch)
     replies = await calls.submit_job(store, batch, (credit or TRUSTED).argv())
     results: list[SubmitResult | LcnError] = []
     for fields, reply in zip(batch, replies, strict=True):
@@ -131,6 +132,16 @@ async def submit_many(
             )
         )
     return results
+
+
+async def stash_tasks(store: Store, batch: list[dict[str, Any]]) -> None:
+    """Large inputs and code out of the submissions' fields and into the blob table, stored
+    before the script that creates the jobs refers to them (core/blobs.py)."""
+    limit = blobs.inline_max(store)
+    found: dict[str, bytes] = {}
+    for fields in batch:
+        found.update(blobs.stash_task(fields, limit))
+    await blobs.put(store, found)
 
 
 def item_error(text: str) -> LcnError:
@@ -159,19 +170,23 @@ async def _read_job(store: Store, job_id: str, *, history: bool) -> tuple[Job, l
             pipe.lrange(store.keys.job_history(job_id), 0, -1)
         replies = await pipe.execute()
     if replies[0]:
-        return job_from_hash(replies[0]), [e.decode() for e in replies[1]] if history else []
+        fields = await blobs.resolve(store, decode_hash(replies[0]))
+        return job_from_hash(fields), [e.decode() for e in replies[1]] if history else []
     # Imported here: the archive's database drivers load only when a read needs them.
     from core import archived_jobs
 
     archived = await archived_jobs.find(store, job_id)
     if archived is None:
         raise NotFound(f"No job {job_id} in pool {store.pool}.")
-    return archived.job(), archived.history if history else []
+    whole = await blobs.resolve(store, archived.fields)
+    job = job_from_hash(whole).model_copy(update={"archived": True})
+    return job, archived.history if history else []
 
 
 async def get_jobs(store: Store, job_ids: list[str]) -> list[Job]:
     rows = await hashes(store, [store.keys.job(j) for j in job_ids])
-    return [job_from_hash(raw) for raw in rows if raw]
+    found = await blobs.resolve_many(store, [decode_hash(raw) for raw in rows if raw])
+    return [job_from_hash(fields) for fields in found]
 
 
 async def job_history(store: Store, job_id: str) -> list[str]:
@@ -252,14 +267,19 @@ async def claim_many(
     replies = await calls.claim_job(
         store, node_id, agent_id, int(lease_s * 1000), secrets.token_hex(8), job_types, max_jobs
     )
-    return [_claim(reply) for reply in replies]
+    # A large input or code comes back from the blob table: the agent gets the task whole.
+    found = await blobs.fetch(
+        store, [c for r in replies for c in (r["input_cid"], r["code_cid"]) if c]
+    )
+    return [_claim(reply, found) for reply in replies]
 
 
-def _claim(reply: calls.ClaimReply) -> ClaimedJob:
+def _claim(reply: calls.ClaimReply, found: dict[str, bytes]) -> ClaimedJob:
+    task = blobs.task_json(reply["task"], reply["input_cid"], reply["code_cid"], found)
     return ClaimedJob(
         job_id=reply["id"],
         type=reply["type"],
-        task=Task.model_validate_json(reply["task"]),
+        task=Task.model_validate_json(task),
         token=reply["token"],
         lease_expires_at=int(reply["lease_expires_at"]),
         timeout_s=int(reply["timeout_s"]),
@@ -309,7 +329,7 @@ async def complete(
     output: Any,
     logs: list[str] | None = None,
 ) -> calls.CompleteReply:
-    """Report success. The result is content-addressed; a large one is kept beside the job."""
+    """Report success. The result is content-addressed; a large one is kept in the blob table."""
     reply = (
         await complete_many(store, [Completion(job_id, token, duration_ms, output, logs or [])])
     )[0]
@@ -325,12 +345,13 @@ async def complete_many(
     if not completions:
         return []
     items = []
+    limit = blobs.inline_max(store)
+    large: dict[str, bytes] = {}
     for done in completions:
         encoded = json.dumps(done.output, separators=(",", ":"), sort_keys=True).encode()
         cid = bytes_cid(encoded)
-        inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
-        if not inline:
-            await store.redis.set(store.keys.blob(cid), encoded, ex=BLOB_TTL_S)
+        inline, found = blobs.stash_result(encoded, limit)
+        large.update(found)
         items.append(
             {
                 "id": done.job_id,
@@ -341,6 +362,8 @@ async def complete_many(
                 "logs": json.dumps(cap_logs(done.logs)),
             }
         )
+    # Stored before the jobs refer to them; a refused completion leaves a harmless orphan.
+    await blobs.put(store, large)
     replies = await calls.complete_job(store, items)
     return [item_error(r["error"]) if "error" in r else r for r in replies]
 

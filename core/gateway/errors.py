@@ -15,7 +15,15 @@ from pydantic import ValidationError
 from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import AuthError, Conflict, InvalidInput, LcnError, NotFound, SetupError
+from core.errors import (
+    AuthError,
+    Conflict,
+    Corrupt,
+    InvalidInput,
+    LcnError,
+    NotFound,
+    SetupError,
+)
 from core.wire.errors import ErrorBody, describe_validation
 
 log = logging.getLogger("lcn.gateway")
@@ -46,6 +54,7 @@ def status_for(exc: LcnError) -> int:
         (RateLimited, 429),
         (Unavailable, 503),
         (SetupError, 503),
+        (Corrupt, 500),
         (Forbidden, 403),
         (AuthError, 401),
         (NotFound, 404),
