@@ -12,6 +12,9 @@ How a job's hash refers to them:
 * `result` is '' and `result_cid` (always set) names the result's JSON bytes;
 * a shard's partial result is `@<cid>` in its parent's partials hash (never JSON).
 
+When the archive cannot be opened or written, the values stay inline (as before this existed):
+jobs go on, Redis holds more, a warning is logged; readers take either form.
+
 Order: the blobs are written (and committed) before the script that makes the job refer to them,
 so a crash leaves at worst an unreferenced blob, which is harmless; nothing collects those (the
 blob table grows with distinct large values, as the archive grows with jobs). Every read checks
@@ -21,8 +24,11 @@ the bytes against their CID and refuses a blob that does not match: the database
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import Corrupt, NotFound, SetupError
 from core.ids import bytes_cid
@@ -30,6 +36,7 @@ from core.store import Store
 
 INPUT_CID = "input_cid"
 CODE_CID = "code_cid"
+log = logging.getLogger("lcn.blobs")
 PARTIAL_REF = "@"  # a partial that is a CID, not JSON: no JSON text starts with it
 
 
@@ -76,14 +83,24 @@ def stash_result(encoded: bytes, limit: int | None) -> tuple[str, dict[str, byte
     return "", {bytes_cid(encoded): encoded}
 
 
-async def put(store: Store, found: Mapping[str, bytes]) -> None:
-    """Store the values (each once, in one transaction) before anything refers to them."""
+async def put(store: Store, found: Mapping[str, bytes]) -> bool:
+    """Store the values (each once, in one transaction) before anything refers to them. False
+    when the archive cannot be opened or written: the caller keeps the values inline, so an
+    archive that is down never stops jobs (Redis holds more until it is back; logged)."""
     if not found:
-        return
+        return True
     if store.archive is None:
-        raise SetupError("This store has no archive to keep large values in.")
-    archive = await store.archive.for_writing()
-    await archive.put_blobs(dict(found))
+        return False
+    try:
+        archive = await store.archive.for_writing()
+        await archive.put_blobs(dict(found))
+    except SetupError as exc:
+        log.warning("large values stay inline in Redis: %s", exc)
+        return False
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("large values stay inline in Redis: the archive refused them: %s", exc)
+        return False
+    return True
 
 
 async def fetch(store: Store, cids: Iterable[str]) -> dict[str, bytes]:

@@ -139,9 +139,17 @@ async def stash_tasks(store: Store, batch: list[dict[str, Any]]) -> None:
     before the script that creates the jobs refers to them (core/blobs.py)."""
     limit = blobs.inline_max(store)
     found: dict[str, bytes] = {}
+    whole: list[tuple[dict[str, Any], str]] = []
     for fields in batch:
-        found.update(blobs.stash_task(fields, limit))
-    await blobs.put(store, found)
+        task = fields["task"]
+        if stashed := blobs.stash_task(fields, limit):
+            found.update(stashed)
+            whole.append((fields, task))
+    if not await blobs.put(store, found):  # no archive to keep them: inline, as they came
+        for fields, task in whole:
+            fields["task"] = task
+            fields.pop(blobs.INPUT_CID, None)
+            fields.pop(blobs.CODE_CID, None)
 
 
 def item_error(text: str) -> LcnError:
@@ -344,7 +352,7 @@ async def complete_many(
     """Report a batch of successes in one round trip; each is fenced by its own lease."""
     if not completions:
         return []
-    items = []
+    items: list[dict[str, Any]] = []
     limit = blobs.inline_max(store)
     large: dict[str, bytes] = {}
     for done in completions:
@@ -363,7 +371,10 @@ async def complete_many(
             }
         )
     # Stored before the jobs refer to them; a refused completion leaves a harmless orphan.
-    await blobs.put(store, large)
+    if not await blobs.put(store, large):  # no archive to keep them: inline after all
+        for item in items:
+            if not item["result"]:
+                item["result"] = large[item["result_cid"]].decode()
     replies = await calls.complete_job(store, items)
     return [item_error(r["error"]) if "error" in r else r for r in replies]
 

@@ -201,3 +201,25 @@ async def test_the_poll_reads_the_reference_and_the_detail_reads_the_blob_once(
     assert detail.blob_refs == [bytes_cid(_compact(BIG_INPUT))]
     whole = detail.with_blobs(await blobs.fetch(bstore, detail.blob_refs))
     assert whole.task is not None and whole.task["input"] == BIG_INPUT
+
+
+async def test_with_no_archive_to_write_large_values_stay_inline_and_jobs_go_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """An archive that cannot be opened never stops jobs: the values are kept inline, as they
+    were before the blob table, and read back the same."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    broken = settings.model_copy(update={"archive_url": f"sqlite:///{blocked}/archive.sqlite3"})
+    store = await connect(broken)
+    try:
+        node = await register_node(store)
+        job_id = (await jobs.submit(store, job_body(input=BIG_INPUT), max_attempts=3)).job_id
+        held = await _hash(store, job_id)
+        assert "input_cid" not in held and json.loads(held["task"])["input"] == BIG_INPUT
+        claim = await _run(store, node, job_id, BIG_OUTPUT)
+        assert claim.task.input == BIG_INPUT
+        assert json.loads((await _hash(store, job_id))["result"]) == BIG_OUTPUT
+        assert (await jobs.get_job(store, job_id)).result == BIG_OUTPUT
+    finally:
+        await store.close()

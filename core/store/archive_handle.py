@@ -55,12 +55,17 @@ class ArchiveHandle:
         from core.archive.archive import Archive
 
         async with self._lock:
-            if self._archive is None:
-                try:
-                    self._archive = await Archive.open(self._settings)
-                except Exception as exc:  # any driver or network error, said in one sentence
-                    raise SetupError(f"The archive cannot be opened for blobs: {exc}") from exc
-                self._failed_at = None
+            if self._archive is not None:
+                return self._archive
+            if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER_S:
+                raise SetupError("The archive could not be opened a moment ago; tried again soon.")
+            try:
+                self._archive = await Archive.open(self._settings)
+            except Exception as exc:  # any driver or network error, said in one sentence
+                self._failed_at = time.monotonic()
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SetupError(f"The archive cannot be opened: {first}") from exc
+            self._failed_at = None
             return self._archive
 
     async def get(self) -> Archive | None:

@@ -104,7 +104,8 @@ async def reduce_ready(store: Store, limit: int = 20) -> int:
         encoded = json.dumps(result, separators=(",", ":"), sort_keys=True).encode()
         inline, large = blobs.stash_result(encoded, blobs.inline_max(store))
         try:
-            await blobs.put(store, large)
+            if not await blobs.put(store, large):  # no archive to keep it: inline after all
+                inline = encoded.decode()
             await calls.finish_reduce(store, parent_id, inline, bytes_cid(encoded))
             reduced += 1
         except Conflict:
