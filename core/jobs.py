@@ -276,10 +276,30 @@ async def claim_many(
         store, node_id, agent_id, int(lease_s * 1000), secrets.token_hex(8), job_types, max_jobs
     )
     # A large input or code comes back from the blob table: the agent gets the task whole.
-    found = await blobs.fetch(
-        store, [c for r in replies for c in (r["input_cid"], r["code_cid"]) if c]
-    )
+    try:
+        found = await blobs.fetch(store, [c for r in replies for c in _task_refs(r)])
+    except LcnError:
+        return await _claims_one_by_one(store, replies)
     return [_claim(reply, found) for reply in replies]
+
+
+def _task_refs(reply: calls.ClaimReply) -> list[str]:
+    return [cid for cid in (reply["input_cid"], reply["code_cid"]) if cid]
+
+
+async def _claims_one_by_one(store: Store, replies: list[calls.ClaimReply]) -> list[ClaimedJob]:
+    """A claimed job whose blob cannot be read here (missing from this host's archive, or
+    altered) goes back to the queue as the node's fault, its reason in its history; after its
+    last attempt it fails for good with that reason. The others are handed out as usual."""
+    claims = []
+    for reply in replies:
+        try:
+            found = await blobs.fetch(store, _task_refs(reply))
+        except LcnError as exc:
+            await fail(store, reply["id"], reply["token"], error=str(exc), retryable=True)
+            continue
+        claims.append(_claim(reply, found))
+    return claims
 
 
 def _claim(reply: calls.ClaimReply, found: dict[str, bytes]) -> ClaimedJob:

@@ -147,8 +147,13 @@ async def test_a_blob_altered_at_rest_is_refused_in_one_sentence(
         )
     with pytest.raises(Corrupt, match=f"^The stored blob {cid} is refused: its bytes do not"):
         await jobs.get_job(bstore, job_id)
-    with pytest.raises(Corrupt):
-        await jobs.claim(bstore, node.node_id, "agent-1", ["code-execution"], lease_s=30)
+    # An agent is not handed it: the claim goes back as the node's fault, with the reason,
+    # and after the last attempt the job fails for good saying why.
+    for _ in range(3):
+        assert await jobs.claim(bstore, node.node_id, "a", ["code-execution"], 30) is None
+        await jobs.place_pending(bstore)
+    failed = await _hash(bstore, job_id)
+    assert failed["status"] == "failed" and "do not match its CID" in failed["error"]
     # Storing the bytes again under that CID is refused too (the table never takes a mismatch).
     with pytest.raises(Exception, match="do not match its CID"):
         await blobs.put(bstore, {cid: tampered})
