@@ -28,6 +28,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from redis.exceptions import ResponseError
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import Corrupt, NotFound, SetupError
@@ -109,16 +110,27 @@ async def fetch(store: Store, cids: Iterable[str]) -> dict[str, bytes]:
     if not wanted:
         return {}
     archive = None if store.archive is None else await store.archive.get()
-    if archive is None:
-        raise NotFound(f"The blob {wanted[0]} cannot be read: this host has no archive.")
-    found = await archive.get_blobs(wanted)
+    found = {} if archive is None else await archive.get_blobs(wanted)
+    if len(found) < len(wanted):
+        found.update(await _legacy(store, [cid for cid in wanted if cid not in found]))
     for cid in wanted:
         data = found.get(cid)
         if data is None:
-            raise NotFound(f"The blob {cid} is not in the archive.")
+            where = "the archive" if archive is not None else "this host's archive (none opens)"
+            raise NotFound(f"The blob {cid} is not in {where}.")
         if bytes_cid(data) != cid:
             raise Corrupt(f"The stored blob {cid} is refused: its bytes do not match its CID.")
     return found
+
+
+async def _legacy(store: Store, cids: list[str]) -> dict[str, bytes]:
+    """Results that an older lcn kept in Redis (`blob:<cid>`, above 64 KB, with a week's TTL)
+    before this table held them: still read, and checked like the rest."""
+    try:
+        values = await store.redis.mget([store.keys.blob(cid) for cid in cids])
+    except ResponseError:  # a Redis user without those keys (NOPERM): none to read
+        return {}
+    return {cid: bytes(v) for cid, v in zip(cids, values, strict=True) if v is not None}
 
 
 def refs(fields: Mapping[str, str]) -> list[str]:

@@ -228,3 +228,20 @@ async def test_with_no_archive_to_write_large_values_stay_inline_and_jobs_go_on(
         assert (await jobs.get_job(store, job_id)).result == BIG_OUTPUT
     finally:
         await store.close()
+
+
+async def test_a_result_an_older_lcn_kept_in_redis_is_still_read(
+    bstore: Store, bsettings: Settings
+) -> None:
+    node = await register_node(bstore)
+    job_id = (await jobs.submit(bstore, job_body(), max_attempts=3)).job_id
+    await _run(bstore, node, job_id, BIG_OUTPUT)
+    cid = (await _hash(bstore, job_id))["result_cid"]
+    async with await Archive.open(bsettings) as archive, archive.engine.begin() as conn:
+        await conn.execute(schema.blobs.delete())
+    encoded = json.dumps(BIG_OUTPUT, separators=(",", ":"), sort_keys=True).encode()
+    await bstore.redis.set(bstore.keys.blob(cid), encoded)  # where results above 64 KB were
+    assert (await jobs.get_job(bstore, job_id)).result == BIG_OUTPUT
+    await bstore.redis.set(bstore.keys.blob(cid), b'{"stdout":"forged"}')
+    with pytest.raises(Corrupt):
+        await jobs.get_job(bstore, job_id)

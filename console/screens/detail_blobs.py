@@ -46,6 +46,5 @@ class LazyBlobs:
             self.found.update(await blobs.fetch(store, wanted))
             self.failed = None
         except (RedisError, OSError, LcnError) as exc:
-            self.failed = one_line(exc)
-            self._asked.difference_update(wanted)  # asked again when the screen next shows it
+            self.failed = one_line(exc)  # said on the screen; asked again when it is reopened
         redraw()
