@@ -3,6 +3,7 @@ sweeps. Each state change is one Lua script, so one round trip and atomic."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -296,7 +297,8 @@ async def _claims_one_by_one(store: Store, replies: list[calls.ClaimReply]) -> l
         try:
             found = await blobs.fetch(store, _task_refs(reply))
         except LcnError as exc:
-            await fail(store, reply["id"], reply["token"], error=str(exc), retryable=True)
+            with contextlib.suppress(LcnError):  # its lease moved on meanwhile: nothing to do
+                await fail(store, reply["id"], reply["token"], error=str(exc), retryable=True)
             continue
         claims.append(_claim(reply, found))
     return claims
