@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
+from core import blobs
 from core.archive import Archive, ArchivedJob, rows, schema
 from core.archive.job_codec import load_job_fields
 from core.models.job import Job
@@ -34,7 +35,8 @@ class Archived:
     history: list[str]
 
     def job(self) -> Job:
-        """As the API shows a live job, marked archived."""
+        """As the API shows a live job, marked archived; a task or result kept by CID must
+        have been read back first (core/blobs.py `resolve`)."""
         shown = JobRecord.from_hash(self.fields).to_job()
         return shown.model_copy(update={"archived": True})
 
@@ -61,8 +63,10 @@ async def restored(store: Store, rows: list[ArchivedJob]) -> list[Archived]:
 
 
 async def shown(store: Store, rows: list[ArchivedJob]) -> list[Job]:
-    """Archived rows of a page as the API shows jobs."""
-    return [found.job() for found in await restored(store, rows)]
+    """Archived rows of a page as the API shows jobs, their task and result whole."""
+    found = await restored(store, rows)
+    whole = await blobs.resolve_many(store, [f.fields for f in found])
+    return [Archived(fields, f.history).job() for fields, f in zip(whole, found, strict=True)]
 
 
 def _filtered(status: str | None, node_id: str | None) -> list[ColumnElement[bool]]:

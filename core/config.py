@@ -113,6 +113,14 @@ class Settings(BaseSettings):
         description="How long recordings stay in the archive (seconds) before the recorder "
         "prunes them.",
     )
+    inline_max: int = Field(
+        default=4096,
+        validation_alias="LCN_INLINE_MAX",
+        ge=256,
+        le=16 * 1024 * 1024,
+        description="Bytes above which a job's input, code or result is kept out of its Redis "
+        "record: stored once by its CID in the archive's blob table, and referenced.",
+    )
     nonce_ttl_s: int = Field(default=120, validation_alias="LCN_NONCE_TTL", ge=5, le=3600)
     node_grace_s: int = Field(default=60, validation_alias="LCN_NODE_GRACE", ge=1, le=86_400)
     lease_s: int = Field(default=30, validation_alias="LCN_LEASE", ge=1, le=3600)

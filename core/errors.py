@@ -44,6 +44,12 @@ class RecordArchived(LcnError):
         )
 
 
+class Corrupt(LcnError):
+    """Stored data does not match its own content id (a blob edited or damaged at rest)."""
+
+    code = "corrupt"
+
+
 class AuthError(LcnError):
     code = "unauthorized"
 

@@ -3,18 +3,21 @@ sweeps. Each state change is one Lua script, so one round trip and atomic."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core import blobs
 from core.config import unplaceable_grace_from_env
 from core.errors import Conflict, InvalidInput, LcnError, NotFound
 from core.ids import bytes_cid, check_cid, text_record_cid
 from core.log_lines import printable
 from core.models.job import JOB_STATUSES, JOB_TYPES, Job, SubmitJob, SubmitResult, Task
 from core.models.node import Pricing
+from core.models.records.fields import decode_hash
 from core.models.records.job import job_from_hash
 from core.money import micro_to_json, usd_to_micro
 from core.payments.credit import TRUSTED, CreditPolicy, policy_from_env
@@ -31,10 +34,8 @@ LIST_RATE = {
     "mem_per_gb": usd_to_micro(_LIST.memory_per_gb),
     "gpu": usd_to_micro(_LIST.gpu_per_second),
 }
-INLINE_RESULT_BYTES = 64 * 1024
 MAX_LOG_LINES = 200
 MAX_LOG_LINE = 500
-BLOB_TTL_S = 7 * 86400
 
 
 def list_price_estimate(task: Task) -> int:
@@ -115,6 +116,7 @@ async def submit_many(
     if not bodies:
         return []
     batch = [submit_fields(body, max_attempts=max_attempts) for body in bodies]
+    await stash_tasks(store, batch)
     replies = await calls.submit_job(store, batch, (credit or TRUSTED).argv())
     results: list[SubmitResult | LcnError] = []
     for fields, reply in zip(batch, replies, strict=True):
@@ -132,6 +134,24 @@ async def submit_many(
             )
         )
     return results
+
+
+async def stash_tasks(store: Store, batch: list[dict[str, Any]]) -> None:
+    """Large inputs and code out of the submissions' fields and into the blob table, stored
+    before the script that creates the jobs refers to them (core/blobs.py)."""
+    limit = blobs.inline_max(store)
+    found: dict[str, bytes] = {}
+    whole: list[tuple[dict[str, Any], str]] = []
+    for fields in batch:
+        task = fields["task"]
+        if stashed := blobs.stash_task(fields, limit):
+            found.update(stashed)
+            whole.append((fields, task))
+    if not await blobs.put(store, found):  # no archive to keep them: inline, as they came
+        for fields, task in whole:
+            fields["task"] = task
+            fields.pop(blobs.INPUT_CID, None)
+            fields.pop(blobs.CODE_CID, None)
 
 
 def item_error(text: str) -> LcnError:
@@ -160,19 +180,23 @@ async def _read_job(store: Store, job_id: str, *, history: bool) -> tuple[Job, l
             pipe.lrange(store.keys.job_history(job_id), 0, -1)
         replies = await pipe.execute()
     if replies[0]:
-        return job_from_hash(replies[0]), [e.decode() for e in replies[1]] if history else []
+        fields = await blobs.resolve(store, decode_hash(replies[0]))
+        return job_from_hash(fields), [e.decode() for e in replies[1]] if history else []
     # Imported here: the archive's database drivers load only when a read needs them.
     from core import archived_jobs
 
     archived = await archived_jobs.find(store, job_id)
     if archived is None:
         raise NotFound(f"No job {job_id} in pool {store.pool}.")
-    return archived.job(), archived.history if history else []
+    whole = await blobs.resolve(store, archived.fields)
+    job = job_from_hash(whole).model_copy(update={"archived": True})
+    return job, archived.history if history else []
 
 
 async def get_jobs(store: Store, job_ids: list[str]) -> list[Job]:
     rows = await hashes(store, [store.keys.job(j) for j in job_ids])
-    return [job_from_hash(raw) for raw in rows if raw]
+    found = await blobs.resolve_many(store, [decode_hash(raw) for raw in rows if raw])
+    return [job_from_hash(fields) for fields in found]
 
 
 async def job_history(store: Store, job_id: str) -> list[str]:
@@ -253,14 +277,40 @@ async def claim_many(
     replies = await calls.claim_job(
         store, node_id, agent_id, int(lease_s * 1000), secrets.token_hex(8), job_types, max_jobs
     )
-    return [_claim(reply) for reply in replies]
+    # A large input or code comes back from the blob table: the agent gets the task whole.
+    try:
+        found = await blobs.fetch(store, [c for r in replies for c in _task_refs(r)])
+    except LcnError:
+        return await _claims_one_by_one(store, replies)
+    return [_claim(reply, found) for reply in replies]
 
 
-def _claim(reply: calls.ClaimReply) -> ClaimedJob:
+def _task_refs(reply: calls.ClaimReply) -> list[str]:
+    return [cid for cid in (reply["input_cid"], reply["code_cid"]) if cid]
+
+
+async def _claims_one_by_one(store: Store, replies: list[calls.ClaimReply]) -> list[ClaimedJob]:
+    """A claimed job whose blob cannot be read here (missing from this host's archive, or
+    altered) goes back to the queue as the node's fault, its reason in its history; after its
+    last attempt it fails for good with that reason. The others are handed out as usual."""
+    claims = []
+    for reply in replies:
+        try:
+            found = await blobs.fetch(store, _task_refs(reply))
+        except LcnError as exc:
+            with contextlib.suppress(LcnError):  # its lease moved on meanwhile: nothing to do
+                await fail(store, reply["id"], reply["token"], error=str(exc), retryable=True)
+            continue
+        claims.append(_claim(reply, found))
+    return claims
+
+
+def _claim(reply: calls.ClaimReply, found: dict[str, bytes]) -> ClaimedJob:
+    task = blobs.task_json(reply["task"], reply["input_cid"], reply["code_cid"], found)
     return ClaimedJob(
         job_id=reply["id"],
         type=reply["type"],
-        task=Task.model_validate_json(reply["task"]),
+        task=Task.model_validate_json(task),
         token=reply["token"],
         lease_expires_at=int(reply["lease_expires_at"]),
         timeout_s=int(reply["timeout_s"]),
@@ -312,7 +362,7 @@ async def complete(
     output: Any,
     logs: list[str] | None = None,
 ) -> calls.CompleteReply:
-    """Report success. The result is content-addressed; a large one is kept beside the job."""
+    """Report success. The result is content-addressed; a large one is kept in the blob table."""
     reply = (
         await complete_many(store, [Completion(job_id, token, duration_ms, output, logs or [])])
     )[0]
@@ -327,13 +377,14 @@ async def complete_many(
     """Report a batch of successes in one round trip; each is fenced by its own lease."""
     if not completions:
         return []
-    items = []
+    items: list[dict[str, Any]] = []
+    limit = blobs.inline_max(store)
+    large: dict[str, bytes] = {}
     for done in completions:
         encoded = json.dumps(done.output, separators=(",", ":"), sort_keys=True).encode()
         cid = bytes_cid(encoded)
-        inline = encoded.decode() if len(encoded) <= INLINE_RESULT_BYTES else ""
-        if not inline:
-            await store.redis.set(store.keys.blob(cid), encoded, ex=BLOB_TTL_S)
+        inline, found = blobs.stash_result(encoded, limit)
+        large.update(found)
         items.append(
             {
                 "id": done.job_id,
@@ -344,6 +395,11 @@ async def complete_many(
                 "logs": json.dumps(cap_logs(done.logs)),
             }
         )
+    # Stored before the jobs refer to them; a refused completion leaves a harmless orphan.
+    if not await blobs.put(store, large):  # no archive to keep them: inline after all
+        for item in items:
+            if not item["result"]:
+                item["result"] = large[item["result_cid"]].decode()
     replies = await calls.complete_job(store, items)
     return [item_error(r["error"]) if "error" in r else r for r in replies]
 

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 from console import commands
 from console.format import ago, clock, duration, short_id, usd, usd_exact
 from console.glyphs import glyph, labelled
+from console.screens.detail_blobs import LazyBlobs
 from console.widgets.status_line import Banner, StatusLine
 from core.models.records.job import JobRecord
 from core.models.records.node import NodeRecord
@@ -187,7 +188,8 @@ class JobDetailScreen(DetailScreen):
         self.follow: bool | None = None
         self._logs_shown: list[str] | None = None
         self.last: tuple[JobDetail, int] | None = None
-        self._task_shown: tuple[dict[str, Any], bool] | None = None  # what show_task drew
+        self._task_shown: tuple[dict[str, Any], bool, str | None] | None = None  # last drawn
+        self.blobs = LazyBlobs()  # a large input, code or result, read once for this screen
 
     def action_toggle_follow(self) -> None:
         """Follow the log tail, or stop and keep the position; said in the Logs title."""
@@ -233,10 +235,15 @@ class JobDetailScreen(DetailScreen):
         if self.last is not None:
             self.show(*self.last)
 
+    def redraw(self) -> None:
+        if self.last is not None:
+            self.show(*self.last)
+
     def show(self, detail: JobDetail, now: int) -> None:
-        job = detail.job
         self.gone = False
         self.last = (detail, now)
+        detail = self.blobs.whole(detail, self, self.redraw)
+        job = detail.job
         self.show_title(detail.archived)
         task = job.task_body or {}
         req = task.get("requirements") or {}
@@ -283,7 +290,7 @@ class JobDetailScreen(DetailScreen):
                 ]
             ),
         )
-        self.show_task(task)
+        self.show_task(task, self.blobs.note(detail))
         self.show_logs(job.logs)
         self.section("History", "\n".join(history_line(h, now) for h in detail.history) or "-")
 
@@ -295,13 +302,13 @@ class JobDetailScreen(DetailScreen):
             title.append("  archived", style="bold reverse")
         self.query_one("#detail-title", Static).update(title)
 
-    def show_task(self, task: dict[str, Any]) -> None:
+    def show_task(self, task: dict[str, Any], pending: str | None = None) -> None:
         """What was asked for, in rows; its code highlighted by language; its input folded.
         Drawn again only when the task or the fold changed: a poll that brings the same task
         does not highlight its code anew."""
-        if self._task_shown == (task, self.input_unfolded):
+        if self._task_shown == (task, self.input_unfolded, pending):
             return
-        self._task_shown = (task, self.input_unfolded)
+        self._task_shown = (task, self.input_unfolded, pending)
         if not task:
             self.section("Task", "(not kept for this job)")
             for name in self.PARTS["Task"]:
@@ -322,6 +329,11 @@ class JobDetailScreen(DetailScreen):
             self.part("code-title", None)
             self.part("code", None)
         value = task.get("input")
+        if pending is not None:  # the input or code is kept by CID and not read yet
+            self.part("input-title", "input")
+            self.part("input", None)
+            self.part("input-note", pending)
+            return
         if value in (None, "", [], {}):
             self.part("input-title", None)
             self.part("input", None)

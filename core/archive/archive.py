@@ -105,9 +105,17 @@ class Archive:
 
     async def put_blob(self, cid: str, data: bytes) -> None:
         """Store bytes once under their CID; refuses bytes that the CID does not name."""
-        check_blob(cid, data)
-        row = {"cid": cid, "stored_at": int(time.time() * 1000), "data": data}
-        await self._put(schema.blobs, [row])
+        await self.put_blobs({cid: data})
+
+    async def put_blobs(self, found: dict[str, bytes]) -> None:
+        """Store each value once under its CID, in one transaction; a CID already stored is
+        left as it is (the same bytes), so the same input submitted twice is kept once."""
+        now = int(time.time() * 1000)
+        for cid, data in found.items():
+            check_blob(cid, data)
+        await self._put(
+            schema.blobs, [{"cid": c, "stored_at": now, "data": d} for c, d in found.items()]
+        )
 
     # Reads.
 
@@ -116,6 +124,18 @@ class Archive:
             found = await conn.execute(select(schema.blobs.c.data).where(schema.blobs.c.cid == cid))
             data = found.scalar_one_or_none()
         return None if data is None else bytes(data)
+
+    async def get_blobs(self, cids: Iterable[str]) -> dict[str, bytes]:
+        """The stored bytes of each CID found, as stored (callers check them: core/blobs)."""
+        wanted = sorted(set(cids))
+        if not wanted:
+            return {}
+        table = schema.blobs
+        async with self.engine.connect() as conn:
+            found = await conn.execute(
+                select(table.c.cid, table.c.data).where(table.c.cid.in_(wanted))
+            )
+            return {str(cid): bytes(data) for cid, data in found.all()}
 
     async def get_job(self, job_id: str) -> ArchivedJob | None:
         async with self.engine.connect() as conn:

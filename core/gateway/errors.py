@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.errors import (
     AuthError,
     Conflict,
+    Corrupt,
     InvalidInput,
     LcnError,
     NotFound,
@@ -55,6 +56,7 @@ def status_for(exc: LcnError) -> int:
         (Unavailable, 503),
         (SetupError, 503),
         (RecordArchived, 503),  # the archive cannot be read now: the request may be retried
+        (Corrupt, 500),
         (Forbidden, 403),
         (AuthError, 401),
         (NotFound, 404),

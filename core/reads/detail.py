@@ -4,8 +4,10 @@ history or the jobs a node holds."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from core import blobs
 from core.models.records.fields import decode_hash, text
 from core.models.records.job import JobRecord
 from core.models.records.node import NodeRecord
@@ -26,6 +28,18 @@ class JobDetail(Model):
     def job(self) -> JobRecord:
         """The job's hash decoded: what screens read, never `fields`."""
         return JobRecord.from_hash(self.fields)
+
+    @property
+    def blob_refs(self) -> list[str]:
+        """The CIDs of the task's input or code, or the result, kept out of the hash: the
+        detail screen reads them once, apart from the poll (which never reads blobs)."""
+        return blobs.refs(self.fields)
+
+    def with_blobs(self, found: Mapping[str, bytes]) -> JobDetail:
+        """The detail with its task and result whole, once `found` holds every `blob_refs`."""
+        if not all(cid in found for cid in self.blob_refs):
+            return self
+        return self.model_copy(update={"fields": blobs.resolved_fields(self.fields, found)})
 
     @property
     def task(self) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config import Settings
+from core.errors import SetupError
 
 if TYPE_CHECKING:
     from core.archive.archive import Archive
@@ -38,6 +39,34 @@ class ArchiveHandle:
     @property
     def opened(self) -> bool:
         return self._archive is not None
+
+    @property
+    def inline_max(self) -> int:
+        """Bytes above which a job's input, code or result goes to the blob table (core/blobs)."""
+        return self._settings.inline_max
+
+    async def for_writing(self) -> Archive:
+        """The archive, opened once and created when absent (a large input is the first thing
+        this host ever stores there); any failure is raised, since the write cannot go on."""
+        if self._archive is not None:
+            return self._archive
+        if self._closed:
+            raise SetupError("The archive was closed with its store.")
+        from core.archive.archive import Archive
+
+        async with self._lock:
+            if self._archive is not None:
+                return self._archive
+            if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER_S:
+                raise SetupError("The archive could not be opened a moment ago; tried again soon.")
+            try:
+                self._archive = await Archive.open(self._settings)
+            except Exception as exc:  # any driver or network error, said in one sentence
+                self._failed_at = time.monotonic()
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SetupError(f"The archive cannot be opened: {first}") from exc
+            self._failed_at = None
+            return self._archive
 
     async def get(self) -> Archive | None:
         """The archive, opened once; None when there is none to read (never an error)."""

@@ -8,9 +8,10 @@ import json
 import math
 from typing import Any
 
-from core.errors import Conflict, InvalidInput
+from core import blobs
+from core.errors import Conflict, Corrupt, InvalidInput
 from core.ids import bytes_cid
-from core.jobs import submit_fields
+from core.jobs import stash_tasks, submit_fields
 from core.models.job import SubmitJob, SubmitResult, Task
 from core.money import micro_to_json
 from core.payments.credit import CreditPolicy, policy_from_env
@@ -66,6 +67,7 @@ async def submit_sharded(
         fields = submit_fields(child, max_attempts=max_attempts)
         fields["shard"] = index
         children.append(fields)
+    await stash_tasks(store, [parent, *children])
     reply = await calls.submit_sharded(
         store, parent, children, (credit or policy_from_env()).argv()
     )
@@ -95,14 +97,25 @@ async def reduce_ready(store: Store, limit: int = 20) -> int:
         result: Any = None
         try:
             task = Task.model_validate_json(task_json)
-            ordered = [json.loads(partials[k]) for k in sorted(partials, key=lambda b: int(b))]
+            ordered = await _partials(store, [partials[k] for k in sorted(partials, key=int)])
             result = reduce_data(task.operation or "", ordered)
-        except (ExecutionError, ValueError, TypeError) as exc:
+        except (ExecutionError, ValueError, TypeError, Corrupt) as exc:
             result = {"error": f"The shards' results could not be combined: {exc}"}
-        encoded = json.dumps(result, separators=(",", ":"), sort_keys=True)
+        encoded = json.dumps(result, separators=(",", ":"), sort_keys=True).encode()
+        inline, large = blobs.stash_result(encoded, blobs.inline_max(store))
         try:
-            await calls.finish_reduce(store, parent_id, encoded, bytes_cid(encoded.encode()))
+            if not await blobs.put(store, large):  # no archive to keep it: inline after all
+                inline = encoded.decode()
+            await calls.finish_reduce(store, parent_id, inline, bytes_cid(encoded))
             reduced += 1
         except Conflict:
             pass
     return reduced
+
+
+async def _partials(store: Store, raw: list[bytes]) -> list[Any]:
+    """The shards' results in order; one kept as a blob (`@<cid>`) is read back and checked."""
+    texts = [part.decode() for part in raw]
+    refs = [ref for text in texts if (ref := blobs.partial_ref(text))]
+    found = await blobs.fetch(store, refs)
+    return [json.loads(found[ref] if (ref := blobs.partial_ref(t)) else t) for t in texts]

@@ -17,6 +17,8 @@ from console.format import clock
 from console.screens.detail import INPUT_LINES, JobDetailScreen, NodeDetailScreen, when
 from console.shots import screen_text, settle
 from core import actions, jobs
+from core.archive import Archive, schema
+from core.config import Settings
 from core.devkit import seed
 from core.errors import Conflict, InvalidInput, NotFound
 from core.jobs import MAX_LOG_LINES
@@ -191,3 +193,33 @@ async def test_logs_are_appended_only_by_the_lease_holder_of_a_running_job(store
     assert await jobs.append_logs(store, job_id, token, many) == MAX_LOG_LINES  # the tail kept
     logs = (await jobs.get_job(store, job_id)).logs
     assert logs[0] == "line 5" and logs[-1] == f"line {MAX_LOG_LINES + 4}"
+
+
+async def test_a_large_input_kept_by_cid_is_read_once_for_the_detail(
+    make_console: Make, store: Store, settings: Settings
+) -> None:
+    """The poll brings the job's reference; the screen reads the blob once, on its own worker,
+    and keeps it: with the blob gone from the archive afterwards, the polls still show it."""
+    big = {"rows": [f"row {i:05d} " + "x" * 50 for i in range(200)]}
+    job_id = (await jobs.submit(store, job_body(input=big), max_attempts=3)).job_id
+    assert await store.redis.hexists(store.keys.job(job_id), "input_cid")
+    app = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await open_record(pilot, app, job_id)
+        screen = app.screen
+        assert isinstance(screen, JobDetailScreen)
+        for _ in range(200):  # the screen's own worker reads the blob
+            if screen.blobs.found:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot, app)
+        await press(pilot, app, "i")
+        given = static(app, "input").content
+        assert isinstance(given, Syntax) and "row 00199" in given.code
+        async with await Archive.open(settings) as archive, archive.engine.begin() as conn:
+            await conn.execute(schema.blobs.delete())
+        await settle(pilot, app)
+        await settle(pilot, app)
+        given = static(app, "input").content
+        assert isinstance(given, Syntax) and "row 00199" in given.code

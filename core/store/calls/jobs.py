@@ -57,7 +57,9 @@ async def submit_sharded(
 class ClaimReply(TypedDict):
     id: str
     type: str
-    task: str  # the task's JSON
+    task: str  # the task's JSON, without a large input or code (core/blobs.py)
+    input_cid: str  # '' when the input is inline
+    code_cid: str  # '' when the code is inline
     token: str
     lease_expires_at: int
     timeout_s: int

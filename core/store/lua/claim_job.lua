@@ -36,7 +36,8 @@ for _, jtype in ipairs(cjson.decode(ARGV[5])) do
           token, 'lease_expires_at', expires, 'started_at', now, 'attempts', job['attempts']})
         history(job['id'], 'claimed by ' .. agent_id .. ' (attempt ' .. job['attempts'] .. ')', now)
         event('job.running', 'job', id, 'node', node_id, 'agent', agent_id)
-        claims[#claims + 1] = {id = id, type = job['type'], task = job['task'], token = token,
+        claims[#claims + 1] = {id = id, type = job['type'], task = job['task'],
+          input_cid = job['input_cid'] or '', code_cid = job['code_cid'] or '', token = token,
           lease_expires_at = expires, timeout_s = tonumber(job['timeout_s']),
           cpu = tonumber(job['cpu']), mem_mb = tonumber(job['mem_mb']),
           attempts = tonumber(job['attempts']), parent = job['parent'] or ''}

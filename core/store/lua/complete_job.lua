@@ -50,7 +50,7 @@ local function complete_one(item, now)
   if job['parent'] and job['parent'] ~= '' then
     local pkey = job_key(job['parent'])
     if redis.call('HGET', pkey, 'status') == 'running' then
-      redis.call('HSET', K.job_partials(job['parent']), job['shard'], item['result'] ~= '' and item['result'] or 'null')
+      redis.call('HSET', K.job_partials(job['parent']), job['shard'], item['result'] ~= '' and item['result'] or ('@' .. item['result_cid']))
       redis.call('HINCRBY', pkey, 'actual_cost', cost)
       local done = redis.call('HINCRBY', pkey, 'shards_done', 1)
       if done == tonumber(redis.call('HGET', pkey, 'shards')) then
