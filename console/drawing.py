@@ -11,16 +11,30 @@ from __future__ import annotations
 import contextlib
 import time
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from console.ordered_sweep import OrderedSweep
 from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
 from console.state import view_request
 from console.widgets.nodes_pane import NodesPane
+from console.widgets.pane import Pane
 from core.reads import snapshot as snap
 
 if TYPE_CHECKING:
     from console.app import LcnConsole
+
+
+_PANES: WeakKeyDictionary[LcnConsole, list[Pane]] = WeakKeyDictionary()
+
+
+def panes_of(app: LcnConsole) -> list[Pane]:
+    """The dashboard's panes, found once: they are composed with the app and never replaced,
+    and a query matches selectors against every widget, several times a poll."""
+    found = _PANES.get(app)
+    if not found or not all(pane.is_attached for pane in found):
+        found = _PANES[app] = list(app.query(Pane))
+    return found
 
 
 def request(app: LcnConsole) -> snap.ViewRequest:
