@@ -26,13 +26,14 @@ if TYPE_CHECKING:
 
 
 _PANES: WeakKeyDictionary[LcnConsole, list[Pane]] = WeakKeyDictionary()
+CACHE_PANES = True  # off: queried at every call (`lcn bench console` baseline)
 
 
 def panes_of(app: LcnConsole) -> list[Pane]:
     """The dashboard's panes, found once: they are composed with the app and never replaced,
     and a query matches selectors against every widget, several times a poll."""
     found = _PANES.get(app)
-    if not found or not all(pane.is_attached for pane in found):
+    if not found or not CACHE_PANES or not all(pane.is_attached for pane in found):
         found = _PANES[app] = list(app.query(Pane))
     return found
 

@@ -14,7 +14,7 @@ then be examined twice (shown once) or once not at all, until the next pass."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from core.reads.model import SEARCH_BUDGET, Page
 
@@ -26,6 +26,7 @@ MAX_KEEP = 500  # a slice returns offset + limit rows, which a window's limit bo
 class OrderedSweep:
     """One pass over a sorted or searched window's budget, a slice per poll."""
 
+    enabled: ClassVar[bool] = True  # off: read whole every time (`lcn bench console` baseline)
     budget: int = SEARCH_BUDGET
     next_from: int = 0  # where the next slice starts in the index
     parts: list[Page[Any]] = field(default_factory=list)

@@ -94,7 +94,8 @@ class TableView:
         while it stays on screen: it was read whole for this window size, and its rows are all
         in Redis (a node's history goes on into the archive, which is not sliced)."""
         return (
-            self.ordered
+            OrderedSweep.enabled
+            and self.ordered
             and self.ordered_at is not None
             and self.ordered_limit == self.limit
             and self.page is not None

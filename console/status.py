@@ -99,7 +99,8 @@ def show(app: LcnConsole) -> None:
             screen.query_one(StatusLine).show(parts)
         with contextlib.suppress(Exception):
             banner = screen.query_one(Banner)
-            if banner.shown_text != text:  # Static.update lays the screen out again
+            if banner.shown_text != text or not StatusLine.skip_unchanged:
+                # Static.update lays the screen out again: only when the text changed.
                 banner.shown_text = text
                 banner.update(Text(text))
             banner.set_class(bool(text), "-shown")

@@ -37,6 +37,8 @@ class StatusLine(Static):
 
     parts: tuple[Part, ...] = ()  # what was last shown, fitted again at each resize
     _shown: tuple[str, tuple[object, ...]] | None = None  # the line last given to Static
+    # Off: every poll sets the line and lays the screen out (`lcn bench console` baseline).
+    skip_unchanged: ClassVar[bool] = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,7 +59,7 @@ class StatusLine(Static):
     def _style(self, component: str) -> Style:
         """A component's style, worked out once per theme (Textual's own cache is cleared at
         every repaint, and the line is drawn at every poll)."""
-        found = self._styles.get(component)
+        found = self._styles.get(component) if self.skip_unchanged else None
         if found is None:
             found = self._styles[component] = self.get_component_rich_style(f"status--{component}")
         return found
@@ -69,6 +71,9 @@ class StatusLine(Static):
             style = self._style(part.component) if part.component else ""
             line.append(part.text, style=style)
         shown = (line.plain, tuple(line.spans))
+        if not self.skip_unchanged:
+            self.update(line)
+            return
         if shown == self._shown:
             return  # an unchanged line repaints nothing
         self._shown = shown

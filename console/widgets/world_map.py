@@ -78,6 +78,7 @@ def marker(counts: list[int] | tuple[int, ...], ascii_only: bool = False) -> tup
 
 
 class WorldMap(Widget):
+    partial_legend: ClassVar[bool] = True  # off: the whole map rebuilt (bench baseline)
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "worldmap--land", "worldmap--active", "worldmap--busy", "worldmap--draining",
         "worldmap--offline", "worldmap--selected", "worldmap--legend",
@@ -131,7 +132,7 @@ class WorldMap(Widget):
         self.legend = text
         strips = self._strips
         width, height = self.content_size
-        if strips is None or len(strips) != height or not height:
+        if strips is None or len(strips) != height or not height or not self.partial_legend:
             self._invalidate()
             return
         strips[-1] = self._legend_strip(width, self._state_styles)

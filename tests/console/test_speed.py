@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 from redis.asyncio.client import Pipeline
 
-from console import ordered_sweep
+from console import drawing, ordered_sweep
+from console.devkit.console_bench import render, run_console_bench
 from console.ordered_sweep import OrderedSweep
-from console.shots import settle
+from console.shots import screen_text, settle
+from console.widgets.status_line import StatusLine
+from console.widgets.world_map import WorldMap
+from core.config import Settings
 from core.devkit.seed import SeedSummary
 from core.reads.batch import read
 from core.reads.jobs import JOB_ROWS, JobWindow, jobs_read
@@ -204,3 +208,42 @@ async def test_row_memo_gives_a_new_row_when_any_value_changes(
     assert all(a is b for a, b in zip(first.rows[1:], changed.rows[1:], strict=True))
     nodes = await read(store, nodes_read(store, "nodes", NodeWindow(limit=3)))
     assert nodes.rows and JOB_ROWS is not NODE_ROWS
+
+
+async def test_the_map_legend_follows_the_sweep_poll_by_poll(
+    make_console: Make, seeded: SeedSummary
+) -> None:
+    """Only the legend line is rebuilt while a sweep goes on: it still says, at every poll,
+    how far the sweep has come, and the map shows the whole fleet once it is complete."""
+    app = make_console(map_chunk=10)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        seen = []
+        for _ in range(5):
+            await app.poll_once()
+            await pilot.pause()
+            chunk = app.snapshot.map if app.snapshot else None
+            assert chunk is not None and chunk.total == len(seeded.nodes) > chunk.read
+            words = f"sweep {chunk.cursor + chunk.read:,}/{chunk.total:,}"
+            assert words in screen_text(app)
+            seen.append(words)
+        assert len(set(seen)) >= 3  # the legend changed and was drawn each time
+        sweep = app.state.map_sweep
+        assert sweep.complete and sum(sum(c) for c in sweep.cells.values()) == len(seeded.nodes)
+
+
+async def test_the_bench_reports_baseline_and_tuned_phase_by_phase(settings: Settings) -> None:
+    """`lcn bench console` measures the baseline and the console as shipped in the same run,
+    each with poll, apply, paint and total p50/p99, RSS and the load; figures are printed,
+    never asserted. The speed-ups are on again afterwards."""
+    report = await run_console_bench(settings, ((40, 300),), samples=10)
+    (size,) = report["sizes"]
+    for run in (size, size["baseline"]):
+        for phase in ("poll_ms", "apply_ms", "paint_ms", "poll_render_ms"):
+            assert set(run[phase]) >= {"p50", "p99"}
+        assert run["rss_peak_mb"] > 0 and len(run["load_avg_1m"]) == 2
+    assert size["commands_per_poll"] == size["baseline"]["commands_per_poll"] > 0
+    text = render(report)
+    assert "baseline" in text and "tuned" in text and "load" in text
+    assert RowMemo.enabled and OrderedSweep.enabled and StatusLine.skip_unchanged
+    assert WorldMap.partial_legend and drawing.CACHE_PANES
