@@ -175,5 +175,11 @@ def new_view(app: LcnConsole, pane: str) -> None:
     """The operator asked for another window of a pane: it is drawn even while paused, and
     its table selects the new window's top row if the selected one is not in it."""
     app.redraw.add(pane)
+    view = app.state.tables.get(pane)
+    if view is not None:
+        # A poll already on its way read the old window (a slice of it, or nothing if it was
+        # fresh) and clears `redraw` when drawn: the next poll must still read this one whole.
+        view.sweep = None
+        view.ordered_at = None
     with contextlib.suppress(Exception):
         app.pane(pane).table.new_view()
