@@ -141,7 +141,7 @@ class LcnConsole(App[None]):
         self.poll_now()
 
     def panes(self) -> list[Pane]:
-        return list(self.query(Pane))
+        return drawing.panes_of(self)
 
     def pane(self, name: str) -> Pane:
         return self.query_one(f"#pane-{name}", Pane)

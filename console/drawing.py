@@ -11,16 +11,32 @@ from __future__ import annotations
 import contextlib
 import time
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from console import bell
+from console.ordered_sweep import OrderedSweep
 from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
 from console.state import view_request
 from console.widgets.nodes_pane import NodesPane
+from console.widgets.pane import Pane
 from core.reads import snapshot as snap
 
 if TYPE_CHECKING:
     from console.app import LcnConsole
+
+
+_PANES: WeakKeyDictionary[LcnConsole, list[Pane]] = WeakKeyDictionary()
+CACHE_PANES = True  # off: queried at every call (`lcn bench console` baseline)
+
+
+def panes_of(app: LcnConsole) -> list[Pane]:
+    """The dashboard's panes, found once: they are composed with the app and never replaced,
+    and a query matches selectors against every widget, several times a poll."""
+    found = _PANES.get(app)
+    if not found or not CACHE_PANES or not all(pane.is_attached for pane in found):
+        found = _PANES[app] = list(app.query(Pane))
+    return found
 
 
 def request(app: LcnConsole) -> snap.ViewRequest:
@@ -42,16 +58,25 @@ def request(app: LcnConsole) -> snap.ViewRequest:
         elif isinstance(screen, NodeDetailScreen):
             state.node_detail = screen.record_id
     now = time.monotonic()
-    keep = frozenset(
-        name
-        for name in ("nodes", "jobs", "earnings")
-        if name not in app.redraw and state.tables[name].order_is_fresh(now)
-    )
-    state.kept = keep
+    keep: set[str] = set()
+    sliced: set[str] = set()
+    for name in ("nodes", "jobs", "earnings"):
+        view = state.tables[name]
+        if name in app.redraw or not view.ordered:  # asked for anew: read whole, at once
+            view.sweep = None
+        elif view.order_is_fresh(now):
+            keep.add(name)
+        elif name in shown and view.can_slice():
+            view.sweep = view.sweep or OrderedSweep()
+            sliced.add(name)
+        else:
+            view.sweep = None
+    state.kept, state.sliced = frozenset(keep), frozenset(sliced)
     return view_request(
         state,
         shown=shown,
-        keep=keep,
+        keep=state.kept,
+        sliced=state.sliced,
         map_grid=grid,
         now_ms=app.clock() if app.clock else int(time.time() * 1000),
         map_chunk=app.map_chunk,
@@ -76,12 +101,14 @@ def draw(app: LcnConsole, result: snap.Snapshot) -> None:
     """Draw a snapshot: every shown pane updates its rows in place (paused: see above)."""
     paused = app.state.paused and app.snapshot is not None
     bell.ring_for_news(app, result.triage)
-    # A table this poll did not read (its sorted window is fresh) keeps the page it shows, in
-    # the snapshot too: whoever reads app.snapshot sees what is on screen.
+    _absorb_slices(app, result)
+    # A table this poll did not read (its sorted window is fresh) or read a slice of keeps the
+    # page it shows, in the snapshot too: whoever reads app.snapshot sees what is on screen.
     carried = {
         name: app.state.tables[name].page
-        for name in app.state.kept
-        if getattr(result, name) is None and app.state.tables[name].page is not None
+        for name in app.state.kept | app.state.sliced
+        if (getattr(result, name) is None or name in app.state.sliced)
+        and app.state.tables[name].page is not None
     }
     if carried:
         result = result.model_copy(update=carried)
@@ -119,7 +146,8 @@ def draw(app: LcnConsole, result: snap.Snapshot) -> None:
 def _absorb(app: LcnConsole, pane: str, result: snap.Snapshot) -> None:
     """What a pane's drawing needs in the view state: its window's total, the map sweep."""
     page = {"nodes": result.nodes, "jobs": result.jobs, "earnings": result.earnings}.get(pane)
-    if page is not None and pane not in app.state.kept:  # a kept page was absorbed when read
+    # A kept page was absorbed when read; a sliced one when its pass completed (_absorb_slices).
+    if page is not None and pane not in app.state.kept | app.state.sliced:
         view = app.state.tables[pane]
         view.total = page.total
         view.page = page
@@ -132,9 +160,29 @@ def _absorb(app: LcnConsole, pane: str, result: snap.Snapshot) -> None:
         app.state.map_sweep.absorb(result.map)
 
 
+def _absorb_slices(app: LcnConsole, result: snap.Snapshot) -> None:
+    """Each slice read joins its table's pass; a complete pass becomes the window on screen."""
+    for name in app.state.sliced:
+        view = app.state.tables[name]
+        page = getattr(result, name)
+        if page is None or view.sweep is None:
+            continue
+        merged = view.sweep.absorb(page, offset=view.offset, limit=view.limit)
+        if merged is not None:
+            view.page, view.total, view.sweep = merged, merged.total, None
+            view.ordered_at = time.monotonic()
+            view.ordered_limit = view.limit
+
+
 def new_view(app: LcnConsole, pane: str) -> None:
     """The operator asked for another window of a pane: it is drawn even while paused, and
     its table selects the new window's top row if the selected one is not in it."""
     app.redraw.add(pane)
+    view = app.state.tables.get(pane)
+    if view is not None:
+        # A poll already on its way read the old window (a slice of it, or nothing if it was
+        # fresh) and clears `redraw` when drawn: the next poll must still read this one whole.
+        view.sweep = None
+        view.ordered_at = None
     with contextlib.suppress(Exception):
         app.pane(pane).table.new_view()

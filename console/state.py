@@ -11,6 +11,7 @@ from console.bell import TriageBell
 from console.charts import DepthHistory
 from console.glyphs import wants_ascii
 from console.map_sweep import MapSweep
+from console.ordered_sweep import MAX_KEEP, OrderedSweep
 from core.reads.snapshot import (
     JOB_STATUSES,
     JOB_TYPES,
@@ -74,15 +75,46 @@ class TableView:
     ordered_at: float | None = None
     ordered_limit: int = 0
     page: Page[Any] | None = None  # the window on screen: the last one read
+    sweep: OrderedSweep | None = None  # a stale sorted window being read again, a slice a poll
+
+    @property
+    def ordered(self) -> bool:
+        return self.sort.column is not None or bool(self.text)
 
     def order_is_fresh(self, now: float) -> bool:
         """Whether the last sorted or searched window may stay on screen for this poll."""
         return (
-            (self.sort.column is not None or bool(self.text))
+            self.ordered
             and self.ordered_at is not None
             and self.ordered_limit == self.limit
             and now - self.ordered_at < ORDER_REFRESH_S
         )
+
+    def can_slice(self) -> bool:
+        """Whether a stale sorted window may be read again in slices (console.ordered_sweep)
+        while it stays on screen: it was read whole for this window size, and its rows are all
+        in Redis (a node's history goes on into the archive, which is not sliced)."""
+        return (
+            OrderedSweep.enabled
+            and self.ordered
+            and self.ordered_at is not None
+            and self.ordered_limit == self.limit
+            and self.page is not None
+            and self.offset + self.limit <= MAX_KEEP
+            and self.node_id is None
+        )
+
+    def window_args(self, sliced: bool) -> dict[str, int]:
+        """The window's offset and size, or, for a slice, the slice of the index to examine
+        and as many of its best rows as the window needs."""
+        if not sliced or self.sweep is None:
+            return {"offset": self.offset, "limit": self.limit}
+        return {
+            "offset": 0,
+            "limit": self.offset + self.limit,
+            "scan_from": self.sweep.next_from,
+            "search_budget": self.sweep.slice_budget(),
+        }
 
     @property
     def sort(self) -> SortMode:
@@ -210,6 +242,7 @@ class ConsoleState:
     ascii: bool = field(default_factory=wants_ascii)
     kept: frozenset[str] = frozenset()  # tables the last poll did not read (order_is_fresh)
     bell: TriageBell = field(default_factory=TriageBell)  # console.bell
+    sliced: frozenset[str] = frozenset()  # tables the last poll read a slice of (can_slice)
 
     def faster(self) -> float:
         smaller = [s for s in REFRESH_STEPS if s < self.refresh]
@@ -232,10 +265,12 @@ def view_request(
     payments_enabled: bool = False,
     keep: frozenset[str] = frozenset(),
     queue_age_s: int | None = None,  # LCN_ALERT_QUEUE_AGE; None: the core's default
+    sliced: frozenset[str] = frozenset(),
 ) -> ViewRequest:
     """Only the panes on screen are read (plus counts and triage, which the status line and
     the triage pane need), less the tables in `keep`, whose sorted or searched window is
-    fresh enough to stay on screen as it is (TableView.order_is_fresh)."""
+    fresh enough to stay on screen as it is (TableView.order_is_fresh); the tables in `sliced`
+    read the next slice of their sorted window instead of the window (console.ordered_sweep)."""
     tables = shown - keep
     nodes_view = state.tables["nodes"]
     jobs_view = state.tables["jobs"]
@@ -247,8 +282,7 @@ def view_request(
         map_window = state.map_sweep.request(map_grid[0], map_grid[1], map_chunk)
     return ViewRequest(
         nodes=NodeWindow(
-            offset=nodes_view.offset,
-            limit=nodes_view.limit,
+            **nodes_view.window_args("nodes" in sliced),
             status=status,
             newest_first=nodes_view.sort.newest_first,
             sort=nodes_view.sort.column,
@@ -257,16 +291,14 @@ def view_request(
         if "nodes" in tables
         else None,
         earnings=NodeWindow(
-            offset=earnings_view.offset,
-            limit=earnings_view.limit,
+            **earnings_view.window_args("earnings" in sliced),
             newest_first=earnings_view.sort.newest_first,
             sort=earnings_view.sort.column,
         )
         if "earnings" in tables
         else None,
         jobs=JobWindow(
-            offset=jobs_view.offset,
-            limit=jobs_view.limit,
+            **jobs_view.window_args("jobs" in sliced),
             status=jobs_view.status,
             job_type=jobs_view.job_type,
             node_id=jobs_view.node_id,

@@ -115,7 +115,10 @@ def show(app: LcnConsole) -> None:
             screen.query_one(StatusLine).show(parts)
         with contextlib.suppress(Exception):
             banner = screen.query_one(Banner)
-            banner.update(Text(text))
+            if banner.shown_text != text or not StatusLine.skip_unchanged:
+                # Static.update lays the screen out again: only when the text changed.
+                banner.shown_text = text
+                banner.update(Text(text))
             banner.set_class(bool(text), "-shown")
             banner.set_class(starting, "-starting")
     if app.snapshot is None and health.reads == 0 and not health.last_error:

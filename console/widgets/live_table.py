@@ -58,6 +58,7 @@ class LiveTable(DataTable[Any]):
         self._given: dict[str, tuple[Any, ...]] = {}
         self._last_rows: list[tuple[str, tuple[Any, ...]]] | None = None
         self._state_texts: dict[tuple[str, str | None], Text] = {}  # until the styles change
+        self._dim_style: Style | None = None  # likewise
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the console replays a recording, ← and → step it (console.replay) rather than
@@ -129,6 +130,7 @@ class LiveTable(DataTable[Any]):
     def notify_style_update(self) -> None:
         """A theme or stylesheet change: state colours and every row are worked out anew."""
         self._state_texts = {}
+        self._dim_style = None
         self._given = {}
         self._last_rows = None
         super().notify_style_update()
@@ -160,7 +162,11 @@ class LiveTable(DataTable[Any]):
         return self.state_text(state, labelled(state, ascii_only))
 
     def dim(self, text: str) -> Text:
-        return Text(text, style=Style(color=self.get_component_rich_style("livetable--dim").color))
+        style = self._dim_style if self.skip_unchanged else None
+        if style is None:
+            color = self.get_component_rich_style("livetable--dim").color
+            style = self._dim_style = Style(color=color)
+        return Text(text, style=style)
 
     @property
     def selected_key(self) -> str | None:

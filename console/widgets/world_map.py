@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -77,6 +78,7 @@ def marker(counts: list[int] | tuple[int, ...], ascii_only: bool = False) -> tup
 
 
 class WorldMap(Widget):
+    partial_legend: ClassVar[bool] = True  # off: the whole map rebuilt (bench baseline)
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "worldmap--land", "worldmap--active", "worldmap--busy", "worldmap--draining",
         "worldmap--offline", "worldmap--selected", "worldmap--legend",
@@ -92,6 +94,9 @@ class WorldMap(Widget):
         self.legend = ""
         self.ascii_only = False  # ASCII coastline and glyphs (console.glyphs.wants_ascii)
         self._strips: list[Strip] | None = None
+        # The styles the cached lines were built with (a legend-only change reuses them).
+        self._state_styles: list[Style] = []
+        self._legend_style = Style()
 
     @property
     def grid_size(self) -> tuple[int, int]:
@@ -120,9 +125,18 @@ class WorldMap(Widget):
             self._invalidate()
 
     def set_legend(self, text: str) -> None:
-        if text != self.legend:
-            self.legend = text
+        """The legend line (the sweep's progress changes it at every poll of a large fleet):
+        only that line is built and repainted again, not the map above it."""
+        if text == self.legend:
+            return
+        self.legend = text
+        strips = self._strips
+        width, height = self.content_size
+        if strips is None or len(strips) != height or not height or not self.partial_legend:
             self._invalidate()
+            return
+        strips[-1] = self._legend_strip(width, self._state_styles)
+        self.refresh(Region(0, height - 1, width, 1))  # content coordinates
 
     def _invalidate(self) -> None:
         self._strips = None
@@ -148,7 +162,8 @@ class WorldMap(Widget):
         out_width, out_height = self.content_size
         base = self.rich_style
         land = self._style("worldmap--land")
-        states = [self._style(f"worldmap--{s}") for s in STATES]
+        states = self._state_styles = [self._style(f"worldmap--{s}") for s in STATES]
+        self._legend_style = self._style("worldmap--legend")
         marked = self.get_component_rich_style("worldmap--selected")
         selected = Style(bold=marked.bold, reverse=marked.reverse, underline=marked.underline)
         strips: list[Strip] = []
@@ -188,7 +203,7 @@ class WorldMap(Widget):
         return strips
 
     def _legend_strip(self, width: int, states: list[Style]) -> Strip:
-        style = self._style("worldmap--legend")
+        style = self._legend_style
         segments = []
         for name, state_style in zip(STATES, states, strict=True):
             mark = glyph(name, self.ascii_only)

@@ -18,7 +18,7 @@ from core.models.records.fields import RawHash, int_or
 from core.models.records.job import JobRecord
 from core.reads.batch import Read, Replies, script
 from core.reads.model import SEARCH_BUDGET, Model, Page
-from core.reads.replies import RowMemo, script_reply
+from core.reads.replies import RowMemo, script_reply, sort_values
 from core.store import Store
 
 
@@ -46,6 +46,12 @@ class JobWindow(Model):
         ge=1,
         le=100_000,
         description="Entries a sort or a search examines.",
+    )
+    scan_from: int = Field(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        description="Where in the index a sort or search starts: a slice of a longer pass.",
     )
 
 
@@ -104,6 +110,7 @@ def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
             window.search_budget if window.sort or window.text else window.scan_budget,
             window.sort or "",
             (window.text or "").lower(),
+            window.scan_from,
         )
     }
 
@@ -116,6 +123,7 @@ def jobs_read(store: Store, window: JobWindow) -> Read[Page[JobRow]]:
             exact=bool(reply.get("exact", True)),
             scanned=int_or(reply.get("scanned")),
             matched=None if reply.get("matched") is None else int_or(reply.get("matched")),
+            values=sort_values(reply),
         )
 
     return Read("jobs", commands, decode)

@@ -30,3 +30,8 @@ class Page(Model, Generic[RowT]):
     matched: int | None = Field(
         default=None, description="Rows a sort or search found among those scanned."
     )
+    values: list[float] | None = Field(
+        default=None,
+        exclude=True,
+        description="A sorted read's sort value of each row: what merges slices read in turn.",
+    )

@@ -17,7 +17,7 @@ from core.models.records.fields import RawHash, int_or
 from core.models.records.node import NodeRecord
 from core.reads.batch import Read, Replies, script
 from core.reads.model import SEARCH_BUDGET, Model, Page
-from core.reads.replies import RowMemo, script_reply
+from core.reads.replies import RowMemo, script_reply, sort_values
 from core.store import Store
 
 
@@ -40,6 +40,12 @@ class NodeWindow(Model):
         ge=1,
         le=100_000,
         description="Entries a sort or a search examines.",
+    )
+    scan_from: int = Field(
+        default=0,
+        ge=0,
+        le=1_000_000,
+        description="Where in the index a sort or search starts: a slice of a longer pass.",
     )
 
 
@@ -92,6 +98,7 @@ def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow
     args: list[object] = [window.offset, window.limit, flag]
     if window.sort or window.text:
         args += [window.sort or "", window.search_budget, (window.text or "").lower()]
+        args += [window.scan_from]
     commands = {"window": script(store, "snapshot_nodes", [index], *args)}
 
     def decode(r: Replies) -> Page[NodeRow]:
@@ -103,6 +110,7 @@ def nodes_read(store: Store, name: str, window: NodeWindow) -> Read[Page[NodeRow
             exact=bool(reply.get("exact", True)),
             scanned=int_or(reply.get("scanned")),
             matched=None if reply.get("matched") is None else int_or(reply.get("matched")),
+            values=sort_values(reply),
         )
 
     return Read(name, commands, decode)

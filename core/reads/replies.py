@@ -24,6 +24,13 @@ def listed(reply: dict[str, Any], name: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def sort_values(reply: dict[str, Any]) -> list[float] | None:
+    """A sorted read's value of each row, in the rows' order (None when it was not sorted)."""
+    if reply.get("matched") is None or "values" not in reply:
+        return None
+    return [float(v) for v in listed(reply, "values")]
+
+
 def rows(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """Script rows are HMGET arrays in the order of the reply's `fields`."""
     fields = reply.get("fields") or []

@@ -7,12 +7,16 @@
 -- A search or a sort examines the whole budget (to count the matches, to order them); a plain
 -- type/state filter stops once the window is full.
 -- Text is matched literally (no patterns), case-insensitive, in the id, creator, error and node.
+-- A search or a sort can also be read in slices, one per poll: `from` is where in the index this
+-- slice starts, and the reply gives each row's sort value (`values`) so the console can merge
+-- the slices' best rows into the whole budget's.
 -- KEYS: the index   ARGV: P, offset, limit, newest_first, type ('' any), state ('' any), budget,
---   sort ('' index order | 'cost' | 'attempts'), text ('' none, lower case)
+--   sort ('' index order | 'cost' | 'attempts'), text ('' none, lower case), from
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local newest_first, want_type, want_state = ARGV[4] == '1', ARGV[5], ARGV[6]
 local budget = tonumber(ARGV[7])
 local sort_by, text = ARGV[8] or '', ARGV[9] or ''
+local from = tonumber(ARGV[10] or '0') or 0
 local FIELDS = {'id', 'type', 'status', 'node', 'agent', 'created_at', 'updated_at', 'started_at',
   'finished_at', 'attempts', 'max_attempts', 'estimated_cost', 'actual_cost', 'tag', 'error',
   'pending_reason', 'timeout_s'}
@@ -68,7 +72,7 @@ end
 local full = sort_by ~= '' or text ~= ''  -- examine the whole budget, not just a window's worth
 local skipped, scanned, CHUNK = 0, 0, 512
 while scanned < budget and (full or #rows < limit) do
-  local ids = window(scanned, scanned + math.min(CHUNK, budget - scanned) - 1)
+  local ids = window(from + scanned, from + scanned + math.min(CHUNK, budget - scanned) - 1)
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     scanned = scanned + 1
@@ -89,12 +93,15 @@ while scanned < budget and (full or #rows < limit) do
     end
   end
 end
-local reply = {total = total, exact = scanned >= total, scanned = scanned, fields = FIELDS}
+local reply = {total = total, exact = from + scanned >= total, scanned = scanned, fields = FIELDS}
 if full then
+  local values = {}
   for i = offset + 1, #top do
     rows[#rows + 1] = redis.call('HMGET', K.job(top[i][1]), unpack(FIELDS))
+    values[#values + 1] = top[i][2]
   end
   reply['matched'] = matched
+  reply['values'] = values
 end
 reply['rows'] = rows
 return cjson.encode(reply)

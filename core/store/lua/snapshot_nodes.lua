@@ -4,10 +4,14 @@
 -- (newest or oldest registered), never more, and says how many it examined and matched, so the
 -- console can say "among the newest 10,000" when the fleet is larger than that.
 -- Text is matched literally (no patterns), case-insensitive, in the node id and region.
+-- A sorted or searched window can also be read in slices, one per poll: `from` is where in the
+-- index this slice starts (0: the first), and the reply gives each row's sort value (`values`)
+-- so the console can merge the slices' best rows into the whole budget's.
 -- KEYS: the index (nodes:all or nodes:status:<s>)   ARGV: P, offset, limit, newest_first ('1'|'0'),
---   sort ('' index order | 'earnings' | 'load' | 'reputation' | 'running'), budget, text
+--   sort ('' index order | 'earnings' | 'load' | 'reputation' | 'running'), budget, text, from
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local sort_by, budget, text = ARGV[5] or '', tonumber(ARGV[6] or '0') or 0, ARGV[7] or ''
+local from = tonumber(ARGV[8] or '0') or 0
 local FIELDS = {'id', 'region', 'status', 'cpu', 'cpu_used', 'memory_mb', 'mem_used', 'running',
   'reputation', 'jobs_completed', 'jobs_failed', 'earnings', 'last_seen', 'lat', 'lon', 'gpu',
   'registered_at'}
@@ -57,7 +61,7 @@ end
 
 local scanned, CHUNK = 0, 512
 while scanned < budget do
-  local ids = window(scanned, scanned + math.min(CHUNK, budget - scanned) - 1)
+  local ids = window(from + scanned, from + scanned + math.min(CHUNK, budget - scanned) - 1)
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     scanned = scanned + 1
@@ -70,8 +74,10 @@ while scanned < budget do
     end
   end
 end
+local values = {}
 for i = offset + 1, #top do
   rows[#rows + 1] = redis.call('HMGET', K.node(top[i][1]), unpack(FIELDS))
+  values[#values + 1] = top[i][2]
 end
-return cjson.encode({total = total, exact = scanned >= total, scanned = scanned,
-  matched = matched, fields = FIELDS, rows = rows})
+return cjson.encode({total = total, exact = from + scanned >= total, scanned = scanned,
+  matched = matched, fields = FIELDS, rows = rows, values = values})
