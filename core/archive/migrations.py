@@ -48,7 +48,7 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
-# Version 1's recordings table, frozen here since version 5 replaced it (schema.py).
+# Version 1's recordings table, frozen here since version 2 replaced it (schema.py).
 _v1_metadata = MetaData()
 _V1_RECORDINGS = Table(
     "recordings",
@@ -64,7 +64,7 @@ def _v1(conn: Connection) -> None:
     _V1_RECORDINGS.create(conn, checkfirst=False)
 
 
-def _v5(conn: Connection) -> None:
+def _v2(conn: Connection) -> None:
     """Recordings keyed by pool and time. Nothing wrote version 1's table (recording came
     with this version), so it is replaced rather than copied."""
     _V1_RECORDINGS.drop(conn)
@@ -73,7 +73,7 @@ def _v5(conn: Connection) -> None:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs, postings, money records, audit, blobs, recordings", _v1),
-    Migration(5, "recordings keyed by pool and time", _v5),
+    Migration(2, "recordings keyed by pool and time", _v2),
 )
 LATEST = MIGRATIONS[-1].version
 

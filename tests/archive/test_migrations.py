@@ -106,7 +106,7 @@ async def test_an_archive_from_a_newer_lcn_is_refused(
 
 
 async def test_version_1_recordings_become_keyed_by_pool(archive_settings: Settings) -> None:
-    """An archive made before version 5 (recordings keyed by time alone) gets the pool column."""
+    """An archive made before version 2 (recordings keyed by time alone) gets the pool column."""
     engine = open_engine(archive_url(archive_settings))
     try:
         async with engine.begin() as conn:
