@@ -145,7 +145,9 @@ class HelpScreen(ModalScreen[None]):
 
     def fill(self) -> None:
         read_only = bool(self.read_only_reason)
-        self.query_one("#help-box").set_class(self.full, "-full")
+        box = self.query_one("#help-box")
+        box.set_class(self.full, "-full")
+        box.set_class(not self.full, "-compact")  # no blank line under the title: 24 rows
         table = full_help(read_only) if self.full else compact_help(read_only)
         self.query_one("#help-table", Static).update(table)
         notes = [] if self.full else ["* asks first.", "ctrl+p: each with what it does."]

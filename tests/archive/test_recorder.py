@@ -141,7 +141,9 @@ def test_a_recording_reads_back_and_a_newer_or_damaged_one_is_refused() -> None:
 
 async def test_a_snapshot_survives_the_codec(seeded: Store) -> None:
     shown = await poll(seeded, recording.record_view(NOW))
-    assert recording.decode(recording.encode(shown)) == shown
+    # Compared by content: pydantic's == also compares which fields were given explicitly, and
+    # the triage reader leaves some to their defaults where the decoder names them all.
+    assert recording.decode(recording.encode(shown)).model_dump() == shown.model_dump()
 
 
 async def test_keyframes_then_deltas_each_read_with_its_keyframe(seeded: Store) -> None:
@@ -155,7 +157,7 @@ async def test_keyframes_then_deltas_each_read_with_its_keyframe(seeded: Store) 
     keyframes = {NOW: packed[0].data, NOW + 15_000: packed[3].data}
     for shot, stored in zip(shots, packed, strict=True):
         keyframe = keyframes.get(stored.keyframe) if stored.keyframe is not None else None
-        assert recording.unpack(stored.data, keyframe) == shot
+        assert recording.unpack(stored.data, keyframe).model_dump() == shot.model_dump()
         assert stored.keyframe is None or len(stored.data) < len(keyframes[stored.keyframe]) / 3
     # A keyframe older than five minutes is not used, however few deltas it has.
     assert packer.pack(shots[0], NOW + 15_000 + recording.KEYFRAME_MAX_AGE_MS).keyframe is None
