@@ -34,6 +34,7 @@ from core.archive.models import (
 from core.archive.reads import jobs_query, stream_query
 from core.archive.status import size_bytes, table_figures
 from core.archive.stream_ids import unpack_stream_id
+from core.archive.whole import whole
 from core.archive.writes import insert_ignore, upsert
 from core.config import Settings
 from core.errors import InvalidInput
@@ -74,13 +75,18 @@ class Archive:
     def backend(self) -> str:
         return self.url.get_backend_name()
 
-    # Writes: each batch in one transaction, rows already archived left as they are.
+    # Writes: each batch in one transaction, rows already archived left as they are; run
+    # `whole` (core/archive/whole.py), so a cancelled caller never leaves the write lock taken.
 
     async def _put(self, table: Table, batch: list[dict[str, Any]]) -> None:
         if not batch:
             return
-        async with self.engine.begin() as conn:
-            await insert_ignore(conn, table, batch)
+
+        async def write() -> None:
+            async with self.engine.begin() as conn:
+                await insert_ignore(conn, table, batch)
+
+        await whole(write)
 
     async def put_jobs(self, batch: Iterable[ArchivedJob]) -> None:
         await self._put(schema.jobs, [rows.job_row(j) for j in batch])
@@ -94,8 +100,12 @@ class Archive:
         found = [rows.money_row(r) for r in batch]
         if not found:
             return
-        async with self.engine.begin() as conn:
-            await upsert(conn, schema.money_records, found, ("kind", "id"))
+
+        async def write() -> None:
+            async with self.engine.begin() as conn:
+                await upsert(conn, schema.money_records, found, ("kind", "id"))
+
+        await whole(write)
 
     async def put_audit(self, batch: Iterable[AuditEntry]) -> None:
         await self._put(schema.audit, [rows.audit_row(e) for e in batch])
@@ -222,8 +232,12 @@ class Archive:
         against a keyframe that goes (they cannot be read without it); returns how many went."""
         table = schema.recordings
         where = (table.c.pool == pool) & ((table.c.at < before) | (table.c.keyframe < before))
-        async with self.engine.begin() as conn:
-            return (await conn.execute(delete(table).where(where))).rowcount
+
+        async def write() -> int:
+            async with self.engine.begin() as conn:
+                return (await conn.execute(delete(table).where(where))).rowcount
+
+        return await whole(write)
 
     async def status(self) -> ArchiveStatus:
         async with self.engine.connect() as conn:

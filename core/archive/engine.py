@@ -24,6 +24,10 @@ ASYNC_DRIVERS = {
 }
 # How long a SQLite writer waits for another process's write to finish before giving up.
 SQLITE_BUSY_MS = 30_000
+# No archive wait is endless: a free pooled connection, a PostgreSQL row or table lock, each
+# ends in an error that says what was waited for (SQLite's own is the busy timeout above).
+POOL_WAIT_S = 30
+PG_LOCK_WAIT_MS = 30_000
 SQLITE_PAGE_BYTES = 16_384
 # Execution option: the statement that opens a transaction on SQLite ("BEGIN IMMEDIATE" takes
 # the write lock up front, for transactions that read before they write).
@@ -43,13 +47,20 @@ def archive_url(settings: Settings) -> URL:
 def open_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=POOL_WAIT_S,
+        connect_args={"options": f"-c lock_timeout={PG_LOCK_WAIT_MS}"},
+    )
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    on_disk = bool(url.database) and url.database != ":memory:"
+    if on_disk:
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+    # An in-memory database has a single connection (a static pool, which has no wait).
+    engine = create_async_engine(url, **({"pool_timeout": POOL_WAIT_S} if on_disk else {}))
 
     # The sqlite3 module opens transactions itself, and not before DDL, so a migration would
     # not be atomic; take transaction control (SQLAlchemy's documented recipe for pysqlite).
