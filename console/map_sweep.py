@@ -32,10 +32,7 @@ class MapSweep:
             return
         if chunk.cursor == 0:
             self._next = {}
-        for cell, counts in chunk.cells.items():
-            into = self._next.setdefault(cell, [0, 0, 0, 0])
-            for i in range(4):
-                into[i] += counts[i]
+        chunk.add_to(self._next)
         self.cursor = chunk.next_cursor
         if chunk.next_cursor == 0:
             self.cells, self._next = self._next, {}

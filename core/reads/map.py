@@ -34,6 +34,14 @@ class MapChunk(Model):
     read: int
     cells: dict[int, tuple[int, int, int, int]]
 
+    def add_to(self, sweep: dict[int, list[int]]) -> None:
+        """Add this chunk's counts to a sweep's running counts per cell (a map is read a chunk
+        per poll; the console and the recorder each add them up until the sweep wraps)."""
+        for cell, counts in self.cells.items():
+            into = sweep.setdefault(cell, [0, 0, 0, 0])
+            for i in range(4):
+                into[i] += counts[i]
+
 
 def map_read(store: Store, window: MapWindow) -> Read[MapChunk]:
     commands = {

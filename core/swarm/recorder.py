@@ -51,10 +51,7 @@ class MapSweep:
         what the first sweep has counted so far)."""
         if chunk.cursor == 0:
             self._next = {}
-        for cell, counts in chunk.cells.items():
-            into = self._next.setdefault(cell, [0, 0, 0, 0])
-            for i in range(4):
-                into[i] += counts[i]
+        chunk.add_to(self._next)
         self.cursor = chunk.next_cursor
         done = chunk.next_cursor == 0
         counted = {c: (n[0], n[1], n[2], n[3]) for c, n in self._next.items()}
