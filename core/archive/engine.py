@@ -68,12 +68,14 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that switching to WAL below waits for another process opening the same new
+        # file at once instead of failing at once with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         # Large pages waste less room at each page's end on rows of a few hundred bytes;
         # it only takes effect when the file is created (before WAL is switched on).
         cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
         # WAL: readers (the console, `lcn job get`) never block the archiver, nor it them.
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
