@@ -7,6 +7,9 @@ write URLs as every other tool spells them.
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +77,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         # Large pages waste less room at each page's end on rows of a few hundred bytes;
         # it only takes effect when the file is created (before WAL is switched on).
         cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
-        # WAL: readers (the console, `lcn job get`) never block the archiver, nor it them.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -83,3 +85,22 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
 
     return engine
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """WAL: readers (the console, `lcn job get`) never block the archiver, nor it them.
+
+    Switching needs the file's exclusive lock, and SQLite skips the busy handler when two
+    connections race for it (to avoid a deadlock it answers "database is locked" at once), so
+    processes opening a new archive together retry here, within the same busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        # Runs on aiosqlite's own thread, so sleeping does not stall the event loop.
+        time.sleep(random.uniform(0.005, 0.05))

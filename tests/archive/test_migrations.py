@@ -68,7 +68,7 @@ async def test_migrating_again_changes_nothing(
 async def test_processes_opening_a_new_archive_at_once_migrate_it_once(
     archive_settings: Settings,
 ) -> None:
-    opened = await asyncio.gather(*(Archive.open(archive_settings) for _ in range(4)))
+    opened = await asyncio.gather(*(Archive.open(archive_settings) for _ in range(8)))
     try:
         assert await _versions(opened[0]) == APPLIED
     finally:
