@@ -257,11 +257,8 @@ async def check(
     written = False
     # A history that disagrees with the archive or the checkpoint is never signed over: the
     # next check would start from it and the finding would be gone.
-    pruned: list[bytes] = []
-    consumed = 0
-    if key is not None and base is not None and not unvouched:
-        pruned, consumed = await checkpoints.prunable(store, once.mac, once.added)
-    if key is not None and (fresh or base is None or whole or consumed) and not unvouched:
+    # (Tags of jobs the archiver removed are dropped by the archiver: checkpoints.prune.)
+    if key is not None and (fresh or base is None or whole) and not unvouched:
         written = await checkpoints.write(
             store,
             key,
@@ -275,8 +272,6 @@ async def check(
             provenance=proof.state(),
             added=once.added,
             digest=digest,
-            pruned=pruned,
-            consumed=consumed,
         )
     return LedgerCheck(
         balanced=total == 0,

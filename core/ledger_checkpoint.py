@@ -11,10 +11,11 @@ with the journal, so they are not in the checkpoint's body: each is a sorted-set
 (`ledger:checkpoint:seen`), a MAC of the fact, scored by the checkpoint that added it; a check
 asks for the few it needs with the records of each chunk. The set's size is signed, so a member
 taken away is noticed. It is bounded by what Redis still holds: when the archiver removes a job
-it lists it (`ledger:checkpoint:prune`), and the next checkpoint drops that job's hold tags with
-the same signed count (`prunable`). That weakens nothing: every script that posts for a job reads
-its hash first, so nothing can post for a removed job again, and a copied hold or settlement of
-one names a job that no longer exists (unproven); a job listed while still in Redis keeps them.
+it lists it (`ledger:checkpoint:prune`), and after each run re-signs the newest checkpoint without
+those jobs' hold tags and with the smaller count (`prune`), so the set does not wait for the next
+check. That weakens nothing: every script that posts for a job reads its hash first, so nothing
+can post for a removed job again, and a copied hold or settlement of one names a job that no
+longer exists (unproven); a job listed while still in Redis keeps them.
 The checkpoint also signs a running digest of every posting up to its position, which the full
 check compares with the archived history (core/ledger_history.py).
 
@@ -46,7 +47,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from core.errors import LcnError, SetupError
+from core.errors import Conflict, LcnError, SetupError
 from core.provenance import job_hold_facts, posting_order
 from core.store import Store, calls
 
@@ -211,10 +212,68 @@ async def write(
     consumed: int = 0,
 ) -> bool:
     """Sign and save the checkpoint; False when a newer one was written meanwhile (or this Redis
-    user may not write). `base` is the checkpoint this check continued from (None: full)."""
-    seq = (base.seq if base else 0) + 1
+    user may not write). `base` is the checkpoint this check continued from (None: full).
+
+    A newer checkpoint that only pruned tags (the archiver's, see `prune`: same epoch and
+    position) does not make a check's work stale: the check is saved on top of it instead."""
     pruned = pruned if base is not None else None  # a new set holds only what it replayed
-    seen = (base.seen_count if base else 0) + len(added) - len(pruned or [])
+    for _ in range(REBASES):
+        try:
+            await _save(
+                store,
+                key,
+                base,
+                base_sig,
+                _body(
+                    store,
+                    key,
+                    base,
+                    epoch,
+                    position,
+                    postings,
+                    balances,
+                    earned,
+                    provenance,
+                    len(added) - len(pruned or []),
+                    digest,
+                ),
+                epoch,
+                added,
+                pruned,
+                consumed,
+            )
+            return True
+        except Conflict:
+            if base is None or pruned:
+                return False
+            newer, _why = verify(await snapshot(store), key, store.pool)
+            if not (newer and newer.epoch == base.epoch and newer.position == base.position):
+                return False
+            base, base_sig = newer, newer.sig
+        except (LcnError, RedisError):  # a read-only user: the check stands
+            return False
+    return False
+
+
+REBASES = 3
+
+
+def _body(
+    store: Store,
+    key: bytes,
+    base: Checkpoint | None,
+    epoch: str,
+    position: str,
+    postings: int,
+    balances: dict[str, int],
+    earned: dict[str, int],
+    provenance: dict[str, Any],
+    seen_change: int,
+    digest: str,
+) -> tuple[int, int, bytes]:
+    """The checkpoint's sequence, the size of its set and its signed body."""
+    seq = (base.seq if base else 0) + 1
+    seen = (base.seen_count if base else 0) + seen_change
     body = json.dumps(
         {
             "v": VERSION,
@@ -233,55 +292,63 @@ async def write(
         },
         separators=(",", ":"),
     ).encode()
+    return seq, seen, body
+
+
+async def _save(
+    store: Store,
+    key: bytes,
+    base: Checkpoint | None,
+    base_sig: str,
+    signed: tuple[int, int, bytes],
+    epoch: str,
+    added: list[bytes],
+    pruned: list[bytes] | None,
+    consumed: int,
+) -> None:
+    seq, seen, body = signed
+    if base is not None:
+        await calls.ledger_checkpoint(
+            store,
+            base_sig,
+            body,
+            sign(key, body),
+            seq,
+            base.seen_count,
+            "add",
+            added,
+            pruned=pruned,
+            consumed=consumed,
+        )
+        return
+    fresh = store.keys.ledger_checkpoint_next(epoch)
     try:
-        if base is not None:
-            await calls.ledger_checkpoint(
-                store,
-                base_sig,
-                body,
-                sign(key, body),
-                seq,
-                base.seen_count,
-                "add",
-                added,
-                pruned=pruned,
-                consumed=consumed,
-            )
-            return True
-        fresh = store.keys.ledger_checkpoint_next(epoch)
         for start in range(0, len(added), 5000):
             async with store.redis.pipeline(transaction=False) as pipe:
                 pipe.zadd(fresh, dict.fromkeys(added[start : start + 5000], seq))
                 pipe.pexpire(fresh, NEXT_SET_TTL_MS)
                 await pipe.execute()
-        try:
-            await calls.ledger_checkpoint(
-                store,
-                base_sig,
-                body,
-                sign(key, body),
-                seq,
-                seen,
-                "swap",
-                [],
-                fresh=fresh,
-                consumed=consumed,
-            )
-        finally:
-            await store.redis.delete(fresh)  # gone already when it took over
-        return True
-    except (LcnError, RedisError):  # a lost race or a read-only user: the check stands
+        await calls.ledger_checkpoint(
+            store,
+            base_sig,
+            body,
+            sign(key, body),
+            seq,
+            seen,
+            "swap",
+            [],
+            fresh=fresh,
+            consumed=consumed,
+        )
+    finally:
         with contextlib.suppress(RedisError):
-            await store.redis.delete(store.keys.ledger_checkpoint_next(epoch))
-        return False
+            await store.redis.delete(fresh)  # gone already when it took over
 
 
-PRUNE_BATCH = 20_000  # prune-list entries one check deals with
+PRUNE_BATCH = 20_000  # prune-list entries one prune round deals with
 
 
-async def prunable(
-    store: Store, mac: Callable[[str], bytes], keep: list[bytes]
-) -> tuple[list[bytes], int]:
+async def prunable(store: Store, mac: Callable[[str], bytes]) -> tuple[list[bytes], int]:
     """The set's tags of jobs the archiver removed from Redis (its prune list), and how many of
     the list's entries that answers. A job still in Redis (listed by mistake, or put back) keeps
     its tags, and only tags in the set come back, so the signed size stays exact."""
@@ -297,13 +364,11 @@ async def prunable(
         for job_id, _ in jobs:
             pipe.exists(store.keys.job(job_id))
         present = await pipe.execute()
-    skip = set(keep)
     tags = [
-        tag
+        mac(fact)
         for (job_id, gen), there in zip(jobs, present, strict=True)
         if not there
         for fact in job_hold_facts(job_id, gen)
-        if (tag := mac(fact)) not in skip
     ]
     found: list[bytes] = []
     for start in range(0, len(tags), 5000):
@@ -311,3 +376,45 @@ async def prunable(
         scores = await store.redis.zmscore(seen_key(store), part)
         found += [tag for tag, score in zip(part, scores, strict=True) if score is not None]
     return list(dict.fromkeys(found)), len(entries)
+
+
+PRUNE_ROUNDS = 10  # prune batches one archiver run deals with at most
+
+
+async def prune(store: Store, key: bytes | None) -> int:
+    """Drop the once-only tags of the jobs the archiver removed from Redis (its prune list),
+    re-signing the newest checkpoint with the smaller set: the same journal position and sums, a
+    new sequence. The archiver calls this after every run, so the set and the list stay the size
+    of what Redis holds however seldom the books are checked. Returns how many tags went."""
+    dropped = 0
+    if key is None:
+        return 0  # nothing is archived without a trusted checkpoint, so nothing is listed
+    for _ in range(PRUNE_ROUNDS):
+        if not await store.redis.llen(store.keys.ledger_checkpoint_prune):
+            break
+        base, _why = verify(await snapshot(store), key, store.pool)
+        if base is None:
+            break  # no trusted checkpoint yet: the list waits for one
+        tags, consumed = await prunable(store, tag_mac(key, base.epoch))
+        if not consumed:
+            break
+        saved = await write(
+            store,
+            key,
+            base=base,
+            base_sig=base.sig,
+            epoch=base.epoch,
+            position=base.position,
+            postings=base.postings,
+            balances=base.balances,
+            earned=base.earned,
+            provenance=base.provenance,
+            added=[],
+            digest=base.digest,
+            pruned=tags,
+            consumed=consumed,
+        )
+        if not saved:
+            break  # a check saved a newer checkpoint meanwhile: the next run goes on
+        dropped += len(tags)
+    return dropped

@@ -68,6 +68,7 @@ class ArchiveRun:
     skipped: list[str] = field(default_factory=list)  # ids the codec refused
     streams: StreamRun = field(default_factory=StreamRun)
     money: MoneyRun = field(default_factory=MoneyRun)
+    pruned_tags: int = 0  # once-only tags of removed jobs dropped from the checkpoint's set
 
 
 def _text(value: bytes) -> str:
@@ -217,6 +218,8 @@ async def archive_due(
         total.skipped += run.skipped
         if not removed and not stale:
             break  # nothing moved: what is left waits (a parent, a change); the next run
+    # Also after a run that removed nothing: a prune cut short by a check goes on here.
+    total.pruned_tags = await checkpoints.prune(store, checkpoints.signing_key(store.data_dir))
     total.money = await archive_money(
         store,
         archive,
