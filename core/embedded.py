@@ -38,6 +38,8 @@ from core.redis_users import (
 )
 
 SOCKET_NAME = "redis.sock"
+PID_FILE = "redis.pid"
+LOADING_TIMEOUT_S = 600.0
 
 
 def redis_server_binary() -> str:
@@ -157,7 +159,8 @@ def ensure_embedded(
             write_private(acl_path(data_dir), acl_text(passwords))
         started = False
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        loading_deadline = time.monotonic() + LOADING_TIMEOUT_S
+        while True:
             state = _server_state(sock_path, passwords)
             if state == "ours" and not rules_pending:
                 return url_for(sock_path, user, passwords)
@@ -174,15 +177,41 @@ def ensure_embedded(
                     _apply_users(client, passwords)
                 rules_pending = False
                 continue
-            if state == "down" and not started:
+            pid = _running_pid(data_dir)
+            if state == "down" and not started and pid is None:
                 limit = default_maxmemory() if maxmemory_bytes is None else maxmemory_bytes
                 _start(data_dir, sock_path, limit)  # it loads the ACL file just written
                 started, rules_pending = True, False
+            # A server that is running but not answering yet is loading its append-only file
+            # (a minute for a few GB): it is waited for, never started a second time beside it
+            # (two servers would write the same file).
+            loading = state == "busy" or pid is not None
+            if time.monotonic() > (loading_deadline if loading else deadline):
+                break
             time.sleep(0.02)
+    if loading:
+        raise SetupError(
+            f"The embedded redis-server (pid {pid}) is running but did not answer within "
+            f"{LOADING_TIMEOUT_S:.0f} s; see {data_dir / 'redis.log'}."
+        )
     raise SetupError(
-        f"The embedded redis-server did not answer within {timeout_s:.0f} s; "
+        f"The embedded redis-server did not answer within {timeout_s:g} s; "
         f"see {data_dir / 'redis.log'}."
     )
+
+
+def _running_pid(data_dir: Path) -> int | None:
+    """The pid of the embedded server for `data_dir` if it is running (its pid file names a live
+    redis or valkey server), else None."""
+    try:
+        pid = int((data_dir / PID_FILE).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None  # no pid file, or no such process (a crash leaves the file behind)
+    with contextlib.suppress(OSError):  # no /proc (macOS): a live pid is taken as the server
+        if b"server" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None  # the pid was reused by another program
+    return pid
 
 
 def _start(data_dir: Path, sock_path: Path, maxmemory_bytes: int) -> None:
@@ -206,7 +235,7 @@ def _start(data_dir: Path, sock_path: Path, maxmemory_bytes: int) -> None:
         "--daemonize",
         "yes",
         "--pidfile",
-        str(data_dir / "redis.pid"),
+        str(data_dir / PID_FILE),
         "--logfile",
         str(data_dir / "redis.log"),
         "--save",

@@ -13,6 +13,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from typer.testing import CliRunner
 from console.cli import app
 from core import jobs
 from core.config import Settings
-from core.embedded import SOCKET_NAME, ensure_embedded, redis_server_binary, stop_embedded
+from core.embedded import PID_FILE, SOCKET_NAME, ensure_embedded, redis_server_binary, stop_embedded
 from core.errors import SetupError
 from core.identity import new_key, write_key
 from core.models.job import SubmitJob
@@ -500,6 +501,29 @@ def test_a_server_that_refuses_the_passwords_is_one_sentence(fresh: Path) -> Non
         os.chmod(passwords_path(fresh), 0o600)
         acl_path(fresh).unlink()  # rewritten from the restored passwords
     ensure_embedded(fresh)
+
+
+def test_a_server_still_loading_is_waited_for_never_started_twice(fresh: Path) -> None:
+    """A server that runs but does not answer (here frozen; in life, loading a large AOF) is
+    waited for past the start timeout: a second one beside it would write the same files."""
+    url = ensure_embedded(fresh)
+    pid = int((fresh / PID_FILE).read_text())
+    os.kill(pid, signal.SIGSTOP)
+    thawed = threading.Timer(5, os.kill, (pid, signal.SIGCONT))
+    thawed.start()
+    try:
+        assert ensure_embedded(fresh, timeout_s=0.5) == url
+    finally:
+        thawed.cancel()
+        os.kill(pid, signal.SIGCONT)
+    assert int((fresh / PID_FILE).read_text()) == pid
+    servers = subprocess.run(
+        ["pgrep", "-f", f"unixsocket.*{fresh / SOCKET_NAME}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert servers.stdout.split() == [str(pid)]
 
 
 def test_a_damaged_password_file_is_one_sentence(fresh: Path) -> None:
