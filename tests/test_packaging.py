@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # What a build reads: the project's metadata and its packages, nothing of the working tree's
 # caches or builds (so building never writes into the checkout).
 SOURCES = ("pyproject.toml", "README.md", "core", "console", "styles")
-RUNTIME_SUFFIXES = (".lua", ".tcss")
+RUNTIME_SUFFIXES = (".lua", ".tcss", ".jsonl")
 
 
 def _clean_env() -> dict[str, str]:
@@ -63,6 +63,7 @@ def test_wheel_holds_the_stylesheet_and_every_lua_script(wheel: Path) -> None:
     wanted = _runtime_files()
     assert "styles/lcn.tcss" in wanted
     assert "core/store/lua/include/jobs.lua" in wanted
+    assert "core/archive/row_dictionary_v1.jsonl" in wanted
     assert len([n for n in wanted if n.endswith(".lua")]) > 40
     assert wanted <= names, sorted(wanted - names)
     assert "styles/__init__.py" in names

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import zstandard
@@ -11,6 +14,7 @@ from sqlalchemy import RowMapping
 
 from core.archive.models import ArchivedJob, AuditEntry, MoneyRecord, Posting, Recording
 from core.archive.stream_ids import pack_stream_id, unpack_stream_id
+from core.errors import SetupError
 
 # Rows of a few hundred bytes compress no better at higher levels, only slower (3: ~10 µs).
 # Recordings come compressed by their codec (core/reads/recording.py).
@@ -26,32 +30,59 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+# Each row is compressed alone (any row is read without its neighbours), so on its own a row of
+# a few hundred bytes keeps its field names and phrases. A dictionary of typical rows (jobs
+# failed, cancelled, completed and a no-op; a hold, settle and release posting) gives zstd those
+# in advance: a no-op job's body goes from ~580 to ~170 bytes, a posting's from ~170 to ~115.
+# A row compressed with it starts with ROW_DICT_V1; rows written before it are plain zstd frames
+# (magic 28 b5 2f fd), read as before. The file is part of the format: never edit it — a better
+# dictionary is a v2 beside it, with its own mark.
+ROW_DICT_V1 = b"\x01"
+_DICT_FILE = Path(__file__).with_name("row_dictionary_v1.jsonl")
+_DICT_SHA256 = "b016575cfdfa7cb02baf14f585307d0cac460963c1d3afe8128e5d213e2c1ce7"
+
 # zstd contexts cost more to make than a row takes to compress: keep one per thread (a context
 # must not be used by two threads at once).
 _contexts = threading.local()
 
 
+@functools.cache
+def _dictionary() -> zstandard.ZstdCompressionDict:
+    data = _DICT_FILE.read_bytes()
+    if hashlib.sha256(data).hexdigest() != _DICT_SHA256:
+        raise SetupError(
+            f"{_DICT_FILE} is not the dictionary archived rows were written with: reinstall lcn."
+        )
+    return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
 def _row_compressor() -> zstandard.ZstdCompressor:
     if not hasattr(_contexts, "compressor"):
         # No checksum: the database pages have their own integrity, and 4 bytes a row add up.
-        _contexts.compressor = zstandard.ZstdCompressor(level=ROW_LEVEL, write_checksum=False)
+        _contexts.compressor = zstandard.ZstdCompressor(
+            level=ROW_LEVEL, write_checksum=False, dict_data=_dictionary()
+        )
     compressor: zstandard.ZstdCompressor = _contexts.compressor
     return compressor
 
 
-def _decompressor() -> zstandard.ZstdDecompressor:
-    if not hasattr(_contexts, "decompressor"):
-        _contexts.decompressor = zstandard.ZstdDecompressor()
-    decompressor: zstandard.ZstdDecompressor = _contexts.decompressor
+def _decompressor(with_dictionary: bool) -> zstandard.ZstdDecompressor:
+    name = "dict_decompressor" if with_dictionary else "decompressor"
+    if not hasattr(_contexts, name):
+        made = zstandard.ZstdDecompressor(dict_data=_dictionary() if with_dictionary else None)
+        setattr(_contexts, name, made)
+    decompressor: zstandard.ZstdDecompressor = getattr(_contexts, name)
     return decompressor
 
 
 def _compress(text: str) -> bytes:
-    return _row_compressor().compress(text.encode())
+    return ROW_DICT_V1 + _row_compressor().compress(text.encode())
 
 
 def _decompress(data: bytes) -> str:
-    return _decompressor().decompress(data).decode()
+    if data[:1] == ROW_DICT_V1:
+        return _decompressor(True).decompress(data[1:]).decode()
+    return _decompressor(False).decompress(data).decode()
 
 
 def job_row(job: ArchivedJob) -> dict[str, Any]:
