@@ -265,13 +265,10 @@ async def check(
             base=base,
             base_sig=base.sig if base else snap.sig,
             epoch=epoch,
-            position=snap.last_id,
-            postings=sums.postings,
-            balances=dict(replayed),
-            earned=dict(earned),
-            provenance=proof.state(),
+            books=checkpoints.Books(
+                snap.last_id, sums.postings, dict(replayed), dict(earned), proof.state(), digest
+            ),
             added=once.added,
-            digest=digest,
         )
     return LedgerCheck(
         balanced=total == 0,

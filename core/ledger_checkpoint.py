@@ -129,6 +129,19 @@ async def snapshot(store: Store) -> Snapshot:
 
 
 @dataclass
+class Books:
+    """What a checkpoint vouches for: the journal position it reached, the sums up to there and
+    the provenance state a check goes on from."""
+
+    position: str
+    postings: int
+    balances: dict[str, int]
+    earned: dict[str, int]
+    provenance: dict[str, Any]
+    digest: str = ""  # the history's running digest at `position` (core/ledger_history.py)
+
+
+@dataclass
 class Checkpoint:
     epoch: str
     seq: int
@@ -140,6 +153,11 @@ class Checkpoint:
     seen_count: int
     sig: str
     digest: str = ""  # the history's running digest at `position` (core/ledger_history.py)
+
+    def books(self) -> Books:
+        return Books(
+            self.position, self.postings, self.balances, self.earned, self.provenance, self.digest
+        )
 
 
 def verify(snap: Snapshot, key: bytes | None, pool: str) -> tuple[Checkpoint | None, str]:
@@ -201,13 +219,8 @@ async def write(
     base: Checkpoint | None,
     base_sig: str,
     epoch: str,
-    position: str,
-    postings: int,
-    balances: dict[str, int],
-    earned: dict[str, int],
-    provenance: dict[str, Any],
+    books: Books,
     added: list[bytes],
-    digest: str = "",
     pruned: list[bytes] | None = None,
     consumed: int = 0,
 ) -> bool:
@@ -224,19 +237,7 @@ async def write(
                 key,
                 base,
                 base_sig,
-                _body(
-                    store,
-                    key,
-                    base,
-                    epoch,
-                    position,
-                    postings,
-                    balances,
-                    earned,
-                    provenance,
-                    len(added) - len(pruned or []),
-                    digest,
-                ),
+                _body(store, key, base, epoch, books, len(added) - len(pruned or [])),
                 epoch,
                 added,
                 pruned,
@@ -263,13 +264,8 @@ def _body(
     key: bytes,
     base: Checkpoint | None,
     epoch: str,
-    position: str,
-    postings: int,
-    balances: dict[str, int],
-    earned: dict[str, int],
-    provenance: dict[str, Any],
+    books: Books,
     seen_change: int,
-    digest: str,
 ) -> tuple[int, int, bytes]:
     """The checkpoint's sequence, the size of its set and its signed body."""
     seq = (base.seq if base else 0) + 1
@@ -281,13 +277,13 @@ def _body(
             "keyId": key_id(key),
             "epoch": epoch,
             "seq": seq,
-            "position": position,
-            "postings": postings,
-            "balances": {a: v for a, v in sorted(balances.items()) if v},
-            "earned": {n: v for n, v in sorted(earned.items()) if v},
-            "provenance": provenance,
+            "position": books.position,
+            "postings": books.postings,
+            "balances": {a: v for a, v in sorted(books.balances.items()) if v},
+            "earned": {n: v for n, v in sorted(books.earned.items()) if v},
+            "provenance": books.provenance,
             "seen": seen,
-            "digest": digest,
+            "digest": books.digest,
             "at": int(time.time() * 1000),
         },
         separators=(",", ":"),
@@ -404,13 +400,8 @@ async def prune(store: Store, key: bytes | None) -> int:
             base=base,
             base_sig=base.sig,
             epoch=base.epoch,
-            position=base.position,
-            postings=base.postings,
-            balances=base.balances,
-            earned=base.earned,
-            provenance=base.provenance,
+            books=base.books(),
             added=[],
-            digest=base.digest,
             pruned=tags,
             consumed=consumed,
         )
