@@ -303,42 +303,33 @@ async def _save(
     consumed: int,
 ) -> None:
     seq, seen, body = signed
-    if base is not None:
+    # 'add' puts the new tags in the set; 'swap' (a full check) fills a new set first and makes
+    # it the set, so a check that fails half-way leaves the old one whole.
+    fresh = None if base is not None else store.keys.ledger_checkpoint_next(epoch)
+    try:
+        if fresh is not None:
+            for start in range(0, len(added), 5000):
+                async with store.redis.pipeline(transaction=False) as pipe:
+                    pipe.zadd(fresh, dict.fromkeys(added[start : start + 5000], seq))
+                    pipe.pexpire(fresh, NEXT_SET_TTL_MS)
+                    await pipe.execute()
         await calls.ledger_checkpoint(
             store,
             base_sig,
             body,
             sign(key, body),
             seq,
-            base.seen_count,
-            "add",
-            added,
+            base.seen_count if base is not None else seen,
+            "add" if fresh is None else "swap",
+            added if fresh is None else [],
+            fresh=fresh,
             pruned=pruned,
             consumed=consumed,
         )
-        return
-    fresh = store.keys.ledger_checkpoint_next(epoch)
-    try:
-        for start in range(0, len(added), 5000):
-            async with store.redis.pipeline(transaction=False) as pipe:
-                pipe.zadd(fresh, dict.fromkeys(added[start : start + 5000], seq))
-                pipe.pexpire(fresh, NEXT_SET_TTL_MS)
-                await pipe.execute()
-        await calls.ledger_checkpoint(
-            store,
-            base_sig,
-            body,
-            sign(key, body),
-            seq,
-            seen,
-            "swap",
-            [],
-            fresh=fresh,
-            consumed=consumed,
-        )
     finally:
-        with contextlib.suppress(RedisError):
-            await store.redis.delete(fresh)  # gone already when it took over
+        if fresh is not None:
+            with contextlib.suppress(RedisError):
+                await store.redis.delete(fresh)  # gone already when it took over
 
 
 PRUNE_BATCH = 20_000  # prune-list entries one prune round deals with
