@@ -332,7 +332,9 @@ async def _save(
                 await store.redis.delete(fresh)  # gone already when it took over
 
 
-PRUNE_BATCH = 20_000  # prune-list entries one prune round deals with
+# Prune-list entries one prune round deals with: its script removes their tags in one go, so
+# this bounds how long it holds Redis (~10 ms).
+PRUNE_BATCH = 10_000
 
 
 async def prunable(store: Store, mac: Callable[[str], bytes]) -> tuple[list[bytes], int]:
@@ -366,9 +368,12 @@ async def prunable(store: Store, mac: Callable[[str], bytes]) -> tuple[list[byte
 
 
 PRUNE_ROUNDS = 10  # prune batches one archiver run deals with at most
+# Each prune re-signs the whole checkpoint body (every balance: megabytes on a large network),
+# so it waits for this many removed jobs; what waits is bounded by it (~150 bytes a job).
+PRUNE_MIN = 5_000
 
 
-async def prune(store: Store, key: bytes | None) -> int:
+async def prune(store: Store, key: bytes | None, *, at_least: int = PRUNE_MIN) -> int:
     """Drop the once-only tags of the jobs the archiver removed from Redis (its prune list),
     re-signing the newest checkpoint with the smaller set: the same journal position and sums, a
     new sequence. The archiver calls this after every run, so the set and the list stay the size
@@ -377,7 +382,7 @@ async def prune(store: Store, key: bytes | None) -> int:
     if key is None:
         return 0  # nothing is archived without a trusted checkpoint, so nothing is listed
     for _ in range(PRUNE_ROUNDS):
-        if not await store.redis.llen(store.keys.ledger_checkpoint_prune):
+        if await store.redis.llen(store.keys.ledger_checkpoint_prune) < max(1, at_least):
             break
         base, _why = verify(await snapshot(store), key, store.pool)
         if base is None:

@@ -36,7 +36,7 @@ from tests.jobfactory import job_body
 
 REPO = Path(__file__).resolve().parents[2]
 FAR = 2**50  # a "now" long after every job finished
-ALL = Retention(window_s=0, keep_jobs=0)
+ALL = Retention(window_s=0, keep_jobs=0, prune_at_least=1)
 
 
 @pytest.fixture

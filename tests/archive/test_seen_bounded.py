@@ -21,7 +21,7 @@ from tests.archive.finished_pool import run_jobs
 from tests.archive.test_archiver import FAR, cover_all
 from tests.forgery import forge
 
-TRIM = Retention(window_s=0, keep_jobs=0, trim_journal=True)
+TRIM = Retention(window_s=0, keep_jobs=0, trim_journal=True, prune_at_least=1)
 
 
 @pytest.fixture
@@ -72,6 +72,27 @@ async def test_the_seen_set_stays_bounded_over_many_checkpoints(
     assert full.ok and full.postings >= 480, full.problems
 
 
+async def test_tags_wait_for_enough_removed_jobs_to_be_dropped_together(
+    store: Store, sqlite_archive: Archive
+) -> None:
+    """Each prune re-signs the whole checkpoint, so removed jobs' tags wait for a few of them."""
+    batched = Retention(window_s=0, keep_jobs=0, trim_journal=True, prune_at_least=50)
+    await run_jobs(store, 30)
+    await cover_all(store)
+    before = await seen(store)
+    run = await archive_due(store, sqlite_archive, batched, now_ms=FAR)
+    assert run.archived >= 30 and run.pruned_tags == 0
+    assert await store.redis.llen(store.keys.ledger_checkpoint_prune) == run.archived
+    assert await seen(store) == before
+    assert (await ledger.check(store)).ok  # a check does not prune, and the books still check
+    await run_jobs(store, 30)
+    await cover_all(store)
+    run = await archive_due(store, sqlite_archive, batched, now_ms=FAR)
+    assert run.pruned_tags >= 60
+    assert await store.redis.llen(store.keys.ledger_checkpoint_prune) == 0
+    assert (await ledger.check(store)).ok
+
+
 async def test_the_set_shrinks_between_checks_and_a_check_racing_a_prune_still_saves(
     store: Store, sqlite_archive: Archive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,7 +135,7 @@ async def test_a_job_still_in_redis_keeps_its_tags_and_a_copy_is_caught(
     # Someone lists a live job for pruning: the prune keeps its tags (the job is in Redis).
     listed = [f"{job_id}:0", "junk", f"{job_id}:1"]
     await store.redis.rpush(store.keys.ledger_checkpoint_prune, *listed)
-    assert await checkpoints.prune(store, checkpoints.signing_key(store.data_dir)) == 0
+    assert await checkpoints.prune(store, checkpoints.signing_key(store.data_dir), at_least=1) == 0
     assert await seen(store) == before
     assert await store.redis.llen(store.keys.ledger_checkpoint_prune) == 0
     assert (await ledger.check(store)).ok

@@ -25,8 +25,8 @@ for _, item in ipairs(cjson.decode(ARGV[2])) do
       end
     end
     redis.call('HDEL', K.ledger_idem(), unpack(idem))
-    -- For the same reason the ledger check's once-only tags of its holds can go: the next
-    -- checkpoint drops them (core/ledger_checkpoint.py), so that set stays the live set's size.
+    -- For the same reason the ledger check's once-only tags of its holds can go: the archiver
+    -- drops them (`prune` in core/ledger_checkpoint.py), so that set stays the live set's size.
     redis.call('RPUSH', K.ledger_checkpoint_prune(), id .. ':' .. (tonumber(item['gen']) or 0))
     removed[#removed + 1] = id
   elseif item['status'] == '' and not now[1] then
