@@ -15,7 +15,7 @@ import pytest
 from core.archive import Archive
 from core.archive.whole import whole
 from core.config import Settings
-from tests.archive.samples import job_postings
+from tests.archive.samples import job_postings, noop_job
 
 
 @pytest.fixture
@@ -97,3 +97,34 @@ async def test_whole_returns_and_raises_like_the_work() -> None:
     assert await whole(ok) == 7
     with pytest.raises(ValueError, match="no"):
         await whole(bad)
+
+
+async def test_reads_cancelled_at_any_step_leave_no_snapshot_that_holds_the_log(
+    sqlite_archive: Archive,
+) -> None:
+    """A read cancelled mid-way must not keep a read transaction open: in WAL mode that would
+    stop every checkpoint at its snapshot and the log would grow for as long as it lived."""
+    await sqlite_archive.put_jobs([noop_job(n, 1_796_000_000_000 + n) for n in range(2000)])
+    kept: list[asyncio.Task[object]] = []  # the cancelled tasks (and their tracebacks) live on
+    cancelled = 0
+    for steps in range(1, 80):
+        task: asyncio.Task[object] = asyncio.create_task(sqlite_archive.list_jobs(limit=1000))
+        kept.append(task)
+        for _ in range(steps):
+            await asyncio.sleep(0)
+            if task.done():
+                break
+        if not task.done():
+            cancelled += 1
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert cancelled >= 10
+    await sqlite_archive.put_jobs([noop_job(9999, 1_796_000_000_000)])
+    probe = sqlite3.connect(str(sqlite_archive.url.database), timeout=0, isolation_level=None)
+    try:
+        busy, _log, _done = probe.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        probe.close()
+    assert busy == 0, "a cancelled read still holds a snapshot: the log cannot be truncated"
+    assert write_lock_free(sqlite_archive)
