@@ -104,7 +104,7 @@ def _shown(text: str, limit: int) -> str:
 
 def _refusal_message(response: httpx.Response) -> str:
     try:
-        message = ErrorBody.model_validate_json(response.content).error.message
+        message = ErrorBody.model_validate_json(response.content, extra="ignore").error.message
     except ValidationError:
         return f"The gateway answered {response.status_code}."
     return _shown(message, MAX_REFUSAL_CHARS)
@@ -123,9 +123,11 @@ def _body(model: type[M], **fields: Any) -> M:
 
 def _parse(model: type[M], response: httpx.Response, what: str) -> M:
     """The reply read into its published model. The bytes come from over the network: a reply
-    of any other shape is refused in one sentence, never half-read."""
+    of any other shape is refused in one sentence, never half-read. Fields the model does not
+    know are dropped, not refused: a gateway newer than this node may add some, and a node
+    provider should not have to upgrade in step with the network."""
     try:
-        return model.model_validate_json(response.content)
+        return model.model_validate_json(response.content, extra="ignore")
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
