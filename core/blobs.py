@@ -15,10 +15,13 @@ How a job's hash refers to them:
 When the archive cannot be opened or written, the values stay inline (as before this existed):
 jobs go on, Redis holds more, a warning is logged; readers take either form.
 
-Order: the blobs are written (and committed) before the script that makes the job refer to them,
-so a crash leaves at worst an unreferenced blob, which is harmless; nothing collects those (the
-blob table grows with distinct large values, as the archive grows with jobs). Every read checks
-the bytes against their CID and refuses a blob that does not match: the database is not trusted.
+Order: a submission is created with its task inline; once the network has accepted it, its
+large values are written (and committed) and then the job is pointed at them (`offload_task`),
+so a refused submission never leaves bytes behind (else anyone could fill the archive with
+submissions they cannot pay for). A result is written before the completion that refers to it.
+A crash in between leaves at worst an unreferenced blob, which is harmless; nothing collects
+those. Every read checks the bytes against their CID and refuses a blob that does not match: the
+database is not trusted.
 """
 
 from __future__ import annotations

@@ -6,9 +6,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import RedisError
 
 from core import blobs
 from core.config import unplaceable_grace_from_env
@@ -36,6 +39,8 @@ LIST_RATE = {
 }
 MAX_LOG_LINES = 200
 MAX_LOG_LINE = 500
+
+log = logging.getLogger("lcn.jobs")
 
 
 def list_price_estimate(task: Task) -> int:
@@ -116,8 +121,13 @@ async def submit_many(
     if not bodies:
         return []
     batch = [submit_fields(body, max_attempts=max_attempts) for body in bodies]
-    await stash_tasks(store, batch)
+    planned = plan_offloads(store, batch)
     replies = await calls.submit_job(store, batch, (credit or TRUSTED).argv())
+    if planned:
+        accepted = {
+            f["id"] for f, reply in zip(batch, replies, strict=True) if "error" not in reply
+        }
+        await offload_tasks(store, planned, accepted)
     results: list[SubmitResult | LcnError] = []
     for fields, reply in zip(batch, replies, strict=True):
         if "error" in reply:
@@ -136,22 +146,42 @@ async def submit_many(
     return results
 
 
-async def stash_tasks(store: Store, batch: list[dict[str, Any]]) -> None:
-    """Large inputs and code out of the submissions' fields and into the blob table, stored
-    before the script that creates the jobs refers to them (core/blobs.py)."""
+Offload = tuple[calls.TaskOffload, dict[str, bytes]]  # and the bytes it refers to, by CID
+
+
+def plan_offloads(store: Store, batch: list[dict[str, Any]]) -> list[Offload]:
+    """Which submissions' large input or code go to the blob table once they are accepted
+    (core/blobs.py). The submissions are left as they are: jobs are created with their task
+    inline, so one the network refuses (no credit, say) never leaves bytes in the archive."""
     limit = blobs.inline_max(store)
-    found: dict[str, bytes] = {}
-    whole: list[tuple[dict[str, Any], str]] = []
+    planned: list[Offload] = []
     for fields in batch:
-        task = fields["task"]
-        if stashed := blobs.stash_task(fields, limit):
-            found.update(stashed)
-            whole.append((fields, task))
-    if not await blobs.put(store, found):  # no archive to keep them: inline, as they came
-        for fields, task in whole:
-            fields["task"] = task
-            fields.pop(blobs.INPUT_CID, None)
-            fields.pop(blobs.CODE_CID, None)
+        stripped = {"task": fields["task"]}
+        if found := blobs.stash_task(stripped, limit):
+            inline = hashlib.sha1(fields["task"].encode(), usedforsecurity=False).hexdigest()
+            offload = calls.TaskOffload(
+                id=fields["id"],
+                sha1=inline,
+                task=stripped["task"],
+                input_cid=stripped.get(blobs.INPUT_CID, ""),
+                code_cid=stripped.get(blobs.CODE_CID, ""),
+            )
+            planned.append((offload, found))
+    return planned
+
+
+async def offload_tasks(store: Store, planned: list[Offload], accepted: set[str]) -> None:
+    """Move the accepted jobs' large values to the blob table: the bytes are stored first, then
+    the jobs refer to them. The jobs exist already, so nothing here fails a submission: with the
+    archive or Redis unable, the values stay inline (Redis holds more; logged)."""
+    taken = [(offload, found) for offload, found in planned if offload["id"] in accepted]
+    if not taken:
+        return
+    try:
+        if await blobs.put(store, {cid: data for _, found in taken for cid, data in found.items()}):
+            await calls.offload_task(store, [offload for offload, _ in taken])
+    except (LcnError, RedisError) as exc:
+        log.warning("large task values stay inline in Redis: %s", exc)
 
 
 def item_error(text: str) -> LcnError:

@@ -17,16 +17,17 @@ from sqlalchemy import func, select, update
 from core import apikeys, blobs, jobs
 from core.archive import Archive, schema
 from core.config import Settings
-from core.errors import Corrupt
+from core.errors import Corrupt, InvalidInput
 from core.gateway.app import create_app
 from core.gateway.config import GatewaySettings
 from core.identity import new_key
 from core.ids import bytes_cid
 from core.models.node import Node
 from core.models.records.fields import decode_hash
+from core.payments.credit import CreditPolicy
 from core.reads.batch import read
 from core.reads.detail import job_detail_read
-from core.store import Store, connect
+from core.store import Store, calls, connect
 from core.swarm.http_link import HttpLink
 from tests.archived import archive_job
 from tests.gateway.test_api import REGISTER_BODY
@@ -119,6 +120,50 @@ async def test_the_same_input_twice_is_stored_once(bstore: Store, bsettings: Set
     a, b = await _hash(bstore, first.job_id), await _hash(bstore, second.job_id)
     assert a["input_cid"] == b["input_cid"]
     assert await _blob_count(bsettings) == 1
+
+
+async def test_a_refused_submission_leaves_nothing_in_the_archive(
+    bstore: Store, bsettings: Settings
+) -> None:
+    """Jobs are created with their task inline and only accepted ones move it to the blob table:
+    a creator who cannot pay cannot fill the archive with refused submissions."""
+    await register_node(bstore)
+    broke = CreditPolicy(payments_on=True)
+    for n in range(5):
+        with pytest.raises(InvalidInput):
+            await jobs.submit(
+                bstore, job_body(input={**BIG_INPUT, "n": n}), max_attempts=3, credit=broke
+            )
+    refused = await jobs.submit_many(
+        bstore,
+        [job_body(input={**BIG_INPUT, "n": 9}), job_body(code=BIG_CODE)],
+        max_attempts=3,
+        credit=broke,
+    )
+    assert all(isinstance(r, InvalidInput) for r in refused)
+    assert await _blob_count(bsettings) == 0
+    accepted = await jobs.submit(bstore, job_body(input=BIG_INPUT), max_attempts=3)
+    held = await _hash(bstore, accepted.job_id)
+    assert held["input_cid"] == bytes_cid(_compact(BIG_INPUT))
+    assert "input" not in json.loads(held["task"])
+    assert await _blob_count(bsettings) == 1
+    assert (await jobs.get_job(bstore, accepted.job_id)).task.input == BIG_INPUT
+
+
+async def test_moving_a_task_to_its_blob_twice_or_for_a_gone_job_changes_nothing(
+    bstore: Store,
+) -> None:
+    body = job_body(input=BIG_INPUT)
+    fields = jobs.submit_fields(body, max_attempts=3)
+    planned = jobs.plan_offloads(bstore, [fields])
+    [(offload, _found)] = planned
+    # Not submitted: there is no job to change, and no bytes are stored for it.
+    await jobs.offload_tasks(bstore, planned, {fields["id"]})
+    assert await bstore.redis.exists(bstore.keys.job(fields["id"])) == 0
+    job_id = (await jobs.submit(bstore, body, max_attempts=3)).job_id
+    held = await _hash(bstore, job_id)
+    assert await calls.offload_task(bstore, [{**offload, "id": job_id}]) == 0  # moved already
+    assert await _hash(bstore, job_id) == held
 
 
 async def test_small_inputs_and_results_stay_inline(bstore: Store, bsettings: Settings) -> None:

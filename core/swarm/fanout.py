@@ -11,7 +11,7 @@ from typing import Any
 from core import blobs
 from core.errors import Conflict, Corrupt, InvalidInput
 from core.ids import bytes_cid
-from core.jobs import stash_tasks, submit_fields
+from core.jobs import offload_tasks, plan_offloads, submit_fields
 from core.models.job import SubmitJob, SubmitResult, Task
 from core.money import micro_to_json
 from core.payments.credit import CreditPolicy, policy_from_env
@@ -67,10 +67,11 @@ async def submit_sharded(
         fields = submit_fields(child, max_attempts=max_attempts)
         fields["shard"] = index
         children.append(fields)
-    await stash_tasks(store, [parent, *children])
+    planned = plan_offloads(store, [parent, *children])
     reply = await calls.submit_sharded(
         store, parent, children, (credit or policy_from_env()).argv()
     )
+    await offload_tasks(store, planned, {parent["id"], *(child["id"] for child in children)})
     estimate = int(reply["estimated_cost"])
     return SubmitResult(
         job_id=parent["id"],

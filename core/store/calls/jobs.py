@@ -34,6 +34,27 @@ async def submit_job(
     return replies
 
 
+class TaskOffload(TypedDict):
+    """An accepted job's task with its large values out (core/blobs.py): what replaces the
+    inline task, and the SHA-1 of the inline one it replaces."""
+
+    id: str
+    sha1: str
+    task: str
+    input_cid: str  # '' when the input stays inline
+    code_cid: str  # '' when the code stays inline
+
+
+async def offload_task(store: Store, offloads: list[TaskOffload]) -> int:
+    """Point accepted jobs' tasks at their blobs; returns how many jobs changed."""
+    moved: int = await store.script(
+        "offload_task",
+        [store.keys.job(offloads[0]["id"])],
+        json.dumps(offloads, separators=(",", ":")),
+    )
+    return moved
+
+
 class ShardedReply(TypedDict):
     status: str
     node: str
