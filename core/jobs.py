@@ -425,13 +425,36 @@ async def complete_many(
                 "logs": json.dumps(cap_logs(done.logs)),
             }
         )
-    # Stored before the jobs refer to them; a refused completion leaves a harmless orphan.
-    if not await blobs.put(store, large):  # no archive to keep them: inline after all
-        for item in items:
-            if not item["result"]:
-                item["result"] = large[item["result_cid"]].decode()
+    # Stored before the jobs refer to them, and only for reports whose lease is current: a stale
+    # or made-up token is refused by the script anyway, and must not leave bytes in the archive.
+    holders = await _lease_holders(store, [item for item in items if not item["result"]])
+    wanted = {item["result_cid"] for item in items if item["id"] in holders}
+    if not await blobs.put(store, {cid: data for cid, data in large.items() if cid in wanted}):
+        wanted = set()  # no archive to keep them: inline after all
+    for item in items:
+        if not item["result"] and item["result_cid"] not in wanted:
+            item["result"] = large[item["result_cid"]].decode()
     replies = await calls.complete_job(store, items)
     return [item_error(r["error"]) if "error" in r else r for r in replies]
+
+
+async def _lease_holders(store: Store, items: list[dict[str, Any]]) -> set[str]:
+    """The ids of the reports whose token holds the job's lease now (or completed it: a report
+    sent again). A token that does not can never again: leases get new random tokens."""
+    if not items:
+        return set()
+    async with store.redis.pipeline(transaction=False) as pipe:
+        for item in items:
+            pipe.hmget(store.keys.job(item["id"]), "status", "lease_token", "completed_token")
+        found = await pipe.execute()
+    holders = set()
+    for item, (status, lease, completed) in zip(items, found, strict=True):
+        token = item["token"].encode()
+        if (status == b"running" and lease == token) or (
+            status == b"completed" and completed == token
+        ):
+            holders.add(item["id"])
+    return holders
 
 
 async def fail(

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from core import apikeys, blobs, jobs
 from core.archive import Archive, schema
 from core.config import Settings
-from core.errors import Corrupt, InvalidInput
+from core.errors import Conflict, Corrupt, InvalidInput
 from core.gateway.app import create_app
 from core.gateway.config import GatewaySettings
 from core.identity import new_key
@@ -148,6 +148,27 @@ async def test_a_refused_submission_leaves_nothing_in_the_archive(
     assert "input" not in json.loads(held["task"])
     assert await _blob_count(bsettings) == 1
     assert (await jobs.get_job(bstore, accepted.job_id)).task.input == BIG_INPUT
+
+
+async def test_a_report_with_a_stale_token_leaves_nothing_in_the_archive(
+    bstore: Store, bsettings: Settings
+) -> None:
+    node = await register_node(bstore)
+    job_id = (await jobs.submit(bstore, job_body(), max_attempts=3)).job_id
+    claim = await jobs.claim(bstore, node.node_id, "agent-1", ["code-execution"], lease_s=30)
+    assert claim is not None and claim.job_id == job_id
+    for n in range(3):  # made-up tokens, each with another large result
+        with pytest.raises(Conflict):
+            await jobs.complete(
+                bstore, job_id, f"1-{n:016x}", duration_ms=5, output={**BIG_OUTPUT, "n": n}
+            )
+    assert await _blob_count(bsettings) == 0
+    first = await jobs.complete(bstore, job_id, claim.token, duration_ms=5, output=BIG_OUTPUT)
+    again = await jobs.complete(bstore, job_id, claim.token, duration_ms=5, output=BIG_OUTPUT)
+    assert again["duplicate"] and not first["duplicate"]  # sent twice: its blob stored once
+    assert await _blob_count(bsettings) == 1
+    assert (await _hash(bstore, job_id))["result"] == ""
+    assert (await jobs.get_job(bstore, job_id)).result == BIG_OUTPUT
 
 
 async def test_moving_a_task_to_its_blob_twice_or_for_a_gone_job_changes_nothing(
