@@ -47,6 +47,14 @@ class GatewaySettings(BaseSettings):
         description="Requests per window for one node session (all of the node's agents).",
     )
     rate_window_s: int = Field(default=60, validation_alias="LCN_GATEWAY_RATE_WINDOW", ge=1)
+    register_limit: int = Field(
+        default=120,
+        validation_alias="LCN_GATEWAY_REGISTER_RATE",
+        ge=1,
+        description="Node registrations per hour from one client IP. A node record stays in "
+        "Redis, and keys are free to make, so this is what keeps anyone from filling Redis "
+        "with nodes; a node that restarts re-attaches with one registration.",
+    )
     auth_failure_limit: int = Field(
         default=30,
         validation_alias="LCN_GATEWAY_AUTH_FAILURES",

@@ -20,14 +20,23 @@ def _retry_after(ttl_ms: int) -> int:
 
 
 async def count_request(
-    store: Store, limits: GatewaySettings, identity: str, limit: int, client: str
+    store: Store,
+    limits: GatewaySettings,
+    identity: str,
+    limit: int,
+    client: str,
+    *,
+    window_s: int | None = None,
+    what: str = "requests",
 ) -> None:
-    """Count one request of `identity`; refuse with 429 and Retry-After once over `limit`, or
-    while `client` is over its budget of refused credentials."""
+    """Count one request of `identity`; refuse with 429 and Retry-After once over `limit` in
+    the window (`window_s`, else the gateway's), or while `client` is over its budget of
+    refused credentials."""
+    window = window_s or limits.rate_window_s
     count, ttl_ms, failures, failures_ttl_ms = await calls.count_request(
         store,
         store.keys.rate(identity),
-        limits.rate_window_s * 1000,
+        window * 1000,
         also_read=store.keys.auth_failures(client),
     )
     if failures > limits.auth_failure_limit:
@@ -35,8 +44,7 @@ async def count_request(
     if count > limit:
         retry_after = _retry_after(ttl_ms)
         raise RateLimited(
-            f"Too many requests: {limit} per {limits.rate_window_s} s are allowed; "
-            f"retry in {retry_after} s.",
+            f"Too many {what}: {limit} per {window} s are allowed; retry in {retry_after} s.",
             retry_after,
         )
 

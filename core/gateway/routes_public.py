@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from core import jobs, registry, submission
 from core import status as network_status
 from core.errors import InvalidInput
-from core.gateway.deps import Anyone, ReaderDep, State, StoreDep, SubmitterDep
+from core.gateway.deps import Anyone, ReaderDep, State, StoreDep, SubmitterDep, client_of
 from core.gateway.errors import Forbidden, Unavailable, error_responses
 from core.gateway.job_access import JobSummary, visible_part
+from core.gateway.ratelimit import count_request
 from core.gateway.strict_body import strictly
 from core.models.job import Job, JobStatus, SubmitJob, SubmitResult
 from core.models.node import Node, NodeStatus, RegisterNode
@@ -22,6 +23,8 @@ from core.payments import credit
 from core.registry import Challenge
 from core.status import Health
 from core.wire.sessions import AddressBody
+
+REGISTER_WINDOW_S = 3600  # LCN_GATEWAY_REGISTER_RATE counts registrations per hour
 
 router = APIRouter(prefix="/lit-compute")
 
@@ -99,10 +102,21 @@ async def node_challenge(
     tags=["nodes"],
     responses=error_responses(400, 401, 409),
 )
-async def register_node(body: RegisterNode, request: Request, store: Anyone) -> Node:
+async def register_node(body: RegisterNode, request: Request, store: Anyone, state: State) -> Node:
     """Register (or re-attach) the node whose key signed the challenge."""
     # `body` documents and shape-checks the request; `strictly` refuses lax coercions (0 → false).
-    return await registry.register(store, await strictly(request, RegisterNode))
+    checked = await strictly(request, RegisterNode)
+    client = client_of(request, state)
+    await count_request(
+        store,
+        state.limits,
+        f"register:{client}",
+        state.limits.register_limit,
+        client,
+        window_s=REGISTER_WINDOW_S,
+        what="node registrations",
+    )
+    return await registry.register(store, checked)
 
 
 @router.get(

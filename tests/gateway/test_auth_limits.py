@@ -21,7 +21,7 @@ from core.identity import new_key
 from core.store import Store
 from tests.gateway.conftest import SignedInNode
 from tests.gateway.live import gateway_process
-from tests.gateway.test_api import SUBMIT_BODY, error_of
+from tests.gateway.test_api import REGISTER_BODY, SUBMIT_BODY, error_of, register_over_http
 from tests.redis_servers import free_port
 
 SUBMIT = "/lit-compute/jobs/submit"
@@ -207,3 +207,34 @@ async def test_metrics_need_the_token_or_an_operator_key(clients: Clients, store
         assert reply.status_code == 401
         reply = await client.get("/metrics", headers={"Authorization": f"Bearer {operator}"})
         assert reply.status_code == 200
+
+
+async def test_node_registrations_from_one_address_are_limited_per_hour(
+    clients: Clients, store: Store
+) -> None:
+    """Keys are free and a node record stays, so registrations have a budget of their own."""
+    async with clients(register_limit=3) as client:
+        for _ in range(3):
+            await register_over_http(client)
+        key = new_key()
+        challenge = (
+            await client.post("/lit-compute/nodes/challenge", json={"pkpAddress": key.address})
+        ).json()
+        refused = await client.post(
+            "/lit-compute/nodes/register",
+            json={
+                "pkpAddress": key.address,
+                "publicKey": key.public_key,
+                **REGISTER_BODY,
+                "nonce": challenge["nonce"],
+                "signature": key.sign(challenge["message"]),
+            },
+        )
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 60  # the hour's window, not the minute's
+        message = error_of(refused)["message"]
+        assert message.startswith("Too many node registrations: 3 per 3600 s are allowed;")
+        assert (await client.get("/lit-compute/nodes")).status_code == 200  # other calls go on
+    assert await store.redis.zcard(store.keys.nodes_all) == 3
+    async with clients(ip="198.51.100.9", register_limit=3) as elsewhere:
+        await register_over_http(elsewhere)  # another address has its own budget
