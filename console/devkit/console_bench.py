@@ -29,6 +29,7 @@ from typing import Any
 from console import drawing
 from console.app import LcnConsole
 from console.ordered_sweep import OrderedSweep
+from console.poll_plan import PollPlan
 from console.widgets.live_table import LiveTable
 from console.widgets.pane import ChangedTitle
 from console.widgets.status_line import StatusLine
@@ -68,6 +69,7 @@ def _speedups(on: bool) -> None:
     LiveTable.skip_unchanged = on
     ChangedTitle.enabled = on
     OrderedSweep.enabled = on
+    PollPlan.enabled = on
     StatusLine.skip_unchanged = on
     WorldMap.partial_legend = on
     drawing.CACHE_PANES = on
