@@ -9,10 +9,11 @@ what changed (timed inside Textual, so idle waits between frames are not counted
 
 Each size is measured twice in the same run: first the baseline, with the console's speed-ups
 off (every row decoded and every cell compared on every poll, a sorted window read whole every
-few seconds, the status line and the map laid out and drawn whole at every poll, as before
-they existed), then the console as shipped; the report gives both, phase by phase, the ratio
-of their p99s, and the machine's load average next to each run (figures from a shared machine
-are only comparable at a similar load)."""
+few seconds, every heavy read (map chunk, triage, swarm) in every poll, the status line and the
+map laid out and drawn whole at every poll, as before they existed), then the console as
+shipped; the report gives both, phase by phase, the ratio of their p99s, and the machine's
+load average next to each run (figures from a shared machine are only comparable at a
+similar load)."""
 
 from __future__ import annotations
 
@@ -63,8 +64,9 @@ async def _seed(settings: Settings, url: str, nodes: int, jobs: int) -> float:
 def _speedups(on: bool) -> None:
     """The console's speed-ups (decoded rows kept by their raw values, table rows given the
     same cells skipped, pane titles and the status line set only when they changed, a stale
-    sorted window read again in slices, the map's legend line drawn alone, panes and styles
-    looked up once): off, the baseline the same run compares with."""
+    sorted window read again in slices, a large pool's heavy reads spread over polls
+    (console.poll_plan), the map's legend line drawn alone, panes and styles looked up once):
+    off, the baseline the same run compares with."""
     RowMemo.enabled = on
     LiveTable.skip_unchanged = on
     ChangedTitle.enabled = on
