@@ -268,6 +268,9 @@ class LcnConsole(App[None]):
         await self.poller.close()
         self.exit()
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what gc.freeze kept goes with this app (`lcn serve ssh`: one per session)
+
 
 def run_console(
     settings: Settings,

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from console import bell
+from console import bell, poll_plan
 from console.ordered_sweep import OrderedSweep
 from console.screens.charts import ChartsScreen
 from console.screens.detail import DetailScreen, JobDetailScreen, NodeDetailScreen
@@ -59,7 +59,7 @@ def request(app: LcnConsole) -> snap.ViewRequest:
             state.node_detail = screen.record_id
     now = time.monotonic()
     keep: set[str] = set()
-    sliced: set[str] = set()
+    due: list[str] = []
     for name in ("nodes", "jobs", "earnings"):
         view = state.tables[name]
         if name in app.redraw or not view.ordered:  # asked for anew: read whole, at once
@@ -67,22 +67,44 @@ def request(app: LcnConsole) -> snap.ViewRequest:
         elif view.order_is_fresh(now):
             keep.add(name)
         elif name in shown and view.can_slice():
-            view.sweep = view.sweep or OrderedSweep()
-            sliced.add(name)
+            due.append(name)
         else:
             view.sweep = None
+    carry = state.plan.next(
+        staggered=staggered(app),
+        slices=due,
+        map_shown=grid is not None,
+        asked={p.PANE for p in panes_of(app) if p.PANE in shown and not p.drawn} | app.redraw,
+    )
+    sliced: set[str] = set()
+    for name in due:
+        if name in carry.slices:
+            view = state.tables[name]
+            view.sweep = view.sweep or OrderedSweep()
+            sliced.add(name)
+        else:  # not its turn: the window on screen stays, the pass goes on at its next turn
+            keep.add(name)
     state.kept, state.sliced = frozenset(keep), frozenset(sliced)
     return view_request(
         state,
         shown=shown,
         keep=state.kept,
         sliced=state.sliced,
+        carry=carry,
         map_grid=grid,
         now_ms=app.clock() if app.clock else int(time.time() * 1000),
         map_chunk=app.map_chunk,
         payments_enabled=app.payments_enabled,
         queue_age_s=app.settings.alert_queue_age_s,
     )
+
+
+def staggered(app: LcnConsole) -> bool:
+    """Whether this poll's heavy reads are spread over polls (console.poll_plan): a live pool
+    of more than STAGGER_FROM_NODES nodes, known from the last poll (the first reads all)."""
+    last = app.snapshot
+    large = last is not None and last.counts.nodes > poll_plan.STAGGER_FROM_NODES
+    return large and app.poller.source.live
 
 
 def needs_draw(app: LcnConsole) -> bool:
@@ -104,12 +126,18 @@ def draw(app: LcnConsole, result: snap.Snapshot) -> None:
     _absorb_slices(app, result)
     # A table this poll did not read (its sorted window is fresh) or read a slice of keeps the
     # page it shows, in the snapshot too: whoever reads app.snapshot sees what is on screen.
-    carried = {
+    carried: dict[str, object] = {
         name: app.state.tables[name].page
         for name in app.state.kept | app.state.sliced
         if (getattr(result, name) is None or name in app.state.sliced)
         and app.state.tables[name].page is not None
     }
+    # So does a staggered read this poll did not carry (console.poll_plan): the last one read.
+    carry, last = app.state.plan.last, app.snapshot
+    if last is not None:
+        for name, read in (("triage", carry.triage), ("agents", carry.agents), ("map", carry.map)):
+            if not read and getattr(result, name) is None and getattr(last, name) is not None:
+                carried[name] = getattr(last, name)
     if carried:
         result = result.model_copy(update=carried)
     if not paused:
@@ -156,8 +184,8 @@ def _absorb(app: LcnConsole, pane: str, result: snap.Snapshot) -> None:
         view.ordered_limit = view.limit
     if pane == "swarm" and result.agents is not None:
         app.state.tables["swarm"].total = result.agents.page.total
-    if pane == "nodes" and result.map is not None:
-        app.state.map_sweep.absorb(result.map)
+    if pane == "nodes" and result.map is not None and app.state.plan.last.map:
+        app.state.map_sweep.absorb(result.map)  # read by this poll, not carried over
 
 
 def _absorb_slices(app: LcnConsole, result: snap.Snapshot) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from rich.text import Text
+
 # state: (glyph, ASCII glyph)
 STATE_GLYPHS: dict[str, tuple[str, str]] = {
     # nodes
@@ -73,3 +75,33 @@ def labelled(state: str, ascii_only: bool = False, label: str | None = None) -> 
     mark = glyph(state, ascii_only)
     text = state if label is None else label
     return f"{mark} {text}" if mark else text
+
+
+# Punctuation the console writes itself, and what an ASCII terminal gets instead.
+ASCII_PUNCTUATION = {"…": "...", "·": "-", "–": "-", "—": "-", "↓": "v", "↑": "^", "×": "x"}
+_ASCII_TABLE = str.maketrans(ASCII_PUNCTUATION)
+
+
+def ascii_of(app: object) -> bool:
+    """Whether `app` (the console) draws in ASCII (its state says; False for another app)."""
+    return bool(getattr(getattr(app, "state", None), "ascii", False))
+
+
+def plain(text: str, ascii_only: bool) -> str:
+    """`text` with the console's Unicode punctuation spelled in ASCII when `ascii_only`."""
+    return text.translate(_ASCII_TABLE) if ascii_only else text
+
+
+def plain_text(text: Text, ascii_only: bool) -> Text:
+    """The same for styled text: each styled run is translated on its own, so the styles
+    stay on the characters they were on."""
+    if not ascii_only or not any(mark in text.plain for mark in ASCII_PUNCTUATION):
+        return text
+    out = text.blank_copy()
+    cuts = sorted({span.start for span in text.spans} | {span.end for span in text.spans})
+    for part in text.divide(cuts):
+        piece = Text(plain(part.plain, True))  # the base style is the copy's own
+        for span in part.spans:  # each covers the whole run: it was cut at every span's ends
+            piece.stylize(span.style)
+        out.append_text(piece)
+    return out

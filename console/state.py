@@ -12,6 +12,7 @@ from console.charts import DepthHistory
 from console.glyphs import wants_ascii
 from console.map_sweep import MapSweep
 from console.ordered_sweep import MAX_KEEP, OrderedSweep
+from console.poll_plan import Carry, PollPlan
 from core.reads.snapshot import (
     JOB_STATUSES,
     JOB_TYPES,
@@ -243,6 +244,7 @@ class ConsoleState:
     kept: frozenset[str] = frozenset()  # tables the last poll did not read (order_is_fresh)
     bell: TriageBell = field(default_factory=TriageBell)  # console.bell
     sliced: frozenset[str] = frozenset()  # tables the last poll read a slice of (can_slice)
+    plan: PollPlan = field(default_factory=PollPlan)  # which heavy reads a poll carries
 
     def faster(self) -> float:
         smaller = [s for s in REFRESH_STEPS if s < self.refresh]
@@ -266,11 +268,14 @@ def view_request(
     keep: frozenset[str] = frozenset(),
     queue_age_s: int | None = None,  # LCN_ALERT_QUEUE_AGE; None: the core's default
     sliced: frozenset[str] = frozenset(),
+    carry: Carry | None = None,
 ) -> ViewRequest:
     """Only the panes on screen are read (plus counts and triage, which the status line and
     the triage pane need), less the tables in `keep`, whose sorted or searched window is
     fresh enough to stay on screen as it is (TableView.order_is_fresh); the tables in `sliced`
-    read the next slice of their sorted window instead of the window (console.ordered_sweep)."""
+    read the next slice of their sorted window instead of the window (console.ordered_sweep).
+    `carry` leaves out the staggered reads this poll does not carry (console.poll_plan)."""
+    carry = carry or Carry()
     tables = shown - keep
     nodes_view = state.tables["nodes"]
     jobs_view = state.tables["jobs"]
@@ -278,7 +283,7 @@ def view_request(
     agents_view = state.tables["swarm"]
     status = nodes_view.status if nodes_view.status in NODE_STATUSES else None
     map_window = None
-    if "nodes" in shown and map_grid and map_grid[0] > 0 and map_grid[1] > 0:
+    if carry.map and "nodes" in shown and map_grid and map_grid[0] > 0 and map_grid[1] > 0:
         map_window = state.map_sweep.request(map_grid[0], map_grid[1], map_chunk)
     return ViewRequest(
         nodes=NodeWindow(
@@ -310,9 +315,9 @@ def view_request(
         else None,
         map=map_window,
         agents=AgentWindow(offset=agents_view.offset, limit=agents_view.limit)
-        if "swarm" in shown
+        if "swarm" in shown and carry.agents
         else None,
-        triage=True,
+        triage=carry.triage,
         **({} if queue_age_s is None else {"queue_age_s": queue_age_s}),
         payments="earnings" in shown,
         payments_enabled=payments_enabled,

@@ -11,7 +11,7 @@ from weakref import WeakSet
 from rich.text import Text
 
 from console.format import clock, compact
-from console.glyphs import CONNECTING, DOWN, LIVE, pick
+from console.glyphs import CONNECTING, DOWN, LIVE, pick, plain
 from console.poller import Health
 from console.replay.control import replaying, timeline_parts
 from console.state import ConsoleState
@@ -105,7 +105,7 @@ def show(app: LcnConsole) -> None:
                          pool=app.settings.pool, operator=shown_operator(app.operator),
                          timing_ms=timing,
                          timeline=timeline_parts(app, app.state.ascii))  # fmt: skip
-    text = banner_text(health) if replaying(app) is None else ""
+    text = plain(banner_text(health), app.state.ascii) if replaying(app) is None else ""
     starting = bool(text) and not health.last_error
     # The glyph set reaches the borders too: the App's -ascii class (styles/lcn.tcss) draws
     # them with + - | on a terminal without box-drawing characters.

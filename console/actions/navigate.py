@@ -93,8 +93,9 @@ async def jump(app: LcnConsole) -> None:
 
 
 def resolve_visible(app: LcnConsole, text: str) -> str | None:
-    """An id typed as its tail (as the tables show it) matches a row on screen."""
-    tail = text.lstrip("…").strip()
+    """An id typed as its tail (as the tables show it: `…` or, in ASCII, `..`) matches a row
+    on screen."""
+    tail = text.strip().lstrip("….").strip()
     for pane in app.panes():
         for row in pane.table.ordered_rows:
             key = str(row.key.value)

@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 
 from console import bell
 from console.map_sweep import MapSweep
+from console.poll_plan import PollPlan
 from console.poller import one_line
 from console.replay import control  # (it calls start_afresh from here: a cycle, at call time)
 from console.screens.detail import DetailScreen
@@ -119,6 +120,7 @@ def start_afresh(app: LcnConsole) -> None:
     state = app.state
     state.tables = ConsoleState().tables
     state.map_sweep = MapSweep()
+    state.plan = PollPlan()
     state.job_detail = state.node_detail = None
     app.snapshot = None
     app.redraw.clear()

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static
 
 from console import commands
 from console.format import ago, clock, duration, short_id, usd, usd_exact
-from console.glyphs import glyph, labelled
+from console.glyphs import glyph, labelled, plain, plain_text
 from console.screens.detail_blobs import LazyBlobs
 from console.widgets.status_line import Banner, StatusLine
 from core.models.records.job import JobRecord
@@ -125,7 +125,9 @@ class DetailScreen(Screen[None]):
             for section in self.SECTIONS:
                 slug = section.lower().replace(" ", "-")
                 yield Static(section, id=f"section-{slug}", classes="section-title", markup=False)
-                body = Static("loading…", id=f"detail-{slug}", markup=False)
+                body = Static(
+                    plain("loading…", self.ascii_glyphs), id=f"detail-{slug}", markup=False
+                )
                 if section in self.SCROLLED:
                     # Its own scroll box: a log tail scrolls (or follows) on its own.
                     with VerticalScroll(id=f"detail-{slug}-box", classes="detail-box"):
@@ -156,9 +158,12 @@ class DetailScreen(Screen[None]):
             widget.update(Text(content) if isinstance(content, str) else content)
 
     def section(self, name: str, content: Text | str) -> None:
-        """Fill a section; a str (code, input, logs) is shown literally, never as markup."""
+        """Fill a section; a str (code, input, logs) is shown literally, never as markup, and
+        the console's own words (Text) in ASCII punctuation on an ASCII terminal."""
         if isinstance(content, str):
             content = Text(content)
+        else:
+            content = plain_text(content, self.ascii_glyphs)
         self.query_one(f"#detail-{name.lower().replace(' ', '-')}", Static).update(content)
         self.drawn = True
 
@@ -214,7 +219,8 @@ class JobDetailScreen(DetailScreen):
         lines = len(self._logs_shown or [])
         count = f" · {lines} lines" if lines else ""
         hint = "following · f stops" if self.following else "f follows"
-        self.query_one("#section-logs", Static).update(Text(f"Logs{count} · {hint}"))
+        words = plain(f"Logs{count} · {hint}", self.ascii_glyphs)
+        self.query_one("#section-logs", Static).update(Text(words))
 
     def show_logs(self, logs: list[str]) -> None:
         """The log tail, drawn again only when it changed; while following, scrolled to its

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.commands import COMMANDS, SCREEN_TITLES, Command, of_screen
+from console.glyphs import ascii_of, plain
 
 CLOSE = "Esc, q or ? closes this help."
 FULL_SIZE = (120, 36)  # the size from which each command gets its sentence, if they all fit
@@ -129,7 +130,7 @@ class HelpScreen(ModalScreen[None]):
         width, height = self.app.size
         self.full = width >= FULL_SIZE[0] and height >= FULL_SIZE[1]
         with Vertical(id="help-box", classes="dialog"):
-            yield Static("lcn console — commands", id="help-title")
+            yield Static(plain("lcn console — commands", ascii_of(self.app)), id="help-title")
             yield Static(id="help-table")
             yield Static(id="help-notes", markup=False)
             if self.read_only_reason:

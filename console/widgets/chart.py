@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from console.format import duration
+from console.glyphs import ascii_of
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -50,7 +51,8 @@ def render_chart(
     shown: list[int | None] = [None] * (plot_width - buckets)
     shown += tail  # right-aligned: "now" is the last column
     last = next((v for v in reversed(shown) if v is not None), None)
-    summary = f" · now {data.label(last)}" if last is not None else " · no data yet"
+    dot = "-" if ascii else "·"
+    summary = f" {dot} now {data.label(last)}" if last is not None else f" {dot} no data yet"
     text.append(f"{data.title}{summary}"[:width], style="bold")
     span = max(1, top - bottom)
     eighths = [
@@ -128,12 +130,12 @@ class Chart(Static):
             self.refresh()
 
     def render(self) -> Text:
+        plain = ascii_of(self.app)
         if self.data is None:
-            return Text("loading…")
+            return Text("loading..." if plain else "loading…")
         size = self.content_size
         tone = "chart--bad-bars" if self.data.bad else "chart--bars"
         bars = self.get_component_rich_style(tone, partial=True)
-        plain = bool(getattr(getattr(self.app, "state", None), "ascii", False))
         return render_chart(self.data, size.width, size.height, ascii=plain, bars=bars)
 
 

@@ -19,7 +19,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from console.glyphs import labelled
+from console.glyphs import ascii_of, labelled, plain, plain_text
 
 STATES = (
     "active", "busy", "draining", "offline", "pending", "assigned", "running", "completed",
@@ -232,11 +232,12 @@ class LiveTable(DataTable[Any]):
                 self._given.pop(str(row.key.value), None)
         column_keys = [column.key for column in self.ordered_columns]
         present = {row.key.value for row in self.ordered_rows}
+        ascii_only = ascii_of(self.app)
         for key, raw in rows:
             if key in present and self.skip_unchanged and self._given.get(key) == raw:
                 continue
             self._given[key] = raw
-            cells = [literal(cell) for cell in raw]
+            cells = [literal(cell, ascii_only) for cell in raw]
             if key in present:
                 for column_key, cell in zip(column_keys, cells, strict=False):
                     if self.get_cell(key, column_key) != cell:
@@ -252,7 +253,20 @@ class LiveTable(DataTable[Any]):
                 self.move_cursor(row=index, animate=False, scroll=False)
 
 
-def literal(cell: Any) -> Any:
+def ascii_id(shown: str) -> str:
+    """A shortened id in ASCII as wide as it was (`…esd4v2d6k4` is `..sd4v2d6k4`), so the
+    columns of an 80-column table still fit."""
+    if shown.startswith("…") and len(shown) > 2:
+        return ".." + shown[2:]
+    return plain(shown, True)
+
+
+def literal(cell: Any, ascii_only: bool = False) -> Any:
     """A cell as DataTable shows it, with strings as plain text: DataTable parses a str cell
-    as Rich markup, so `a[i]` would vanish and a stray `[/bold]` would raise."""
-    return Text(cell, end="") if isinstance(cell, str) else cell
+    as Rich markup, so `a[i]` would vanish and a stray `[/bold]` would raise. On an ASCII
+    terminal the console's punctuation (`…abc123` ids) is spelled in ASCII."""
+    if isinstance(cell, RowId):  # its key orders the rows: it stays a RowId
+        return RowId(ascii_id(cell.plain), cell.row_key, cell.style) if ascii_only else cell
+    if isinstance(cell, str):
+        cell = Text(cell, end="")
+    return plain_text(cell, ascii_only) if isinstance(cell, Text) else cell

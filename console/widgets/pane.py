@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from console.format import short_id
+from console.glyphs import ascii_of, plain, plain_text
 from console.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
@@ -63,8 +64,11 @@ class Pane(Vertical):
         # a pane only when it has never been drawn or the operator asked for another window)
 
     def render_str(self, text_content: str | Content) -> Content:
-        """Border titles are shown literally (they carry filters the operator typed)."""
-        return text_content if isinstance(text_content, Content) else Content(text_content)
+        """Border titles are shown literally (they carry filters the operator typed), in
+        ASCII punctuation on an ASCII terminal."""
+        if isinstance(text_content, Content):
+            return text_content
+        return Content(plain(text_content, ascii_of(self.app)))
 
     def selection_note(self) -> str:
         """What the subtitle says when the selected row has left this pane's window."""
@@ -92,6 +96,7 @@ class Pane(Vertical):
         widget = self.query_one(selector, Static)
         if isinstance(content, str):
             content = Text(content)
+        content = plain_text(content, ascii_of(self.app))
         key = content.markup
         if self._shown.get(widget) != key:
             self._shown[widget] = key
