@@ -439,22 +439,20 @@ async def complete_many(
 
 
 async def _lease_holders(store: Store, items: list[dict[str, Any]]) -> set[str]:
-    """The ids of the reports whose token holds the job's lease now (or completed it: a report
-    sent again). A token that does not can never again: leases get new random tokens."""
+    """The ids of the reports whose token holds the job's lease now. A token that does not can
+    never again (leases get new random tokens), and a report sent again after its job completed
+    is answered without being written, so neither needs its result stored."""
     if not items:
         return set()
     async with store.redis.pipeline(transaction=False) as pipe:
         for item in items:
-            pipe.hmget(store.keys.job(item["id"]), "status", "lease_token", "completed_token")
+            pipe.hmget(store.keys.job(item["id"]), "status", "lease_token")
         found = await pipe.execute()
-    holders = set()
-    for item, (status, lease, completed) in zip(items, found, strict=True):
-        token = item["token"].encode()
-        if (status == b"running" and lease == token) or (
-            status == b"completed" and completed == token
-        ):
-            holders.add(item["id"])
-    return holders
+    return {
+        item["id"]
+        for item, (status, lease) in zip(items, found, strict=True)
+        if status == b"running" and lease == item["token"].encode()
+    }
 
 
 async def fail(

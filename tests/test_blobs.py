@@ -166,6 +166,10 @@ async def test_a_report_with_a_stale_token_leaves_nothing_in_the_archive(
     first = await jobs.complete(bstore, job_id, claim.token, duration_ms=5, output=BIG_OUTPUT)
     again = await jobs.complete(bstore, job_id, claim.token, duration_ms=5, output=BIG_OUTPUT)
     assert again["duplicate"] and not first["duplicate"]  # sent twice: its blob stored once
+    other = {**BIG_OUTPUT, "n": "another large result, sent again under the finished lease"}
+    assert (await jobs.complete(bstore, job_id, claim.token, duration_ms=5, output=other))[
+        "duplicate"
+    ]
     assert await _blob_count(bsettings) == 1
     assert (await _hash(bstore, job_id))["result"] == ""
     assert (await jobs.get_job(bstore, job_id)).result == BIG_OUTPUT
