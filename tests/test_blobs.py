@@ -31,7 +31,7 @@ from core.store import Store, calls, connect
 from core.swarm.http_link import HttpLink
 from tests.archived import archive_job
 from tests.gateway.test_api import REGISTER_BODY
-from tests.helpers import register_node
+from tests.helpers import register_node, shared_sqlite_archive
 from tests.jobfactory import job_body
 
 BIG_INPUT = {"rows": [f"r{i:05d}" + "x" * 58 for i in range(1000)]}  # 64 KB of JSON
@@ -45,10 +45,7 @@ def _compact(value: Any) -> bytes:
 
 @pytest.fixture
 def bsettings(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """One SQLite archive shared by the test's store, its gateway and `Archive.open`."""
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-    monkeypatch.setenv("LCN_ARCHIVE_URL", url)
-    return settings.model_copy(update={"archive_url": url})
+    return shared_sqlite_archive(settings, tmp_path, monkeypatch)
 
 
 @pytest.fixture

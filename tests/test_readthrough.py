@@ -21,7 +21,7 @@ from core.models.node import Node
 from core.reads import snapshot as snap
 from core.store import Store, connect
 from tests.archived import archive_job
-from tests.helpers import register_node
+from tests.helpers import register_node, shared_sqlite_archive
 from tests.jobfactory import job_body
 
 Lcn = Callable[..., Result]
@@ -35,10 +35,7 @@ BIG_INPUT = {"rows": ["x" * 100] * 80}  # above the codec's blob size: stored on
 def archive_settings(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
-    """One SQLite archive for the test's own connections and for `lcn` run in-process."""
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-    monkeypatch.setenv("LCN_ARCHIVE_URL", url)
-    return settings.model_copy(update={"archive_url": url})
+    return shared_sqlite_archive(settings, tmp_path, monkeypatch)
 
 
 @pytest.fixture

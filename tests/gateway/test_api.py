@@ -45,15 +45,16 @@ def error_of(response: httpx.Response) -> dict[str, str]:
     return dict(body["error"])
 
 
-async def register_over_http(
+async def try_register(
     client: httpx.AsyncClient, registrar: httpx.AsyncClient | None = None
-) -> dict[str, object]:
-    """Challenge through `client`, register through `registrar` (default: the same one)."""
+) -> httpx.Response:
+    """Challenge through `client` for a new key, register through `registrar` (default: the
+    same one); the gateway's reply, whatever it is."""
     key = new_key()
     challenge = (
         await client.post("/lit-compute/nodes/challenge", json={"pkpAddress": key.address})
     ).json()
-    reply = await (registrar or client).post(
+    return await (registrar or client).post(
         "/lit-compute/nodes/register",
         json={
             "pkpAddress": key.address,
@@ -63,6 +64,13 @@ async def register_over_http(
             "signature": key.sign(challenge["message"]),
         },
     )
+
+
+async def register_over_http(
+    client: httpx.AsyncClient, registrar: httpx.AsyncClient | None = None
+) -> dict[str, object]:
+    """A node registered over HTTP (see `try_register`): its record."""
+    reply = await try_register(client, registrar)
     assert reply.status_code == 201, reply.text
     return dict(reply.json())
 

@@ -21,7 +21,7 @@ from core.identity import new_key
 from core.store import Store
 from tests.gateway.conftest import SignedInNode
 from tests.gateway.live import gateway_process
-from tests.gateway.test_api import REGISTER_BODY, SUBMIT_BODY, error_of, register_over_http
+from tests.gateway.test_api import SUBMIT_BODY, error_of, register_over_http, try_register
 from tests.redis_servers import free_port
 
 SUBMIT = "/lit-compute/jobs/submit"
@@ -216,20 +216,7 @@ async def test_node_registrations_from_one_address_are_limited_per_hour(
     async with clients(register_limit=3) as client:
         for _ in range(3):
             await register_over_http(client)
-        key = new_key()
-        challenge = (
-            await client.post("/lit-compute/nodes/challenge", json={"pkpAddress": key.address})
-        ).json()
-        refused = await client.post(
-            "/lit-compute/nodes/register",
-            json={
-                "pkpAddress": key.address,
-                "publicKey": key.public_key,
-                **REGISTER_BODY,
-                "nonce": challenge["nonce"],
-                "signature": key.sign(challenge["message"]),
-            },
-        )
+        refused = await try_register(client)
         assert refused.status_code == 429
         assert int(refused.headers["Retry-After"]) > 60  # the hour's window, not the minute's
         message = error_of(refused)["message"]
