@@ -42,6 +42,10 @@ async def test_an_ascii_console_draws_no_unicode_punctuation(
         for key in ("2", "3", "4", "5", "1"):
             await press(pilot, app, key)
             screens.append(screen_text(app))
+    assert_no_unicode_punctuation(screens)
+
+
+def assert_no_unicode_punctuation(screens: list[str]) -> None:
     for text in screens:
         found = sorted({mark for mark in ASCII_PUNCTUATION if mark in text})
         assert not found, f"{found} drawn in ASCII mode:\n{text}"
@@ -60,9 +64,7 @@ async def test_ascii_detail_and_help_screens_draw_no_unicode_punctuation(
             await press(pilot, app, *keys)
             screens.append(screen_text(app))
     assert "ago - " in screens[0] and "/cpu-s" in screens[1] and "commands" in screens[2]
-    for text in screens:
-        found = sorted({mark for mark in ASCII_PUNCTUATION if mark in text})
-        assert not found, f"{found} drawn in ASCII mode:\n{text}"
+    assert_no_unicode_punctuation(screens)
 
 
 async def test_a_unicode_console_keeps_its_punctuation(
