@@ -16,9 +16,12 @@ end
 local groups = {}
 local names = {} -- specialisation JSON -> group name: a swarm has few distinct ones
 local counted = 0
+-- Two HGETs an agent, not one HMGET: a reply table per agent would be most of this script's Lua
+-- garbage, which the server collects all at once every 50 scripts (see snapshot_triage.lua);
+-- the strings HGET returns are interned and shared (a swarm has few specialisations and states).
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, budget - 1)) do
-  local v = redis.call('HMGET', K.agent(id), 'specialisations', 'state')
-  local raw = v[1] or '[]'
+  local key = K.agent(id)
+  local raw = redis.call('HGET', key, 'specialisations') or '[]'
   local name = names[raw]
   if not name then
     local ok, specs = pcall(cjson.decode, raw)
@@ -32,7 +35,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, budget - 1)) do
     group = {idle = 0, working = 0, stalled = 0, stopped = 0}
     groups[name] = group
   end
-  local state = v[2] or 'stopped'
+  local state = redis.call('HGET', key, 'state') or 'stopped'
   group[state] = (group[state] or 0) + 1
   counted = counted + 1
 end

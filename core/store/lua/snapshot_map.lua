@@ -10,9 +10,11 @@ local total = redis.call('ZCARD', KEYS[1])
 if cursor >= total then cursor = 0 end
 local ids = redis.call('ZRANGE', KEYS[1], cursor, cursor + chunk - 1)
 local cells = {}
+-- Three HGETs a node, not one HMGET: a reply table per node would be most of this script's Lua
+-- garbage, which the server collects all at once every 50 scripts (see snapshot_triage.lua).
 for _, id in ipairs(ids) do
-  local v = redis.call('HMGET', K.node(id), 'lat', 'lon', 'status')
-  local lat, lon = tonumber(v[1]), tonumber(v[2])
+  local key = K.node(id)
+  local lat, lon = tonumber(redis.call('HGET', key, 'lat')), tonumber(redis.call('HGET', key, 'lon'))
   if lat and lon then
     local x = math.floor((lon + 180) / 360 * width)
     local y = math.floor((top - lat) / (top - bottom) * height)
@@ -24,7 +26,7 @@ for _, id in ipairs(ids) do
       counts = {0, 0, 0, 0}
       cells[cell] = counts
     end
-    local s = STATE[v[3]] or 4
+    local s = STATE[redis.call('HGET', key, 'status')] or 4
     counts[s] = counts[s] + 1
   end
 end

@@ -26,26 +26,33 @@ out.failed = failed
 out.failed_count = redis.call('ZCARD', K.jobs_with_status('failed'))
 
 -- Offline nodes (the `budget` that went offline last): those that still hold jobs, and those
--- that went silent (no operator took them offline: `held_offline_by` is empty).
+-- that went silent (no operator took them offline: `held_offline_by` is empty). The scan reads
+-- one count or field per node and a node's other fields only for the items it reports: a table
+-- per node (HMGET's reply) made this script most of the Lua garbage of a console's poll, which
+-- the server collects all at once every 50 scripts, in whichever script comes 50th.
 local holding, silent = {}, {}
 for _, id in ipairs(redis.call('ZREVRANGE', K.nodes_with_status('offline'), 0, budget - 1)) do
   local held = redis.call('SCARD', K.node_jobs(id))
-  local v = redis.call('HMGET', K.node(id), 'region', 'last_seen', 'held_offline_by')
   if held > 0 then
-    if #holding < limit then holding[#holding + 1] = {id, held, v[1], tonumber(v[2])} end
-  elseif (v[3] or '') == '' and #silent < limit then
+    if #holding < limit then
+      local v = redis.call('HMGET', K.node(id), 'region', 'last_seen')
+      holding[#holding + 1] = {id, held, v[1], tonumber(v[2])}
+    end
+  elseif #silent < limit and (redis.call('HGET', K.node(id), 'held_offline_by') or '') == '' then
+    local v = redis.call('HMGET', K.node(id), 'region', 'last_seen')
     silent[#silent + 1] = {id, v[1], tonumber(v[2])}
   end
 end
 out.offline_holding = holding
 out.offline = silent
 
--- Stalled agents among the first `budget` of the roster.
+-- Stalled agents among the first `budget` of the roster (one field each; the rest for those
+-- reported, as above).
 local stalled = {}
 for _, id in ipairs(redis.call('ZRANGE', K.agents_all(), 0, budget - 1)) do
-  local v = redis.call('HMGET', K.agent(id), 'state', 'node', 'last_heartbeat')
-  if v[1] == 'stalled' and #stalled < limit then
-    stalled[#stalled + 1] = {id, v[2], tonumber(v[3])}
+  if #stalled < limit and redis.call('HGET', K.agent(id), 'state') == 'stalled' then
+    local v = redis.call('HMGET', K.agent(id), 'node', 'last_heartbeat')
+    stalled[#stalled + 1] = {id, v[1], tonumber(v[2])}
   end
 end
 out.stalled = stalled
