@@ -17,7 +17,7 @@ from console.shots import screen_text, settle
 from console.widgets.status_line import StatusLine
 from console.widgets.world_map import WorldMap
 from core.config import Settings
-from core.devkit.seed import SeedSummary
+from core.devkit.seed import CREATORS, SeedSummary
 from core.reads.batch import read
 from core.reads.jobs import JOB_ROWS, JobWindow, jobs_read
 from core.reads.model import Page
@@ -247,3 +247,70 @@ async def test_the_bench_reports_baseline_and_tuned_phase_by_phase(settings: Set
     assert "baseline" in text and "tuned" in text and "load" in text
     assert RowMemo.enabled and OrderedSweep.enabled and StatusLine.skip_unchanged
     assert WorldMap.partial_legend and drawing.CACHE_PANES
+
+
+@pytest.mark.parametrize("sort", ["earnings", "load", "reputation", "running"])
+async def test_a_node_sort_is_the_columns_order(
+    store: Store, seeded: SeedSummary, sort: str
+) -> None:
+    """Checked against the rows themselves: largest first, ties in the index's order (the
+    script reads each entry's sort fields by HGET, not as the table's rows are read)."""
+    # The oldest node is busy by memory alone: the load sort must read memory too.
+    oldest = (await store.redis.zrange(store.keys.nodes_all, 0, 0))[0].decode()
+    memory = await store.redis.hget(store.keys.node(oldest), "memory_mb")
+    await store.redis.hset(store.keys.node(oldest), mapping={"cpu_used": 0, "mem_used": memory})
+    every = await read(store, nodes_read(store, "nodes", NodeWindow(limit=500)))
+    expected = sorted(every.rows, key=lambda row: -getattr(row, sort))
+    page = await read(store, nodes_read(store, "nodes", NodeWindow(limit=500, sort=sort)))  # type: ignore[arg-type]
+    assert [r.node_id for r in page.rows] == [r.node_id for r in expected]
+    assert len(set(getattr(r, sort) for r in expected)) > 1  # the column does order something
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        JobWindow(limit=500, sort="cost"),
+        JobWindow(limit=500, sort="attempts", status="failed"),
+        JobWindow(limit=500, job_type="model-inference", status="completed"),
+        JobWindow(limit=500, text=CREATORS[1][2:12]),  # in the creator
+        JobWindow(limit=500, sort="cost", text="LEASE"),  # in the error, any case
+        JobWindow(limit=500, status="completed", node_id="first", sort="attempts"),
+    ],
+)
+async def test_a_job_filter_search_and_sort_match_the_hashes(
+    store: Store, seeded: SeedSummary, window: JobWindow
+) -> None:
+    """Checked against every job hash read whole: the type and state filters, the search in
+    id, creator, error and node, and the sort (cost: actual, else estimated), largest first
+    with ties in the index's order."""
+    if window.node_id:  # a node's history, filtered by state entry by entry
+        window = window.model_copy(update={"node_id": seeded.nodes[0]})
+        index = store.keys.node_history(seeded.nodes[0])
+    else:  # a state's own index, or every job's
+        index = store.keys.jobs_with_status(window.status) if window.status else store.keys.jobs_all
+    ids = [i.decode() for i in await store.redis.zrevrange(index, 0, -1)]
+    hashes = {}
+    for job_id in ids:
+        raw = await store.redis.hgetall(store.keys.job(job_id))
+        hashes[job_id] = {k.decode(): v.decode() for k, v in raw.items()}
+
+    def keeps(job_id: str) -> bool:
+        h = hashes[job_id]
+        searched = [job_id, h.get("creator", ""), h.get("error", ""), h.get("node", "")]
+        return (
+            (window.job_type is None or h.get("type") == window.job_type)
+            and (window.status is None or h.get("status") == window.status)
+            and (window.text is None or any(window.text.lower() in s.lower() for s in searched))
+        )
+
+    def value(job_id: str) -> int:
+        h = hashes[job_id]
+        if window.sort == "cost":
+            return int(h.get("actual_cost") or h.get("estimated_cost") or 0)
+        return int(h.get("attempts") or 0)
+
+    expected = [i for i in ids if keeps(i)]
+    if window.sort:
+        expected.sort(key=lambda i: -value(i))
+    page = await read(store, jobs_read(store, window))
+    assert expected and [r.job_id for r in page.rows] == expected

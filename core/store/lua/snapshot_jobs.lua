@@ -36,25 +36,29 @@ if want_type == '' and want_state == '' and sort_by == '' and text == '' then
   return cjson.encode({total = total, exact = true, scanned = #rows, fields = FIELDS, rows = rows})
 end
 
--- What a check reads of each entry: only what the filter, the sort and the search need.
-local CHECK, at = {}, {}
-local function need(field) CHECK[#CHECK + 1] = field; at[field] = #CHECK end
-if want_type ~= '' then need('type') end
-if want_state ~= '' then need('status') end
-if sort_by == 'cost' then need('actual_cost'); need('estimated_cost') end
-if sort_by == 'attempts' then need('attempts') end
-if text ~= '' then need('creator'); need('error'); need('node') end
-local function sort_value(v)
-  if sort_by == 'cost' then return tonumber(v[at.actual_cost]) or tonumber(v[at.estimated_cost]) or 0 end
-  return tonumber(v[at.attempts]) or 0
+-- What a check reads of each entry: only what the filter, the sort and the search need, a
+-- field per HGET and only as far as the entry still matches. Not one HMGET per entry: its reply
+-- table would be Lua garbage per entry examined (up to `budget`), which the server collects all
+-- at once every 50 scripts, in whichever script comes 50th (see snapshot_triage.lua).
+local function sort_value(key)
+  if sort_by == 'cost' then
+    return tonumber(redis.call('HGET', key, 'actual_cost'))
+      or tonumber(redis.call('HGET', key, 'estimated_cost')) or 0
+  end
+  return tonumber(redis.call('HGET', key, 'attempts')) or 0
 end
-local function has_text(id, v)
+local TEXT_FIELDS = {'creator', 'error', 'node'}
+local function has_text(id, key)
   if text == '' then return true end
   if string.find(string.lower(id), text, 1, true) then return true end
-  for i = at.creator, at.node do
-    if v[i] and string.find(string.lower(v[i]), text, 1, true) then return true end
+  for _, field in ipairs(TEXT_FIELDS) do
+    local value = redis.call('HGET', key, field)
+    if value and string.find(string.lower(value), text, 1, true) then return true end
   end
   return false
+end
+local function wanted(key, field, want)
+  return want == '' or redis.call('HGET', key, field) == want
 end
 
 -- A search or a sort keeps only the best offset + limit entries (largest first; a tie keeps
@@ -77,12 +81,11 @@ while scanned < budget and (full or #rows < limit) do
   for _, id in ipairs(ids) do
     scanned = scanned + 1
     local key = K.job(id)
-    local v = redis.call('HMGET', key, unpack(CHECK))
-    if (want_type == '' or v[at.type] == want_type)
-        and (want_state == '' or v[at.status] == want_state) and has_text(id, v) then
+    if wanted(key, 'type', want_type) and wanted(key, 'status', want_state)
+        and has_text(id, key) then
       if full then
         matched = matched + 1
-        if sort_by ~= '' then consider(id, sort_value(v))
+        if sort_by ~= '' then consider(id, sort_value(key))
         elseif matched <= keep then top[matched] = {id, 0} end
       elseif skipped < offset then
         skipped = skipped + 1

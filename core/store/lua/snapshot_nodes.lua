@@ -30,21 +30,26 @@ if sort_by == '' and text == '' then
   return cjson.encode({total = total, fields = FIELDS, rows = rows})
 end
 
-local CHECK = {'region', 'earnings', 'reputation', 'running', 'cpu', 'cpu_used', 'memory_mb',
-  'mem_used'}
-if sort_by == 'earnings' then CHECK = {'region', 'earnings'}
-elseif sort_by == 'reputation' then CHECK = {'region', 'reputation'}
-elseif sort_by == 'running' then CHECK = {'region', 'running'}
-elseif sort_by == '' then CHECK = {'region'} end
-local function sort_value(v)
+-- A field per HGET, only those the sort and the search need: not one HMGET per entry, whose
+-- reply table would be Lua garbage per entry examined (up to `budget`), which the server
+-- collects all at once every 50 scripts (see snapshot_triage.lua).
+local function sort_value(key)
   if sort_by == 'load' then  -- as NodeRow.load: the larger of cpu and memory use
-    local cpu, mem = tonumber(v[5]) or 0, tonumber(v[7]) or 0
+    local cpu = tonumber(redis.call('HGET', key, 'cpu')) or 0
+    local mem = tonumber(redis.call('HGET', key, 'memory_mb')) or 0
     local load = 0
-    if cpu > 0 then load = (tonumber(v[6]) or 0) / cpu end
-    if mem > 0 then load = math.max(load, (tonumber(v[8]) or 0) / mem) end
+    if cpu > 0 then load = (tonumber(redis.call('HGET', key, 'cpu_used')) or 0) / cpu end
+    if mem > 0 then
+      load = math.max(load, (tonumber(redis.call('HGET', key, 'mem_used')) or 0) / mem)
+    end
     return math.min(1, load)
   end
-  return tonumber(v[2]) or 0
+  return tonumber(redis.call('HGET', key, sort_by)) or 0
+end
+local function has_text(id, key)
+  if text == '' or string.find(string.lower(id), text, 1, true) then return true end
+  local region = redis.call('HGET', key, 'region')
+  return region ~= false and string.find(string.lower(region), text, 1, true) ~= nil
 end
 
 -- Only the best offset + limit entries are kept (largest first; a tie keeps the index's
@@ -65,11 +70,10 @@ while scanned < budget do
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     scanned = scanned + 1
-    local v = redis.call('HMGET', K.node(id), unpack(CHECK))
-    if text == '' or string.find(string.lower(id), text, 1, true)
-        or (v[1] and string.find(string.lower(v[1]), text, 1, true)) then
+    local key = K.node(id)
+    if has_text(id, key) then
       matched = matched + 1
-      if sort_by ~= '' then consider(id, sort_value(v))
+      if sort_by ~= '' then consider(id, sort_value(key))
       elseif matched <= keep then top[matched] = {id, 0} end
     end
   end

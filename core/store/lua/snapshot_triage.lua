@@ -28,8 +28,10 @@ out.failed_count = redis.call('ZCARD', K.jobs_with_status('failed'))
 -- Offline nodes (the `budget` that went offline last): those that still hold jobs, and those
 -- that went silent (no operator took them offline: `held_offline_by` is empty). The scan reads
 -- one count or field per node and a node's other fields only for the items it reports: a table
--- per node (HMGET's reply) made this script most of the Lua garbage of a console's poll, which
--- the server collects all at once every 50 scripts, in whichever script comes 50th.
+-- per node (HMGET's reply) made this script most of the Lua garbage of a console's poll. The
+-- server steps its Lua collector after every 50th script, in that script's time, and with this
+-- much garbage the step swept a whole cycle: 5 ms on a warm server, 15-25 ms on an idle one,
+-- which was the console's p99 at 100k nodes. HGET's strings are interned and shared by polls.
 local holding, silent = {}, {}
 for _, id in ipairs(redis.call('ZREVRANGE', K.nodes_with_status('offline'), 0, budget - 1)) do
   local held = redis.call('SCARD', K.node_jobs(id))
