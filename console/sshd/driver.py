@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO, TextIO
 
 from textual import events
+from textual._ansi_sequences import SYNC_END, SYNC_START
 from textual._xterm_parser import XTermParser  # the parser Textual's own Linux driver uses
 from textual.app import App
 from textual.driver import Driver
@@ -24,12 +25,30 @@ STOP = "\x1b[?7h\x1b[?2004l\x1b[?1049l\x1b[?25h"
 
 
 class Terminal:
-    """What the driver needs of the SSH session: somewhere to write and the current size."""
+    """What the driver needs of the SSH session: somewhere to write and the current size.
 
-    def __init__(self, write: Callable[[str], None], size: tuple[int, int]) -> None:
-        self.write = write
+    Flow control: a client that stops reading (a suspended `ssh`, a stalled link, a terminal
+    paused with Ctrl-S) fills its SSH window, and whatever the console draws next would wait in
+    the server's buffer without bound, for as long as the session lasts. While the channel says
+    its buffer is full (`paused`), frames are dropped instead; when it drains, the console
+    repaints the whole screen (`repaint`), so the client sees the present, not a backlog. Mode
+    switches (the alternate screen on and off, a synchronized update's start and end) always
+    pass: the client's terminal must never be left in one."""
+
+    PASS_WHILE_PAUSED = frozenset({START, STOP, SYNC_START, SYNC_END})
+
+    def __init__(self, send: Callable[[str], None], size: tuple[int, int]) -> None:
+        self.send = send
         self.size = size
         self.driver: ChannelDriver | None = None
+        self.paused = False
+        self.dropped = 0  # bytes of frames dropped while paused
+
+    def write(self, data: str) -> None:
+        if self.paused and data not in self.PASS_WHILE_PAUSED:
+            self.dropped += len(data)
+            return
+        self.send(data)
 
 
 class ChannelDriver(Driver):

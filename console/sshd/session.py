@@ -104,6 +104,19 @@ class ConsoleSession(asyncssh.SSHServerSession[str]):
             else:
                 self.terminal.size = (width, height)
 
+    def pause_writing(self) -> None:
+        """The channel's buffer is over its high-water mark: the client stopped reading."""
+        self.terminal.paused = True
+
+    def resume_writing(self) -> None:
+        """The buffer drained: draw the whole screen again if frames were dropped meanwhile."""
+        self.terminal.paused = False
+        if self.terminal.dropped and self.app is not None:
+            log.debug("key %s from %s reads again; %d bytes of frames were dropped meanwhile",
+                     self.actor.name, self.peer, self.terminal.dropped)  # fmt: skip
+            self.terminal.dropped = 0
+            self.app.refresh(layout=True)  # as Textual does after a suspend: every line again
+
     def break_received(self, msec: int) -> bool:
         return False
 
