@@ -1,9 +1,8 @@
 """The operator console: live panes over one pool, actions from the keyboard. The App lays out
 the panes and draws each snapshot the poller (console.poller, a worker owning the connection)
 posts. Keys come from the command registry (console.commands): view commands run in
-console.actions.views; every command that writes runs through the one dispatcher
-(console.actions.dispatch), which refuses it when read-only and asks before a destructive one.
-Changes go through core.actions, audited with the operator's name."""
+console.actions.views; a command that writes runs through console.actions.dispatch (refused
+when read-only, confirmed if destructive) and core.actions (audited with the operator's name)."""
 
 from __future__ import annotations
 
@@ -33,6 +32,7 @@ from console.widgets.earnings_pane import EarningsPane
 from console.widgets.jobs_pane import JobsPane
 from console.widgets.nodes_pane import NodesPane
 from console.widgets.pane import Pane
+from console.widgets.scrollbar_glyphs import install as ascii_scrollbars
 from console.widgets.status_line import Banner, StatusLine
 from console.widgets.swarm_pane import SwarmPane
 from console.widgets.triage_pane import TriagePane
@@ -40,6 +40,8 @@ from core import actions
 from core.config import Settings
 from core.payments import mode as payments_mode
 from core.reads import snapshot as snap
+
+ascii_scrollbars()  # an ASCII console's scrollbars too (console/widgets/scrollbar_glyphs.py)
 
 
 def stylesheet() -> Path:

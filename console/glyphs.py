@@ -78,7 +78,17 @@ def labelled(state: str, ascii_only: bool = False, label: str | None = None) -> 
 
 
 # Punctuation the console writes itself, and what an ASCII terminal gets instead.
-ASCII_PUNCTUATION = {"…": "...", "·": "-", "–": "-", "—": "-", "↓": "v", "↑": "^", "×": "x"}
+ASCII_PUNCTUATION = {
+    "…": "...",
+    "·": "-",
+    "–": "-",
+    "—": "-",
+    "↓": "v",
+    "↑": "^",
+    "×": "x",
+    "←": "<",
+    "→": ">",
+}
 _ASCII_TABLE = str.maketrans(ASCII_PUNCTUATION)
 
 

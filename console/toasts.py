@@ -16,6 +16,8 @@ from weakref import WeakKeyDictionary
 from textual.app import App
 from textual.notifications import SeverityLevel
 
+from console.glyphs import ascii_of, plain
+
 DEFAULT_TIMEOUT_S = 5.0
 
 
@@ -85,4 +87,5 @@ def _draw(app: App[Any]) -> None:
     toasts.waiting = None
     title, message, _ = toasts.key
     app.clear_notifications()
-    send(text_of(message, title, toasts.count), severity=severity, timeout=seconds, markup=False)
+    line = plain(text_of(message, title, toasts.count), ascii_of(app))  # ASCII: `x3`, `</>`
+    send(line, severity=severity, timeout=seconds, markup=False)

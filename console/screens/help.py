@@ -28,9 +28,9 @@ COMPACT_WIDTH = 74  # what an 80-column terminal leaves inside the box's border 
 GROUP_GAP = "    "
 
 
-def key_label(keys: str, display: str | None) -> str:
+def key_label(keys: str, display: str | None, ascii_only: bool = False) -> str:
     if display:
-        return display
+        return plain(display, ascii_only)  # the replay's ←/→ are </> in ASCII
     return " / ".join(k.replace("_", " ") for k in keys.split(","))
 
 
@@ -41,10 +41,10 @@ def mark(command: Command, read_only: bool) -> str:
     return " *" if command.destructive else ""
 
 
-def full_help(read_only: bool) -> Group:
+def full_help(read_only: bool, ascii_only: bool = False) -> Group:
     """One row per command with what it does, under each screen's name; the columns line up
     from one screen's table to the next."""
-    key_width = max(len(key_label(c.keys, c.key_display)) for c in COMMANDS)
+    key_width = max(len(key_label(c.keys, c.key_display, ascii_only)) for c in COMMANDS)
     title_width = max(len(c.title) for c in COMMANDS)
     parts: list[Table | Text] = []
     for screen, heading in SCREEN_TITLES.items():
@@ -60,7 +60,7 @@ def full_help(read_only: bool) -> Group:
             elif command.destructive:
                 note = " (asks first)"
             table.add_row(
-                Text(key_label(command.keys, command.key_display), style="bold"),
+                Text(key_label(command.keys, command.key_display, ascii_only), style="bold"),
                 Text(command.title),
                 Text(command.help + note),
             )
@@ -68,7 +68,7 @@ def full_help(read_only: bool) -> Group:
     return Group(*parts)
 
 
-def compact_table(read_only: bool, columns: int = COLUMNS) -> Table:
+def compact_table(read_only: bool, columns: int = COLUMNS, ascii_only: bool = False) -> Table:
     """The dashboard's keys and titles in `columns` columns, filled top to bottom so
     neighbours stay together."""
     table = Table(box=None, show_header=False, expand=True, pad_edge=False, padding=(0, 1))
@@ -84,7 +84,7 @@ def compact_table(read_only: bool, columns: int = COLUMNS) -> Table:
             if index < len(shown):
                 command = shown[index]
                 cells += [
-                    Text(key_label(command.keys, command.key_display), style="bold"),
+                    Text(key_label(command.keys, command.key_display, ascii_only), style="bold"),
                     Text(command.title + mark(command, read_only)),
                 ]
             else:
@@ -93,11 +93,11 @@ def compact_table(read_only: bool, columns: int = COLUMNS) -> Table:
     return table
 
 
-def compact_help(read_only: bool, width: int = COMPACT_WIDTH) -> Group:
+def compact_help(read_only: bool, width: int = COMPACT_WIDTH, ascii_only: bool = False) -> Group:
     """80×24: the dashboard's commands in columns under its heading, then the other screens',
     each its name and its keys and titles, as many to a line as fit in `width`."""
     parts: list[Table | Text] = [Text(SCREEN_TITLES["dashboard"], style="bold underline")]
-    parts.append(compact_table(read_only))
+    parts.append(compact_table(read_only, ascii_only=ascii_only))
     line = Text(no_wrap=True, overflow="ellipsis")
     for screen, heading in SCREEN_TITLES.items():
         if screen == "dashboard":
@@ -106,7 +106,7 @@ def compact_help(read_only: bool, width: int = COMPACT_WIDTH) -> Group:
         group.append(heading, style="bold underline")
         for command in of_screen(screen):
             group.append("  ")
-            group.append(key_label(command.keys, command.key_display), style="bold")
+            group.append(key_label(command.keys, command.key_display, ascii_only), style="bold")
             group.append(f" {command.title}{mark(command, read_only)}")
         if line.cell_len and line.cell_len + len(GROUP_GAP) + group.cell_len > width:
             parts.append(line)
@@ -149,7 +149,11 @@ class HelpScreen(ModalScreen[None]):
         box = self.query_one("#help-box")
         box.set_class(self.full, "-full")
         box.set_class(not self.full, "-compact")  # no blank line under the title: 24 rows
-        table = full_help(read_only) if self.full else compact_help(read_only)
+        ascii_only = ascii_of(self.app)
+        if self.full:
+            table = full_help(read_only, ascii_only)
+        else:
+            table = compact_help(read_only, ascii_only=ascii_only)
         self.query_one("#help-table", Static).update(table)
         notes = [] if self.full else ["* asks first.", "ctrl+p: each with what it does."]
         if read_only:

@@ -43,6 +43,22 @@ async def test_an_ascii_console_draws_no_unicode_punctuation(
             await press(pilot, app, key)
             screens.append(screen_text(app))
     assert_no_unicode_punctuation(screens)
+    # Nothing else either: borders, bars, the map, Textual's own scrollbars and footer mark.
+    assert all(text.isascii() for text in screens), [
+        sorted({c for c in text if not c.isascii()}) for text in screens
+    ]
+
+
+async def test_an_ascii_consoles_toasts_are_ascii(make_console: Make, seeded: SeedSummary) -> None:
+    app = make_console(ascii=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot, app)
+        for _ in range(2):
+            app.notify("Space plays, ←/→ step.", title="Replay")
+        await pilot.pause()
+        await pilot.pause()
+        toast = screen_text(app).splitlines()[-2]
+    assert "Replay: Space plays, </> step. x2" in toast and toast.isascii()
 
 
 def assert_no_unicode_punctuation(screens: list[str]) -> None:
