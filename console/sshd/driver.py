@@ -30,8 +30,8 @@ class Terminal:
     Flow control: a client that stops reading (a suspended `ssh`, a stalled link, a terminal
     paused with Ctrl-S) fills its SSH window, and whatever the console draws next would wait in
     the server's buffer without bound, for as long as the session lasts. While the channel says
-    its buffer is full (`paused`), frames are dropped instead; when it drains, the console
-    repaints the whole screen (`repaint`), so the client sees the present, not a backlog. Mode
+    its buffer is full (`paused`), frames are dropped instead; when it drains, the session has
+    the console draw the whole screen again, so the client sees the present, not a backlog. Mode
     switches (the alternate screen on and off, a synchronized update's start and end) always
     pass: the client's terminal must never be left in one."""
 

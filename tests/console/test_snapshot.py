@@ -175,8 +175,8 @@ async def _lua_kb(store: Store) -> float:
 
 
 async def test_a_large_pools_poll_leaves_little_lua_garbage(store: Store) -> None:
-    """The server collects its scripts' Lua garbage all at once every 50 scripts, in whichever
-    script comes 50th: a console's poll that left a reply table per node, agent or offline node
+    """The server sweeps its scripts' Lua garbage in the time of every 50th script, whichever
+    it is: a console's poll that left a reply table per node, agent or offline node
     (HMGET's) made some of its polls several times slower than the rest (its p99 at 100k
     nodes). The scans read a field per HGET, whose strings are interned and shared between
     polls, so a poll of every heavy read at the console's large-pool budgets leaves a fraction

@@ -17,7 +17,7 @@ local groups = {}
 local names = {} -- specialisation JSON -> group name: a swarm has few distinct ones
 local counted = 0
 -- Two HGETs an agent, not one HMGET: a reply table per agent would be most of this script's Lua
--- garbage, which the server collects all at once every 50 scripts (see snapshot_triage.lua);
+-- garbage, which the server sweeps in the time of every 50th script (see snapshot_triage.lua);
 -- the strings HGET returns are interned and shared (a swarm has few specialisations and states).
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, budget - 1)) do
   local key = K.agent(id)

@@ -38,8 +38,8 @@ end
 
 -- What a check reads of each entry: only what the filter, the sort and the search need, a
 -- field per HGET and only as far as the entry still matches. Not one HMGET per entry: its reply
--- table would be Lua garbage per entry examined (up to `budget`), which the server collects all
--- at once every 50 scripts, in whichever script comes 50th (see snapshot_triage.lua).
+-- table would be Lua garbage per entry examined (up to `budget`), which the server sweeps in
+-- the time of every 50th script (see snapshot_triage.lua).
 local function sort_value(key)
   if sort_by == 'cost' then
     return tonumber(redis.call('HGET', key, 'actual_cost'))

@@ -11,7 +11,7 @@ if cursor >= total then cursor = 0 end
 local ids = redis.call('ZRANGE', KEYS[1], cursor, cursor + chunk - 1)
 local cells = {}
 -- Three HGETs a node, not one HMGET: a reply table per node would be most of this script's Lua
--- garbage, which the server collects all at once every 50 scripts (see snapshot_triage.lua).
+-- garbage, which the server sweeps in the time of every 50th script (see snapshot_triage.lua).
 for _, id in ipairs(ids) do
   local key = K.node(id)
   local lat, lon = tonumber(redis.call('HGET', key, 'lat')), tonumber(redis.call('HGET', key, 'lon'))

@@ -32,7 +32,7 @@ end
 
 -- A field per HGET, only those the sort and the search need: not one HMGET per entry, whose
 -- reply table would be Lua garbage per entry examined (up to `budget`), which the server
--- collects all at once every 50 scripts (see snapshot_triage.lua).
+-- sweeps in the time of every 50th script (see snapshot_triage.lua).
 local function sort_value(key)
   if sort_by == 'load' then  -- as NodeRow.load: the larger of cpu and memory use
     local cpu = tonumber(redis.call('HGET', key, 'cpu')) or 0
