@@ -214,8 +214,13 @@ class Agent:
     async def _keep_lease(self, claim: ClaimedJob, lost: asyncio.Event) -> None:
         """Extend the lease at a third of its length; a refusal means the job is gone."""
         interval = max(0.05, self.config.lease_s / 3)
-        while True:
+        # Until the job is no longer this agent's, not only until cancelled (a cancellation
+        # can come back from a store call as a timeout: see NodeRunner._heartbeat): a keeper
+        # that outlived its job would hold the lease of a job nobody runs.
+        while self.current is claim:
             await asyncio.sleep(interval)
+            if self.current is not claim:
+                return
             try:
                 await self.link.extend(claim.job_id, claim.token, self.config.lease_s)
             except Conflict:

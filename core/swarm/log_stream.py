@@ -27,6 +27,7 @@ from core.jobs import MAX_LOG_LINE, MAX_LOG_LINES
 from core.log_lines import printable
 from core.swarm.link import NodeLink
 from core.swarm.retry import STORE_ERRORS_OR_REFUSALS
+from core.tasks import stop_task
 
 log = logging.getLogger("lcn.agent")
 
@@ -100,10 +101,7 @@ class LogStream:
         """Stop sending (the job is over: its report carries the whole log)."""
         task, self._task = self._task, None
         self.refused = True
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -18,6 +18,7 @@ from core.swarm.executors.cgroups import sweep_stale_groups
 from core.swarm.executors.policy import SandboxPolicy
 from core.swarm.link import NodeLink
 from core.swarm.retry import STORE_ERRORS_OR_REFUSALS, Backoff
+from core.tasks import stop_task
 
 log = logging.getLogger("lcn.node")
 
@@ -59,12 +60,17 @@ class NodeRunner:
         self.heartbeat_failures = 0
         self.agent_restarts = 0
 
-    async def _heartbeat(self) -> None:
-        """Beat until cancelled, whatever fails: a node whose heartbeat stopped while its
-        process lives on would be swept offline and its jobs taken away for good. After a
-        failure it tries again sooner, so the node is back as soon as the store is."""
+    async def _heartbeat(self, done: asyncio.Event) -> None:
+        """Beat until `done`, whatever fails: a node whose heartbeat stopped while its process
+        lives on would be swept offline and its jobs taken away for good. After a failure it
+        tries again sooner, so the node is back as soon as the store is.
+
+        It ends on `done`, not only when cancelled: a cancellation that lands in a store call
+        can come back as a timeout (asyncio's timeout in Python 3.11 may turn one into the
+        other, and a timeout is an OSError this loop retries), and a beat that outlived its
+        cancellation kept its node's shutdown waiting, and the node active, for ever."""
         trouble = Backoff(first_s=0.1, max_s=self.config.heartbeat_s)
-        while True:
+        while not done.is_set():
             try:
                 await self.link.node_heartbeat()
                 trouble.reset()
@@ -77,7 +83,8 @@ class NodeRunner:
                 self.heartbeat_failures += 1
                 pause = trouble.next_wait()
                 log.exception("node heartbeat crashed; retrying in %.1f s", pause)
-            await asyncio.sleep(pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=pause)
 
     async def _supervise(self, agent: Agent, stop: asyncio.Event) -> None:
         """Run an agent and, if it dies of something it does not handle itself (a bug, a
@@ -108,22 +115,24 @@ class NodeRunner:
         # Scratch left by a node process that was killed on this machine goes first.
         await asyncio.to_thread(sweep_stale_scratch)
         await asyncio.to_thread(sweep_stale_groups)
-        beat = asyncio.create_task(self._heartbeat())
+        done = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat(done))
         tasks = [asyncio.create_task(self._supervise(agent, stop)) for agent in self.agents]
         try:
             await stop.wait()
         finally:
             for agent in self.agents:
                 agent.stop()
-            _, still = await asyncio.wait(tasks, timeout=self.config.grace_s)
+            still: set[asyncio.Task[None]] = set()
+            if tasks:  # asyncio.wait refuses an empty set (a node may run no agents)
+                _, still = await asyncio.wait(tasks, timeout=self.config.grace_s)
             for agent in self.agents:
                 if agent.current is not None:
                     await agent.hand_back_current("Its node shut down before it finished.")
             for task in still:
-                task.cancel()
+                task.cancel()  # all at once; stop_task then waits for each
             for task in still:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+                with contextlib.suppress(Exception):  # it died of something: it has stopped
+                    await stop_task(task)
+            done.set()
+            await stop_task(beat)

@@ -32,6 +32,7 @@ from core.swarm import fanout, roster
 from core.swarm.archiver import ArchiverDuty
 from core.swarm.recorder import RecorderDuty
 from core.swarm.retry import STORE_ERRORS, Backoff
+from core.tasks import stop_task
 
 if TYPE_CHECKING:
     from core.payments.client import Payments
@@ -285,10 +286,7 @@ class Orchestrator:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=wait)
-        if self._alerting is not None:
-            self._alerting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._alerting
+        await stop_task(self._alerting)
         if self.alerts is not None:
             await self.alerts.close()
         if self.archiver is not None:
