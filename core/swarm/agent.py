@@ -215,8 +215,8 @@ class Agent:
         """Extend the lease at a third of its length; a refusal means the job is gone."""
         interval = max(0.05, self.config.lease_s / 3)
         # Until the job is no longer this agent's, not only until cancelled (a cancellation
-        # can come back from a store call as a timeout: see NodeRunner._heartbeat): a keeper
-        # that outlived its job would hold the lease of a job nobody runs.
+        # that comes back from a store call as an error is retried: see
+        # NodeRunner._heartbeat): a keeper that outlived its job would hold a lease nobody uses.
         while self.current is claim:
             await asyncio.sleep(interval)
             if self.current is not claim:

@@ -65,10 +65,10 @@ class NodeRunner:
         lives on would be swept offline and its jobs taken away for good. After a failure it
         tries again sooner, so the node is back as soon as the store is.
 
-        It ends on `done`, not only when cancelled: a cancellation that lands in a store call
-        can come back as a timeout (asyncio's timeout in Python 3.11 may turn one into the
-        other, and a timeout is an OSError this loop retries), and a beat that outlived its
-        cancellation kept its node's shutdown waiting, and the node active, for ever."""
+        It ends on `done`, not only when cancelled: a cancellation that comes back from a store
+        call as a store error or a timeout (an OSError) is retried here like any outage, and a
+        beat that outlived its cancellation kept its node's shutdown waiting, and the node
+        active, for ever (seen in `lcn demo`)."""
         trouble = Backoff(first_s=0.1, max_s=self.config.heartbeat_s)
         while not done.is_set():
             try:

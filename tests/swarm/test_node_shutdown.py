@@ -14,9 +14,8 @@ from tests.helpers import register_node
 
 
 class CancelBecomesTimeout(RedisLink):
-    """A link whose heartbeat turns a cancellation into a timeout, as asyncio's timeout can in
-    Python 3.11 when a store call's own timer fires as the cancellation lands: the caller sees
-    an OSError, which a heartbeat retries."""
+    """A link whose heartbeat turns a cancellation into a timeout (a store call that answers
+    its cancellation with an error): the caller sees an OSError, which a heartbeat retries."""
 
     beats = 0
     swallow = True
