@@ -16,7 +16,8 @@ async def stop_task(task: asyncio.Task[Any] | None) -> None:
     """Cancel `task` and wait for it to end; a cancellation of the caller still goes up."""
     if task is None:
         return
-    task.cancel()
+    if not task.cancelling():  # cancelled once already: a second would cut its clean-up short
+        task.cancel()
     try:
         await task
     except asyncio.CancelledError:

@@ -58,3 +58,15 @@ async def test_the_callers_cancellation_is_not_swallowed() -> None:
         else:  # the old pattern: the caller's cancellation is lost
             await task
             assert carried_on.is_set()
+
+
+async def test_a_task_cancelled_already_is_not_cancelled_again() -> None:
+    """A node cancels all its agents at once, then waits for each: a second cancellation
+    would cut short the clean-up of an agent that had already begun it."""
+    cleaned = asyncio.Event()
+    helper = asyncio.create_task(slow_to_stop(cleaned))
+    await asyncio.sleep(0)
+    helper.cancel()
+    await asyncio.sleep(0.01)  # its clean-up is under way
+    await stop_task(helper)
+    assert cleaned.is_set()

@@ -130,7 +130,7 @@ class NodeRunner:
                 if agent.current is not None:
                     await agent.hand_back_current("Its node shut down before it finished.")
             for task in still:
-                task.cancel()  # all at once; stop_task then waits for each
+                task.cancel()  # all at once; stop_task then waits for each, cancelling none twice
             for task in still:
                 with contextlib.suppress(Exception):  # it died of something: it has stopped
                     await stop_task(task)
