@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from console.format import duration
-from console.glyphs import ascii_of
+from console.glyphs import ascii_of, plain
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -51,9 +51,8 @@ def render_chart(
     shown: list[int | None] = [None] * (plot_width - buckets)
     shown += tail  # right-aligned: "now" is the last column
     last = next((v for v in reversed(shown) if v is not None), None)
-    dot = "-" if ascii else "·"
-    summary = f" {dot} now {data.label(last)}" if last is not None else f" {dot} no data yet"
-    text.append(f"{data.title}{summary}"[:width], style="bold")
+    summary = f" · now {data.label(last)}" if last is not None else " · no data yet"
+    text.append(plain(f"{data.title}{summary}", ascii)[:width], style="bold")
     span = max(1, top - bottom)
     eighths = [
         None if v is None else round((v - bottom) / span * plot_rows * 8) if top > bottom else 0
@@ -130,13 +129,13 @@ class Chart(Static):
             self.refresh()
 
     def render(self) -> Text:
-        plain = ascii_of(self.app)
+        ascii_only = ascii_of(self.app)
         if self.data is None:
-            return Text("loading..." if plain else "loading…")
+            return Text(plain("loading…", ascii_only))
         size = self.content_size
         tone = "chart--bad-bars" if self.data.bad else "chart--bars"
         bars = self.get_component_rich_style(tone, partial=True)
-        return render_chart(self.data, size.width, size.height, ascii=plain, bars=bars)
+        return render_chart(self.data, size.width, size.height, ascii=ascii_only, bars=bars)
 
 
 def depth_values(samples: Sequence[tuple[int, int]], last_bucket: int, buckets: int,
