@@ -10,11 +10,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from console.app import LcnConsole
 from console.shots import SHOTS, Shot, render_shots, screen_text
 from core.config import Settings
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.fixture
+def pool() -> str:
+    """The screens name their pool, which the comparison replaces with "pool": a per-test name
+    such as `t6` was also replaced inside ids that happen to contain it (a flaky mismatch). This
+    one cannot be part of anything else on screen (ids are base32, without `-`)."""
+    return "z-"
 
 
 async def test_every_shot_matches_its_snapshot(settings: Settings) -> None:
